@@ -1,0 +1,209 @@
+package dev.botfleet.orchestrator;
+
+import dev.botfleet.orchestrator.admin.AuditLog;
+import dev.botfleet.orchestrator.admin.PrincipalService;
+import dev.botfleet.orchestrator.admin.TenantService;
+import dev.botfleet.orchestrator.api.AdminApi;
+import dev.botfleet.orchestrator.api.AuthInterceptor;
+import dev.botfleet.orchestrator.api.CapacityApi;
+import dev.botfleet.orchestrator.api.EnvironmentApi;
+import dev.botfleet.orchestrator.api.OrchestratorServer;
+import dev.botfleet.orchestrator.capacity.CapacityService;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.metrics.CapacityMetrics;
+import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
+import dev.botfleet.orchestrator.store.Database;
+import dev.botfleet.orchestrator.store.Jdbc;
+import dev.botfleet.orchestrator.store.JdbcAuditLog;
+import dev.botfleet.orchestrator.store.JdbcCapacityRepository;
+import dev.botfleet.orchestrator.store.JdbcEnvironmentRepository;
+import dev.botfleet.orchestrator.store.JdbcPrincipalRepository;
+import dev.botfleet.orchestrator.store.JdbcTenantRepository;
+import dev.botfleet.orchestrator.store.JdbcTransactions;
+import dev.botfleet.orchestrator.web.HttpEndpoint;
+import io.grpc.ServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The object graph of one orchestrator, wired by hand in one readable place (DESIGN
+ * "Conventions"). {@link #start} opens the database, migrates it, creates the first admin on an
+ * empty database, and starts the gRPC and HTTP endpoints.
+ */
+public final class Orchestrator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
+
+  public final OrchestratorConfig config;
+  public final Database database;
+  public final JdbcTransactions tx;
+  public final Clock clock;
+  public final PrometheusMeterRegistry registry;
+  public final AuditLog audit;
+  public final EnvironmentService environments;
+  public final PrincipalService principals;
+  public final TenantService tenant;
+  public final CapacityService capacity;
+  private final List<ScrapeRefresh> refreshers = new ArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private OrchestratorServer grpc;
+  private HttpEndpoint http;
+  private Optional<Path> adminTokenFile = Optional.empty();
+
+  private Orchestrator(OrchestratorConfig config, Database database) {
+    this.config = config;
+    this.database = database;
+    this.clock = config.clock();
+    this.tx = new JdbcTransactions(database);
+    Jdbc jdbc = new Jdbc(tx);
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.audit = new JdbcAuditLog(jdbc);
+    var tenantRepository = new JdbcTenantRepository(jdbc, clock);
+    this.environments = new EnvironmentService(tx, new JdbcEnvironmentRepository(jdbc), audit, clock);
+    this.principals = new PrincipalService(tx, new JdbcPrincipalRepository(jdbc), environments, audit, clock);
+    this.tenant = new TenantService(tx, tenantRepository, audit, clock);
+    this.capacity = new CapacityService(tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
+  }
+
+  /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
+  public static Orchestrator open(OrchestratorConfig config) {
+    try {
+      Files.createDirectories(config.dataDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("data-dir: cannot create " + config.dataDir(), e);
+    }
+    String url = config.dbUrl() == null ? Database.h2FileUrl(config.dataDir()) : config.dbUrl();
+    Database db = Database.open(url, config.dbUser(), config.dbPassword(), config.dbPoolSize());
+    return new Orchestrator(config, db);
+  }
+
+  public static Orchestrator start(OrchestratorConfig config) throws IOException {
+    Orchestrator o = open(config);
+    try {
+      o.startEndpoints(NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort())));
+    } catch (IOException | RuntimeException e) {
+      o.close();
+      throw e;
+    }
+    return o;
+  }
+
+  /** Starts gRPC on the given builder (tests pass an in-process one) and HTTP on the configured port. */
+  public void startEndpoints(ServerBuilder<?> serverBuilder) throws IOException {
+    bootstrapAdmin();
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    CapacityMetrics capacityMetrics = new CapacityMetrics(capacity);
+    capacityMetrics.bindTo(registry);
+    refreshers.add(capacityMetrics);
+
+    grpc =
+        new OrchestratorServer(
+            serverBuilder,
+            registry,
+            new AuthInterceptor(principals),
+            List.of(
+                new AdminApi(principals, tenant, environments),
+                new EnvironmentApi(environments, capacity),
+                new CapacityApi(capacity, clock)));
+    grpc.start();
+    http = new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
+    log.info(
+        "event=started grpc_port={} http_port={} database={} data_dir={}",
+        grpc.port(),
+        http.port(),
+        database.url(),
+        config.dataDir().toAbsolutePath());
+  }
+
+  private void bootstrapAdmin() throws IOException {
+    Path file = config.dataDir().resolve("admin.token");
+    var created = principals.bootstrapAdmin();
+    if (created.isPresent()) {
+      Path tmp = config.dataDir().resolve("admin.token.tmp");
+      Files.deleteIfExists(tmp);
+      try {
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      } catch (UnsupportedOperationException e) {
+        Files.createFile(tmp); // Windows: the data dir's ACL protects it.
+      }
+      Files.writeString(tmp, created.get().token() + System.lineSeparator());
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      log.info("event=admin_created principal=admin token_file={}", file.toAbsolutePath());
+    }
+    if (Files.exists(file)) {
+      adminTokenFile = Optional.of(file);
+    }
+  }
+
+  private boolean healthy() {
+    return tx.inTransaction(() -> true);
+  }
+
+  public int grpcPort() {
+    return grpc.port();
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  public Optional<Path> adminTokenFile() {
+    return adminTokenFile;
+  }
+
+  /** Areas added by later wiring register gauges refreshed before each scrape. */
+  public void addScrapeRefresh(ScrapeRefresh refresh) {
+    refreshers.add(refresh);
+  }
+
+  public void onClose(AutoCloseable closeable) {
+    closeables.add(closeable);
+  }
+
+  public void blockUntilShutdown() throws InterruptedException {
+    grpc.blockUntilShutdown();
+  }
+
+  @Override
+  public void close() {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      try {
+        closeables.get(i).close();
+      } catch (Exception e) {
+        log.warn("event=close_failed error={}", e.toString());
+      }
+    }
+    if (grpc != null) {
+      grpc.stop(5, TimeUnit.SECONDS);
+    }
+    if (http != null) {
+      http.close();
+    }
+    database.close();
+    log.info("event=stopped");
+  }
+}

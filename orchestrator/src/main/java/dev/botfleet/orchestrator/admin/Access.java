@@ -1,0 +1,50 @@
+package dev.botfleet.orchestrator.admin;
+
+import dev.botfleet.common.BotfleetException;
+import java.util.Arrays;
+
+/** Authorization checks shared by the services; each refusal names what was needed. */
+public final class Access {
+  private Access() {}
+
+  public static void requireAnyRole(Principal caller, String action, Role... roles) {
+    for (Role role : roles) {
+      if (caller.has(role)) {
+        return;
+      }
+    }
+    throw BotfleetException.denied(
+        "ROLE_REQUIRED",
+        caller.name() + " may not " + action + " (expected one of the roles " + Arrays.toString(roles) + ")");
+  }
+
+  public static void requireTenantAdmin(Principal caller, String action) {
+    requireAnyRole(caller, action, Role.GLOBAL_ADMIN, Role.SERVICE_ADMIN, Role.DELEGATED_ADMIN);
+  }
+
+  public static void requireAdminOf(Principal caller, String environmentId, String environmentName, String action) {
+    if (!caller.isAdminOf(environmentId)) {
+      throw BotfleetException.denied(
+          "ENVIRONMENT_ADMIN_REQUIRED",
+          caller.name()
+              + " may not "
+              + action
+              + " (expected: a tenant admin or ENVIRONMENT_ADMIN of '"
+              + environmentName
+              + "')");
+    }
+  }
+
+  public static void requireMakerIn(Principal caller, String environmentId, String environmentName, String action) {
+    if (!caller.canMakeIn(environmentId)) {
+      throw BotfleetException.denied(
+          "MAKER_REQUIRED",
+          caller.name()
+              + " may not "
+              + action
+              + " (expected: MAKER, or an admin of '"
+              + environmentName
+              + "')");
+    }
+  }
+}

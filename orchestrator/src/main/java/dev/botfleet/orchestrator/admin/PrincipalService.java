@@ -1,0 +1,129 @@
+package dev.botfleet.orchestrator.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.Ids;
+import dev.botfleet.common.Names;
+import dev.botfleet.common.Tokens;
+import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.environments.Environment;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Principals and their bearer tokens. Tokens are shown once and stored hashed. */
+public final class PrincipalService {
+  /** Every RPC authenticates; a short cache keeps that off the database on hot paths. */
+  private static final Duration CACHE_TTL = Duration.ofSeconds(10);
+
+  private final Transactions tx;
+  private final PrincipalRepository principals;
+  private final EnvironmentService environments;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+  private record Cached(Principal principal, Instant until) {}
+
+  public record Created(Principal principal, String token) {}
+
+  public PrincipalService(
+      Transactions tx,
+      PrincipalRepository principals,
+      EnvironmentService environments,
+      AuditLog audit,
+      Clock clock) {
+    this.tx = requireNonNull(tx, "tx");
+    this.principals = requireNonNull(principals, "principals");
+    this.environments = requireNonNull(environments, "environments");
+    this.audit = requireNonNull(audit, "audit");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /**
+   * On first start with an empty database, creates the GLOBAL_ADMIN "admin" and returns its token.
+   * Two replicas starting together race on the unique name: exactly one wins.
+   */
+  public Optional<Created> bootstrapAdmin() {
+    return tx.inTransaction(
+        () -> {
+          if (principals.count() > 0) {
+            return Optional.empty();
+          }
+          String token = Tokens.newToken("bfa_");
+          Principal admin =
+              new Principal(
+                  Ids.newId("prn"), "admin", List.of(RoleGrant.of(Role.GLOBAL_ADMIN)), clock.instant());
+          if (!principals.insert(admin, Tokens.hash(token))) {
+            return Optional.empty();
+          }
+          audit.append(clock.instant(), "system", "principal.create", "principal=admin", null, "GLOBAL_ADMIN");
+          return Optional.of(new Created(admin, token));
+        });
+  }
+
+  public Created create(Principal caller, String name, Role role, String environmentName) {
+    Access.requireAnyRole(caller, "create principals", Role.GLOBAL_ADMIN);
+    Names.require("name", name);
+    requireNonNull(role, "role");
+    return tx.inTransaction(
+        () -> {
+          String environmentId = null;
+          if (role == Role.ENVIRONMENT_ADMIN) {
+            if (environmentName == null || environmentName.isBlank()) {
+              throw BotfleetException.invalid(
+                  "ENVIRONMENT_REQUIRED", "environment: missing (expected: an environment for ENVIRONMENT_ADMIN)");
+            }
+            Environment env = environments.require(environmentName);
+            environmentId = env.id();
+          } else if (environmentName != null && !environmentName.isBlank()) {
+            throw BotfleetException.invalid(
+                "ENVIRONMENT_NOT_ALLOWED",
+                "environment: '" + environmentName + "' (expected: none; only ENVIRONMENT_ADMIN is scoped)");
+          }
+          String token = Tokens.newToken("bfp_");
+          Principal principal =
+              new Principal(
+                  Ids.newId("prn"), name, List.of(new RoleGrant(role, environmentId)), clock.instant());
+          if (!principals.insert(principal, Tokens.hash(token))) {
+            throw BotfleetException.alreadyExists(
+                "PRINCIPAL_EXISTS", "principal '" + name + "' already exists (expected: a new name)");
+          }
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "principal.create",
+              "principal=" + name,
+              null,
+              role + (environmentName == null || environmentName.isBlank() ? "" : " env=" + environmentName));
+          return new Created(principal, token);
+        });
+  }
+
+  /** The principal a bearer token belongs to, if any. */
+  public Optional<Principal> authenticate(String token) {
+    if (token == null || token.isBlank()) {
+      return Optional.empty();
+    }
+    String hash = Tokens.hash(token);
+    Instant now = clock.instant();
+    Cached cached = cache.get(hash);
+    if (cached != null && cached.until().isAfter(now)) {
+      return Optional.of(cached.principal());
+    }
+    Optional<Principal> found = tx.inTransaction(() -> principals.findByTokenHash(hash));
+    found.ifPresentOrElse(p -> cache.put(hash, new Cached(p, now.plus(CACHE_TTL))), () -> cache.remove(hash));
+    return found;
+  }
+
+  public List<Principal> list(Principal caller) {
+    Access.requireTenantAdmin(caller, "list principals");
+    return tx.inTransaction(principals::list);
+  }
+}

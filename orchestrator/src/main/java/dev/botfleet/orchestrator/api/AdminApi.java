@@ -1,0 +1,103 @@
+package dev.botfleet.orchestrator.api;
+
+import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
+
+import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
+import dev.botfleet.orchestrator.admin.PrincipalService;
+import dev.botfleet.orchestrator.admin.Role;
+import dev.botfleet.orchestrator.admin.TenantService;
+import dev.botfleet.orchestrator.admin.TenantSettings;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.proto.v1.AdminServiceGrpc;
+import dev.botfleet.proto.v1.CreatePrincipalRequest;
+import dev.botfleet.proto.v1.CreatePrincipalResponse;
+import dev.botfleet.proto.v1.GetTenantSettingsRequest;
+import dev.botfleet.proto.v1.GetTenantSettingsResponse;
+import dev.botfleet.proto.v1.ListAuditEventsRequest;
+import dev.botfleet.proto.v1.ListAuditEventsResponse;
+import dev.botfleet.proto.v1.ListPrincipalsRequest;
+import dev.botfleet.proto.v1.ListPrincipalsResponse;
+import dev.botfleet.proto.v1.UpdateTenantSettingsRequest;
+import dev.botfleet.proto.v1.UpdateTenantSettingsResponse;
+import dev.botfleet.proto.v1.WhoAmIRequest;
+import dev.botfleet.proto.v1.WhoAmIResponse;
+import io.grpc.stub.StreamObserver;
+
+public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
+  private final PrincipalService principals;
+  private final TenantService tenant;
+  private final EnvironmentService environments;
+
+  public AdminApi(PrincipalService principals, TenantService tenant, EnvironmentService environments) {
+    this.principals = principals;
+    this.tenant = tenant;
+    this.environments = environments;
+  }
+
+  @Override
+  public void createPrincipal(CreatePrincipalRequest req, StreamObserver<CreatePrincipalResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          Role role = ProtoMapping.domainEnum(Role.class, req.getRole(), "role");
+          if (role == null) {
+            throw dev.botfleet.common.BotfleetException.invalid(
+                "ROLE_REQUIRED", "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
+          }
+          var created = principals.create(caller(), req.getName(), role, req.getEnvironment());
+          return CreatePrincipalResponse.newBuilder()
+              .setPrincipal(ProtoMapping.principal(created.principal(), environments))
+              .setToken(created.token())
+              .build();
+        });
+  }
+
+  @Override
+  public void listPrincipals(ListPrincipalsRequest req, StreamObserver<ListPrincipalsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          var b = ListPrincipalsResponse.newBuilder();
+          principals.list(caller()).forEach(p -> b.addPrincipals(ProtoMapping.principal(p, environments)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void whoAmI(WhoAmIRequest req, StreamObserver<WhoAmIResponse> out) {
+    Unary.respond(out, () -> WhoAmIResponse.newBuilder().setPrincipal(ProtoMapping.principal(caller(), environments)).build());
+  }
+
+  @Override
+  public void getTenantSettings(GetTenantSettingsRequest req, StreamObserver<GetTenantSettingsResponse> out) {
+    Unary.respond(out, () -> GetTenantSettingsResponse.newBuilder().setSettings(settings(tenant.settings())).build());
+  }
+
+  @Override
+  public void updateTenantSettings(UpdateTenantSettingsRequest req, StreamObserver<UpdateTenantSettingsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          CapacityAllocationMode mode =
+              ProtoMapping.domainEnum(CapacityAllocationMode.class, req.getCapacityAllocation(), "capacity_allocation");
+          return UpdateTenantSettingsResponse.newBuilder().setSettings(settings(tenant.update(caller(), mode))).build();
+        });
+  }
+
+  @Override
+  public void listAuditEvents(ListAuditEventsRequest req, StreamObserver<ListAuditEventsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          var b = ListAuditEventsResponse.newBuilder();
+          tenant.auditEvents(caller(), req.getLimit(), req.getActionPrefix()).forEach(e -> b.addEvents(ProtoMapping.audit(e)));
+          return b.build();
+        });
+  }
+
+  static dev.botfleet.proto.v1.TenantSettings settings(TenantSettings s) {
+    return dev.botfleet.proto.v1.TenantSettings.newBuilder()
+        .setCapacityAllocation(dev.botfleet.proto.v1.CapacityAllocationMode.valueOf(s.capacityAllocation().name()))
+        .build();
+  }
+}

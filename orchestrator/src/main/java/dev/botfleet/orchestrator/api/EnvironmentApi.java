@@ -1,0 +1,67 @@
+package dev.botfleet.orchestrator.api;
+
+import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.orchestrator.capacity.CapacityService;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.environments.EnvironmentType;
+import dev.botfleet.proto.v1.CreateEnvironmentRequest;
+import dev.botfleet.proto.v1.CreateEnvironmentResponse;
+import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
+import dev.botfleet.proto.v1.GetEnvironmentRequest;
+import dev.botfleet.proto.v1.GetEnvironmentResponse;
+import dev.botfleet.proto.v1.ListEnvironmentsRequest;
+import dev.botfleet.proto.v1.ListEnvironmentsResponse;
+import io.grpc.stub.StreamObserver;
+
+public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServiceImplBase {
+  private final EnvironmentService environments;
+  private final CapacityService capacity;
+
+  public EnvironmentApi(EnvironmentService environments, CapacityService capacity) {
+    this.environments = environments;
+    this.capacity = capacity;
+  }
+
+  @Override
+  public void createEnvironment(CreateEnvironmentRequest req, StreamObserver<CreateEnvironmentResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          EnvironmentType type = ProtoMapping.domainEnum(EnvironmentType.class, req.getType(), "type");
+          if (type == null) {
+            throw BotfleetException.invalid(
+                "ENVIRONMENT_TYPE_REQUIRED", "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
+          }
+          return CreateEnvironmentResponse.newBuilder()
+              .setEnvironment(ProtoMapping.environment(environments.create(caller(), req.getName(), type)))
+              .build();
+        });
+  }
+
+  @Override
+  public void listEnvironments(ListEnvironmentsRequest req, StreamObserver<ListEnvironmentsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var b = ListEnvironmentsResponse.newBuilder();
+          environments.list().forEach(e -> b.addEnvironments(ProtoMapping.environment(e)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void getEnvironment(GetEnvironmentRequest req, StreamObserver<GetEnvironmentResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var env = environments.require(req.getName());
+          var b = GetEnvironmentResponse.newBuilder().setEnvironment(ProtoMapping.environment(env));
+          capacity.summary().environment(env.name()).usage().forEach(u -> b.addUsage(ProtoMapping.usage(u)));
+          return b.build();
+        });
+  }
+}

@@ -1,0 +1,108 @@
+package dev.botfleet.orchestrator.api;
+
+import com.google.protobuf.Timestamp;
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.orchestrator.admin.AuditEvent;
+import dev.botfleet.orchestrator.admin.Principal;
+import dev.botfleet.orchestrator.admin.RoleGrant;
+import dev.botfleet.orchestrator.capacity.CapacitySummary;
+import dev.botfleet.orchestrator.capacity.Purchase;
+import dev.botfleet.orchestrator.capacity.Sku;
+import dev.botfleet.orchestrator.environments.Environment;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.proto.v1.EnvironmentSkuUsage;
+import java.time.Instant;
+
+/** Proto ↔ domain conversions. */
+final class ProtoMapping {
+  private ProtoMapping() {}
+
+  static Timestamp ts(Instant i) {
+    return i == null ? Timestamp.getDefaultInstance() : Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+  }
+
+  static Instant instant(Timestamp t) {
+    return t == null || (t.getSeconds() == 0 && t.getNanos() == 0) ? null : Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  static Sku sku(dev.botfleet.proto.v1.Sku sku) {
+    if (sku == null || sku == dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED || sku == dev.botfleet.proto.v1.Sku.UNRECOGNIZED) {
+      throw BotfleetException.invalid("SKU_REQUIRED", "sku: missing (expected: one of PROCESS, UNATTENDED_RPA, HOSTED_PROCESS, PER_FLOW, APP_PASS, AI_BUILDER_CREDITS, PORTAL_LOGINS, PORTAL_VIEWS)");
+    }
+    return Sku.valueOf(sku.name());
+  }
+
+  static dev.botfleet.proto.v1.Sku sku(Sku sku) {
+    return dev.botfleet.proto.v1.Sku.valueOf(sku.name());
+  }
+
+  static <E extends Enum<E>> E domainEnum(Class<E> type, Enum<?> proto, String field) {
+    if (proto == null || proto.name().endsWith("_UNSPECIFIED") || proto.name().equals("UNRECOGNIZED")) {
+      return null;
+    }
+    try {
+      return Enum.valueOf(type, proto.name());
+    } catch (IllegalArgumentException e) {
+      throw BotfleetException.invalid("INVALID_ENUM", field + ": " + proto.name() + " (not supported)");
+    }
+  }
+
+  static dev.botfleet.proto.v1.Environment environment(Environment e) {
+    return dev.botfleet.proto.v1.Environment.newBuilder()
+        .setId(e.id())
+        .setName(e.name())
+        .setType(dev.botfleet.proto.v1.EnvironmentType.valueOf(e.type().name()))
+        .setCreatedAt(ts(e.createdAt()))
+        .build();
+  }
+
+  static dev.botfleet.proto.v1.Principal principal(Principal p, EnvironmentService environments) {
+    var b = dev.botfleet.proto.v1.Principal.newBuilder().setId(p.id()).setName(p.name()).setCreatedAt(ts(p.createdAt()));
+    for (RoleGrant g : p.roles()) {
+      var rg = dev.botfleet.proto.v1.RoleGrant.newBuilder().setRole(dev.botfleet.proto.v1.Role.valueOf(g.role().name()));
+      if (g.environmentId() != null) {
+        rg.setEnvironment(environments.requireById(g.environmentId()).name());
+      }
+      b.addRoles(rg);
+    }
+    return b.build();
+  }
+
+  static dev.botfleet.proto.v1.Purchase purchase(Purchase p, Instant now) {
+    var b =
+        dev.botfleet.proto.v1.Purchase.newBuilder()
+            .setId(p.id())
+            .setSku(sku(p.sku()))
+            .setQuantity(p.quantity())
+            .setTrial(p.trial())
+            .setStartsAt(ts(p.startsAt()))
+            .setExtended(p.extended())
+            .setActive(p.activeAt(now));
+    if (p.endsAt() != null) {
+      b.setEndsAt(ts(p.endsAt()));
+    }
+    return b.build();
+  }
+
+  static dev.botfleet.proto.v1.AuditEvent audit(AuditEvent e) {
+    return dev.botfleet.proto.v1.AuditEvent.newBuilder()
+        .setId(e.id())
+        .setAt(ts(e.at()))
+        .setActor(e.actor())
+        .setAction(e.action())
+        .setTarget(e.target())
+        .setBefore(e.before() == null ? "" : e.before())
+        .setAfter(e.after() == null ? "" : e.after())
+        .build();
+  }
+
+  static EnvironmentSkuUsage usage(CapacitySummary.SkuUsage u) {
+    return EnvironmentSkuUsage.newBuilder()
+        .setSku(sku(u.sku()))
+        .setAllocated(u.allocated())
+        .setConsumed(u.consumed())
+        .setOverCapacity(u.overCapacity())
+        .setUnit(u.sku().unit())
+        .build();
+  }
+}

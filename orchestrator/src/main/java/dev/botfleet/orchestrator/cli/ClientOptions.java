@@ -1,0 +1,112 @@
+package dev.botfleet.orchestrator.cli;
+
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.AbstractStub;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import picocli.CommandLine.Option;
+
+/** Options every admin command shares: where the server is, who calls, how to print. */
+public final class ClientOptions {
+  @Option(names = "--server", defaultValue = "localhost:7443", description = "Orchestrator gRPC address HOST:PORT (env BOTFLEET_SERVER).")
+  String server;
+
+  @Option(names = "--token", description = "Bearer token (env BOTFLEET_TOKEN; default: <data-dir>/admin.token).")
+  String token;
+
+  @Option(names = "--data-dir", defaultValue = "data", description = "Where to find admin.token when no token is given (env BOTFLEET_DATA_DIR).")
+  Path dataDir;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json.")
+  String output;
+
+  @Option(names = "--timeout", defaultValue = "30", description = "Deadline of each call in seconds.")
+  int timeoutSeconds;
+
+  private ManagedChannel channel;
+
+  ManagedChannel channel() {
+    if (channel == null) {
+      channel = NettyChannelBuilder.forTarget(server).usePlaintext().build();
+    }
+    return channel;
+  }
+
+  /** A stub with the caller's token and a deadline. */
+  <S extends AbstractStub<S>> S stub(java.util.function.Function<io.grpc.Channel, S> factory) {
+    return factory.apply(channel()).withCallCredentials(credentials()).withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS);
+  }
+
+  private CallCredentials credentials() {
+    String t = resolveToken();
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+        Metadata m = new Metadata();
+        if (t != null) {
+          m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + t);
+        }
+        applier.apply(m);
+      }
+    };
+  }
+
+  String resolveToken() {
+    if (token != null && !token.isBlank()) {
+      return token.trim();
+    }
+    Path file = dataDir.resolve("admin.token");
+    if (Files.isReadable(file)) {
+      try {
+        return Files.readString(file).trim();
+      } catch (IOException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  boolean json() {
+    if (!output.equals("json") && !output.equals("table")) {
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(new Object()), "-o: '" + output + "' (expected: table or json)");
+    }
+    return output.equals("json");
+  }
+
+  /** Prints {@code message} as JSON with {@code -o json}, else runs the table printer. */
+  void print(PrintWriter out, MessageOrBuilder message, Consumer<PrintWriter> table) {
+    if (json()) {
+      try {
+        out.println(JsonFormat.printer().includingDefaultValueFields().print(message));
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+      out.flush();
+    } else {
+      table.accept(out);
+      out.flush();
+    }
+  }
+
+  void close() {
+    if (channel != null) {
+      channel.shutdownNow();
+      try {
+        channel.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.botfleet.orchestrator.cli;
+
+import dev.botfleet.orchestrator.Orchestrator;
+import dev.botfleet.orchestrator.OrchestratorConfig;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the orchestrator (gRPC API, /metrics, /healthz).")
+final class ServerCommand implements Callable<Integer> {
+  @Option(names = "--data-dir", defaultValue = "data", description = "State directory: H2 database, admin.token (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--grpc-port", defaultValue = "7443", description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int grpcPort;
+
+  @Option(names = "--http-port", defaultValue = "9464", description = "HTTP port for /metrics and /healthz; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--db-url", description = "JDBC URL, e.g. jdbc:postgresql://db:5432/botfleet (default: H2 file under --data-dir).")
+  String dbUrl;
+
+  @Option(names = "--db-user", description = "Database user.")
+  String dbUser;
+
+  @Option(names = "--db-password", description = "Database password (prefer BOTFLEET_DB_PASSWORD).")
+  String dbPassword;
+
+  @Option(names = "--db-pool-size", defaultValue = "16", description = "Database connections (default: ${DEFAULT-VALUE}).")
+  int dbPoolSize;
+
+  @Override
+  public Integer call() throws Exception {
+    Orchestrator o = Orchestrator.start(config());
+    Runtime.getRuntime().addShutdownHook(new Thread(o::close, "shutdown"));
+    printBanner(o);
+    o.blockUntilShutdown();
+    return 0;
+  }
+
+  OrchestratorConfig config() {
+    return new OrchestratorConfig(
+        dataDir, bind, grpcPort, httpPort, blankToNull(dbUrl), dbUser, dbPassword, dbPoolSize, Clock.systemUTC());
+  }
+
+  static void printBanner(Orchestrator o) {
+    System.out.println("botfleet orchestrator started");
+    System.out.println("  grpc:    localhost:" + o.grpcPort());
+    System.out.println("  metrics: http://localhost:" + o.httpPort() + "/metrics");
+    System.out.println("  health:  http://localhost:" + o.httpPort() + "/healthz");
+    System.out.println("  database: " + o.database.url());
+    System.out.println(
+        "  admin token: "
+            + o.adminTokenFile().map(p -> p.toAbsolutePath().toString()).orElse("(created by the first server of this database)"));
+    System.out.flush();
+  }
+
+  static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

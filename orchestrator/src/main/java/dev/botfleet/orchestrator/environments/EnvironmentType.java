@@ -1,0 +1,10 @@
+package dev.botfleet.orchestrator.environments;
+
+public enum EnvironmentType {
+  DEFAULT,
+  PRODUCTION,
+  SANDBOX,
+  TRIAL,
+  DEVELOPER,
+  TEAMS
+}

@@ -1,0 +1,71 @@
+package dev.botfleet.orchestrator.store;
+
+/**
+ * What differs between H2 (file mode, MODE=PostgreSQL) and PostgreSQL, in one place (DESIGN "H2
+ * differences"). Everything else is one SQL for both.
+ */
+public interface Dialect {
+  String name();
+
+  /** Whether {@code FOR UPDATE SKIP LOCKED} really skips rows other transactions locked. */
+  boolean supportsSkipLocked();
+
+  /** Whether the database can wake other replicas through LISTEN/NOTIFY. */
+  boolean supportsListenNotify();
+
+  /** SQLStates that mean "retry the whole transaction" (deadlock, serialization, lock time-out). */
+  default boolean isRetryable(String sqlState) {
+    return "40001".equals(sqlState) || "40P01".equals(sqlState);
+  }
+
+  static Dialect forUrl(String jdbcUrl) {
+    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+      return new PostgresDialect();
+    }
+    if (jdbcUrl.startsWith("jdbc:h2:")) {
+      return new H2Dialect();
+    }
+    throw new IllegalArgumentException(
+        "db-url: '" + jdbcUrl + "' (expected: jdbc:h2:… or jdbc:postgresql:…)");
+  }
+
+  final class H2Dialect implements Dialect {
+    @Override
+    public String name() {
+      return "h2";
+    }
+
+    @Override
+    public boolean supportsSkipLocked() {
+      return false;
+    }
+
+    @Override
+    public boolean supportsListenNotify() {
+      return false;
+    }
+
+    @Override
+    public boolean isRetryable(String sqlState) {
+      // 40001 deadlock, HYT00 lock time-out.
+      return "40001".equals(sqlState) || "HYT00".equals(sqlState);
+    }
+  }
+
+  final class PostgresDialect implements Dialect {
+    @Override
+    public String name() {
+      return "postgresql";
+    }
+
+    @Override
+    public boolean supportsSkipLocked() {
+      return true;
+    }
+
+    @Override
+    public boolean supportsListenNotify() {
+      return true;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package dev.botfleet.orchestrator.store;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.Transactions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * Transactions on a thread-bound connection, so domain services stay free of JDBC while the
+ * repositories they call join the same transaction. Deadlocks and serialization failures retry
+ * the whole unit of work a few times: the work must therefore only touch the database.
+ */
+public final class JdbcTransactions implements Transactions {
+  private static final int ATTEMPTS = 5;
+  private final Database database;
+  private final ThreadLocal<Connection> current = new ThreadLocal<>();
+
+  public JdbcTransactions(Database database) {
+    this.database = database;
+  }
+
+  public Dialect dialect() {
+    return database.dialect();
+  }
+
+  /** The connection of the transaction running on this thread. */
+  Connection connection() {
+    Connection c = current.get();
+    if (c == null) {
+      throw new IllegalStateException("repository called outside Transactions.inTransaction");
+    }
+    return c;
+  }
+
+  @Override
+  public <T> T inTransaction(Supplier<T> work) {
+    if (current.get() != null) {
+      return work.get();
+    }
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = database.dataSource().getConnection()) {
+        current.set(c);
+        try {
+          T result = work.get();
+          c.commit();
+          return result;
+        } catch (RuntimeException | Error e) {
+          rollbackQuietly(c, e);
+          throw e;
+        } finally {
+          current.remove();
+        }
+      } catch (SqlFailure e) {
+        if (attempt < ATTEMPTS && database.dialect().isRetryable(e.getCause().getSQLState())) {
+          backOff(attempt);
+          continue;
+        }
+        throw e;
+      } catch (SQLException e) {
+        if (attempt < ATTEMPTS && database.dialect().isRetryable(e.getSQLState())) {
+          backOff(attempt);
+          continue;
+        }
+        throw new SqlFailure(e);
+      }
+    }
+  }
+
+  private static void backOff(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(1, 10L << attempt));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BotfleetException(ErrorCode.ABORTED, "INTERRUPTED", "interrupted while retrying a transaction");
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Throwable cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** An unchecked wrapper for SQL errors, so repositories keep plain signatures. */
+  public static final class SqlFailure extends RuntimeException {
+    public SqlFailure(SQLException cause) {
+      super(cause.getMessage(), cause);
+    }
+
+    @Override
+    public synchronized SQLException getCause() {
+      return (SQLException) super.getCause();
+    }
+  }
+}

@@ -1,0 +1,11 @@
+package dev.botfleet.orchestrator.capacity;
+
+import dev.botfleet.orchestrator.testing.TestOrchestrator;
+import java.nio.file.Path;
+
+class CapacityRulesH2Test extends CapacityRulesContract {
+  @Override
+  TestOrchestrator start(Path dir) throws Exception {
+    return TestOrchestrator.h2(dir);
+  }
+}

@@ -1,0 +1,95 @@
+package dev.botfleet.orchestrator.testing;
+
+import dev.botfleet.common.MutableClock;
+import dev.botfleet.orchestrator.Orchestrator;
+import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.admin.Principal;
+import dev.botfleet.orchestrator.admin.Role;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.AbstractStub;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A real orchestrator (real database, real services, real gRPC server) on an in-process
+ * transport, with a settable clock. Use {@link #h2} or {@link #postgres}.
+ */
+public final class TestOrchestrator implements AutoCloseable {
+  public final Orchestrator orchestrator;
+  public final MutableClock clock;
+  public final String adminToken;
+  private final String serverName;
+  private final ManagedChannel channel;
+
+  private TestOrchestrator(Path dataDir, TestDatabases.Db db) throws Exception {
+    clock = new MutableClock(Instant.parse("2026-01-05T09:00:00Z"));
+    OrchestratorConfig config =
+        OrchestratorConfig.defaults(dataDir).withPorts(0, 0).withDatabase(db.url(), db.user(), db.password()).withClock(clock);
+    config = new OrchestratorConfig(dataDir, "127.0.0.1", 0, 0, config.dbUrl(), config.dbUser(), config.dbPassword(), 8, clock);
+    orchestrator = Orchestrator.open(config);
+    serverName = "botfleet-" + System.nanoTime();
+    orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName).directExecutor());
+    adminToken = Files.readString(dataDir.resolve("admin.token")).trim();
+    channel = InProcessChannelBuilder.forName(serverName).directExecutor().build();
+  }
+
+  public static TestOrchestrator h2(Path dir) throws Exception {
+    return new TestOrchestrator(dir, TestDatabases.h2(dir));
+  }
+
+  public static TestOrchestrator postgres(Path dir) throws Exception {
+    return new TestOrchestrator(dir, TestDatabases.postgres());
+  }
+
+  /** A stub calling as the bootstrap GLOBAL_ADMIN. */
+  public <S extends AbstractStub<S>> S admin(Function<io.grpc.Channel, S> factory) {
+    return as(adminToken, factory);
+  }
+
+  public <S extends AbstractStub<S>> S as(String token, Function<io.grpc.Channel, S> factory) {
+    return factory.apply(channel).withCallCredentials(bearer(token)).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  public <S extends AbstractStub<S>> S anonymous(Function<io.grpc.Channel, S> factory) {
+    return factory.apply(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** Creates a principal directly through the service and returns its token. */
+  public String principal(String name, Role role, String environment) {
+    Principal admin = orchestrator.principals.authenticate(adminToken).orElseThrow();
+    return orchestrator.principals.create(admin, name, role, environment).token();
+  }
+
+  public Principal adminPrincipal() {
+    return orchestrator.principals.authenticate(adminToken).orElseThrow();
+  }
+
+  public Principal principalOf(String token) {
+    return orchestrator.principals.authenticate(token).orElseThrow();
+  }
+
+  static CallCredentials bearer(String token) {
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+        Metadata m = new Metadata();
+        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        applier.apply(m);
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    orchestrator.close();
+  }
+}
