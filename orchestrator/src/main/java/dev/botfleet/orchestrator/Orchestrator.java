@@ -1,6 +1,19 @@
 package dev.botfleet.orchestrator;
 
+import dev.botfleet.common.Ids;
 import dev.botfleet.orchestrator.admin.AuditLog;
+import dev.botfleet.orchestrator.api.AgentApi;
+import dev.botfleet.orchestrator.api.MachineApi;
+import dev.botfleet.orchestrator.api.RunApi;
+import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.metrics.RunMetrics;
+import dev.botfleet.orchestrator.runs.Dispatcher;
+import dev.botfleet.orchestrator.runs.RunReports;
+import dev.botfleet.orchestrator.runs.RunRepository;
+import dev.botfleet.orchestrator.runs.RunService;
+import dev.botfleet.orchestrator.runs.RunSweeper;
+import dev.botfleet.orchestrator.store.JdbcMachineRepository;
+import dev.botfleet.orchestrator.store.JdbcRunRepository;
 import dev.botfleet.orchestrator.admin.PrincipalService;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.api.AdminApi;
@@ -63,6 +76,15 @@ public final class Orchestrator implements AutoCloseable {
   public final PrincipalService principals;
   public final TenantService tenant;
   public final CapacityService capacity;
+  public final MachineService machines;
+  public final RunService runs;
+  public final RunRepository runRepository;
+  public final Dispatcher dispatcher;
+  public final RunReports runReports;
+  public final RunSweeper sweeper;
+  /** Identifies this process among replicas sharing one database (agent stream routing). */
+  public final String replicaId = Ids.newId("rep");
+  private AgentApi agentApi;
   private final List<ScrapeRefresh> refreshers = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private OrchestratorServer grpc;
@@ -82,6 +104,12 @@ public final class Orchestrator implements AutoCloseable {
     this.principals = new PrincipalService(tx, new JdbcPrincipalRepository(jdbc), environments, audit, clock);
     this.tenant = new TenantService(tx, tenantRepository, audit, clock);
     this.capacity = new CapacityService(tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
+    this.machines = new MachineService(tx, new JdbcMachineRepository(jdbc), environments, capacity, audit, clock);
+    this.runRepository = new JdbcRunRepository(jdbc);
+    this.runs = new RunService(tx, runRepository, machines, environments, capacity, audit, clock);
+    this.dispatcher = new Dispatcher(tx, runRepository, machines, runs, clock, config.timings().assignLease());
+    this.runReports = new RunReports(tx, runRepository, dispatcher, runs, clock);
+    this.sweeper = new RunSweeper(tx, runRepository, runs, machines, dispatcher, clock, config.timings().offlineAfter());
   }
 
   /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
@@ -119,6 +147,13 @@ public final class Orchestrator implements AutoCloseable {
     CapacityMetrics capacityMetrics = new CapacityMetrics(capacity);
     capacityMetrics.bindTo(registry);
     refreshers.add(capacityMetrics);
+    RunMetrics runMetrics = new RunMetrics(runs, machines, environments);
+    runMetrics.bindTo(registry);
+    refreshers.add(runMetrics);
+    runs.setEvents(runMetrics);
+    agentApi =
+        new AgentApi(machines, runs, runReports, dispatcher, clock, replicaId, config.timings().heartbeatInterval(), registry);
+    runs.setGateway(agentApi);
 
     grpc =
         new OrchestratorServer(
@@ -128,8 +163,13 @@ public final class Orchestrator implements AutoCloseable {
             List.of(
                 new AdminApi(principals, tenant, environments),
                 new EnvironmentApi(environments, capacity),
-                new CapacityApi(capacity, clock)));
+                new CapacityApi(capacity, clock),
+                new MachineApi(machines, environments),
+                new RunApi(runs, environments),
+                agentApi));
     grpc.start();
+    dispatcher.start(agentApi);
+    sweeper.start(agentApi, config.timings().sweepInterval());
     http = new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
     log.info(
         "event=started grpc_port={} http_port={} database={} data_dir={}",
@@ -197,9 +237,15 @@ public final class Orchestrator implements AutoCloseable {
         log.warn("event=close_failed error={}", e.toString());
       }
     }
+    sweeper.close();
+    dispatcher.close();
+    if (agentApi != null) {
+      agentApi.close();
+    }
     if (grpc != null) {
       grpc.stop(5, TimeUnit.SECONDS);
     }
+    runReports.close();
     if (http != null) {
       http.close();
     }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * Everything the orchestrator needs to start. {@code dbUrl} null means the embedded H2 file
@@ -18,9 +19,42 @@ public record OrchestratorConfig(
     String dbUser,
     String dbPassword,
     int dbPoolSize,
-    Clock clock) {
+    Clock clock,
+    Timings timings) {
+
+  /**
+   * Agent stream timing (A3): heartbeat interval pushed to agents, silence after which a machine
+   * is OFFLINE, how often time-driven rules are swept, and how long an assignment may stay
+   * unacknowledged before it goes back to the queue.
+   */
+  public record Timings(Duration heartbeatInterval, Duration offlineAfter, Duration sweepInterval, Duration assignLease) {
+    public Timings {
+      requireNonNull(heartbeatInterval, "heartbeatInterval");
+      requireNonNull(offlineAfter, "offlineAfter");
+      requireNonNull(sweepInterval, "sweepInterval");
+      requireNonNull(assignLease, "assignLease");
+      if (offlineAfter.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException(
+            "offline-after: " + offlineAfter + " (expected: at least twice the heartbeat interval " + heartbeatInterval + ")");
+      }
+    }
+
+    public static Timings defaults() {
+      return new Timings(Duration.ofSeconds(5), Duration.ofSeconds(20), Duration.ofSeconds(1), Duration.ofSeconds(30));
+    }
+  }
+
+  public OrchestratorConfig(
+      Path dataDir, String bindHost, int grpcPort, int httpPort, String dbUrl, String dbUser, String dbPassword, int dbPoolSize, Clock clock) {
+    this(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, Timings.defaults());
+  }
+
+  public OrchestratorConfig withTimings(Timings t) {
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, t);
+  }
 
   public OrchestratorConfig {
+    requireNonNull(timings, "timings");
     requireNonNull(dataDir, "dataDir");
     requireNonNull(bindHost, "bindHost");
     requireNonNull(clock, "clock");
@@ -34,14 +68,14 @@ public record OrchestratorConfig(
   }
 
   public OrchestratorConfig withPorts(int grpc, int http) {
-    return new OrchestratorConfig(dataDir, bindHost, grpc, http, dbUrl, dbUser, dbPassword, dbPoolSize, clock);
+    return new OrchestratorConfig(dataDir, bindHost, grpc, http, dbUrl, dbUser, dbPassword, dbPoolSize, clock, timings);
   }
 
   public OrchestratorConfig withDatabase(String url, String user, String password) {
-    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, url, user, password, dbPoolSize, clock);
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, url, user, password, dbPoolSize, clock, timings);
   }
 
   public OrchestratorConfig withClock(Clock c) {
-    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, c);
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, c, timings);
   }
 }

@@ -343,13 +343,16 @@ public final class CapacityService {
 
   /** Allocated minus consumed in one environment (pool-wide for PROCESS/UNATTENDED_RPA). */
   public long freeIn(String environmentId, Sku sku) {
-    long allocated = 0;
-    long consumed = 0;
-    for (Sku s : sku.lockSet()) {
-      allocated += repository.findAllocation(environmentId, s, false).map(Allocation::quantity).orElse(0L);
-      consumed += consumedIn(environmentId, s);
-    }
-    return allocated - consumed;
+    return tx.inTransaction(
+        () -> {
+          long allocated = 0;
+          long consumed = 0;
+          for (Sku s : sku.lockSet()) {
+            allocated += repository.findAllocation(environmentId, s, false).map(Allocation::quantity).orElse(0L);
+            consumed += consumedIn(environmentId, s);
+          }
+          return allocated - consumed;
+        });
   }
 
   private long consumedIn(String environmentId, Sku sku) {

@@ -20,6 +20,11 @@ import picocli.CommandLine.Command;
       TenantCommands.class,
       AppCommands.class,
       AuditCommands.class,
+      MachineCommands.class,
+      GroupCommands.class,
+      RunCommands.class,
+      DesktopFlowCommands.class,
+      UtilizationCommands.class,
       CommandLine.HelpCommand.class
     })
 public final class BotfleetCli {

@@ -4,6 +4,7 @@ import dev.botfleet.orchestrator.Orchestrator;
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +35,15 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--db-pool-size", defaultValue = "16", description = "Database connections (default: ${DEFAULT-VALUE}).")
   int dbPoolSize;
 
+  @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class, description = "Agent heartbeat interval (default: ${DEFAULT-VALUE}).")
+  Duration heartbeatInterval;
+
+  @Option(names = "--offline-after", defaultValue = "20s", converter = DurationConverter.class, description = "A machine silent this long is OFFLINE and its runs are lost (A3, R5) (default: ${DEFAULT-VALUE}).")
+  Duration offlineAfter;
+
+  @Option(names = "--assign-lease", defaultValue = "30s", converter = DurationConverter.class, description = "An assignment not started by the agent in this time goes back to the queue (default: ${DEFAULT-VALUE}).")
+  Duration assignLease;
+
   @Override
   public Integer call() throws Exception {
     Orchestrator o = Orchestrator.start(config());
@@ -45,7 +55,8 @@ final class ServerCommand implements Callable<Integer> {
 
   OrchestratorConfig config() {
     return new OrchestratorConfig(
-        dataDir, bind, grpcPort, httpPort, blankToNull(dbUrl), dbUser, dbPassword, dbPoolSize, Clock.systemUTC());
+            dataDir, bind, grpcPort, httpPort, blankToNull(dbUrl), dbUser, dbPassword, dbPoolSize, Clock.systemUTC())
+        .withTimings(new OrchestratorConfig.Timings(heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease));
   }
 
   static void printBanner(Orchestrator o) {

@@ -30,15 +30,19 @@ public final class TestOrchestrator implements AutoCloseable {
   private final ManagedChannel channel;
 
   private TestOrchestrator(Path dataDir, TestDatabases.Db db) throws Exception {
+    this(dataDir, db, OrchestratorConfig.Timings.defaults());
+  }
+
+  private TestOrchestrator(Path dataDir, TestDatabases.Db db, OrchestratorConfig.Timings timings) throws Exception {
     clock = new MutableClock(Instant.parse("2026-01-05T09:00:00Z"));
     OrchestratorConfig config =
         OrchestratorConfig.defaults(dataDir).withPorts(0, 0).withDatabase(db.url(), db.user(), db.password()).withClock(clock);
-    config = new OrchestratorConfig(dataDir, "127.0.0.1", 0, 0, config.dbUrl(), config.dbUser(), config.dbPassword(), 8, clock);
+    config = new OrchestratorConfig(dataDir, "127.0.0.1", 0, 0, config.dbUrl(), config.dbUser(), config.dbPassword(), 8, clock, timings);
     orchestrator = Orchestrator.open(config);
     serverName = "botfleet-" + System.nanoTime();
-    orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName).directExecutor());
+    orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName));
     adminToken = Files.readString(dataDir.resolve("admin.token")).trim();
-    channel = InProcessChannelBuilder.forName(serverName).directExecutor().build();
+    channel = InProcessChannelBuilder.forName(serverName).build();
   }
 
   public static TestOrchestrator h2(Path dir) throws Exception {
@@ -47,6 +51,19 @@ public final class TestOrchestrator implements AutoCloseable {
 
   public static TestOrchestrator postgres(Path dir) throws Exception {
     return new TestOrchestrator(dir, TestDatabases.postgres());
+  }
+
+  public static TestOrchestrator h2(Path dir, OrchestratorConfig.Timings timings) throws Exception {
+    return new TestOrchestrator(dir, TestDatabases.h2(dir), timings);
+  }
+
+  public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings) throws Exception {
+    return new TestOrchestrator(dir, TestDatabases.postgres(), timings);
+  }
+
+  /** The in-process channel, for protocol-level clients such as {@link ProtocolAgent}. */
+  public io.grpc.Channel channel() {
+    return channel;
   }
 
   /** A stub calling as the bootstrap GLOBAL_ADMIN. */

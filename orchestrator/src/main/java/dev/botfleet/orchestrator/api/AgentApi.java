@@ -1,0 +1,388 @@
+package dev.botfleet.orchestrator.api;
+
+import com.google.protobuf.Duration;
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.orchestrator.machines.Machine;
+import dev.botfleet.orchestrator.machines.MachineCapacity;
+import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.runs.AgentGateway;
+import dev.botfleet.orchestrator.runs.Claim;
+import dev.botfleet.orchestrator.runs.Dispatcher;
+import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunReport;
+import dev.botfleet.orchestrator.runs.RunReports;
+import dev.botfleet.orchestrator.runs.RunService;
+import dev.botfleet.orchestrator.runs.RunState;
+import dev.botfleet.proto.v1.AgentMessage;
+import dev.botfleet.proto.v1.AgentServiceGrpc;
+import dev.botfleet.proto.v1.Assign;
+import dev.botfleet.proto.v1.Cancel;
+import dev.botfleet.proto.v1.EnrollRequest;
+import dev.botfleet.proto.v1.EnrollResponse;
+import dev.botfleet.proto.v1.OrchestratorMessage;
+import dev.botfleet.proto.v1.ReportAck;
+import dev.botfleet.proto.v1.RunFinished;
+import dev.botfleet.proto.v1.RunUpdate;
+import dev.botfleet.proto.v1.Settings;
+import dev.botfleet.proto.v1.Welcome;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent stream (A1–A6) and this replica's {@link AgentGateway}: one session per connected
+ * machine. Heartbeats are kept in memory and flushed to the database in one batch per interval,
+ * so thousands of idle agents cost one round trip, not thousands.
+ */
+public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implements AgentGateway, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AgentApi.class);
+
+  private final MachineService machines;
+  private final RunService runs;
+  private final RunReports reports;
+  private final Dispatcher dispatcher;
+  private final Clock clock;
+  private final String replicaId;
+  private final java.time.Duration heartbeatInterval;
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timer;
+  private final Counter heartbeats;
+
+  public AgentApi(
+      MachineService machines,
+      RunService runs,
+      RunReports reports,
+      Dispatcher dispatcher,
+      Clock clock,
+      String replicaId,
+      java.time.Duration heartbeatInterval,
+      MeterRegistry registry) {
+    this.machines = machines;
+    this.runs = runs;
+    this.reports = reports;
+    this.dispatcher = dispatcher;
+    this.clock = clock;
+    this.replicaId = replicaId;
+    this.heartbeatInterval = heartbeatInterval;
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "agent-heartbeats");
+              t.setDaemon(true);
+              return t;
+            });
+    long every = Math.max(200, heartbeatInterval.toMillis());
+    timer.scheduleWithFixedDelay(this::flushHeartbeats, every, every, TimeUnit.MILLISECONDS);
+    Gauge.builder("botfleet.agents.connected", sessions, Map::size)
+        .description("Agent streams open on this orchestrator replica")
+        .register(registry);
+    heartbeats = Counter.builder("botfleet.agent.heartbeats").description("Heartbeats received from agents").register(registry);
+  }
+
+  // ------------------------------------------------------------------ A1
+
+  @Override
+  public void enroll(EnrollRequest req, StreamObserver<EnrollResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          var e = machines.enroll(req.getJoinToken(), capacity(req.getCapacity()), req.getMachineName());
+          log.info("event=machine_enrolled machine={} environment={}", e.machine().name(), e.environment().name());
+          return EnrollResponse.newBuilder()
+              .setMachineId(e.machine().id())
+              .setCredential(e.credential())
+              .setEnvironment(e.environment().name())
+              .setMachineName(e.machine().name())
+              .build();
+        });
+  }
+
+  static MachineCapacity capacity(dev.botfleet.proto.v1.MachineCapacity c) {
+    return new MachineCapacity(
+        c.getOsFamily(),
+        c.getOsVersion(),
+        c.getHostname(),
+        c.getLogicalCpus(),
+        c.getMemoryBytes(),
+        c.getActiveSessions(),
+        c.getMaxSessions(),
+        c.getInstalledFlowsList(),
+        c.getAgentVersion());
+  }
+
+  // ------------------------------------------------------------------ A3 stream
+
+  private final class Session {
+    final String machineId;
+    final String machineName;
+    final ServerCallStreamObserver<OrchestratorMessage> out;
+    volatile Instant lastSeen;
+    volatile boolean closed;
+
+    Session(String machineId, String machineName, ServerCallStreamObserver<OrchestratorMessage> out) {
+      this.machineId = machineId;
+      this.machineName = machineName;
+      this.out = out;
+      this.lastSeen = clock.instant();
+    }
+
+    synchronized boolean send(OrchestratorMessage m) {
+      if (closed || out.isCancelled()) {
+        return false;
+      }
+      try {
+        out.onNext(m);
+        return true;
+      } catch (RuntimeException e) {
+        closed = true;
+        return false;
+      }
+    }
+
+    synchronized void close(io.grpc.Status status) {
+      if (!closed) {
+        closed = true;
+        try {
+          out.onError(status.asRuntimeException());
+        } catch (RuntimeException ignored) {
+          // Already closed by the peer.
+        }
+      }
+    }
+  }
+
+  @Override
+  public StreamObserver<AgentMessage> connect(StreamObserver<OrchestratorMessage> responseObserver) {
+    ServerCallStreamObserver<OrchestratorMessage> out = (ServerCallStreamObserver<OrchestratorMessage>) responseObserver;
+    // Cancellation (agent gone) surfaces as onError on the inbound side; nothing else to do here.
+    out.setOnCancelHandler(() -> {});
+    return new StreamObserver<>() {
+      Session session;
+
+      @Override
+      public void onNext(AgentMessage msg) {
+        try {
+          if (session == null) {
+            hello(msg);
+            return;
+          }
+          session.lastSeen = clock.instant();
+          switch (msg.getBodyCase()) {
+            case HEARTBEAT -> heartbeats.increment();
+            case CAPACITY -> machines.capacityChanged(session.machineId, capacity(msg.getCapacity()));
+            case RUN_UPDATE -> update(session, msg.getRunUpdate());
+            case ASSIGN_ACK -> {
+              if (!msg.getAssignAck().getAccepted()) {
+                runs.refused(msg.getAssignAck().getRunId(), msg.getAssignAck().getAttempt(), msg.getAssignAck().getReason());
+                dispatcher.released(msg.getAssignAck().getRunId());
+              }
+            }
+            case HELLO -> log.warn("event=duplicate_hello machine={}", session.machineName);
+            default -> {}
+          }
+        } catch (RuntimeException e) {
+          var status = GrpcErrors.toStatus(e);
+          if (session != null) {
+            session.close(status.getStatus());
+          } else {
+            out.onError(status);
+          }
+        }
+      }
+
+      private void hello(AgentMessage msg) {
+        if (msg.getBodyCase() != AgentMessage.BodyCase.HELLO) {
+          throw BotfleetException.unauthenticated("A3_HELLO_FIRST", "the first message on the stream must be Hello");
+        }
+        var hello = msg.getHello();
+        Machine m = machines.authenticate(hello.getMachineId(), hello.getCredential());
+        Instant helloAt = clock.instant();
+        m = machines.connected(m.id(), capacity(hello.getCapacity()), replicaId);
+        session = new Session(m.id(), m.name(), out);
+        Session previous = sessions.put(m.id(), session);
+        if (previous != null) {
+          previous.close(io.grpc.Status.ABORTED.withDescription("replaced by a newer connection of the same machine"));
+        }
+        session.send(
+            OrchestratorMessage.newBuilder()
+                .setWelcome(
+                    Welcome.newBuilder()
+                        .setMachineId(m.id())
+                        .setMachineName(m.name())
+                        .setEnvironment(runs.environmentOfMachine(m))
+                        .setSettings(settings(m.bots(), m.maintenance())))
+                .build());
+        log.info("event=agent_connected machine={} bots={} running={}", m.name(), m.bots(), hello.getRunningRunIdsCount());
+        dispatcher.machineConnected(m.id());
+        Set<String> running = new HashSet<>(hello.getRunningRunIdsList());
+        String machineId = m.id();
+        // Runs the orchestrator thinks are on this machine but the agent does not run, and whose
+        // report does not arrive shortly after reconnecting, are lost (R5).
+        timer.schedule(() -> reconcile(machineId, running, helloAt), Math.max(2, heartbeatInterval.toSeconds() * 2), TimeUnit.SECONDS);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        closed();
+      }
+
+      @Override
+      public void onCompleted() {
+        closed();
+        try {
+          out.onCompleted();
+        } catch (RuntimeException ignored) {
+          // Peer already gone.
+        }
+      }
+
+      private void closed() {
+        if (session != null) {
+          session.closed = true;
+          if (sessions.remove(session.machineId, session)) {
+            dispatcher.machineDisconnected(session.machineId);
+            machines.heartbeats(Map.of(session.machineId, session.lastSeen));
+            log.info("event=agent_disconnected machine={}", session.machineName);
+          }
+        }
+      }
+    };
+  }
+
+  private void reconcile(String machineId, Set<String> running, Instant helloAt) {
+    try {
+      if (!sessions.containsKey(machineId)) {
+        return;
+      }
+      for (Run run : runs.activeOn(machineId)) {
+        if (!running.contains(run.id()) && run.assignedAt() != null && run.assignedAt().isBefore(helloAt)) {
+          runs.agentLost(run, "the agent reconnected without this run and sent no result for it");
+          dispatcher.released(run.id());
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("event=reconcile_failed machine={} error={}", machineId, e.toString());
+    }
+  }
+
+  private void update(Session s, RunUpdate u) {
+    switch (u.getEventCase()) {
+      case STARTED -> reports.submit(RunReport.started(u.getRunId(), u.getAttempt(), ProtoMapping.instant(u.getStarted().getStartedAt())), null);
+      case FINISHED -> {
+        RunFinished f = u.getFinished();
+        RunReport report =
+            new RunReport(
+                u.getRunId(),
+                u.getAttempt(),
+                outcome(f.getOutcome()),
+                ProtoMapping.instant(f.getStartedAt()),
+                ProtoMapping.instant(f.getEndedAt()),
+                f.hasExitCode() ? f.getExitCode() : null,
+                f.getOutputsMap(),
+                f.getLogTail(),
+                f.getFailureReason().isEmpty() ? null : f.getFailureReason(),
+                f.getMessage().isEmpty() ? null : f.getMessage());
+        String runId = u.getRunId();
+        reports.submit(report, () -> s.send(OrchestratorMessage.newBuilder().setReportAck(ReportAck.newBuilder().setRunId(runId)).build()));
+      }
+      default -> {}
+    }
+  }
+
+  private static RunState outcome(dev.botfleet.proto.v1.RunOutcome o) {
+    return switch (o) {
+      case OUTCOME_SUCCEEDED -> RunState.SUCCEEDED;
+      case OUTCOME_TIMED_OUT -> RunState.TIMED_OUT;
+      case OUTCOME_CANCELLED -> RunState.CANCELLED;
+      default -> RunState.FAILED;
+    };
+  }
+
+  private Settings settings(int bots, boolean maintenance) {
+    return Settings.newBuilder()
+        .setHeartbeatInterval(Duration.newBuilder().setSeconds(heartbeatInterval.toSeconds()).setNanos(heartbeatInterval.toNanosPart()))
+        .setBots(bots)
+        .setMaintenance(maintenance)
+        .build();
+  }
+
+  private void flushHeartbeats() {
+    try {
+      Map<String, Instant> seen = new HashMap<>();
+      sessions.forEach((id, s) -> seen.put(id, s.lastSeen));
+      machines.heartbeats(seen);
+    } catch (RuntimeException e) {
+      log.warn("event=heartbeat_flush_failed error={}", e.toString());
+    }
+  }
+
+  // ------------------------------------------------------------------ AgentGateway
+
+  @Override
+  public Set<String> connectedMachines() {
+    return sessions.keySet();
+  }
+
+  @Override
+  public boolean assign(String machineId, Claim claim) {
+    Session s = sessions.get(machineId);
+    if (s == null) {
+      return false;
+    }
+    Run run = claim.run();
+    return s.send(
+        OrchestratorMessage.newBuilder()
+            .setAssign(
+                Assign.newBuilder()
+                    .setRunId(run.id())
+                    .setAttempt(claim.attempt())
+                    .setFlowName(run.flowName())
+                    .putAllInputs(run.inputs())
+                    .setTimeout(Duration.newBuilder().setSeconds(run.runTimeout().toSeconds())))
+            .build());
+  }
+
+  @Override
+  public void cancel(String machineId, String runId, String reason) {
+    Session s = sessions.get(machineId);
+    if (s != null) {
+      s.send(OrchestratorMessage.newBuilder().setCancel(Cancel.newBuilder().setRunId(runId).setReason(reason)).build());
+    }
+  }
+
+  @Override
+  public void pushSettings(String machineId, int bots, boolean maintenance) {
+    Session s = sessions.get(machineId);
+    if (s != null) {
+      s.send(OrchestratorMessage.newBuilder().setSettings(settings(bots, maintenance)).build());
+    }
+  }
+
+  /** Ends every stream, e.g. on shutdown, so agents reconnect elsewhere. */
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    flushHeartbeats();
+    sessions.values().forEach(s -> s.close(io.grpc.Status.UNAVAILABLE.withDescription("orchestrator shutting down")));
+    sessions.clear();
+  }
+
+  public List<String> sessionNames() {
+    return sessions.values().stream().map(s -> s.machineName).sorted().toList();
+  }
+}

@@ -1,0 +1,199 @@
+package dev.botfleet.orchestrator.api;
+
+import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
+
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.machines.Machine;
+import dev.botfleet.orchestrator.machines.MachineGroup;
+import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.proto.v1.AddToGroupRequest;
+import dev.botfleet.proto.v1.AddToGroupResponse;
+import dev.botfleet.proto.v1.AllocateBotsRequest;
+import dev.botfleet.proto.v1.AllocateBotsResponse;
+import dev.botfleet.proto.v1.CreateGroupRequest;
+import dev.botfleet.proto.v1.CreateGroupResponse;
+import dev.botfleet.proto.v1.CreateJoinTokenRequest;
+import dev.botfleet.proto.v1.CreateJoinTokenResponse;
+import dev.botfleet.proto.v1.DeallocateBotsRequest;
+import dev.botfleet.proto.v1.DeallocateBotsResponse;
+import dev.botfleet.proto.v1.GetMachineRequest;
+import dev.botfleet.proto.v1.GetMachineResponse;
+import dev.botfleet.proto.v1.GetProcessUtilizationRequest;
+import dev.botfleet.proto.v1.GetProcessUtilizationResponse;
+import dev.botfleet.proto.v1.ListGroupsRequest;
+import dev.botfleet.proto.v1.ListGroupsResponse;
+import dev.botfleet.proto.v1.ListMachinesRequest;
+import dev.botfleet.proto.v1.ListMachinesResponse;
+import dev.botfleet.proto.v1.MachineServiceGrpc;
+import dev.botfleet.proto.v1.MachineStatus;
+import dev.botfleet.proto.v1.ProcessUnit;
+import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
+import dev.botfleet.proto.v1.RevokeJoinTokenResponse;
+import dev.botfleet.proto.v1.SetAutoAllocationRequest;
+import dev.botfleet.proto.v1.SetAutoAllocationResponse;
+import dev.botfleet.proto.v1.SetMaintenanceRequest;
+import dev.botfleet.proto.v1.SetMaintenanceResponse;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+
+public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase {
+  private final MachineService machines;
+  private final EnvironmentService environments;
+
+  public MachineApi(MachineService machines, EnvironmentService environments) {
+    this.machines = machines;
+    this.environments = environments;
+  }
+
+  dev.botfleet.proto.v1.Machine machine(Machine m) {
+    var c = m.capacity();
+    var b =
+        dev.botfleet.proto.v1.Machine.newBuilder()
+            .setId(m.id())
+            .setName(m.name())
+            .setEnvironment(environments.requireById(m.environmentId()).name())
+            .setOsFamily(c.osFamily())
+            .setOsVersion(c.osVersion())
+            .setHostname(c.hostname())
+            .setLogicalCpus(c.logicalCpus())
+            .setMemoryBytes(c.memoryBytes())
+            .setActiveSessions(c.activeSessions())
+            .setMaxSessions(c.maxSessions())
+            .setBots(m.bots())
+            .setBusyBots(m.busyBots())
+            .setAutoAllocation(m.autoAllocation())
+            .setMaintenance(m.maintenance())
+            .setStatus(MachineStatus.valueOf(m.status().name()))
+            .setLastHeartbeat(ProtoMapping.ts(m.lastHeartbeat()))
+            .setEnrolledAt(ProtoMapping.ts(m.enrolledAt()))
+            .addAllInstalledFlows(c.installedFlows())
+            .setAgentVersion(c.agentVersion());
+    if (m.groupId() != null) {
+      b.setGroup(machines.requireGroupById(m.groupId()).name());
+    }
+    return b.build();
+  }
+
+  private dev.botfleet.proto.v1.MachineGroup group(MachineGroup g) {
+    return dev.botfleet.proto.v1.MachineGroup.newBuilder()
+        .setId(g.id())
+        .setName(g.name())
+        .setEnvironment(environments.requireById(g.environmentId()).name())
+        .addAllMachines(machines.machinesInGroup(g.id()).stream().map(Machine::name).toList())
+        .build();
+  }
+
+  @Override
+  public void createJoinToken(CreateJoinTokenRequest req, StreamObserver<CreateJoinTokenResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          var t = machines.createJoinToken(caller(), req.getEnvironment(), req.getGroup(), Duration.ofSeconds(req.getTtlSeconds()));
+          return CreateJoinTokenResponse.newBuilder().setTokenId(t.id()).setToken(t.token()).setExpiresAt(ProtoMapping.ts(t.expiresAt())).build();
+        });
+  }
+
+  @Override
+  public void revokeJoinToken(RevokeJoinTokenRequest req, StreamObserver<RevokeJoinTokenResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          machines.revokeJoinToken(caller(), req.getTokenId());
+          return RevokeJoinTokenResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void listMachines(ListMachinesRequest req, StreamObserver<ListMachinesResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var b = ListMachinesResponse.newBuilder();
+          machines.list(req.getEnvironment()).forEach(m -> b.addMachines(machine(m)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void getMachine(GetMachineRequest req, StreamObserver<GetMachineResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          return GetMachineResponse.newBuilder().setMachine(machine(machines.resolve(req.getMachine()))).build();
+        });
+  }
+
+  @Override
+  public void allocateBots(AllocateBotsRequest req, StreamObserver<AllocateBotsResponse> out) {
+    Unary.respond(
+        out, () -> AllocateBotsResponse.newBuilder().setMachine(machine(machines.allocateBots(caller(), req.getMachine(), req.getCount()))).build());
+  }
+
+  @Override
+  public void deallocateBots(DeallocateBotsRequest req, StreamObserver<DeallocateBotsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          var d = machines.deallocateBots(caller(), req.getMachine(), req.getCount(), req.getForce());
+          return DeallocateBotsResponse.newBuilder().setMachine(machine(d.machine())).addAllCancelledRunIds(d.cancelledRunIds()).build();
+        });
+  }
+
+  @Override
+  public void setAutoAllocation(SetAutoAllocationRequest req, StreamObserver<SetAutoAllocationResponse> out) {
+    Unary.respond(
+        out,
+        () -> SetAutoAllocationResponse.newBuilder().setMachine(machine(machines.setAutoAllocation(caller(), req.getMachine(), req.getEnabled()))).build());
+  }
+
+  @Override
+  public void setMaintenance(SetMaintenanceRequest req, StreamObserver<SetMaintenanceResponse> out) {
+    Unary.respond(
+        out,
+        () -> SetMaintenanceResponse.newBuilder().setMachine(machine(machines.setMaintenance(caller(), req.getMachine(), req.getEnabled()))).build());
+  }
+
+  @Override
+  public void createGroup(CreateGroupRequest req, StreamObserver<CreateGroupResponse> out) {
+    Unary.respond(out, () -> CreateGroupResponse.newBuilder().setGroup(group(machines.createGroup(caller(), req.getName(), req.getEnvironment()))).build());
+  }
+
+  @Override
+  public void addToGroup(AddToGroupRequest req, StreamObserver<AddToGroupResponse> out) {
+    Unary.respond(out, () -> AddToGroupResponse.newBuilder().setGroup(group(machines.addToGroup(caller(), req.getGroup(), req.getMachine()))).build());
+  }
+
+  @Override
+  public void listGroups(ListGroupsRequest req, StreamObserver<ListGroupsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var b = ListGroupsResponse.newBuilder();
+          machines.groups(req.getEnvironment()).forEach(g -> b.addGroups(group(g)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void getProcessUtilization(GetProcessUtilizationRequest req, StreamObserver<GetProcessUtilizationResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var u = machines.processUtilization(req.getEnvironment());
+          var b =
+              GetProcessUtilizationResponse.newBuilder()
+                  .setEnvironment(u.environment().name())
+                  .setPool(u.pool())
+                  .setAllocatedToMachines(u.toMachines())
+                  .setAllocatedToFlows(u.toFlows())
+                  .setFree(u.free());
+          u.units()
+              .forEach(h -> b.addUnits(ProcessUnit.newBuilder().setAllocatedToKind(h.kind()).setAllocatedTo(h.name()).setUnits((int) h.units()).setSource(h.source() == null ? "" : h.source())));
+          return b.build();
+        });
+  }
+}

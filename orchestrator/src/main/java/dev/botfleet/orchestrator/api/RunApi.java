@@ -1,0 +1,197 @@
+package dev.botfleet.orchestrator.api;
+
+import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.runs.DesktopFlow;
+import dev.botfleet.orchestrator.runs.Priority;
+import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunService;
+import dev.botfleet.orchestrator.runs.RunState;
+import dev.botfleet.orchestrator.runs.RunTarget;
+import dev.botfleet.proto.v1.CancelRunRequest;
+import dev.botfleet.proto.v1.CancelRunResponse;
+import dev.botfleet.proto.v1.GetRunRequest;
+import dev.botfleet.proto.v1.GetRunResponse;
+import dev.botfleet.proto.v1.ListDesktopFlowsRequest;
+import dev.botfleet.proto.v1.ListDesktopFlowsResponse;
+import dev.botfleet.proto.v1.ListRunsRequest;
+import dev.botfleet.proto.v1.ListRunsResponse;
+import dev.botfleet.proto.v1.RunServiceGrpc;
+import dev.botfleet.proto.v1.SetDesktopFlowRequest;
+import dev.botfleet.proto.v1.SetDesktopFlowResponse;
+import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.proto.v1.SubmitRunResponse;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+
+public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
+  private final RunService runs;
+  private final EnvironmentService environments;
+
+  public RunApi(RunService runs, EnvironmentService environments) {
+    this.runs = runs;
+    this.environments = environments;
+  }
+
+  @Override
+  public void submitRun(SubmitRunRequest req, StreamObserver<SubmitRunResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          RunTarget.Kind kind;
+          String name;
+          switch (req.getTarget().getKindCase()) {
+            case MACHINE -> {
+              kind = RunTarget.Kind.MACHINE;
+              name = req.getTarget().getMachine();
+            }
+            case GROUP -> {
+              kind = RunTarget.Kind.GROUP;
+              name = req.getTarget().getGroup();
+            }
+            case HOSTED_MACHINE -> {
+              kind = RunTarget.Kind.HOSTED_MACHINE;
+              name = req.getTarget().getHostedMachine();
+            }
+            case HOSTED_GROUP -> {
+              kind = RunTarget.Kind.HOSTED_GROUP;
+              name = req.getTarget().getHostedGroup();
+            }
+            default -> throw BotfleetException.invalid("R1_TARGET_REQUIRED", "target: missing (expected: a machine or a group)");
+          }
+          Priority priority = ProtoMapping.domainEnum(Priority.class, req.getPriority(), "priority");
+          var submitted =
+              runs.submit(
+                  caller(),
+                  new RunService.SubmitRequest(
+                      req.getEnvironment(),
+                      req.getFlow(),
+                      kind,
+                      name,
+                      priority,
+                      req.getInputsMap(),
+                      req.getTriggeringFlow(),
+                      Duration.ofSeconds(req.getQueueTimeoutSeconds()),
+                      Duration.ofSeconds(req.getRunTimeoutSeconds()),
+                      req.getIdempotencyKey()));
+          return SubmitRunResponse.newBuilder().setRun(run(runs.get(submitted.run().id()))).setCreated(submitted.created()).build();
+        });
+  }
+
+  @Override
+  public void getRun(GetRunRequest req, StreamObserver<GetRunResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          return GetRunResponse.newBuilder().setRun(run(runs.get(req.getRunId()))).build();
+        });
+  }
+
+  @Override
+  public void listRuns(ListRunsRequest req, StreamObserver<ListRunsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          RunState state = ProtoMapping.domainEnum(RunState.class, req.getState(), "state");
+          var b = ListRunsResponse.newBuilder();
+          runs.list(req.getEnvironment(), state, req.getLimit()).forEach(v -> b.addRuns(run(v)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void cancelRun(CancelRunRequest req, StreamObserver<CancelRunResponse> out) {
+    Unary.respond(out, () -> CancelRunResponse.newBuilder().setRun(run(runs.cancel(caller(), req.getRunId()))).build());
+  }
+
+  @Override
+  public void setDesktopFlow(SetDesktopFlowRequest req, StreamObserver<SetDesktopFlowResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          DesktopFlow f =
+              runs.setDesktopFlow(
+                  caller(),
+                  req.getEnvironment(),
+                  req.getName(),
+                  req.getRetryable(),
+                  Duration.ofSeconds(req.getQueueTimeoutSeconds()),
+                  Duration.ofSeconds(req.getRunTimeoutSeconds()));
+          return SetDesktopFlowResponse.newBuilder().setFlow(flow(req.getEnvironment(), f)).build();
+        });
+  }
+
+  @Override
+  public void listDesktopFlows(ListDesktopFlowsRequest req, StreamObserver<ListDesktopFlowsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var b = ListDesktopFlowsResponse.newBuilder();
+          runs.desktopFlows(req.getEnvironment()).forEach(f -> b.addFlows(flow(req.getEnvironment(), f)));
+          return b.build();
+        });
+  }
+
+  private static dev.botfleet.proto.v1.DesktopFlow flow(String env, DesktopFlow f) {
+    return dev.botfleet.proto.v1.DesktopFlow.newBuilder()
+        .setEnvironment(env)
+        .setName(f.name())
+        .setRetryable(f.retryable())
+        .setQueueTimeoutSeconds(f.queueTimeout().toSeconds())
+        .setRunTimeoutSeconds(f.runTimeout().toSeconds())
+        .build();
+  }
+
+  private dev.botfleet.proto.v1.Run run(RunService.RunView v) {
+    Run r = v.run();
+    var target = dev.botfleet.proto.v1.RunTarget.newBuilder();
+    switch (r.target().kind()) {
+      case MACHINE -> target.setMachine(v.targetName());
+      case GROUP -> target.setGroup(v.targetName());
+      case HOSTED_MACHINE -> target.setHostedMachine(v.targetName());
+      case HOSTED_GROUP -> target.setHostedGroup(v.targetName());
+    }
+    var b =
+        dev.botfleet.proto.v1.Run.newBuilder()
+            .setId(r.id())
+            .setEnvironment(environments.requireById(r.environmentId()).name())
+            .setFlow(r.flowName())
+            .setTarget(target)
+            .setPriority(dev.botfleet.proto.v1.Priority.valueOf(r.priority().name()))
+            .putAllInputs(r.inputs())
+            .setTriggeringFlow(r.triggeringFlow() == null ? "" : r.triggeringFlow())
+            .setState(dev.botfleet.proto.v1.RunState.valueOf(r.state().name()))
+            .setMachine(v.machineName() == null ? "" : v.machineName())
+            .setBotId(r.botId() == null ? "" : r.botId())
+            .setAttempt(r.attempt())
+            .setSubmittedAt(ProtoMapping.ts(r.submittedAt()))
+            .setQueueTimeoutSeconds(r.queueTimeout().toSeconds())
+            .setRunTimeoutSeconds(r.runTimeout().toSeconds())
+            .putAllOutputs(r.outputs())
+            .setLogTail(r.logTail() == null ? "" : r.logTail())
+            .setFailureReason(r.failureReason() == null ? "" : r.failureReason())
+            .setMessage(r.message() == null ? "" : r.message())
+            .setSubmittedBy(r.submittedBy());
+    if (r.assignedAt() != null) {
+      b.setAssignedAt(ProtoMapping.ts(r.assignedAt()));
+    }
+    if (r.startedAt() != null) {
+      b.setStartedAt(ProtoMapping.ts(r.startedAt()));
+    }
+    if (r.endedAt() != null) {
+      b.setEndedAt(ProtoMapping.ts(r.endedAt()));
+    }
+    if (r.exitCode() != null) {
+      b.setExitCode(r.exitCode());
+    }
+    if (v.waitReason() != null) {
+      b.setWaitCode(v.waitReason().code()).setWaitReason(v.waitReason().words());
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,206 @@
+package dev.botfleet.orchestrator.cli;
+
+import dev.botfleet.proto.v1.AllocateBotsRequest;
+import dev.botfleet.proto.v1.CreateJoinTokenRequest;
+import dev.botfleet.proto.v1.DeallocateBotsRequest;
+import dev.botfleet.proto.v1.GetMachineRequest;
+import dev.botfleet.proto.v1.ListMachinesRequest;
+import dev.botfleet.proto.v1.Machine;
+import dev.botfleet.proto.v1.MachineServiceGrpc;
+import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
+import dev.botfleet.proto.v1.SetAutoAllocationRequest;
+import dev.botfleet.proto.v1.SetMaintenanceRequest;
+import java.io.PrintWriter;
+import java.time.Duration;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "machine", mixinStandardHelpOptions = true, description = "Machines, join tokens and bots (A1, P5, P6, P10, A7).",
+    subcommands = {
+      MachineCommands.JoinToken.class,
+      MachineCommands.RevokeToken.class,
+      MachineCommands.List.class,
+      MachineCommands.Show.class,
+      MachineCommands.Bots.class,
+      MachineCommands.AutoAllocation.class,
+      MachineCommands.Maintenance.class
+    })
+final class MachineCommands {
+  static void table(PrintWriter o, java.util.List<Machine> machines) {
+    Table t = new Table("NAME", "STATUS", "GROUP", "OS", "CPUS", "MEMORY", "SESSIONS", "BOTS", "BUSY", "AUTO", "MAINT", "LAST HEARTBEAT");
+    machines.forEach(m -> t.row(m.getName(), m.getStatus(), m.getGroup(), m.getOsFamily(), m.getLogicalCpus(), gib(m.getMemoryBytes()),
+        m.getActiveSessions() + "/" + m.getMaxSessions(), m.getBots(), m.getBusyBots(), m.getAutoAllocation() ? "on" : "off",
+        m.getMaintenance() ? "yes" : "no", ClientCommand.ts(m.getLastHeartbeat())));
+    t.print(o);
+  }
+
+  static String gib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  }
+
+  static void show(PrintWriter o, Machine m) {
+    new Table("FIELD", "VALUE")
+        .row("name", m.getName()).row("id", m.getId()).row("environment", m.getEnvironment()).row("group", m.getGroup())
+        .row("status", m.getStatus()).row("last heartbeat", ClientCommand.ts(m.getLastHeartbeat()))
+        .row("os", m.getOsFamily() + " " + m.getOsVersion()).row("hostname", m.getHostname())
+        .row("cpus", m.getLogicalCpus()).row("memory", gib(m.getMemoryBytes()))
+        .row("sessions (active/max)", m.getActiveSessions() + "/" + m.getMaxSessions())
+        .row("bots (allocated/busy)", m.getBots() + "/" + m.getBusyBots())
+        .row("auto-allocation", m.getAutoAllocation() ? "on" : "off").row("maintenance", m.getMaintenance() ? "yes" : "no")
+        .row("installed flows", String.join(", ", m.getInstalledFlowsList())).row("agent", m.getAgentVersion())
+        .row("enrolled", ClientCommand.ts(m.getEnrolledAt()))
+        .print(o);
+  }
+
+  @Command(name = "join-token", mixinStandardHelpOptions = true, description = "Make a one-time join token for an agent (A1).")
+  static final class JoinToken extends ClientCommand {
+    @Option(names = "--env", required = true, description = "Environment the machine joins.")
+    String env;
+
+    @Option(names = "--group", description = "Group the machine joins.")
+    String group;
+
+    @Option(names = "--ttl", defaultValue = "1h", converter = DurationConverter.class, description = "Lifetime (default: ${DEFAULT-VALUE}).")
+    Duration ttl;
+
+    @Override
+    int run() {
+      var resp = client.stub(MachineServiceGrpc::newBlockingStub).createJoinToken(
+          CreateJoinTokenRequest.newBuilder().setEnvironment(env).setGroup(group == null ? "" : group).setTtlSeconds(ttl.toSeconds()).build());
+      client.print(out(), resp, o -> {
+        o.println(resp.getToken());
+        o.println("(token " + resp.getTokenId() + ", one use, expires " + ts(resp.getExpiresAt()) + ")");
+        o.println("start an agent: ./botfleet agent --server HOST:PORT --join-token " + resp.getToken() + " --flows-dir DIR");
+      });
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke-token", mixinStandardHelpOptions = true, description = "Revoke an unused join token.")
+  static final class RevokeToken extends ClientCommand {
+    @Parameters(index = "0", description = "Token id.")
+    String id;
+
+    @Override
+    int run() {
+      var resp = client.stub(MachineServiceGrpc::newBlockingStub).revokeJoinToken(RevokeJoinTokenRequest.newBuilder().setTokenId(id).build());
+      client.print(out(), resp, o -> o.println("revoked " + id));
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Machines of an environment.")
+  static final class List extends ClientCommand {
+    @Option(names = "--env", required = true, description = "Environment.")
+    String env;
+
+    @Override
+    int run() {
+      var resp = client.stub(MachineServiceGrpc::newBlockingStub).listMachines(ListMachinesRequest.newBuilder().setEnvironment(env).build());
+      client.print(out(), resp, o -> table(o, resp.getMachinesList()));
+      return 0;
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "One machine: OS, CPUs, memory, sessions, bots, status, last heartbeat.")
+  static final class Show extends ClientCommand {
+    @Parameters(index = "0", description = "Machine name or id.")
+    String machine;
+
+    @Override
+    int run() {
+      var resp = client.stub(MachineServiceGrpc::newBlockingStub).getMachine(GetMachineRequest.newBuilder().setMachine(machine).build());
+      client.print(out(), resp, o -> show(o, resp.getMachine()));
+      return 0;
+    }
+  }
+
+  @Command(name = "bots", mixinStandardHelpOptions = true, description = "Allocate or de-allocate bots.",
+      subcommands = {Bots.Allocate.class, Bots.Deallocate.class})
+  static final class Bots {
+    @Command(name = "allocate", mixinStandardHelpOptions = true, description = "Allocate process units to a machine as bots (P5).")
+    static final class Allocate extends ClientCommand {
+      @Parameters(index = "0", description = "Machine name or id.")
+      String machine;
+
+      @Option(names = "--count", defaultValue = "1", description = "Bots to add (default: ${DEFAULT-VALUE}).")
+      int count;
+
+      @Override
+      int run() {
+        var resp = client.stub(MachineServiceGrpc::newBlockingStub).allocateBots(AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
+        client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
+        return 0;
+      }
+    }
+
+    @Command(name = "deallocate", mixinStandardHelpOptions = true, description = "Remove bots; busy bots need --force, which cancels their runs (P10).")
+    static final class Deallocate extends ClientCommand {
+      @Parameters(index = "0", description = "Machine name or id.")
+      String machine;
+
+      @Option(names = "--count", defaultValue = "1", description = "Bots to remove (default: ${DEFAULT-VALUE}).")
+      int count;
+
+      @Option(names = "--force", description = "Also remove busy bots, cancelling their runs.")
+      boolean force;
+
+      @Override
+      int run() {
+        var resp = client.stub(MachineServiceGrpc::newBlockingStub).deallocateBots(
+            DeallocateBotsRequest.newBuilder().setMachine(machine).setCount(count).setForce(force).build());
+        client.print(out(), resp, o -> {
+          table(o, java.util.List.of(resp.getMachine()));
+          if (resp.getCancelledRunIdsCount() > 0) {
+            o.println("cancelled runs: " + String.join(", ", resp.getCancelledRunIdsList()));
+          }
+        });
+        return 0;
+      }
+    }
+  }
+
+  static final class OnOff {
+    @Option(names = "--on", required = true, description = "Turn on.")
+    boolean on;
+
+    @Option(names = "--off", required = true, description = "Turn off.")
+    boolean off;
+  }
+
+  @Command(name = "auto-allocation", mixinStandardHelpOptions = true, description = "Let the machine allocate itself bots when runs need them (P6).")
+  static final class AutoAllocation extends ClientCommand {
+    @Parameters(index = "0", description = "Machine name or id.")
+    String machine;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    OnOff state;
+
+    @Override
+    int run() {
+      var resp = client.stub(MachineServiceGrpc::newBlockingStub).setAutoAllocation(
+          SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(state.on).build());
+      client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
+      return 0;
+    }
+  }
+
+  @Command(name = "maintenance", mixinStandardHelpOptions = true, description = "Maintenance mode: no new runs; running runs finish (A7).")
+  static final class Maintenance extends ClientCommand {
+    @Parameters(index = "0", description = "Machine name or id.")
+    String machine;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    OnOff state;
+
+    @Override
+    int run() {
+      var resp = client.stub(MachineServiceGrpc::newBlockingStub).setMaintenance(
+          SetMaintenanceRequest.newBuilder().setMachine(machine).setEnabled(state.on).build());
+      client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
+      return 0;
+    }
+  }
+}

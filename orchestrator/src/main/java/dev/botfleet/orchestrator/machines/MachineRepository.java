@@ -1,0 +1,87 @@
+package dev.botfleet.orchestrator.machines;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+public interface MachineRepository {
+  void insertJoinToken(JoinToken token, String tokenHash, String createdBy, Instant createdAt);
+
+  /** The token row by hash, locked until the transaction ends. */
+  Optional<JoinToken> findJoinTokenForUpdate(String tokenHash);
+
+  Optional<JoinToken> findJoinToken(String id);
+
+  void markJoinTokenUsed(String id, String machineId, Instant at);
+
+  void revokeJoinToken(String id);
+
+  /** False when the name is taken in the environment. */
+  boolean insertMachine(Machine machine, String credentialHash);
+
+  Optional<Machine> find(String id);
+
+  /** Locks the machine row: serialises bot allocation (P5) and settings changes. */
+  Optional<Machine> findForUpdate(String id);
+
+  Optional<Machine> findByName(String environmentId, String name);
+
+  /** Machines whose name or id is {@code nameOrId}, across environments. */
+  List<Machine> findByNameOrId(String nameOrId);
+
+  Optional<String> findIdByCredentialHash(String credentialHash);
+
+  List<Machine> list(String environmentId);
+
+  List<Machine> listByIds(Collection<String> ids);
+
+  List<Machine> listInGroup(String groupId);
+
+  void updateCapacity(String id, MachineCapacity capacity);
+
+  void updateSettings(String id, boolean autoAllocation, boolean maintenance);
+
+  void setGroup(String machineId, String groupId);
+
+  /** Marks the machine ONLINE, connected to {@code replica}, seen at {@code at}. */
+  void markConnected(String id, String replica, Instant at);
+
+  /** Heartbeats of many machines in one round trip. */
+  void touch(Map<String, Instant> lastSeen);
+
+  /** ONLINE machines not seen since {@code before}. */
+  List<String> staleOnline(Instant before);
+
+  /** Conditional ONLINE → OFFLINE; false when someone else did it or it was seen meanwhile. */
+  boolean markOffline(String id, Instant before);
+
+  // Bots
+
+  void insertBot(Bot bot);
+
+  List<Bot> bots(String machineId);
+
+  List<Bot> botsInEnvironment(String environmentId);
+
+  /** Deletes a bot only if it carries no run; false otherwise. */
+  boolean deleteFreeBot(String botId);
+
+  void deleteBot(String botId);
+
+  /** Process-pool units held by bots, per environment (P1). */
+  Map<String, Long> processBotsByEnvironment();
+
+  long processBots(String environmentId);
+
+  // Groups
+
+  boolean insertGroup(MachineGroup group);
+
+  Optional<MachineGroup> findGroup(String environmentId, String name);
+
+  Optional<MachineGroup> findGroupById(String id);
+
+  List<MachineGroup> groups(String environmentId);
+}

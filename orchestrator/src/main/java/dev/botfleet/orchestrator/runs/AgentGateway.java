@@ -1,0 +1,21 @@
+package dev.botfleet.orchestrator.runs;
+
+import java.util.Set;
+
+/**
+ * The agent streams held by this orchestrator replica, seen from the run rules. Implemented by
+ * the API layer; keeps the domain free of gRPC.
+ */
+public interface AgentGateway {
+  /** Machines whose agent stream is open on this replica. */
+  Set<String> connectedMachines();
+
+  /** Sends an assignment; false when the machine is not connected here any more. */
+  boolean assign(String machineId, Claim claim);
+
+  /** R7: asks the agent to stop a run. */
+  void cancel(String machineId, String runId, String reason);
+
+  /** Pushes the machine's current bots and maintenance flag to its agent. */
+  void pushSettings(String machineId, int bots, boolean maintenance);
+}

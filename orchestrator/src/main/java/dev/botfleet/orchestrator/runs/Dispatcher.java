@@ -1,0 +1,334 @@
+package dev.botfleet.orchestrator.runs;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.machines.Bot;
+import dev.botfleet.orchestrator.machines.Machine;
+import dev.botfleet.orchestrator.machines.MachineListener;
+import dev.botfleet.orchestrator.machines.MachineService;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Matches queued runs to free bots of the machines whose streams this replica holds (R2, R3, R9,
+ * P6, A7). Woken by events — run queued, bot freed, machine connected or changed — never by a
+ * busy poll; the sweeper wakes it now and then as a safety net.
+ *
+ * <p>Only this replica assigns to its connected machines, so its view of their free bots is the
+ * working copy; the database stays the judge: a claim is a conditional update of the run and of
+ * the bot, so a run is assigned at most once and a bot carries at most one run, whatever races.
+ */
+public final class Dispatcher implements MachineListener, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final int BATCH = 512;
+
+  private final Transactions tx;
+  private final RunRepository runs;
+  private final MachineService machines;
+  private final RunService runService;
+  private final Clock clock;
+  private final Duration lease;
+  private final Map<String, LocalMachine> local = new ConcurrentHashMap<>();
+  /** run id → the machine and bot it holds here, to free the bot when it ends. */
+  private final Map<String, Held> held = new ConcurrentHashMap<>();
+  private final Set<String> pendingReloads = ConcurrentHashMap.newKeySet();
+  private final Object signal = new Object();
+  private boolean dirty;
+  private volatile boolean running = true;
+  private volatile AgentGateway gateway;
+  private final Thread thread;
+
+  private record Held(String machineId, String botId) {}
+
+  private static final class LocalMachine {
+    final String id;
+    volatile String groupId;
+    volatile boolean maintenance;
+    volatile boolean autoAllocation;
+    volatile int bots;
+    volatile int maxSessions;
+    final Set<String> freeBots = ConcurrentHashMap.newKeySet();
+
+    LocalMachine(String id) {
+      this.id = id;
+    }
+
+    boolean usable() {
+      return !maintenance;
+    }
+
+    boolean growable() {
+      return usable() && autoAllocation && bots < maxSessions;
+    }
+  }
+
+  public Dispatcher(
+      Transactions tx, RunRepository runs, MachineService machines, RunService runService, Clock clock, Duration lease) {
+    this.tx = requireNonNull(tx, "tx");
+    this.runs = requireNonNull(runs, "runs");
+    this.machines = requireNonNull(machines, "machines");
+    this.runService = requireNonNull(runService, "runService");
+    this.clock = requireNonNull(clock, "clock");
+    this.lease = requireNonNull(lease, "lease");
+    machines.addListener(this);
+    runService.onQueued(this::wake);
+    thread = new Thread(this::loop, "dispatcher");
+    thread.setDaemon(true);
+  }
+
+  public void start(AgentGateway gateway) {
+    this.gateway = requireNonNull(gateway, "gateway");
+    thread.start();
+  }
+
+  // ------------------------------------------------------------------ events
+
+  public void wake() {
+    synchronized (signal) {
+      dirty = true;
+      signal.notifyAll();
+    }
+  }
+
+  public void machineConnected(String machineId) {
+    local.putIfAbsent(machineId, new LocalMachine(machineId));
+    pendingReloads.add(machineId);
+    wake();
+  }
+
+  public void machineDisconnected(String machineId) {
+    local.remove(machineId);
+  }
+
+  @Override
+  public void machineChanged(String machineId) {
+    if (local.containsKey(machineId)) {
+      pendingReloads.add(machineId);
+      wake();
+    }
+  }
+
+  /** Every local machine is re-read: catches changes made through other replicas. */
+  public void reloadAll() {
+    pendingReloads.addAll(local.keySet());
+    wake();
+  }
+
+  /** A run ended or went back to the queue: its bot is free again. */
+  public void released(String runId) {
+    Held h = held.remove(runId);
+    if (h == null) {
+      return;
+    }
+    LocalMachine m = local.get(h.machineId());
+    if (m != null) {
+      m.freeBots.add(h.botId());
+      wake();
+    }
+  }
+
+  public int localMachines() {
+    return local.size();
+  }
+
+  // ------------------------------------------------------------------ loop
+
+  private void loop() {
+    while (running) {
+      synchronized (signal) {
+        while (!dirty && running) {
+          try {
+            signal.wait(1000);
+          } catch (InterruptedException e) {
+            return;
+          }
+          if (!dirty) {
+            break;
+          }
+        }
+        dirty = false;
+      }
+      try {
+        processReloads();
+        while (running && dispatchOnce()) {
+          processReloads();
+        }
+      } catch (RuntimeException e) {
+        log.warn("event=dispatch_failed error={}", e.toString());
+        sleepQuietly(200);
+        wake();
+      }
+    }
+  }
+
+  private void processReloads() {
+    if (pendingReloads.isEmpty()) {
+      return;
+    }
+    Set<String> ids = new HashSet<>(pendingReloads);
+    pendingReloads.removeAll(ids);
+    ids.retainAll(local.keySet());
+    if (ids.isEmpty()) {
+      return;
+    }
+    for (Machine m : machines.listByIds(ids)) {
+      LocalMachine lm = local.get(m.id());
+      if (lm == null) {
+        continue;
+      }
+      lm.groupId = m.groupId();
+      lm.maintenance = m.maintenance();
+      lm.autoAllocation = m.autoAllocation();
+      lm.maxSessions = m.capacity().maxSessions();
+      List<Bot> bots = machines.bots(m.id());
+      lm.bots = bots.size();
+      Set<String> free = new HashSet<>();
+      for (Bot b : bots) {
+        if (b.currentRunId() == null) {
+          free.add(b.id());
+        } else {
+          held.put(b.currentRunId(), new Held(m.id(), b.id()));
+        }
+      }
+      lm.freeBots.retainAll(free);
+      lm.freeBots.addAll(free);
+      AgentGateway g = gateway;
+      if (g != null) {
+        g.pushSettings(m.id(), lm.bots, lm.maintenance);
+      }
+    }
+  }
+
+  /** One pass; true when it assigned something (so another pass may find more). */
+  boolean dispatchOnce() {
+    if (local.isEmpty()) {
+      return false;
+    }
+    Set<String> targets = new LinkedHashSet<>();
+    for (LocalMachine m : local.values()) {
+      if (m.usable() && (!m.freeBots.isEmpty() || m.growable())) {
+        targets.add(m.id);
+        if (m.groupId != null) {
+          targets.add(m.groupId);
+        }
+      }
+    }
+    if (targets.isEmpty()) {
+      return false;
+    }
+    List<Run> queued = tx.inTransaction(() -> runs.queuedFor(targets, BATCH));
+    if (queued.isEmpty()) {
+      return false;
+    }
+    List<Claim> claims = new ArrayList<>();
+    Set<String> cannotGrow = new HashSet<>();
+    for (Run run : queued) {
+      LocalMachine chosen = choose(run, cannotGrow);
+      if (chosen == null) {
+        continue; // R9: this run waits; runs behind it for other machines still go.
+      }
+      String bot = takeBot(chosen);
+      if (bot == null) {
+        Bot added = machines.autoAllocate(chosen.id); // P6
+        if (added == null) {
+          cannotGrow.add(chosen.id);
+          continue;
+        }
+        chosen.bots++;
+        bot = added.id();
+      }
+      claims.add(new Claim(run, chosen.id, bot, run.attempt() + 1));
+    }
+    if (claims.isEmpty()) {
+      return false;
+    }
+    Instant now = clock.instant();
+    List<Claim> won = tx.inTransaction(() -> runs.claim(claims, now, now.plus(lease)));
+    Set<String> wonIds = new HashSet<>();
+    won.forEach(c -> wonIds.add(c.run().id()));
+    for (Claim c : claims) {
+      if (!wonIds.contains(c.run().id())) {
+        // Lost the run (cancelled, or claimed elsewhere) or the bot: re-read the machine.
+        pendingReloads.add(c.machineId());
+      }
+    }
+    AgentGateway g = gateway;
+    for (Claim c : won) {
+      held.put(c.run().id(), new Held(c.machineId(), c.botId()));
+      runService.events().assigned(c.run(), Duration.between(c.run().submittedAt(), now));
+      if (!g.assign(c.machineId(), c)) {
+        runService.refused(c.run().id(), c.attempt(), "NOT_CONNECTED");
+        released(c.run().id());
+      }
+    }
+    return !won.isEmpty();
+  }
+
+  private LocalMachine choose(Run run, Set<String> cannotGrow) {
+    if (run.target().kind() == RunTarget.Kind.MACHINE) {
+      LocalMachine m = local.get(run.target().id());
+      if (m == null || !m.usable()) {
+        return null;
+      }
+      return !m.freeBots.isEmpty() || (m.growable() && !cannotGrow.contains(m.id)) ? m : null;
+    }
+    LocalMachine best = null;
+    for (LocalMachine m : local.values()) {
+      if (m.usable() && run.target().id().equals(m.groupId) && !m.freeBots.isEmpty()) {
+        if (best == null || m.freeBots.size() > best.freeBots.size()) {
+          best = m;
+        }
+      }
+    }
+    if (best != null) {
+      return best;
+    }
+    return local.values().stream()
+        .filter(m -> run.target().id().equals(m.groupId) && m.growable() && !cannotGrow.contains(m.id))
+        .min(Comparator.comparingInt(m -> m.bots))
+        .orElse(null);
+  }
+
+  private static String takeBot(LocalMachine m) {
+    Iterator<String> it = m.freeBots.iterator();
+    while (it.hasNext()) {
+      String b = it.next();
+      if (m.freeBots.remove(b)) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    wake();
+    try {
+      thread.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.botfleet.orchestrator.runs;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.Transactions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Agent reports (started, finished) are written in batches by one writer: one transaction for
+ * many reports (group commit). A report is acknowledged to its agent only after its batch
+ * committed, so an acknowledged result is never lost and a re-sent one is accepted once (A6).
+ */
+public final class RunReports implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RunReports.class);
+  private static final int MAX_BATCH = 1000;
+
+  private final Transactions tx;
+  private final RunRepository runs;
+  private final Dispatcher dispatcher;
+  private final RunService runService;
+  private final Clock clock;
+  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private volatile boolean running = true;
+
+  private record Pending(RunReport report, Runnable committed) {}
+
+  public RunReports(Transactions tx, RunRepository runs, Dispatcher dispatcher, RunService runService, Clock clock) {
+    this.tx = requireNonNull(tx, "tx");
+    this.runs = requireNonNull(runs, "runs");
+    this.dispatcher = requireNonNull(dispatcher, "dispatcher");
+    this.runService = requireNonNull(runService, "runService");
+    this.clock = requireNonNull(clock, "clock");
+    writer = new Thread(this::loop, "run-reports");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  /** Queues a report; {@code committed} runs after it is durable (also when it changed nothing). */
+  public void submit(RunReport report, Runnable committed) {
+    queue.add(new Pending(requireNonNull(report, "report"), committed));
+  }
+
+  private void loop() {
+    List<Pending> batch = new ArrayList<>();
+    while (running || !queue.isEmpty()) {
+      try {
+        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+        write(batch);
+        batch.clear();
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        // Not acknowledged: keep the batch and try again; agents keep their reports meanwhile.
+        log.warn("event=run_reports_write_failed batch={} error={}", batch.size(), e.toString());
+        sleepQuietly(500);
+        queue.addAll(batch);
+        batch.clear();
+      }
+    }
+  }
+
+  private void write(List<Pending> batch) {
+    List<RunReport> reports = new ArrayList<>(batch.size());
+    batch.forEach(p -> reports.add(p.report()));
+    List<RunReport> applied = tx.inTransaction(() -> runs.applyReports(reports, clock.instant()));
+    Set<String> finished = new HashSet<>();
+    for (RunReport r : applied) {
+      if (r.finished()) {
+        finished.add(r.runId());
+        Duration took = r.startedAt() == null || r.endedAt() == null ? Duration.ZERO : Duration.between(r.startedAt(), r.endedAt());
+        runService.events().ended(r.runId(), r.outcome(), r.failureReason(), took);
+      }
+    }
+    finished.forEach(dispatcher::released);
+    for (Pending p : batch) {
+      if (p.committed() != null) {
+        try {
+          p.committed().run();
+        } catch (RuntimeException e) {
+          log.debug("event=report_ack_failed error={}", e.toString());
+        }
+      }
+    }
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      writer.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.botfleet.orchestrator.runs;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+public interface RunRepository {
+  /** False when the idempotency key is taken (R6). */
+  boolean insert(Run run);
+
+  Optional<Run> find(String id);
+
+  Optional<Run> findForUpdate(String id);
+
+  Optional<Run> findByKey(String idempotencyKey);
+
+  List<Run> list(String environmentId, RunState state, int limit);
+
+  /** QUEUED runs whose target is one of {@code targetIds}, in R3 order: priority, then submission. */
+  List<Run> queuedFor(Collection<String> targetIds, int limit);
+
+  /** How many QUEUED runs of the same target are ahead of this one (R3 order). */
+  long aheadOf(Run run);
+
+  /** Queue depth per target id, for metrics. */
+  Map<String, Long> queueDepthByTarget();
+
+  Map<RunState, Long> countByState();
+
+  /**
+   * Claims: each run QUEUED → ASSIGNED on its bot, conditionally, so a run is assigned at most once
+   * and a bot carries at most one run (R2). Returns the claims that succeeded.
+   */
+  List<Claim> claim(List<Claim> claims, Instant now, Instant leaseUntil);
+
+  /** Applies agent reports conditionally on run id and attempt; returns those that changed a run. */
+  List<RunReport> applyReports(List<RunReport> reports, Instant now);
+
+  /** ASSIGNED/RUNNING → QUEUED (lease expired, agent refused, agent lost with a retryable flow). */
+  boolean requeue(String runId, int attempt, String message);
+
+  /** Ends an active or queued run with a terminal state and frees its bot. */
+  boolean end(String runId, int attempt, RunState state, String failureReason, String message, Instant at);
+
+  void requestCancel(String runId);
+
+  /** Active runs on a machine. */
+  List<Run> activeOn(String machineId);
+
+  List<Run> activeOnMachines(Collection<String> machineIds);
+
+  List<Run> expiredLeases(Instant now);
+
+  List<Run> expiredQueue(Instant now);
+
+  List<Run> overdueRunning(Instant now);
+
+  List<Run> cancelRequested(Collection<String> machineIds);
+
+  void saveDesktopFlow(DesktopFlow flow);
+
+  Optional<DesktopFlow> findDesktopFlow(String environmentId, String name);
+
+  List<DesktopFlow> desktopFlows(String environmentId);
+}

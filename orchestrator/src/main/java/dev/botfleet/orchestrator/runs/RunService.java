@@ -1,0 +1,456 @@
+package dev.botfleet.orchestrator.runs;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.Ids;
+import dev.botfleet.common.Names;
+import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.admin.Access;
+import dev.botfleet.orchestrator.admin.AuditLog;
+import dev.botfleet.orchestrator.admin.Principal;
+import dev.botfleet.orchestrator.capacity.CapacityService;
+import dev.botfleet.orchestrator.capacity.Sku;
+import dev.botfleet.orchestrator.environments.Environment;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.machines.Machine;
+import dev.botfleet.orchestrator.machines.MachineGroup;
+import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.MachineStatus;
+import dev.botfleet.orchestrator.machines.RunControl;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Desktop-flow runs: submission (R1, R4, R6, R10), reading with wait reasons (R8), cancellation
+ * (R7), and the life-cycle transitions driven by agents and sweeps (R5, P10).
+ */
+public final class RunService implements RunControl {
+  public static final int MAX_INPUTS_BYTES = 60_000;
+
+  private final Transactions tx;
+  private final RunRepository runs;
+  private final MachineService machines;
+  private final EnvironmentService environments;
+  private final CapacityService capacity;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
+  private volatile AgentGateway gateway;
+  private volatile RunEvents events = RunEvents.NONE;
+
+  public RunService(
+      Transactions tx,
+      RunRepository runs,
+      MachineService machines,
+      EnvironmentService environments,
+      CapacityService capacity,
+      AuditLog audit,
+      Clock clock) {
+    this.tx = requireNonNull(tx, "tx");
+    this.runs = requireNonNull(runs, "runs");
+    this.machines = requireNonNull(machines, "machines");
+    this.environments = requireNonNull(environments, "environments");
+    this.capacity = requireNonNull(capacity, "capacity");
+    this.audit = requireNonNull(audit, "audit");
+    this.clock = requireNonNull(clock, "clock");
+    machines.setRunControl(this);
+  }
+
+  public void setGateway(AgentGateway gateway) {
+    this.gateway = gateway;
+  }
+
+  public void setEvents(RunEvents events) {
+    this.events = requireNonNull(events, "events");
+  }
+
+  public RunEvents events() {
+    return events;
+  }
+
+  /** Called after a run was queued (submit, requeue): wakes the dispatcher. */
+  public void onQueued(Runnable listener) {
+    queuedListeners.add(listener);
+  }
+
+  private void queued() {
+    queuedListeners.forEach(Runnable::run);
+  }
+
+  // ------------------------------------------------------------------ R1, R4, R6, R10 submit
+
+  public record SubmitRequest(
+      String environment,
+      String flow,
+      RunTarget.Kind targetKind,
+      String targetName,
+      Priority priority,
+      Map<String, String> inputs,
+      String triggeringFlow,
+      Duration queueTimeout,
+      Duration runTimeout,
+      String idempotencyKey) {}
+
+  public record Submitted(Run run, boolean created) {}
+
+  public Submitted submit(Principal caller, SubmitRequest req) {
+    Environment env = environments.require(req.environment());
+    Access.requireMakerIn(caller, env.id(), env.name(), "submit runs in '" + env.name() + "'");
+    Names.require("flow", req.flow());
+    if (req.targetKind() == null || req.targetName() == null || req.targetName().isBlank()) {
+      throw BotfleetException.invalid("R1_TARGET_REQUIRED", "target: missing (expected: --machine M or --group G)");
+    }
+    if (req.targetKind() == RunTarget.Kind.HOSTED_MACHINE || req.targetKind() == RunTarget.Kind.HOSTED_GROUP) {
+      throw BotfleetException.invalid("R1_HOSTED_NOT_AVAILABLE", "hosted machine targets are not available in this version (expected: --machine or --group)");
+    }
+    Map<String, String> inputs = req.inputs() == null ? Map.of() : Map.copyOf(req.inputs());
+    int size = inputs.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length() + 8).sum();
+    if (size > MAX_INPUTS_BYTES) {
+      throw BotfleetException.invalid("R1_INPUTS_TOO_LARGE", "inputs: " + size + " bytes (expected: at most " + MAX_INPUTS_BYTES + ")");
+    }
+    for (String key : inputs.keySet()) {
+      if (!key.matches("[A-Za-z_][A-Za-z0-9_.-]{0,63}")) {
+        throw BotfleetException.invalid("R1_INPUT_NAME", "input name '" + key + "' (expected: a letter or _, then letters, digits, _ . -)");
+      }
+    }
+    requireNonNegative("queue time-out", req.queueTimeout());
+    requireNonNegative("run time-out", req.runTimeout());
+    String key = req.idempotencyKey() == null || req.idempotencyKey().isBlank() ? null : req.idempotencyKey();
+    if (key != null) {
+      var existing = tx.inTransaction(() -> runs.findByKey(key));
+      if (existing.isPresent()) {
+        return new Submitted(sameOrConflict(existing.get(), env, req), false);
+      }
+    }
+    RunTarget target = resolveTarget(env, req.targetKind(), req.targetName());
+    refuseIfNoBotCanEverCome(env, target, req.targetName());
+    DesktopFlow defaults = tx.inTransaction(() -> runs.findDesktopFlow(env.id(), req.flow())).orElse(DesktopFlow.defaults(env.id(), req.flow()));
+    Duration queueTimeout = positiveOr(req.queueTimeout(), defaults.queueTimeout());
+    Duration runTimeout = positiveOr(req.runTimeout(), defaults.runTimeout());
+    Instant now = clock.instant();
+    Run run =
+        new Run(
+            Ids.newId("run"),
+            env.id(),
+            req.flow(),
+            target,
+            req.priority() == null ? Priority.NORMAL : req.priority(),
+            inputs,
+            req.triggeringFlow() == null || req.triggeringFlow().isBlank() ? null : req.triggeringFlow(),
+            queueTimeout,
+            runTimeout,
+            defaults.retryable(),
+            key,
+            RunState.QUEUED,
+            null,
+            null,
+            0,
+            now,
+            now.plus(queueTimeout),
+            null,
+            null,
+            null,
+            null,
+            Map.of(),
+            "",
+            null,
+            null,
+            false,
+            caller.name());
+    boolean inserted = tx.inTransaction(() -> runs.insert(run));
+    if (!inserted) {
+      // A concurrent retry with the same key won (R6).
+      return new Submitted(sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req), false);
+    }
+    queued();
+    return new Submitted(run, true);
+  }
+
+  private static void requireNonNegative(String what, Duration d) {
+    if (d != null && d.isNegative()) {
+      throw BotfleetException.invalid("R10_TIMEOUT", what + ": " + d + " (expected: >= 0; 0 means the default)");
+    }
+  }
+
+  private static Duration positiveOr(Duration d, Duration fallback) {
+    return d == null || d.isZero() ? fallback : d;
+  }
+
+  private static Run sameOrConflict(Run existing, Environment env, SubmitRequest req) {
+    if (!existing.environmentId().equals(env.id()) || !existing.flowName().equals(req.flow())) {
+      throw BotfleetException.alreadyExists(
+          "R6_IDEMPOTENCY_KEY_REUSED",
+          "idempotency key '" + existing.idempotencyKey() + "' was used for run " + existing.id() + " of flow " + existing.flowName() + " (expected: a new key for a new run)");
+    }
+    return existing;
+  }
+
+  private RunTarget resolveTarget(Environment env, RunTarget.Kind kind, String name) {
+    return switch (kind) {
+      case MACHINE -> new RunTarget(kind, machines.resolveIn(env.id(), name).id());
+      case GROUP -> new RunTarget(kind, machines.requireGroup(env, name).id());
+      default -> throw new IllegalArgumentException(kind.name());
+    };
+  }
+
+  /**
+   * R4: fail at once when no bot can ever come: the target holds no bot, and no machine of it can
+   * allocate one (auto-allocation off, at max sessions, or no free process capacity).
+   */
+  private void refuseIfNoBotCanEverCome(Environment env, RunTarget target, String targetName) {
+    List<Machine> candidates =
+        target.kind() == RunTarget.Kind.MACHINE ? List.of(machines.require(target.id())) : machines.machinesInGroup(target.id());
+    if (candidates.isEmpty()) {
+      throw BotfleetException.precondition("R4_GROUP_EMPTY", "group '" + targetName + "' has no machines; add one with `botfleet group add " + targetName + " MACHINE`");
+    }
+    if (candidates.stream().anyMatch(m -> m.bots() > 0)) {
+      return;
+    }
+    long free = capacity.freeIn(env.id(), Sku.PROCESS);
+    StringBuilder why = new StringBuilder();
+    for (Machine m : candidates) {
+      if (!m.autoAllocation()) {
+        why.append(m.name()).append(": no bot and auto-allocation is off; ");
+      } else if (m.bots() >= m.capacity().maxSessions()) {
+        why.append(m.name()).append(": at its maximum of ").append(m.capacity().maxSessions()).append(" sessions; ");
+      } else if (free <= 0) {
+        why.append(m.name()).append(": no bot and no free process capacity in '").append(env.name()).append("'; ");
+      } else {
+        return;
+      }
+    }
+    throw BotfleetException.precondition(
+        "R4_NO_BOT_POSSIBLE",
+        "no bot can ever run this on '" + targetName + "' (" + why.toString().replaceAll("; $", "") + "): allocate bots with `botfleet machine bots allocate`, turn auto-allocation on, or allocate process capacity");
+  }
+
+  // ------------------------------------------------------------------ reads, R8
+
+  public record RunView(Run run, WaitReason waitReason, String machineName, String targetName) {}
+
+  public RunView get(String runId) {
+    Run run =
+        tx.inTransaction(() -> runs.find(runId))
+            .orElseThrow(() -> BotfleetException.notFound("RUN_NOT_FOUND", "run '" + runId + "' does not exist"));
+    return view(run);
+  }
+
+  public List<RunView> list(String environmentName, RunState state, int limit) {
+    Environment env = environments.require(environmentName);
+    int bounded = limit <= 0 ? 100 : Math.min(limit, 1000);
+    return tx.inTransaction(() -> runs.list(env.id(), state, bounded)).stream().map(this::view).toList();
+  }
+
+  private RunView view(Run run) {
+    String machineName = run.machineId() == null ? null : machines.require(run.machineId()).name();
+    String targetName =
+        switch (run.target().kind()) {
+          case MACHINE -> machines.require(run.target().id()).name();
+          case GROUP -> machines.requireGroupById(run.target().id()).name();
+          default -> run.target().id();
+        };
+    return new RunView(run, run.state() == RunState.QUEUED ? waitReason(run) : null, machineName, targetName);
+  }
+
+  /** R8: the code names what would unblock the run; the words say the numbers. */
+  public WaitReason waitReason(Run run) {
+    List<Machine> ms =
+        run.target().kind() == RunTarget.Kind.MACHINE ? List.of(machines.require(run.target().id())) : machines.machinesInGroup(run.target().id());
+    long ahead = tx.inTransaction(() -> runs.aheadOf(run));
+    String queue = ahead == 0 ? "first in line" : ahead + " run(s) ahead";
+    if (ms.isEmpty()) {
+      return new WaitReason(WaitReason.NO_MACHINE_ONLINE, "the group has no machines; " + queue);
+    }
+    List<Machine> online = ms.stream().filter(m -> m.status() == MachineStatus.ONLINE).toList();
+    if (online.isEmpty()) {
+      return new WaitReason(WaitReason.NO_MACHINE_ONLINE, "no machine of the target is online (" + names(ms) + "); " + queue);
+    }
+    List<Machine> usable = online.stream().filter(m -> !m.maintenance()).toList();
+    if (usable.isEmpty()) {
+      return new WaitReason(WaitReason.MACHINE_IN_MAINTENANCE, "every online machine of the target is in maintenance (" + names(online) + "); " + queue);
+    }
+    if (usable.stream().anyMatch(m -> m.freeBots() > 0)) {
+      return new WaitReason(WaitReason.DISPATCHING, "a bot is free; the run is being assigned; " + queue);
+    }
+    int bots = usable.stream().mapToInt(Machine::bots).sum();
+    boolean canGrow = usable.stream().anyMatch(m -> m.bots() < m.capacity().maxSessions());
+    boolean autoOn = usable.stream().anyMatch(m -> m.autoAllocation() && m.bots() < m.capacity().maxSessions());
+    long free = capacity.freeIn(run.environmentId(), Sku.PROCESS);
+    if (!canGrow) {
+      return new WaitReason(
+          WaitReason.MAX_SESSIONS_REACHED,
+          "all " + bots + " bots are busy and every machine is at its maximum sessions; " + queue);
+    }
+    if (!autoOn) {
+      return new WaitReason(
+          WaitReason.AUTO_ALLOCATION_OFF,
+          "all " + bots + " bots are busy and auto-allocation is off (`botfleet machine auto-allocation M --on` or allocate bots); " + queue);
+    }
+    if (free <= 0) {
+      return new WaitReason(
+          WaitReason.NO_PROCESS_CAPACITY,
+          "all " + bots + " bots are busy and the environment has no free process capacity to auto-allocate another; " + queue);
+    }
+    return new WaitReason(WaitReason.ALL_BOTS_BUSY, "all " + bots + " bots are busy; " + queue);
+  }
+
+  private static String names(List<Machine> ms) {
+    return String.join(", ", ms.stream().map(Machine::name).limit(5).toList()) + (ms.size() > 5 ? ", …" : "");
+  }
+
+  // ------------------------------------------------------------------ R7 cancel
+
+  public RunView cancel(Principal caller, String runId) {
+    Run run = get(runId).run();
+    Environment env = environments.requireById(run.environmentId());
+    Access.requireMakerIn(caller, env.id(), env.name(), "cancel runs in '" + env.name() + "'");
+    Run now =
+        tx.inTransaction(
+            () -> {
+              Run r = runs.findForUpdate(runId).orElseThrow();
+              if (r.state().terminal()) {
+                return r;
+              }
+              if (r.state() == RunState.QUEUED) {
+                runs.end(r.id(), r.attempt(), RunState.CANCELLED, "CANCELLED_BY_USER", "cancelled by " + caller.name() + " while queued", clock.instant());
+              } else {
+                runs.requestCancel(r.id());
+              }
+              audit.append(clock.instant(), caller.name(), "run.cancel", "run=" + r.id(), r.state().name(), r.state() == RunState.QUEUED ? "CANCELLED" : "cancel requested");
+              return r;
+            });
+    if (now.state() == RunState.QUEUED) {
+      events.ended(now.id(), RunState.CANCELLED, "CANCELLED_BY_USER", Duration.ZERO);
+    } else if (now.state().active()) {
+      stopOnAgent(now.machineId(), now.id(), "CANCELLED_BY_USER");
+    }
+    return get(runId);
+  }
+
+  @Override
+  public void cancelForDeallocation(String runId, String reason) {
+    Run r = runs.findForUpdate(runId).orElse(null);
+    if (r != null && r.state().active()) {
+      runs.end(r.id(), r.attempt(), RunState.CANCELLED, reason, "its bot was de-allocated with --force (P10)", clock.instant());
+      events.ended(r.id(), RunState.CANCELLED, reason, durationSince(r.startedAt()));
+    }
+  }
+
+  @Override
+  public void stopOnAgent(String machineId, String runId, String reason) {
+    AgentGateway g = gateway;
+    if (g != null && machineId != null && g.connectedMachines().contains(machineId)) {
+      g.cancel(machineId, runId, reason);
+    }
+  }
+
+  // ------------------------------------------------------------------ R5 life cycle
+
+  /** The agent refused an assignment (no free slot): back to the queue at once. */
+  public void refused(String runId, int attempt, String reason) {
+    if (tx.inTransaction(() -> runs.requeue(runId, attempt, "agent refused: " + reason))) {
+      queued();
+    }
+  }
+
+  /** R5: the run's agent is lost: FAILED AGENT_LOST, or back to the queue when its flow is retryable. */
+  public void agentLost(Run run, String why) {
+    boolean requeued =
+        tx.inTransaction(
+            () -> {
+              if (run.retryable()) {
+                return runs.requeue(run.id(), run.attempt(), "re-queued: " + why);
+              }
+              if (runs.end(run.id(), run.attempt(), RunState.FAILED, "AGENT_LOST", why, clock.instant())) {
+                events.ended(run.id(), RunState.FAILED, "AGENT_LOST", durationSince(run.startedAt()));
+              }
+              return false;
+            });
+    if (requeued) {
+      queued();
+    }
+  }
+
+  public void leaseExpired(Run run) {
+    if (tx.inTransaction(() -> runs.requeue(run.id(), run.attempt(), "assignment not acknowledged by the agent in time; re-queued"))) {
+      queued();
+    }
+  }
+
+  public void queueTimedOut(Run run) {
+    if (tx.inTransaction(
+        () -> runs.end(run.id(), run.attempt(), RunState.FAILED, "QUEUE_TIMEOUT", "no bot took the run within its queue time-out of " + run.queueTimeout(), clock.instant()))) {
+      events.ended(run.id(), RunState.FAILED, "QUEUE_TIMEOUT", Duration.ZERO);
+    }
+  }
+
+  public void runTimedOut(Run run) {
+    if (tx.inTransaction(
+        () -> runs.end(run.id(), run.attempt(), RunState.TIMED_OUT, "TIMED_OUT", "the run passed its time-out of " + run.runTimeout() + " and no result came from the agent", clock.instant()))) {
+      events.ended(run.id(), RunState.TIMED_OUT, "TIMED_OUT", durationSince(run.startedAt()));
+      stopOnAgent(run.machineId(), run.id(), "TIMED_OUT");
+    }
+  }
+
+  public List<Run> activeOn(String machineId) {
+    return tx.inTransaction(() -> runs.activeOn(machineId));
+  }
+
+  private Duration durationSince(Instant start) {
+    return start == null ? Duration.ZERO : Duration.between(start, clock.instant());
+  }
+
+  // ------------------------------------------------------------------ desktop flows (R5, R10)
+
+  public DesktopFlow setDesktopFlow(Principal caller, String environmentName, String name, boolean retryable, Duration queueTimeout, Duration runTimeout) {
+    Environment env = environments.require(environmentName);
+    Access.requireMakerIn(caller, env.id(), env.name(), "configure desktop flows in '" + env.name() + "'");
+    Names.require("flow", name);
+    requireNonNegative("queue time-out", queueTimeout);
+    requireNonNegative("run time-out", runTimeout);
+    DesktopFlow flow =
+        new DesktopFlow(
+            env.id(),
+            name,
+            retryable,
+            positiveOr(queueTimeout, DesktopFlow.DEFAULT_QUEUE_TIMEOUT),
+            positiveOr(runTimeout, DesktopFlow.DEFAULT_RUN_TIMEOUT));
+    tx.run(
+        () -> {
+          runs.saveDesktopFlow(flow);
+          audit.append(clock.instant(), caller.name(), "desktop-flow.set", "environment=" + env.name() + " flow=" + name, null,
+              "retryable=" + retryable + " queue_timeout=" + flow.queueTimeout() + " run_timeout=" + flow.runTimeout());
+        });
+    return flow;
+  }
+
+  public List<DesktopFlow> desktopFlows(String environmentName) {
+    Environment env = environments.require(environmentName);
+    return tx.inTransaction(() -> runs.desktopFlows(env.id()));
+  }
+
+  public Map<RunState, Long> countByState() {
+    return tx.inTransaction(runs::countByState);
+  }
+
+  public Map<String, Long> queueDepthByTarget() {
+    return tx.inTransaction(runs::queueDepthByTarget);
+  }
+
+  public String environmentOfMachine(Machine m) {
+    return environments.requireById(m.environmentId()).name();
+  }
+
+  public Environment environmentOf(Run run) {
+    return environments.requireById(run.environmentId());
+  }
+
+  public MachineGroup groupOf(String groupId) {
+    return machines.requireGroupById(groupId);
+  }
+}

@@ -1,0 +1,137 @@
+package dev.botfleet.orchestrator.runs;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.machines.MachineService;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Time-driven rules, checked every sweep: machines silent past offline-after go OFFLINE and
+ * their runs are lost (A3, R5); unacknowledged assignments go back to the queue; queue and run
+ * time-outs (R4, R10); cancels requested through other replicas reach local agents (R7).
+ *
+ * <p>Every change is a conditional update, so several replicas may sweep at once. A replica does
+ * not declare machines offline during its first offline-after after starting: agents need that
+ * long to reconnect after an orchestrator restart (A6).
+ */
+public final class RunSweeper implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RunSweeper.class);
+
+  private final Transactions tx;
+  private final RunRepository runs;
+  private final RunService runService;
+  private final MachineService machines;
+  private final Dispatcher dispatcher;
+  private final Clock clock;
+  private final Duration offlineAfter;
+  private final Instant startedAt;
+  private final ScheduledExecutorService executor;
+  private final Set<String> cancelsSent = new HashSet<>();
+  private volatile AgentGateway gateway;
+  private long sweeps;
+
+  public RunSweeper(
+      Transactions tx,
+      RunRepository runs,
+      RunService runService,
+      MachineService machines,
+      Dispatcher dispatcher,
+      Clock clock,
+      Duration offlineAfter) {
+    this.tx = requireNonNull(tx, "tx");
+    this.runs = requireNonNull(runs, "runs");
+    this.runService = requireNonNull(runService, "runService");
+    this.machines = requireNonNull(machines, "machines");
+    this.dispatcher = requireNonNull(dispatcher, "dispatcher");
+    this.clock = requireNonNull(clock, "clock");
+    this.offlineAfter = requireNonNull(offlineAfter, "offlineAfter");
+    this.startedAt = clock.instant();
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "run-sweeper");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  public void start(AgentGateway gateway, Duration interval) {
+    this.gateway = gateway;
+    executor.scheduleWithFixedDelay(this::safeSweep, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void safeSweep() {
+    try {
+      sweep();
+    } catch (RuntimeException e) {
+      log.warn("event=sweep_failed error={}", e.toString());
+    }
+  }
+
+  /** One sweep; public so tests can drive it with a moved clock. */
+  public void sweep() {
+    Instant now = clock.instant();
+    if (!now.isBefore(startedAt.plus(offlineAfter))) {
+      for (String machineId : machines.markStaleOffline(now.minus(offlineAfter))) {
+        String name = machines.require(machineId).name();
+        log.info("event=machine_offline machine={} offline_after={}", name, offlineAfter);
+        runService.events().offline(machineId);
+        for (Run run : runService.activeOn(machineId)) {
+          runService.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
+          dispatcher.released(run.id());
+        }
+      }
+    }
+    for (Run run : tx.inTransaction(() -> runs.expiredLeases(now))) {
+      runService.leaseExpired(run);
+      dispatcher.released(run.id());
+    }
+    for (Run run : tx.inTransaction(() -> runs.expiredQueue(now))) {
+      runService.queueTimedOut(run);
+    }
+    for (Run run : tx.inTransaction(() -> runs.overdueRunning(now))) {
+      runService.runTimedOut(run);
+      dispatcher.released(run.id());
+    }
+    AgentGateway g = gateway;
+    if (g != null) {
+      Set<String> localMachines = g.connectedMachines();
+      if (!localMachines.isEmpty()) {
+        List<Run> cancels = tx.inTransaction(() -> runs.cancelRequested(localMachines));
+        Set<String> still = new HashSet<>();
+        for (Run run : cancels) {
+          still.add(run.id());
+          if (cancelsSent.add(run.id())) {
+            g.cancel(run.machineId(), run.id(), "CANCELLED_BY_USER");
+          }
+        }
+        cancelsSent.retainAll(still);
+      }
+    }
+    if (++sweeps % 10 == 0) {
+      dispatcher.reloadAll();
+    }
+    dispatcher.wake();
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

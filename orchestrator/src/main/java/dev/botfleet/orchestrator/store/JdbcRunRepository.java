@@ -1,0 +1,414 @@
+package dev.botfleet.orchestrator.store;
+
+import dev.botfleet.orchestrator.runs.Claim;
+import dev.botfleet.orchestrator.runs.DesktopFlow;
+import dev.botfleet.orchestrator.runs.Priority;
+import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunReport;
+import dev.botfleet.orchestrator.runs.RunRepository;
+import dev.botfleet.orchestrator.runs.RunState;
+import dev.botfleet.orchestrator.runs.RunTarget;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+public final class JdbcRunRepository implements RunRepository {
+  /** Run time-out is enforced by the agent; the orchestrator's backstop fires this much later. */
+  static final Duration RUN_DEADLINE_GRACE = Duration.ofMinutes(2);
+
+  private static final String QUEUE_ORDER = " ORDER BY priority DESC, submitted_at, seq";
+  private final Jdbc jdbc;
+
+  public JdbcRunRepository(Jdbc jdbc) {
+    this.jdbc = jdbc;
+  }
+
+  @Override
+  public boolean insert(Run r) {
+    return jdbc.update(
+            "INSERT INTO run (id, environment_id, flow_name, target_kind, target_id, priority, inputs, triggering_flow, queue_timeout_s,"
+                + " run_timeout_s, retryable, idempotency_key, state, attempt, submitted_at, queue_deadline, cancel_requested, submitted_by)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', 0, ?, ?, FALSE, ?) ON CONFLICT DO NOTHING",
+            r.id(),
+            r.environmentId(),
+            r.flowName(),
+            r.target().kind(),
+            r.target().id(),
+            r.priority().weight(),
+            JsonMaps.write(r.inputs()),
+            r.triggeringFlow(),
+            r.queueTimeout().toSeconds(),
+            r.runTimeout().toSeconds(),
+            r.retryable(),
+            r.idempotencyKey(),
+            r.submittedAt(),
+            r.queueDeadline(),
+            r.submittedBy())
+        == 1;
+  }
+
+  @Override
+  public Optional<Run> find(String id) {
+    return jdbc.queryOne("SELECT * FROM run WHERE id = ?", JdbcRunRepository::run, id);
+  }
+
+  @Override
+  public Optional<Run> findForUpdate(String id) {
+    return jdbc.queryOne("SELECT * FROM run WHERE id = ? FOR UPDATE", JdbcRunRepository::run, id);
+  }
+
+  @Override
+  public Optional<Run> findByKey(String key) {
+    return jdbc.queryOne("SELECT * FROM run WHERE idempotency_key = ?", JdbcRunRepository::run, key);
+  }
+
+  @Override
+  public List<Run> list(String environmentId, RunState state, int limit) {
+    if (state == null) {
+      return jdbc.query(
+          "SELECT * FROM run WHERE environment_id = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?", JdbcRunRepository::run, environmentId, limit);
+    }
+    return jdbc.query(
+        "SELECT * FROM run WHERE environment_id = ? AND state = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?",
+        JdbcRunRepository::run,
+        environmentId,
+        state,
+        limit);
+  }
+
+  @Override
+  public List<Run> queuedFor(Collection<String> targetIds, int limit) {
+    if (targetIds.isEmpty()) {
+      return List.of();
+    }
+    List<Run> result = new ArrayList<>();
+    List<String> all = new ArrayList<>(targetIds);
+    for (int from = 0; from < all.size(); from += 1000) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + 1000));
+      String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
+      Object[] args = new Object[chunk.size() + 1];
+      for (int i = 0; i < chunk.size(); i++) {
+        args[i] = chunk.get(i);
+      }
+      args[chunk.size()] = limit;
+      result.addAll(
+          jdbc.query("SELECT * FROM run WHERE state = 'QUEUED' AND target_id IN (" + in + ")" + QUEUE_ORDER + " LIMIT ?", JdbcRunRepository::run, args));
+    }
+    if (all.size() > 1000) {
+      result.sort(
+          java.util.Comparator.comparing((Run r) -> -r.priority().weight()).thenComparing(Run::submittedAt));
+      return result.subList(0, Math.min(limit, result.size()));
+    }
+    return result;
+  }
+
+  @Override
+  public long aheadOf(Run run) {
+    return jdbc.queryLong(
+        "SELECT COUNT(*) FROM run WHERE state = 'QUEUED' AND target_id = ? AND id <> ?"
+            + " AND (priority > ? OR (priority = ? AND (submitted_at < ? OR (submitted_at = ? AND seq < (SELECT seq FROM run WHERE id = ?)))))",
+        run.target().id(),
+        run.id(),
+        run.priority().weight(),
+        run.priority().weight(),
+        run.submittedAt(),
+        run.submittedAt(),
+        run.id());
+  }
+
+  @Override
+  public Map<String, Long> queueDepthByTarget() {
+    Map<String, Long> result = new HashMap<>();
+    jdbc.query(
+        "SELECT target_id, COUNT(*) AS n FROM run WHERE state = 'QUEUED' GROUP BY target_id",
+        rs -> result.put(rs.getString("target_id"), rs.getLong("n")));
+    return result;
+  }
+
+  @Override
+  public Map<RunState, Long> countByState() {
+    Map<RunState, Long> result = new EnumMap<>(RunState.class);
+    jdbc.query("SELECT state, COUNT(*) AS n FROM run GROUP BY state", rs -> result.put(RunState.valueOf(rs.getString("state")), rs.getLong("n")));
+    return result;
+  }
+
+  @Override
+  public List<Claim> claim(List<Claim> claims, Instant now, Instant leaseUntil) {
+    List<Object[]> runRows = new ArrayList<>(claims.size());
+    for (Claim c : claims) {
+      runRows.add(
+          new Object[] {
+            c.machineId(),
+            c.botId(),
+            c.attempt(),
+            now,
+            leaseUntil,
+            leaseUntil.plus(c.run().runTimeout()).plus(RUN_DEADLINE_GRACE),
+            c.run().id(),
+            c.attempt() - 1
+          });
+    }
+    int[] runCounts =
+        jdbc.batch(
+            "UPDATE run SET state = 'ASSIGNED', machine_id = ?, bot_id = ?, attempt = ?, assigned_at = ?, lease_expires_at = ?,"
+                + " run_deadline = ? WHERE id = ? AND attempt = ? AND state = 'QUEUED' AND cancel_requested = FALSE",
+            runRows);
+    List<Claim> runWon = new ArrayList<>();
+    for (int i = 0; i < claims.size(); i++) {
+      if (updated(runCounts[i])) {
+        runWon.add(claims.get(i));
+      }
+    }
+    if (runWon.isEmpty()) {
+      return runWon;
+    }
+    List<Object[]> botRows = new ArrayList<>(runWon.size());
+    runWon.forEach(c -> botRows.add(new Object[] {c.run().id(), c.botId()}));
+    int[] botCounts = jdbc.batch("UPDATE bot SET current_run_id = ? WHERE id = ? AND current_run_id IS NULL", botRows);
+    List<Claim> won = new ArrayList<>(runWon.size());
+    List<Object[]> revert = new ArrayList<>();
+    for (int i = 0; i < runWon.size(); i++) {
+      Claim c = runWon.get(i);
+      if (updated(botCounts[i])) {
+        won.add(c);
+      } else {
+        revert.add(new Object[] {c.attempt() - 1, c.run().id(), c.attempt()});
+      }
+    }
+    if (!revert.isEmpty()) {
+      jdbc.batch(
+          "UPDATE run SET state = 'QUEUED', machine_id = NULL, bot_id = NULL, attempt = ?, assigned_at = NULL, lease_expires_at = NULL,"
+              + " run_deadline = NULL WHERE id = ? AND attempt = ?",
+          revert);
+    }
+    return won;
+  }
+
+  /** JDBC drivers may report SUCCESS_NO_INFO (-2) for batched rows; H2 and pgjdbc report counts. */
+  private static boolean updated(int count) {
+    return count > 0 || count == java.sql.Statement.SUCCESS_NO_INFO;
+  }
+
+  @Override
+  public List<RunReport> applyReports(List<RunReport> reports, Instant now) {
+    List<RunReport> started = new ArrayList<>();
+    List<RunReport> finished = new ArrayList<>();
+    for (RunReport r : reports) {
+      (r.finished() ? finished : started).add(r);
+    }
+    List<RunReport> applied = new ArrayList<>();
+    if (!started.isEmpty()) {
+      List<Object[]> rows = new ArrayList<>();
+      started.forEach(r -> rows.add(new Object[] {r.startedAt() == null ? now : r.startedAt(), r.runId(), r.attempt()}));
+      int[] counts =
+          jdbc.batch(
+              "UPDATE run SET state = 'RUNNING', started_at = ?, lease_expires_at = NULL WHERE id = ? AND attempt = ? AND state = 'ASSIGNED'", rows);
+      for (int i = 0; i < counts.length; i++) {
+        if (updated(counts[i])) {
+          applied.add(started.get(i));
+        }
+      }
+    }
+    if (!finished.isEmpty()) {
+      List<Object[]> rows = new ArrayList<>();
+      for (RunReport r : finished) {
+        rows.add(
+            new Object[] {
+              r.outcome(),
+              r.startedAt(),
+              r.endedAt() == null ? now : r.endedAt(),
+              r.exitCode(),
+              JsonMaps.write(r.outputs()),
+              r.logTail() == null ? "" : clip(r.logTail(), 200_000),
+              r.failureReason(),
+              r.message() == null ? null : clip(r.message(), 2000),
+              r.runId(),
+              r.attempt()
+            });
+      }
+      int[] counts =
+          jdbc.batch(
+              "UPDATE run SET state = ?, started_at = COALESCE(started_at, ?), ended_at = ?, exit_code = ?, outputs = ?, log_tail = ?,"
+                  + " failure_reason = ?, message = ?, lease_expires_at = NULL, run_deadline = NULL"
+                  + " WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
+              rows);
+      List<Object[]> freed = new ArrayList<>();
+      for (int i = 0; i < counts.length; i++) {
+        if (updated(counts[i])) {
+          applied.add(finished.get(i));
+          freed.add(new Object[] {finished.get(i).runId()});
+        }
+      }
+      if (!freed.isEmpty()) {
+        jdbc.batch("UPDATE bot SET current_run_id = NULL WHERE current_run_id = ?", freed);
+      }
+    }
+    return applied;
+  }
+
+  @Override
+  public boolean requeue(String runId, int attempt, String message) {
+    int n =
+        jdbc.update(
+            "UPDATE run SET state = 'QUEUED', machine_id = NULL, bot_id = NULL, assigned_at = NULL, lease_expires_at = NULL,"
+                + " run_deadline = NULL, started_at = NULL, message = ? WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
+            clip(message, 2000),
+            runId,
+            attempt);
+    if (n == 1) {
+      jdbc.update("UPDATE bot SET current_run_id = NULL WHERE current_run_id = ?", runId);
+    }
+    return n == 1;
+  }
+
+  @Override
+  public boolean end(String runId, int attempt, RunState state, String failureReason, String message, Instant at) {
+    int n =
+        jdbc.update(
+            "UPDATE run SET state = ?, failure_reason = ?, message = ?, ended_at = ?, lease_expires_at = NULL, run_deadline = NULL"
+                + " WHERE id = ? AND attempt = ? AND state IN ('QUEUED', 'ASSIGNED', 'RUNNING')",
+            state,
+            failureReason,
+            message == null ? null : clip(message, 2000),
+            at,
+            runId,
+            attempt);
+    if (n == 1) {
+      jdbc.update("UPDATE bot SET current_run_id = NULL WHERE current_run_id = ?", runId);
+    }
+    return n == 1;
+  }
+
+  @Override
+  public void requestCancel(String runId) {
+    jdbc.update("UPDATE run SET cancel_requested = TRUE WHERE id = ?", runId);
+  }
+
+  @Override
+  public List<Run> activeOn(String machineId) {
+    return jdbc.query("SELECT * FROM run WHERE machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')", JdbcRunRepository::run, machineId);
+  }
+
+  @Override
+  public List<Run> activeOnMachines(Collection<String> machineIds) {
+    if (machineIds.isEmpty()) {
+      return List.of();
+    }
+    String in = machineIds.stream().map(x -> "?").collect(Collectors.joining(","));
+    return jdbc.query(
+        "SELECT * FROM run WHERE state IN ('ASSIGNED', 'RUNNING') AND machine_id IN (" + in + ")", JdbcRunRepository::run, machineIds.toArray());
+  }
+
+  @Override
+  public List<Run> expiredLeases(Instant now) {
+    return jdbc.query("SELECT * FROM run WHERE state = 'ASSIGNED' AND lease_expires_at < ? LIMIT 1000", JdbcRunRepository::run, now);
+  }
+
+  @Override
+  public List<Run> expiredQueue(Instant now) {
+    return jdbc.query("SELECT * FROM run WHERE state = 'QUEUED' AND queue_deadline < ? LIMIT 1000", JdbcRunRepository::run, now);
+  }
+
+  @Override
+  public List<Run> overdueRunning(Instant now) {
+    return jdbc.query("SELECT * FROM run WHERE state = 'RUNNING' AND run_deadline < ? LIMIT 1000", JdbcRunRepository::run, now);
+  }
+
+  @Override
+  public List<Run> cancelRequested(Collection<String> machineIds) {
+    if (machineIds.isEmpty()) {
+      return List.of();
+    }
+    List<Run> all =
+        jdbc.query("SELECT * FROM run WHERE cancel_requested = TRUE AND state IN ('ASSIGNED', 'RUNNING') LIMIT 1000", JdbcRunRepository::run);
+    return all.stream().filter(r -> machineIds.contains(r.machineId())).toList();
+  }
+
+  @Override
+  public void saveDesktopFlow(DesktopFlow f) {
+    int n =
+        jdbc.update(
+            "UPDATE desktop_flow SET retryable = ?, queue_timeout_s = ?, run_timeout_s = ? WHERE environment_id = ? AND name = ?",
+            f.retryable(),
+            f.queueTimeout().toSeconds(),
+            f.runTimeout().toSeconds(),
+            f.environmentId(),
+            f.name());
+    if (n == 0) {
+      jdbc.update(
+          "INSERT INTO desktop_flow (environment_id, name, retryable, queue_timeout_s, run_timeout_s) VALUES (?, ?, ?, ?, ?)"
+              + " ON CONFLICT DO NOTHING",
+          f.environmentId(),
+          f.name(),
+          f.retryable(),
+          f.queueTimeout().toSeconds(),
+          f.runTimeout().toSeconds());
+    }
+  }
+
+  @Override
+  public Optional<DesktopFlow> findDesktopFlow(String environmentId, String name) {
+    return jdbc.queryOne(
+        "SELECT * FROM desktop_flow WHERE environment_id = ? AND name = ?", JdbcRunRepository::desktopFlow, environmentId, name);
+  }
+
+  @Override
+  public List<DesktopFlow> desktopFlows(String environmentId) {
+    return jdbc.query("SELECT * FROM desktop_flow WHERE environment_id = ? ORDER BY name", JdbcRunRepository::desktopFlow, environmentId);
+  }
+
+  private static DesktopFlow desktopFlow(ResultSet rs) throws SQLException {
+    return new DesktopFlow(
+        rs.getString("environment_id"),
+        rs.getString("name"),
+        rs.getBoolean("retryable"),
+        Duration.ofSeconds(rs.getLong("queue_timeout_s")),
+        Duration.ofSeconds(rs.getLong("run_timeout_s")));
+  }
+
+  private static Run run(ResultSet rs) throws SQLException {
+    int exit = rs.getInt("exit_code");
+    Integer exitCode = rs.wasNull() ? null : exit;
+    return new Run(
+        rs.getString("id"),
+        rs.getString("environment_id"),
+        rs.getString("flow_name"),
+        new RunTarget(RunTarget.Kind.valueOf(rs.getString("target_kind")), rs.getString("target_id")),
+        Priority.ofWeight(rs.getInt("priority")),
+        JsonMaps.read(rs.getString("inputs")),
+        rs.getString("triggering_flow"),
+        Duration.ofSeconds(rs.getLong("queue_timeout_s")),
+        Duration.ofSeconds(rs.getLong("run_timeout_s")),
+        rs.getBoolean("retryable"),
+        rs.getString("idempotency_key"),
+        RunState.valueOf(rs.getString("state")),
+        rs.getString("machine_id"),
+        rs.getString("bot_id"),
+        rs.getInt("attempt"),
+        Jdbc.instant(rs, "submitted_at"),
+        Jdbc.instant(rs, "queue_deadline"),
+        Jdbc.instant(rs, "assigned_at"),
+        Jdbc.instant(rs, "started_at"),
+        Jdbc.instant(rs, "ended_at"),
+        exitCode,
+        JsonMaps.read(rs.getString("outputs")),
+        rs.getString("log_tail"),
+        rs.getString("failure_reason"),
+        rs.getString("message"),
+        rs.getBoolean("cancel_requested"),
+        rs.getString("submitted_by"));
+  }
+
+  private static String clip(String s, int max) {
+    return s == null || s.length() <= max ? s : s.substring(s.length() - max);
+  }
+}

@@ -1,0 +1,452 @@
+package dev.botfleet.orchestrator.runs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.api.GrpcErrors;
+import dev.botfleet.orchestrator.testing.ProtocolAgent;
+import dev.botfleet.orchestrator.testing.TestOrchestrator;
+import dev.botfleet.proto.v1.AddToGroupRequest;
+import dev.botfleet.proto.v1.AllocateBotsRequest;
+import dev.botfleet.proto.v1.CancelRunRequest;
+import dev.botfleet.proto.v1.CapacityServiceGrpc;
+import dev.botfleet.proto.v1.CreateEnvironmentRequest;
+import dev.botfleet.proto.v1.CreateGroupRequest;
+import dev.botfleet.proto.v1.CreateJoinTokenRequest;
+import dev.botfleet.proto.v1.CreatePurchaseRequest;
+import dev.botfleet.proto.v1.DeallocateBotsRequest;
+import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
+import dev.botfleet.proto.v1.EnvironmentType;
+import dev.botfleet.proto.v1.GetMachineRequest;
+import dev.botfleet.proto.v1.GetProcessUtilizationRequest;
+import dev.botfleet.proto.v1.GetRunRequest;
+import dev.botfleet.proto.v1.MachineServiceGrpc;
+import dev.botfleet.proto.v1.MachineServiceGrpc.MachineServiceBlockingStub;
+import dev.botfleet.proto.v1.MachineStatus;
+import dev.botfleet.proto.v1.Priority;
+import dev.botfleet.proto.v1.RunOutcome;
+import dev.botfleet.proto.v1.RunServiceGrpc;
+import dev.botfleet.proto.v1.RunServiceGrpc.RunServiceBlockingStub;
+import dev.botfleet.proto.v1.RunState;
+import dev.botfleet.proto.v1.RunTarget;
+import dev.botfleet.proto.v1.SetAllocationRequest;
+import dev.botfleet.proto.v1.SetAutoAllocationRequest;
+import dev.botfleet.proto.v1.SetDesktopFlowRequest;
+import dev.botfleet.proto.v1.SetMaintenanceRequest;
+import dev.botfleet.proto.v1.Sku;
+import dev.botfleet.proto.v1.SubmitRunRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bots and runs (P1, P5, P6, P8, P10, R2–R9, A3, A7) through the real API and agent stream. */
+abstract class RunRulesContract {
+  static final OrchestratorConfig.Timings TIMINGS =
+      new OrchestratorConfig.Timings(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(30));
+
+  @TempDir Path dir;
+  TestOrchestrator t;
+  RunServiceBlockingStub runs;
+  MachineServiceBlockingStub machines;
+  final List<ProtocolAgent> agents = new ArrayList<>();
+
+  abstract TestOrchestrator start(Path dir) throws Exception;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    t = start(dir);
+    runs = t.admin(RunServiceGrpc::newBlockingStub);
+    machines = t.admin(MachineServiceGrpc::newBlockingStub);
+    t.admin(EnvironmentServiceGrpc::newBlockingStub)
+        .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("prod").setType(EnvironmentType.PRODUCTION).build());
+    var capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
+    capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
+    capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.UNATTENDED_RPA).setQuantity(10).build());
+    allocate(Sku.PROCESS, 4);
+  }
+
+  @AfterEach
+  void tearDown() {
+    agents.forEach(ProtocolAgent::close);
+    t.close();
+  }
+
+  void allocate(Sku sku, int n) {
+    t.admin(CapacityServiceGrpc::newBlockingStub)
+        .setAllocation(SetAllocationRequest.newBuilder().setEnvironment("prod").setSku(sku).setQuantity(n).build());
+  }
+
+  ProtocolAgent agent(String name, int maxSessions) {
+    String token = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken();
+    ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, name, maxSessions).connect();
+    agents.add(a);
+    await().until(() -> machine(name).getStatus() == MachineStatus.ONLINE);
+    return a;
+  }
+
+  dev.botfleet.proto.v1.Machine machine(String name) {
+    return machines.getMachine(GetMachineRequest.newBuilder().setMachine(name).build()).getMachine();
+  }
+
+  void bots(String machine, int count) {
+    machines.allocateBots(AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
+  }
+
+  void auto(String machine, boolean on) {
+    machines.setAutoAllocation(SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+  }
+
+  String submit(String machine, Priority priority) {
+    return runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setMachine(machine)).setPriority(priority).build()).getRun().getId();
+  }
+
+  String submitToGroup(String group) {
+    return runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setGroup(group)).build()).getRun().getId();
+  }
+
+  dev.botfleet.proto.v1.Run run(String id) {
+    return runs.getRun(GetRunRequest.newBuilder().setRunId(id).build()).getRun();
+  }
+
+  void finish(ProtocolAgent a, String runId) {
+    a.started(runId);
+    a.finished(runId, RunOutcome.OUTCOME_SUCCEEDED, 0);
+    await().until(() -> run(runId).getState() == RunState.SUCCEEDED);
+  }
+
+  static StatusRuntimeException refused(Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      return e;
+    }
+    throw new AssertionError("expected the call to be refused");
+  }
+
+  @Test
+  void p5_a_machine_never_holds_more_bots_than_its_max_sessions() {
+    agent("m1", 2);
+    bots("m1", 2);
+    var e = refused(() -> bots("m1", 1));
+    assertThat(GrpcErrors.reason(e)).isEqualTo("P5_MAX_SESSIONS");
+    assertThat(machine("m1").getBots()).isEqualTo(2);
+  }
+
+  @Test
+  void p1_process_and_unattended_rpa_units_form_one_pool() {
+    allocate(Sku.PROCESS, 1);
+    allocate(Sku.UNATTENDED_RPA, 1);
+    agent("m1", 3);
+    bots("m1", 2);
+    var e = refused(() -> bots("m1", 1));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(GrpcErrors.reason(e)).isEqualTo("P5_NO_PROCESS_CAPACITY");
+    // The pool is consumed, so neither SKU can drop below it.
+    var lower = refused(() -> allocate(Sku.UNATTENDED_RPA, 0));
+    assertThat(GrpcErrors.reason(lower)).isEqualTo("C2_BELOW_CONSUMED");
+    assertThat(lower.getStatus().getDescription()).contains("bots on machines");
+  }
+
+  @Test
+  void r2_never_more_concurrent_runs_on_a_machine_than_bots() {
+    ProtocolAgent a = agent("m1", 2);
+    auto("m1", false);
+    bots("m1", 1);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(submit("m1", Priority.NORMAL));
+    }
+    await().until(() -> a.assigned.size() == 1);
+    await().during(Duration.ofMillis(500)).until(() -> a.assigned.size() == 1);
+    for (int done = 0; done < 3; done++) {
+      int expected = done + 1;
+      await().until(() -> a.assigned.size() == expected);
+      String running = a.assigned.get(done).getRunId();
+      assertThat(ids.stream().filter(id -> run(id).getState() == RunState.ASSIGNED || run(id).getState() == RunState.RUNNING)).hasSize(1);
+      finish(a, running);
+    }
+    assertThat(ids).allSatisfy(id -> assertThat(run(id).getState()).isEqualTo(RunState.SUCCEEDED));
+  }
+
+  @Test
+  void r3_queue_order_is_priority_then_submission_time() {
+    ProtocolAgent a = agent("m1", 1);
+    auto("m1", false);
+    bots("m1", 1);
+    String first = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    String low = submit("m1", Priority.LOW);
+    t.clock.advance(Duration.ofMillis(5));
+    String normal1 = submit("m1", Priority.NORMAL);
+    t.clock.advance(Duration.ofMillis(5));
+    String high = submit("m1", Priority.HIGH);
+    t.clock.advance(Duration.ofMillis(5));
+    String normal2 = submit("m1", Priority.NORMAL);
+    finish(a, first);
+    List<String> order = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      int n = i + 1;
+      await().until(() -> a.assigned.size() == n);
+      String next = a.assigned.get(i).getRunId();
+      order.add(next);
+      finish(a, next);
+    }
+    assertThat(order).containsExactly(high, normal1, normal2, low);
+  }
+
+  @Test
+  void r4_fails_at_once_when_no_bot_can_ever_come() {
+    agent("m1", 2);
+    auto("m1", false);
+    var e = refused(() -> submit("m1", Priority.NORMAL));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(GrpcErrors.reason(e)).isEqualTo("R4_NO_BOT_POSSIBLE");
+    assertThat(e.getStatus().getDescription()).contains("auto-allocation is off");
+    auto("m1", true);
+    allocate(Sku.PROCESS, 0);
+    var noCapacity = refused(() -> submit("m1", Priority.NORMAL));
+    assertThat(noCapacity.getStatus().getDescription()).contains("no free process capacity");
+  }
+
+  @Test
+  void r4_a_waiting_run_fails_with_queue_timeout() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    String waiting = runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setMachine("m1")).setQueueTimeoutSeconds(5).build()).getRun().getId();
+    // Less than offline-after (10 s), so the machine stays online and only the queue time-out fires.
+    t.clock.advance(Duration.ofSeconds(6));
+    t.orchestrator.sweeper.sweep();
+    var r = run(waiting);
+    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getFailureReason()).isEqualTo("QUEUE_TIMEOUT");
+  }
+
+  @Test
+  void r6_submit_is_idempotent_by_key() {
+    agent("m1", 1);
+    bots("m1", 1);
+    var req = SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setMachine("m1")).setIdempotencyKey("order-42").build();
+    var a = runs.submitRun(req);
+    var b = runs.submitRun(req);
+    assertThat(a.getCreated()).isTrue();
+    assertThat(b.getCreated()).isFalse();
+    assertThat(b.getRun().getId()).isEqualTo(a.getRun().getId());
+  }
+
+  @Test
+  void r7_cancelling_a_running_run_stops_it_on_the_agent() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    a.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+    runs.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
+    await().until(() -> a.cancels.contains(id));
+    a.finished(id, RunOutcome.OUTCOME_CANCELLED, 143);
+    await().until(() -> run(id).getState() == RunState.CANCELLED);
+    // A queued run is cancelled at once.
+    String other = submit("m1", Priority.NORMAL);
+    String third = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 2);
+    var cancelled = runs.cancelRun(CancelRunRequest.newBuilder().setRunId(third).build()).getRun();
+    assertThat(cancelled.getState()).isEqualTo(RunState.CANCELLED);
+    assertThat(other).isNotEqualTo(third);
+  }
+
+  @Test
+  void p6_auto_allocation_takes_a_unit_when_a_run_needs_it_and_the_bot_stays() {
+    ProtocolAgent a = agent("m1", 2);
+    assertThat(machine("m1").getAutoAllocation()).isTrue();
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    assertThat(machine("m1").getBots()).isEqualTo(1);
+    finish(a, id);
+    assertThat(machine("m1").getBots()).isEqualTo(1);
+    // P5 still bounds it: two bots at most, the third run waits and says why.
+    String r2 = submit("m1", Priority.NORMAL);
+    String r3 = submit("m1", Priority.NORMAL);
+    String r4 = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 3);
+    assertThat(machine("m1").getBots()).isEqualTo(2);
+    assertThat(run(r4).getState()).isEqualTo(RunState.QUEUED);
+    assertThat(run(r4).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
+    assertThat(List.of(r2, r3)).allSatisfy(r -> assertThat(run(r).getState()).isEqualTo(RunState.ASSIGNED));
+  }
+
+  @Test
+  void p6_with_auto_allocation_off_a_machine_never_allocates_itself() {
+    ProtocolAgent a = agent("m1", 2);
+    bots("m1", 1);
+    auto("m1", false);
+    submit("m1", Priority.NORMAL);
+    String waiting = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    await().during(Duration.ofMillis(600)).until(() -> machine("m1").getBots() == 1);
+    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.AUTO_ALLOCATION_OFF);
+  }
+
+  @Test
+  void r8_a_queued_run_says_why_it_waits() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    String waiting = submit("m1", Priority.NORMAL);
+    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
+    assertThat(run(waiting).getWaitReason()).contains("busy");
+    machines.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MACHINE_IN_MAINTENANCE);
+    a.crash();
+    await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
+    t.clock.advance(Duration.ofSeconds(11));
+    t.orchestrator.sweeper.sweep();
+    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.NO_MACHINE_ONLINE);
+  }
+
+  @Test
+  void r9_a_run_that_cannot_start_does_not_hold_back_others() {
+    ProtocolAgent a1 = agent("m1", 1);
+    ProtocolAgent a2 = agent("m2", 1);
+    machines.createGroup(CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
+    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
+    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
+    auto("m1", false);
+    auto("m2", false);
+    bots("m1", 1);
+    bots("m2", 1);
+    String busy = submit("m1", Priority.HIGH);
+    await().until(() -> a1.assigned.size() == 1);
+    String blocked = submit("m1", Priority.HIGH);
+    t.clock.advance(Duration.ofMillis(10));
+    String free = submitToGroup("g");
+    await().until(() -> a2.assignedRunIds().contains(free));
+    assertThat(run(blocked).getState()).isEqualTo(RunState.QUEUED);
+    assertThat(busy).isNotEqualTo(blocked);
+  }
+
+  @Test
+  void a7_maintenance_takes_no_new_runs_and_lets_running_ones_finish() {
+    ProtocolAgent a1 = agent("m1", 2);
+    ProtocolAgent a2 = agent("m2", 2);
+    machines.createGroup(CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
+    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
+    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
+    bots("m1", 1);
+    String running = submit("m1", Priority.NORMAL);
+    await().until(() -> a1.assigned.size() == 1);
+    machines.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+    bots("m2", 1);
+    String next = submitToGroup("g");
+    await().until(() -> a2.assignedRunIds().contains(next));
+    finish(a1, running);
+    await().during(Duration.ofMillis(500)).until(() -> a1.assigned.size() == 1);
+  }
+
+  @Test
+  void p10_deallocating_a_busy_bot_is_refused_unless_forced_which_cancels_its_run() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    var e = refused(() -> machines.deallocateBots(DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).build()));
+    assertThat(GrpcErrors.reason(e)).isEqualTo("P10_BOT_BUSY");
+    assertThat(machine("m1").getBots()).isEqualTo(1);
+    var forced = machines.deallocateBots(DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).setForce(true).build());
+    assertThat(forced.getCancelledRunIdsList()).containsExactly(id);
+    assertThat(forced.getMachine().getBots()).isZero();
+    assertThat(run(id).getState()).isEqualTo(RunState.CANCELLED);
+    await().until(() -> a.cancels.contains(id));
+  }
+
+  @Test
+  void r5_a_lost_agent_fails_its_run_with_agent_lost_and_keeps_its_bot() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    a.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+    a.crash();
+    await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
+    t.clock.advance(Duration.ofSeconds(11));
+    t.orchestrator.sweeper.sweep();
+    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.OFFLINE);
+    var r = run(id);
+    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(machine("m1").getBots()).isEqualTo(1);
+    assertThat(machine("m1").getBusyBots()).isZero();
+  }
+
+  @Test
+  void r5_a_retryable_flow_is_requeued_when_its_agent_is_lost() {
+    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").setRetryable(true).build());
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    a.crash();
+    t.clock.advance(Duration.ofSeconds(11));
+    t.orchestrator.sweeper.sweep();
+    assertThat(run(id).getState()).isEqualTo(RunState.QUEUED);
+    ProtocolAgent back = ProtocolAgent.enroll(t.channel(),
+        machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken(), "m2", 1).connect();
+    agents.add(back);
+    assertThat(run(id).getAttempt()).isEqualTo(1);
+  }
+
+  @Test
+  void a6_a_result_reported_twice_is_accepted_once_and_acknowledged_each_time() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    a.finished(id, RunOutcome.OUTCOME_SUCCEEDED, 0);
+    a.finished(id, RunOutcome.OUTCOME_FAILED, 1);
+    await().until(() -> a.acks.stream().filter(id::equals).count() == 2);
+    var r = run(id);
+    assertThat(r.getState()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(r.getOutputsMap()).containsEntry("result", "ok");
+    assertThat(r.getLogTail()).isEqualTo("done\n");
+  }
+
+  @Test
+  void an_assignment_the_agent_refuses_goes_back_to_the_queue() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    a.refuseAll = true;
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.attempts.containsKey(id));
+    a.refuseAll = false;
+    await().until(() -> a.assignedRunIds().contains(id));
+    assertThat(run(id).getAttempt()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void p8_utilization_shows_every_process_unit_and_where_it_is() {
+    agent("m1", 3);
+    agent("m2", 3);
+    bots("m1", 2);
+    bots("m2", 1);
+    var u = machines.getProcessUtilization(GetProcessUtilizationRequest.newBuilder().setEnvironment("prod").build());
+    assertThat(u.getPool()).isEqualTo(4);
+    assertThat(u.getAllocatedToMachines()).isEqualTo(3);
+    assertThat(u.getFree()).isEqualTo(1);
+    assertThat(u.getUnitsList()).extracting(x -> x.getAllocatedTo() + "=" + x.getUnits()).containsExactlyInAnyOrder("m1=2", "m2=1");
+  }
+}
