@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -20,6 +21,18 @@ import picocli.CommandLine.Model.OptionSpec;
  * {@code grpc-port}. The config file is a Java properties file named by {@code BOTFLEET_CONFIG}.
  */
 public final class EnvDefaults implements IDefaultValueProvider {
+  /**
+   * Only settings come from the environment or the config file. Per-call options (--env, --user,
+   * --quantity, …) never do: a stray BOTFLEET_ENV in someone's shell must not silently pick the
+   * environment of an allocation.
+   */
+  public static final Set<String> SETTINGS =
+      Set.of(
+          "server", "token", "data-dir", "output", "timeout",
+          "bind", "grpc-port", "http-port", "db-url", "db-user", "db-password", "db-pool-size",
+          "heartbeat-interval", "offline-after", "assign-lease", "agent-http-port",
+          "join-token", "flows-dir", "max-sessions", "machine-name");
+
   private final Map<String, String> env;
   private final Properties file;
 
@@ -42,6 +55,9 @@ public final class EnvDefaults implements IDefaultValueProvider {
       return null;
     }
     String key = longName.substring(2);
+    if (!SETTINGS.contains(key)) {
+      return null;
+    }
     String fromEnv = env.get(variableFor(key));
     if (fromEnv != null && !fromEnv.isEmpty()) {
       return fromEnv;

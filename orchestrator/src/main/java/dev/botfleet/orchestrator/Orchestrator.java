@@ -14,6 +14,7 @@ import dev.botfleet.orchestrator.runs.RunService;
 import dev.botfleet.orchestrator.runs.RunSweeper;
 import dev.botfleet.orchestrator.store.JdbcMachineRepository;
 import dev.botfleet.orchestrator.store.JdbcRunRepository;
+import dev.botfleet.orchestrator.store.PostgresRunNotifier;
 import dev.botfleet.orchestrator.admin.PrincipalService;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.api.AdminApi;
@@ -127,7 +128,14 @@ public final class Orchestrator implements AutoCloseable {
   public static Orchestrator start(OrchestratorConfig config) throws IOException {
     Orchestrator o = open(config);
     try {
-      o.startEndpoints(NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort())));
+      o.startEndpoints(
+          NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+              // Agents ping every 30 s to keep idle streams open through NATs; the default policy
+              // would answer too_many_pings and kill the stream. Our own pings find dead agents.
+              .permitKeepAliveTime(20, TimeUnit.SECONDS)
+              .permitKeepAliveWithoutCalls(true)
+              .keepAliveTime(60, TimeUnit.SECONDS)
+              .keepAliveTimeout(20, TimeUnit.SECONDS));
     } catch (IOException | RuntimeException e) {
       o.close();
       throw e;
@@ -168,6 +176,12 @@ public final class Orchestrator implements AutoCloseable {
                 new RunApi(runs, environments),
                 agentApi));
     grpc.start();
+    if (database.dialect().supportsListenNotify()) {
+      String url = config.dbUrl();
+      var notifier = new PostgresRunNotifier(url, config.dbUser(), config.dbPassword(), replicaId, dispatcher::wake);
+      runs.onQueued(notifier::queued);
+      closeables.add(notifier);
+    }
     dispatcher.start(agentApi);
     sweeper.start(agentApi, config.timings().sweepInterval());
     http = new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);

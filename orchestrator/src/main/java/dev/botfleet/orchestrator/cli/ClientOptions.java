@@ -27,8 +27,14 @@ public final class ClientOptions {
   @Option(names = "--data-dir", defaultValue = "data", description = "Where to find admin.token when no token is given (env BOTFLEET_DATA_DIR).")
   Path dataDir;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json.")
-  String output;
+  /** Validated by picocli while parsing, so a bad value is a usage error (exit 2). */
+  enum Output {
+    TABLE,
+    JSON
+  }
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+  Output output;
 
   @Option(names = "--timeout", defaultValue = "30", description = "Deadline of each call in seconds.")
   int timeoutSeconds;
@@ -77,11 +83,7 @@ public final class ClientOptions {
   }
 
   boolean json() {
-    if (!output.equals("json") && !output.equals("table")) {
-      throw new picocli.CommandLine.ParameterException(
-          new picocli.CommandLine(new Object()), "-o: '" + output + "' (expected: table or json)");
-    }
-    return output.equals("json");
+    return output == Output.JSON;
   }
 
   /** Prints {@code message} as JSON with {@code -o json}, else runs the table printer. */

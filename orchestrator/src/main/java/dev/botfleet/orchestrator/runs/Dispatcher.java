@@ -249,6 +249,8 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
         }
         chosen.bots++;
         bot = added.id();
+        // The stream is ordered: the agent learns of its new bot before the assignment that uses it.
+        gateway.pushSettings(chosen.id, chosen.bots, chosen.maintenance);
       }
       claims.add(new Claim(run, chosen.id, bot, run.attempt() + 1));
     }

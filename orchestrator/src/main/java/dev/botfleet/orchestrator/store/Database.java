@@ -68,10 +68,16 @@ public final class Database implements AutoCloseable {
     return dialect;
   }
 
-  /** The URL without credentials, for logs. */
+  /** The URL without parameters (H2 {@code ;…}, PostgreSQL {@code ?user=…&password=…}), for logs. */
   public String url() {
-    int semicolon = url.indexOf(';');
-    return semicolon < 0 ? url : url.substring(0, semicolon);
+    int end = url.length();
+    for (char c : new char[] {';', '?'}) {
+      int i = url.indexOf(c);
+      if (i >= 0 && i < end) {
+        end = i;
+      }
+    }
+    return url.substring(0, end);
   }
 
   @Override

@@ -21,6 +21,32 @@ public final class TestDatabases {
 
   private static final String DEFAULT_PG = "jdbc:postgresql://127.0.0.1:5432/test";
   private static volatile EmbeddedPostgres embedded;
+  private static final java.util.List<String> created = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static {
+    // Databases made by this JVM are dropped when it exits, so the local server does not fill up.
+    Runtime.getRuntime().addShutdownHook(new Thread(TestDatabases::dropCreated, "drop-test-databases"));
+  }
+
+  private static void dropCreated() {
+    if (created.isEmpty()) {
+      return;
+    }
+    String adminUrl = System.getenv().getOrDefault("BOTFLEET_TEST_PG_URL", DEFAULT_PG);
+    String user = System.getenv().getOrDefault("BOTFLEET_TEST_PG_USER", "postgres");
+    String password = System.getenv().getOrDefault("BOTFLEET_TEST_PG_PASSWORD", "");
+    try (Connection c = DriverManager.getConnection(adminUrl, user, password); Statement s = c.createStatement()) {
+      for (String name : created) {
+        try {
+          s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        } catch (SQLException ignored) {
+          // best effort
+        }
+      }
+    } catch (SQLException ignored) {
+      // embedded or unreachable: nothing to clean
+    }
+  }
 
   private TestDatabases() {}
 
@@ -36,6 +62,7 @@ public final class TestDatabases {
     String name = "botfleet_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
     try (Connection c = DriverManager.getConnection(adminUrl, user, password); Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
+      created.add(name);
       return new Db(adminUrl.substring(0, adminUrl.lastIndexOf('/') + 1) + name, user, password);
     } catch (SQLException local) {
       if ("1".equals(System.getenv("BOTFLEET_REQUIRE_PG"))) {

@@ -1,0 +1,986 @@
+package dev.botfleet.agent.link;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.agent.exec.RunListener;
+import dev.botfleet.agent.exec.RunRequest;
+import dev.botfleet.agent.exec.RunResult;
+import dev.botfleet.agent.exec.RunResult.Outcome;
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorCode;
+import dev.botfleet.proto.v1.AgentMessage;
+import dev.botfleet.proto.v1.AgentServiceGrpc;
+import dev.botfleet.proto.v1.Assign;
+import dev.botfleet.proto.v1.AssignAck;
+import dev.botfleet.proto.v1.Heartbeat;
+import dev.botfleet.proto.v1.Hello;
+import dev.botfleet.proto.v1.MachineCapacity;
+import dev.botfleet.proto.v1.OrchestratorMessage;
+import dev.botfleet.proto.v1.RunUpdate;
+import dev.botfleet.proto.v1.Settings;
+import dev.botfleet.proto.v1.Welcome;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One machine's link to the orchestrator (SPEC A3, A4, A6): a single {@code Connect} stream,
+ * reopened with back-off whenever it breaks, over which the agent says Hello, heartbeats, reports
+ * capacity changes and run updates, and takes assignments, cancels, report acks and settings.
+ *
+ * <p>Protocol, agent side:
+ *
+ * <ol>
+ *   <li>{@code Hello{machine_id, credential, capacity, running_run_ids}} first on every stream;
+ *   <li>on {@code Welcome}: apply its settings, reset the back-off, re-send {@code started} of every
+ *       run still executing (so a start report lost with the old stream cannot expire the lease)
+ *       and every pending final report (A6), start heartbeats every {@code
+ *       settings.heartbeat_interval} (5 s if unset);
+ *   <li>{@code Assign}: a run already running here is acknowledged again and not started twice; a
+ *       run whose final report is still pending is acknowledged and its report re-sent; otherwise
+ *       {@code AssignAck{accepted}} when a bot is free (then {@code RunUpdate.started} and {@code
+ *       RunUpdate.finished}), or {@code AssignAck{accepted=false, reason=NO_FREE_SLOT}}. The ack
+ *       is always written before any update of that run;
+ *   <li>a finished report is stored in {@link PendingReports} before it is sent and forgotten on
+ *       {@code ReportAck{run_id}};
+ *   <li>{@code Cancel{run_id}} stops that run (it then reports CANCELLED); unknown ids are ignored;
+ *   <li>a stream closed with {@code UNAUTHENTICATED} ends the link for good ({@link
+ *       #terminated()} fails); any other end is retried with {@link Backoff}, runs keep going.
+ * </ol>
+ *
+ * <p>Every write to the stream goes through one serialized writer per stream. Thread-safe.
+ */
+public final class AgentLink implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AgentLink.class);
+
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+  public static final Duration REPROBE_INTERVAL = Duration.ofSeconds(30);
+  public static final Duration WELCOME_TIMEOUT = Duration.ofSeconds(30);
+  /** Run time-out when an Assign carries none (SPEC R10). */
+  public static final Duration DEFAULT_RUN_TIMEOUT = Duration.ofHours(24);
+
+  public static final Duration KEEPALIVE_TIME = Duration.ofSeconds(30);
+  static final Duration MIN_HEARTBEAT = Duration.ofMillis(50);
+  public static final String NO_FREE_SLOT = "NO_FREE_SLOT";
+
+  private final Channel channel;
+  private final boolean ownsChannel;
+  private final MachineCredential credential;
+  private final Bots bots;
+  private final Supplier<MachineCapacity> capacity;
+  private final PendingReports pending;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final LinkMetrics metrics;
+  private final Backoff backoff;
+  private final Duration reprobeInterval;
+  private final Duration heartbeatOverride;
+  private final Duration welcomeTimeout;
+  private final Clock clock;
+
+  private final Object lock = new Object();
+  // guarded by lock:
+  private Session current;
+  private boolean closed;
+  private int attempts;
+  private ScheduledFuture<?> reconnectTask;
+  private ScheduledFuture<?> reprobeTask;
+  private final Map<String, Running> running = new LinkedHashMap<>(); // by run id
+
+  /** A run executing here: the newest attempt it was assigned with, and when it started. */
+  private record Running(int attempt, Instant startedAt) {}
+
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closeCalled = new AtomicBoolean();
+  private final AtomicLong heartbeatSequence = new AtomicLong();
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  private volatile MachineCapacity lastProbed;
+  private volatile MachineCapacity lastSentCapacity;
+  private volatile Welcome welcome;
+  private volatile Settings settings = Settings.getDefaultInstance();
+
+  private AgentLink(Builder b) {
+    this.channel = b.channel;
+    this.ownsChannel = b.ownsChannel;
+    this.credential = b.credential;
+    this.bots = requireNonNull(b.bots, "bots");
+    this.capacity = requireNonNull(b.capacity, "capacity");
+    this.pending = b.pending != null ? b.pending : PendingReports.inMemory();
+    this.ownsScheduler = b.scheduler == null;
+    this.scheduler = b.scheduler != null ? b.scheduler : newScheduler("botfleet-link");
+    this.metrics = b.metrics != null ? b.metrics : new LinkMetrics();
+    this.backoff = b.backoff != null ? b.backoff : new Backoff();
+    this.reprobeInterval = b.reprobeInterval;
+    this.heartbeatOverride = b.heartbeatInterval;
+    this.welcomeTimeout = b.welcomeTimeout;
+    this.clock = b.clock;
+    metrics.track(pending);
+  }
+
+  /**
+   * A plaintext Netty channel to {@code target} ({@code HOST:PORT}) with the agent's keepalive:
+   * pings after 30 s without reads, also without calls.
+   */
+  public static ManagedChannel channelTo(String target) {
+    return NettyChannelBuilder.forTarget(requireNonNull(target, "target"))
+        .usePlaintext()
+        .keepAliveTime(KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .userAgent("botfleet-agent/" + Messages.agentVersion())
+        .build();
+  }
+
+  /** A single daemon thread scheduler, for callers that share one among links. */
+  public static ScheduledExecutorService newScheduler(String name) {
+    return newScheduler(name, 1);
+  }
+
+  public static ScheduledExecutorService newScheduler(String name, int threads) {
+    AtomicLong count = new AtomicLong();
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            threads,
+            r -> {
+              Thread t = new Thread(r, name + "-" + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+
+  public static Builder builder(Channel channel, MachineCredential credential) {
+    return new Builder(channel, credential);
+  }
+
+  /** Opens the stream (and keeps it open) in the background. */
+  public void start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("link of " + credential.machineId() + ": already started");
+    }
+    if (reprobeInterval != null) {
+      synchronized (lock) {
+        reprobeTask =
+            scheduler.scheduleWithFixedDelay(
+                this::reprobe,
+                reprobeInterval.toNanos(),
+                reprobeInterval.toNanos(),
+                TimeUnit.NANOSECONDS);
+      }
+    }
+    execute(this::connect);
+  }
+
+  /** Whether a stream is up and welcomed. */
+  public boolean connected() {
+    Session s = current();
+    return s != null && s.welcomed;
+  }
+
+  /** The last Welcome, once one arrived. */
+  public Optional<Welcome> welcome() {
+    return Optional.ofNullable(welcome);
+  }
+
+  /** The orchestrator's latest settings (default instance before the first Welcome). */
+  public Settings settings() {
+    return settings;
+  }
+
+  public MachineCredential credential() {
+    return credential;
+  }
+
+  /** Runs assigned here and not finished yet. */
+  public Set<String> runningRunIds() {
+    synchronized (lock) {
+      return Set.copyOf(running.keySet());
+    }
+  }
+
+  public PendingReports pendingReports() {
+    return pending;
+  }
+
+  public LinkMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Completes normally when the link is closed, exceptionally with a {@link BotfleetException}
+   * when the orchestrator refused this machine's credential (then the link stopped retrying).
+   */
+  public CompletableFuture<Void> terminated() {
+    return terminated.copy();
+  }
+
+  /**
+   * Stops the link: the stream is closed, no reconnects follow. Runs in progress are left alone
+   * (the orchestrator handles a lost machine, SPEC R5). Owned channel and scheduler are shut down.
+   */
+  @Override
+  public void close() {
+    if (!closeCalled.compareAndSet(false, true)) {
+      return;
+    }
+    Session s;
+    synchronized (lock) {
+      closed = true;
+      s = current;
+      current = null;
+      cancel(reconnectTask);
+      cancel(reprobeTask);
+      if (s != null) {
+        s.stopTimers();
+        if (s.welcomed) {
+          metrics.disconnected();
+        }
+      }
+    }
+    if (s != null) {
+      if (ownsChannel) {
+        s.halfClose();
+      } else {
+        s.cancel("agent link closed");
+      }
+    }
+    if (ownsChannel && channel instanceof ManagedChannel managed) {
+      managed.shutdown();
+      try {
+        if (!managed.awaitTermination(3, TimeUnit.SECONDS)) {
+          managed.shutdownNow();
+          managed.awaitTermination(2, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        managed.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+    }
+    log.info("event=link_closed machine={}", credential.machineId());
+    terminated.complete(null);
+  }
+
+  // ---- stream life cycle ----
+
+  private Session current() {
+    synchronized (lock) {
+      return current;
+    }
+  }
+
+  private void connect() {
+    Session s;
+    List<String> runningIds;
+    synchronized (lock) {
+      reconnectTask = null;
+      if (closed || current != null) {
+        return;
+      }
+      attempts++;
+      s = new Session(attempts);
+      current = s;
+      runningIds = List.copyOf(running.keySet());
+    }
+    if (s.number > 1) {
+      metrics.reconnect();
+    }
+    if (channel instanceof ManagedChannel managed) {
+      // The channel's own back-off can reach minutes; ours decides when to try.
+      managed.resetConnectBackoff();
+    }
+    MachineCapacity hello = probe();
+    log.debug(
+        "event=connecting machine={} attempt={} running_runs={}",
+        credential.machineId(),
+        s.number,
+        runningIds.size());
+    try {
+      AgentServiceGrpc.newStub(channel).connect(s);
+    } catch (RuntimeException e) {
+      ended(s, Status.fromThrowable(e));
+      return;
+    }
+    lastSentCapacity = hello;
+    s.send(
+        AgentMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setMachineId(credential.machineId())
+                    .setCredential(credential.credential())
+                    .setCapacity(hello)
+                    .addAllRunningRunIds(runningIds))
+            .build());
+    synchronized (lock) {
+      if (current == s && !s.welcomed) {
+        s.welcomeTimer =
+            schedule(
+                () -> {
+                  if (!s.welcomed) {
+                    s.cancel("no Welcome within " + welcomeTimeout.toMillis() + " ms");
+                  }
+                },
+                welcomeTimeout);
+      }
+    }
+  }
+
+  private void ended(Session s, Status status) {
+    Duration retryIn = null;
+    boolean fatal = false;
+    boolean wasWelcomed;
+    synchronized (lock) {
+      if (s != current) {
+        return;
+      }
+      current = null;
+      wasWelcomed = s.welcomed;
+      s.stopTimers();
+      if (wasWelcomed) {
+        metrics.disconnected();
+      }
+      if (closed) {
+        return;
+      }
+      if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+        fatal = true;
+        closed = true;
+        cancel(reprobeTask);
+      } else {
+        retryIn = backoff.next();
+        reconnectTask = schedule(this::connect, retryIn);
+      }
+    }
+    s.markClosed();
+    String why = status.getDescription() == null ? "" : status.getDescription();
+    if (fatal) {
+      log.error(
+          "event=credential_refused machine={} code={} message=\"{}\"",
+          credential.machineId(),
+          status.getCode(),
+          why);
+      terminated.completeExceptionally(
+          new BotfleetException(
+              ErrorCode.UNAUTHENTICATED,
+              "A1_CREDENTIAL_REFUSED",
+              "the orchestrator refused the credential of machine "
+                  + credential.machineId()
+                  + ": "
+                  + (why.isEmpty() ? "UNAUTHENTICATED" : why)
+                  + " (expected: a valid machine credential; if the machine was removed or its"
+                  + " credential revoked, delete "
+                  + MachineCredential.FILE
+                  + " from the data directory and enrol again with a new --join-token)"));
+      return;
+    }
+    // A lost connection is worth a warning; each failed retry while the orchestrator is away is not.
+    String line = "event=disconnected machine={} code={} message=\"{}\" was_connected={} retry_in_ms={}";
+    Object[] args = {credential.machineId(), status.getCode(), why, wasWelcomed, retryIn.toMillis()};
+    if (wasWelcomed) {
+      log.warn(line, args);
+    } else {
+      log.info(line, args);
+    }
+  }
+
+  // ---- inbound ----
+
+  private void handle(Session s, OrchestratorMessage message) {
+    if (current() != s) {
+      return;
+    }
+    try {
+      switch (message.getBodyCase()) {
+        case WELCOME:
+          onWelcome(s, message.getWelcome());
+          break;
+        case SETTINGS:
+          synchronized (lock) {
+            if (current == s) {
+              applySettings(s, message.getSettings());
+            }
+          }
+          break;
+        case ASSIGN:
+          onAssign(s, message.getAssign());
+          break;
+        case CANCEL:
+          onCancel(message.getCancel().getRunId(), message.getCancel().getReason());
+          break;
+        case REPORT_ACK:
+          onReportAck(message.getReportAck().getRunId());
+          break;
+        default:
+          log.warn(
+              "event=unknown_message machine={} body={}",
+              credential.machineId(),
+              message.getBodyCase());
+      }
+    } catch (RuntimeException e) {
+      log.error(
+          "event=message_failed machine={} body={} error=\"{}\"",
+          credential.machineId(),
+          message.getBodyCase(),
+          e.toString(),
+          e);
+    }
+  }
+
+  private void onWelcome(Session s, Welcome w) {
+    int resent;
+    synchronized (lock) {
+      if (current != s) {
+        return;
+      }
+      welcome = w;
+      boolean first = !s.welcomed;
+      s.welcomed = true;
+      cancel(s.welcomeTimer);
+      applySettings(s, w.getSettings());
+      if (!first) {
+        return;
+      }
+      backoff.reset();
+      metrics.connected();
+      running.forEach(
+          (runId, run) -> {
+            if (run.startedAt() != null) {
+              s.send(
+                  AgentMessage.newBuilder()
+                      .setRunUpdate(Messages.started(runId, run.attempt(), run.startedAt()))
+                      .build());
+            }
+          });
+      List<RunUpdate> reports = pending.all();
+      for (RunUpdate report : reports) {
+        s.send(AgentMessage.newBuilder().setRunUpdate(report).build());
+      }
+      resent = reports.size();
+    }
+    if (!w.getMachineId().isEmpty() && !w.getMachineId().equals(credential.machineId())) {
+      log.warn(
+          "event=welcome_machine_mismatch machine={} welcome_machine={}",
+          credential.machineId(),
+          w.getMachineId());
+    }
+    log.info(
+        "event=connected machine={} name={} environment={} attempt={} bots={} maintenance={}"
+            + " pending_reports_resent={}",
+        credential.machineId(),
+        w.getMachineName(),
+        w.getEnvironment(),
+        s.number,
+        w.getSettings().getBots(),
+        w.getSettings().getMaintenance(),
+        resent);
+  }
+
+  /** Called with {@code lock} held. */
+  private void applySettings(Session s, Settings newSettings) {
+    Settings previous = settings;
+    settings = newSettings;
+    bots.setBots(Math.max(0, newSettings.getBots()));
+    Duration every = heartbeatOverride;
+    if (every == null) {
+      every =
+          newSettings.hasHeartbeatInterval()
+              ? Messages.positive(newSettings.getHeartbeatInterval())
+              : null;
+    }
+    if (every == null) {
+      every = DEFAULT_HEARTBEAT;
+    }
+    if (every.compareTo(MIN_HEARTBEAT) < 0) {
+      every = MIN_HEARTBEAT;
+    }
+    if (s.heartbeat == null || !every.equals(s.heartbeatEvery)) {
+      cancel(s.heartbeat);
+      s.heartbeatEvery = every;
+      s.heartbeat =
+          scheduler.scheduleAtFixedRate(
+              () -> heartbeat(s), every.toNanos(), every.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (!newSettings.equals(previous)) {
+      log.info(
+          "event=settings machine={} bots={} maintenance={} heartbeat_ms={}",
+          credential.machineId(),
+          newSettings.getBots(),
+          newSettings.getMaintenance(),
+          every.toMillis());
+    }
+  }
+
+  private void onAssign(Session s, Assign a) {
+    String runId = a.getRunId();
+    int attempt = a.getAttempt();
+    if (runId.isBlank()) {
+      s.send(ack(a, false, "INVALID_ASSIGN: empty run_id"));
+      log.warn("event=assign_refused machine={} reason=empty_run_id", credential.machineId());
+      return;
+    }
+    Duration timeout = a.hasTimeout() ? Messages.positive(a.getTimeout()) : null;
+    RunRequest request = null;
+    String invalid = null;
+    try {
+      request =
+          new RunRequest(
+              runId,
+              a.getFlowName(),
+              a.getInputsMap(),
+              timeout == null ? DEFAULT_RUN_TIMEOUT : timeout);
+    } catch (IllegalArgumentException e) {
+      invalid = e.getMessage();
+    }
+    synchronized (lock) {
+      Running already = running.get(runId);
+      if (already != null) {
+        // Repeated assignment (e.g. after a reconnect): acknowledge, never start twice.
+        running.put(runId, new Running(Math.max(already.attempt(), attempt), already.startedAt()));
+        s.send(ack(a, true, ""));
+        log.info(
+            "event=assign_repeated machine={} run={} attempt={} state=running",
+            credential.machineId(),
+            runId,
+            attempt);
+        return;
+      }
+      Optional<RunUpdate> done = pending.get(runId);
+      if (done.isPresent() && done.get().getAttempt() >= attempt) {
+        s.send(ack(a, true, ""));
+        s.send(AgentMessage.newBuilder().setRunUpdate(done.get()).build());
+        log.info(
+            "event=assign_repeated machine={} run={} attempt={} state=finished_report_resent",
+            credential.machineId(),
+            runId,
+            attempt);
+        return;
+      }
+      if (request == null) {
+        s.send(ack(a, true, ""));
+        RunUpdate failed =
+            Messages.finished(
+                new RunResult(
+                    runId,
+                    Outcome.FAILED,
+                    null,
+                    Map.of(),
+                    "",
+                    null,
+                    clock.instant(),
+                    "INVALID_ASSIGN: " + invalid,
+                    "nothing was run: the assignment is invalid: " + invalid),
+                attempt);
+        pending.put(failed);
+        s.send(AgentMessage.newBuilder().setRunUpdate(failed).build());
+        log.warn(
+            "event=assign_invalid machine={} run={} error=\"{}\"",
+            credential.machineId(),
+            runId,
+            invalid);
+        return;
+      }
+      if (!bots.tryReserve(runId)) {
+        s.send(ack(a, false, NO_FREE_SLOT));
+        log.info(
+            "event=assign_refused machine={} run={} attempt={} reason={} busy={} bots={}",
+            credential.machineId(),
+            runId,
+            attempt,
+            NO_FREE_SLOT,
+            bots.busy(),
+            settings.getBots());
+        return;
+      }
+      running.put(runId, new Running(attempt, null));
+      s.send(ack(a, true, ""));
+    }
+    log.info(
+        "event=run_assigned machine={} run={} attempt={} flow={}",
+        credential.machineId(),
+        runId,
+        attempt,
+        a.getFlowName());
+    bots.launch(request, new Reporter());
+  }
+
+  private void onCancel(String runId, String reason) {
+    boolean found = bots.cancel(runId);
+    log.info(
+        "event=cancel_requested machine={} run={} found={} reason=\"{}\"",
+        credential.machineId(),
+        runId,
+        found,
+        reason);
+  }
+
+  private void onReportAck(String runId) {
+    boolean removed = pending.remove(runId);
+    log.debug(
+        "event=report_acked machine={} run={} was_pending={}",
+        credential.machineId(),
+        runId,
+        removed);
+  }
+
+  /** Reports one run's progress on whichever stream is up. */
+  private final class Reporter implements RunListener {
+    @Override
+    public void onStarted(String runId, Instant startedAt) {
+      synchronized (lock) {
+        Running run = running.get(runId);
+        if (run == null) {
+          return;
+        }
+        running.put(runId, new Running(run.attempt(), startedAt));
+        Session s = current;
+        if (s != null && s.welcomed) {
+          s.send(
+              AgentMessage.newBuilder()
+                  .setRunUpdate(Messages.started(runId, run.attempt(), startedAt))
+                  .build());
+        }
+      }
+    }
+
+    @Override
+    public void onFinished(RunResult result) {
+      boolean sent;
+      int attempt;
+      synchronized (lock) {
+        Running known = running.remove(result.runId());
+        attempt = known == null ? 0 : known.attempt();
+        RunUpdate report = Messages.finished(result, attempt);
+        pending.put(report);
+        Session s = current;
+        sent =
+            s != null
+                && s.welcomed
+                && s.send(AgentMessage.newBuilder().setRunUpdate(report).build());
+      }
+      log.info(
+          "event=run_finished machine={} run={} attempt={} outcome={} exit_code={} reason=\"{}\""
+              + " report={}",
+          credential.machineId(),
+          result.runId(),
+          attempt,
+          result.outcome(),
+          result.exitCode(),
+          result.failureReason() == null ? "" : result.failureReason(),
+          sent ? "sent" : "pending");
+    }
+  }
+
+  // ---- outbound, periodic ----
+
+  private void heartbeat(Session s) {
+    try {
+      if (current() != s || !s.welcomed) {
+        return;
+      }
+      MachineCapacity probed = lastProbed;
+      Heartbeat beat =
+          Heartbeat.newBuilder()
+              .setSequence(heartbeatSequence.incrementAndGet())
+              .setActiveSessions(probed == null ? 0 : probed.getActiveSessions())
+              .setBusyBots(bots.busy())
+              .build();
+      if (s.send(AgentMessage.newBuilder().setHeartbeat(beat).build())) {
+        metrics.heartbeat();
+      }
+    } catch (RuntimeException e) {
+      log.error("event=heartbeat_failed machine={} error=\"{}\"", credential.machineId(), e, e);
+    }
+  }
+
+  /** Sends the capacity when it differs from what the orchestrator last heard (SPEC A2). */
+  private void reprobe() {
+    try {
+      MachineCapacity now = probe();
+      if (now.equals(lastSentCapacity)) {
+        return;
+      }
+      synchronized (lock) {
+        Session s = current;
+        if (s != null
+            && s.welcomed
+            && s.send(AgentMessage.newBuilder().setCapacity(now).build())) {
+          lastSentCapacity = now;
+          log.info(
+              "event=capacity_changed machine={} max_sessions={} active_sessions={} flows={}",
+              credential.machineId(),
+              now.getMaxSessions(),
+              now.getActiveSessions(),
+              now.getInstalledFlowsCount());
+        }
+      }
+    } catch (RuntimeException e) {
+      log.error("event=reprobe_failed machine={} error=\"{}\"", credential.machineId(), e, e);
+    }
+  }
+
+  private MachineCapacity probe() {
+    try {
+      MachineCapacity now = requireNonNull(capacity.get(), "capacity");
+      lastProbed = now;
+      return now;
+    } catch (RuntimeException e) {
+      log.warn("event=probe_failed machine={} error=\"{}\"", credential.machineId(), e.toString());
+      MachineCapacity last = lastProbed;
+      return last != null ? last : MachineCapacity.getDefaultInstance();
+    }
+  }
+
+  // ---- helpers ----
+
+  private static AgentMessage ack(Assign a, boolean accepted, String reason) {
+    return AgentMessage.newBuilder()
+        .setAssignAck(
+            AssignAck.newBuilder()
+                .setRunId(a.getRunId())
+                .setAttempt(a.getAttempt())
+                .setAccepted(accepted)
+                .setReason(reason))
+        .build();
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    try {
+      return scheduler.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      return null; // shutting down
+    }
+  }
+
+  private void execute(Runnable task) {
+    try {
+      scheduler.execute(task);
+    } catch (RejectedExecutionException e) {
+      log.debug("event=task_rejected machine={}", credential.machineId());
+    }
+  }
+
+  private static void cancel(ScheduledFuture<?> task) {
+    if (task != null) {
+      task.cancel(false);
+    }
+  }
+
+  /** One Connect stream; its writer is the only way to write to it. */
+  private final class Session implements ClientResponseObserver<AgentMessage, OrchestratorMessage> {
+    final int number;
+    volatile boolean welcomed;
+    // guarded by AgentLink.this.lock:
+    ScheduledFuture<?> heartbeat;
+    Duration heartbeatEvery;
+    ScheduledFuture<?> welcomeTimer;
+    // guarded by this:
+    private ClientCallStreamObserver<AgentMessage> out;
+    private boolean writable = true;
+
+    Session(int number) {
+      this.number = number;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
+      synchronized (this) {
+        out = requestStream;
+      }
+    }
+
+    /** Writes one message; {@code false} when the stream is closed or the write failed. */
+    synchronized boolean send(AgentMessage message) {
+      if (!writable || out == null) {
+        return false;
+      }
+      try {
+        out.onNext(message);
+        return true;
+      } catch (RuntimeException e) {
+        writable = false;
+        log.debug("event=write_failed machine={} error=\"{}\"", credential.machineId(), e);
+        return false;
+      }
+    }
+
+    void halfClose() {
+      ClientCallStreamObserver<AgentMessage> stream;
+      synchronized (this) {
+        if (!writable || out == null) {
+          return;
+        }
+        writable = false;
+        stream = out;
+      }
+      try {
+        stream.onCompleted();
+      } catch (RuntimeException e) {
+        log.debug("event=half_close_failed machine={} error=\"{}\"", credential.machineId(), e);
+      }
+    }
+
+    void cancel(String why) {
+      ClientCallStreamObserver<AgentMessage> stream;
+      synchronized (this) {
+        writable = false;
+        stream = out;
+      }
+      if (stream != null) {
+        stream.cancel(why, null);
+      }
+    }
+
+    synchronized void markClosed() {
+      writable = false;
+    }
+
+    /** Called with the link's lock held. */
+    void stopTimers() {
+      AgentLink.cancel(heartbeat);
+      AgentLink.cancel(welcomeTimer);
+      heartbeat = null;
+      welcomeTimer = null;
+    }
+
+    @Override
+    public void onNext(OrchestratorMessage message) {
+      handle(this, message);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended(this, Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      ended(this, Status.UNAVAILABLE.withDescription("stream closed by the orchestrator"));
+    }
+  }
+
+  /** Builds an {@link AgentLink}; {@code bots} and {@code capacity} are required. */
+  public static final class Builder {
+    private final Channel channel;
+    private final MachineCredential credential;
+    private boolean ownsChannel;
+    private Bots bots;
+    private Supplier<MachineCapacity> capacity;
+    private PendingReports pending;
+    private ScheduledExecutorService scheduler;
+    private LinkMetrics metrics;
+    private Backoff backoff;
+    private Duration reprobeInterval = REPROBE_INTERVAL;
+    private Duration heartbeatInterval;
+    private Duration welcomeTimeout = WELCOME_TIMEOUT;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(Channel channel, MachineCredential credential) {
+      this.channel = requireNonNull(channel, "channel");
+      this.credential = requireNonNull(credential, "credential");
+    }
+
+    /** Shut the channel down on {@link AgentLink#close()} (default: the caller owns it). */
+    public Builder ownsChannel(boolean owns) {
+      this.ownsChannel = owns;
+      return this;
+    }
+
+    public Builder bots(Bots bots) {
+      this.bots = requireNonNull(bots, "bots");
+      return this;
+    }
+
+    /** Probes the machine (SPEC A2); called for every Hello and every re-probe. */
+    public Builder capacity(Supplier<MachineCapacity> capacity) {
+      this.capacity = requireNonNull(capacity, "capacity");
+      return this;
+    }
+
+    /** Default: in memory. */
+    public Builder pending(PendingReports pending) {
+      this.pending = requireNonNull(pending, "pending");
+      return this;
+    }
+
+    /** A scheduler shared with other links; default: the link's own single thread. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    public Builder metrics(LinkMetrics metrics) {
+      this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    public Builder backoff(Backoff backoff) {
+      this.backoff = requireNonNull(backoff, "backoff");
+      return this;
+    }
+
+    /** How often to re-probe capacity; {@code null} never (default 30 s). */
+    public Builder reprobeInterval(Duration every) {
+      if (every != null && (every.isZero() || every.isNegative())) {
+        throw new IllegalArgumentException("reprobeInterval: " + every + " (expected: > 0)");
+      }
+      this.reprobeInterval = every;
+      return this;
+    }
+
+    /** A fixed heartbeat interval instead of the orchestrator's; {@code null} to follow it. */
+    public Builder heartbeatInterval(Duration every) {
+      if (every != null && (every.isZero() || every.isNegative())) {
+        throw new IllegalArgumentException("heartbeatInterval: " + every + " (expected: > 0)");
+      }
+      this.heartbeatInterval = every;
+      return this;
+    }
+
+    public Builder welcomeTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("welcomeTimeout: " + timeout + " (expected: > 0)");
+      }
+      this.welcomeTimeout = timeout;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public AgentLink build() {
+      return new AgentLink(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "AgentLink[" + credential.machineId() + (connected() ? ", connected]" : "]");
+  }
+}

@@ -1,0 +1,138 @@
+package dev.botfleet.orchestrator.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replicas sharing one PostgreSQL learn of newly queued runs through LISTEN/NOTIFY (DESIGN
+ * "State and concurrency"), so a run submitted through one replica reaches a machine connected
+ * to another at once rather than at the next safety sweep. Publishing is coalesced: a burst of
+ * submissions sends one NOTIFY per few milliseconds. Each replica ignores its own notifications.
+ */
+public final class PostgresRunNotifier implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PostgresRunNotifier.class);
+  private static final String CHANNEL = "botfleet_runs";
+
+  private final String url;
+  private final Properties props = new Properties();
+  private final String replicaId;
+  private final Runnable onRemoteQueued;
+  private final AtomicBoolean dirty = new AtomicBoolean();
+  private final Object signal = new Object();
+  private final Thread listener;
+  private final Thread publisher;
+  private volatile boolean running = true;
+
+  public PostgresRunNotifier(String url, String user, String password, String replicaId, Runnable onRemoteQueued) {
+    this.url = url;
+    if (user != null && !user.isBlank()) {
+      props.setProperty("user", user);
+    }
+    if (password != null && !password.isBlank()) {
+      props.setProperty("password", password);
+    }
+    this.replicaId = replicaId;
+    this.onRemoteQueued = onRemoteQueued;
+    listener = new Thread(this::listen, "pg-listen");
+    listener.setDaemon(true);
+    publisher = new Thread(this::publishLoop, "pg-notify");
+    publisher.setDaemon(true);
+    listener.start();
+    publisher.start();
+  }
+
+  /** A run was queued through this replica. */
+  public void queued() {
+    if (dirty.compareAndSet(false, true)) {
+      synchronized (signal) {
+        signal.notifyAll();
+      }
+    }
+  }
+
+  private void publishLoop() {
+    while (running) {
+      try (Connection c = DriverManager.getConnection(url, props)) {
+        c.setAutoCommit(true);
+        while (running) {
+          synchronized (signal) {
+            while (!dirty.get() && running) {
+              signal.wait(1000);
+            }
+          }
+          if (!running) {
+            return;
+          }
+          Thread.sleep(2); // let a burst accumulate into one notification
+          dirty.set(false);
+          try (var ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+            ps.setString(1, CHANNEL);
+            ps.setString(2, replicaId);
+            ps.execute();
+          }
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (SQLException e) {
+        log.warn("event=pg_notify_failed error={}", e.getMessage());
+        sleep(1000);
+      }
+    }
+  }
+
+  private void listen() {
+    while (running) {
+      try (Connection c = DriverManager.getConnection(url, props)) {
+        c.setAutoCommit(true);
+        try (Statement s = c.createStatement()) {
+          s.execute("LISTEN " + CHANNEL);
+        }
+        PGConnection pg = c.unwrap(PGConnection.class);
+        onRemoteQueued.run(); // anything missed while not listening
+        while (running) {
+          PGNotification[] notifications = pg.getNotifications(1000);
+          if (notifications == null) {
+            continue;
+          }
+          for (PGNotification n : notifications) {
+            if (!replicaId.equals(n.getParameter())) {
+              onRemoteQueued.run();
+              break;
+            }
+          }
+        }
+      } catch (SQLException e) {
+        if (running) {
+          log.warn("event=pg_listen_failed error={}", e.getMessage());
+          sleep(1000);
+        }
+      }
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    synchronized (signal) {
+      signal.notifyAll();
+    }
+    listener.interrupt();
+    publisher.interrupt();
+  }
+}
