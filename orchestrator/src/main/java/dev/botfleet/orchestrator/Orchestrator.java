@@ -260,6 +260,7 @@ public final class Orchestrator implements AutoCloseable {
       grpc.stop(5, TimeUnit.SECONDS);
     }
     runReports.close();
+    runs.close();
     if (http != null) {
       http.close();
     }

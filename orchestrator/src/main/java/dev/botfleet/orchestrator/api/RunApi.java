@@ -76,7 +76,11 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
                       Duration.ofSeconds(req.getQueueTimeoutSeconds()),
                       Duration.ofSeconds(req.getRunTimeoutSeconds()),
                       req.getIdempotencyKey()));
-          return SubmitRunResponse.newBuilder().setRun(run(runs.get(submitted.run().id()))).setCreated(submitted.created()).build();
+          // A new run is QUEUED and unassigned: answer from what we have (the hot path); GetRun
+          // shows why it waits. A retried key returns the run as it is now.
+          RunService.RunView view =
+              submitted.created() ? new RunService.RunView(submitted.run(), null, null, name) : runs.get(submitted.run().id());
+          return SubmitRunResponse.newBuilder().setRun(run(view)).setCreated(submitted.created()).build();
         });
   }
 

@@ -17,6 +17,13 @@ public final class EnvironmentService {
   private final EnvironmentRepository environments;
   private final AuditLog audit;
   private final Clock clock;
+  /**
+   * Environments are never renamed or deleted, so a found one can be remembered for good; this
+   * keeps name lookups off the database on hot paths (run submission, metering).
+   */
+  private final java.util.Map<String, Environment> byName = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final java.util.Map<String, Environment> byId = new java.util.concurrent.ConcurrentHashMap<>();
 
   public EnvironmentService(Transactions tx, EnvironmentRepository environments, AuditLog audit, Clock clock) {
     this.tx = requireNonNull(tx, "tx");
@@ -54,17 +61,36 @@ public final class EnvironmentService {
     if (name == null || name.isBlank()) {
       throw BotfleetException.invalid("ENVIRONMENT_REQUIRED", "environment: missing (expected: an environment name)");
     }
-    return tx.inTransaction(() -> environments.findByName(name))
-        .orElseThrow(
-            () ->
-                BotfleetException.notFound(
-                    "ENVIRONMENT_NOT_FOUND",
-                    "environment '" + name + "' does not exist (see `botfleet env list`)"));
+    Environment cached = byName.get(name);
+    if (cached != null) {
+      return cached;
+    }
+    Environment env =
+        tx.inTransaction(() -> environments.findByName(name))
+            .orElseThrow(
+                () ->
+                    BotfleetException.notFound(
+                        "ENVIRONMENT_NOT_FOUND",
+                        "environment '" + name + "' does not exist (see `botfleet env list`)"));
+    remember(env);
+    return env;
   }
 
   public Environment requireById(String id) {
-    return tx.inTransaction(() -> environments.findById(id))
-        .orElseThrow(
-            () -> BotfleetException.notFound("ENVIRONMENT_NOT_FOUND", "environment id '" + id + "' does not exist"));
+    Environment cached = byId.get(id);
+    if (cached != null) {
+      return cached;
+    }
+    Environment env =
+        tx.inTransaction(() -> environments.findById(id))
+            .orElseThrow(
+                () -> BotfleetException.notFound("ENVIRONMENT_NOT_FOUND", "environment id '" + id + "' does not exist"));
+    remember(env);
+    return env;
+  }
+
+  private void remember(Environment env) {
+    byName.put(env.name(), env);
+    byId.put(env.id(), env);
   }
 }

@@ -59,6 +59,10 @@ public interface MachineRepository {
 
   // Bots
 
+  boolean machineHasBot(String machineId);
+
+  boolean groupHasBot(String groupId);
+
   void insertBot(Bot bot);
 
   List<Bot> bots(String machineId);

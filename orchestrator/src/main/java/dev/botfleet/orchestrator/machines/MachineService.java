@@ -45,6 +45,9 @@ public final class MachineService {
   private final List<MachineListener> listeners = new CopyOnWriteArrayList<>();
   private final List<ProcessUnitHolder> otherHolders = new CopyOnWriteArrayList<>();
   private volatile RunControl runs;
+  private final Map<String, String> machineIds = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> groupIds = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Instant> hasBotUntil = new java.util.concurrent.ConcurrentHashMap<>();
 
   public MachineService(
       Transactions tx,
@@ -245,6 +248,48 @@ public final class MachineService {
           "MACHINE_AMBIGUOUS", "machine name '" + nameOrId + "' is used in several environments; use its id (" + found.stream().map(Machine::id).toList() + ")");
     }
     return found.get(0);
+  }
+
+  /**
+   * The id of a machine by name (or id) in an environment. Machines are never renamed or deleted,
+   * so the answer is remembered; run submission stays off the database for it.
+   */
+  public String resolveIdIn(String environmentId, String nameOrId) {
+    String key = environmentId + "/" + nameOrId;
+    String id = machineIds.get(key);
+    if (id == null) {
+      id = resolveIn(environmentId, nameOrId).id();
+      machineIds.put(key, id);
+    }
+    return id;
+  }
+
+  public String resolveGroupIdIn(Environment env, String name) {
+    String key = env.id() + "/" + name;
+    String id = groupIds.get(key);
+    if (id == null) {
+      id = requireGroup(env, name).id();
+      groupIds.put(key, id);
+    }
+    return id;
+  }
+
+  /** Whether the machine (or any machine of the group) holds at least one bot: R4's fast path. */
+  public boolean targetHasBot(boolean group, String targetId) {
+    Instant now = clock.instant();
+    Instant until = hasBotUntil.get(targetId);
+    if (until != null && until.isAfter(now)) {
+      return true;
+    }
+    boolean has = tx.inTransaction(() -> group ? machines.groupHasBot(targetId) : machines.machineHasBot(targetId));
+    if (has) {
+      // A yes is remembered briefly: it only decides between queueing and failing fast (R4), and
+      // a run queued for a target whose bots were just removed still waits, says why, and times out.
+      hasBotUntil.put(targetId, now.plusSeconds(2));
+    } else {
+      hasBotUntil.remove(targetId);
+    }
+    return has;
   }
 
   public Machine resolveIn(String environmentId, String nameOrId) {

@@ -10,6 +10,9 @@ public interface RunRepository {
   /** False when the idempotency key is taken (R6). */
   boolean insert(Run run);
 
+  /** Inserts many runs in one round trip; per run, false when its idempotency key was taken. */
+  List<Boolean> insertAll(List<Run> runs);
+
   Optional<Run> find(String id);
 
   Optional<Run> findForUpdate(String id);

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.runs;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Transactions;
@@ -39,7 +40,10 @@ public final class RunService implements RunControl {
   private final CapacityService capacity;
   private final AuditLog audit;
   private final Clock clock;
+  private static final Duration FLOW_DEFAULTS_TTL = Duration.ofSeconds(5);
   private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
+  private final Map<String, CachedFlow> flowDefaults = new java.util.concurrent.ConcurrentHashMap<>();
+  private final GroupCommit<Run, Boolean> inserts;
   private volatile AgentGateway gateway;
   private volatile RunEvents events = RunEvents.NONE;
 
@@ -59,6 +63,12 @@ public final class RunService implements RunControl {
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
     machines.setRunControl(this);
+    this.inserts = new GroupCommit<>("run-inserts", 500, batch -> tx.inTransaction(() -> runs.insertAll(batch)));
+  }
+
+  /** Stops accepting submissions; queued ones are answered first. */
+  public void close() {
+    inserts.close();
   }
 
   public void setGateway(AgentGateway gateway) {
@@ -128,13 +138,44 @@ public final class RunService implements RunControl {
       }
     }
     RunTarget target = resolveTarget(env, req.targetKind(), req.targetName());
-    refuseIfNoBotCanEverCome(env, target, req.targetName());
-    DesktopFlow defaults = tx.inTransaction(() -> runs.findDesktopFlow(env.id(), req.flow())).orElse(DesktopFlow.defaults(env.id(), req.flow()));
+    if (!machines.targetHasBot(target.kind() == RunTarget.Kind.GROUP, target.id())) {
+      refuseIfNoBotCanEverCome(env, target, req.targetName());
+    }
+    DesktopFlow defaults = desktopFlowDefaults(env.id(), req.flow());
+    Run run = newRun(caller, req, env, target, inputs, key, defaults);
+    // Group commit: concurrent submissions share one transaction (DESIGN "Metering" pattern).
+    if (!inserts.submit(run, Duration.ofSeconds(30))) {
+      // A concurrent retry with the same key won (R6).
+      return new Submitted(sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req), false);
+    }
+    queued();
+    return new Submitted(run, true);
+  }
+
+  /**
+   * Desktop-flow defaults change rarely and are read on every submission: kept for a few seconds.
+   * A change applies to runs submitted after it, within that delay, on every replica.
+   */
+  private DesktopFlow desktopFlowDefaults(String environmentId, String flow) {
+    String key = environmentId + "/" + flow;
+    Instant now = clock.instant();
+    CachedFlow cached = flowDefaults.get(key);
+    if (cached != null && cached.until().isAfter(now)) {
+      return cached.flow();
+    }
+    DesktopFlow f = tx.inTransaction(() -> runs.findDesktopFlow(environmentId, flow)).orElse(DesktopFlow.defaults(environmentId, flow));
+    flowDefaults.put(key, new CachedFlow(f, now.plus(FLOW_DEFAULTS_TTL)));
+    return f;
+  }
+
+  private record CachedFlow(DesktopFlow flow, Instant until) {}
+
+  private Run newRun(
+      Principal caller, SubmitRequest req, Environment env, RunTarget target, Map<String, String> inputs, String key, DesktopFlow defaults) {
     Duration queueTimeout = positiveOr(req.queueTimeout(), defaults.queueTimeout());
     Duration runTimeout = positiveOr(req.runTimeout(), defaults.runTimeout());
     Instant now = clock.instant();
-    Run run =
-        new Run(
+    return new Run(
             Ids.newId("run"),
             env.id(),
             req.flow(),
@@ -162,13 +203,6 @@ public final class RunService implements RunControl {
             null,
             false,
             caller.name());
-    boolean inserted = tx.inTransaction(() -> runs.insert(run));
-    if (!inserted) {
-      // A concurrent retry with the same key won (R6).
-      return new Submitted(sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req), false);
-    }
-    queued();
-    return new Submitted(run, true);
   }
 
   private static void requireNonNegative(String what, Duration d) {
@@ -192,8 +226,8 @@ public final class RunService implements RunControl {
 
   private RunTarget resolveTarget(Environment env, RunTarget.Kind kind, String name) {
     return switch (kind) {
-      case MACHINE -> new RunTarget(kind, machines.resolveIn(env.id(), name).id());
-      case GROUP -> new RunTarget(kind, machines.requireGroup(env, name).id());
+      case MACHINE -> new RunTarget(kind, machines.resolveIdIn(env.id(), name));
+      case GROUP -> new RunTarget(kind, machines.resolveGroupIdIn(env, name));
       default -> throw new IllegalArgumentException(kind.name());
     };
   }
@@ -420,6 +454,7 @@ public final class RunService implements RunControl {
             retryable,
             positiveOr(queueTimeout, DesktopFlow.DEFAULT_QUEUE_TIMEOUT),
             positiveOr(runTimeout, DesktopFlow.DEFAULT_RUN_TIMEOUT));
+    flowDefaults.remove(env.id() + "/" + name);
     tx.run(
         () -> {
           runs.saveDesktopFlow(flow);

@@ -200,6 +200,18 @@ public final class JdbcMachineRepository implements MachineRepository {
   }
 
   @Override
+  public boolean machineHasBot(String machineId) {
+    return jdbc.queryOne("SELECT 1 FROM bot WHERE machine_id = ? LIMIT 1", rs -> 1, machineId).isPresent();
+  }
+
+  @Override
+  public boolean groupHasBot(String groupId) {
+    return jdbc.queryOne(
+            "SELECT 1 FROM bot b JOIN machine m ON m.id = b.machine_id WHERE m.group_id = ? LIMIT 1", rs -> 1, groupId)
+        .isPresent();
+  }
+
+  @Override
   public void insertBot(Bot b) {
     jdbc.update(
         "INSERT INTO bot (id, machine_id, environment_id, source, sku, current_run_id, allocated_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",

@@ -32,28 +32,46 @@ public final class JdbcRunRepository implements RunRepository {
     this.jdbc = jdbc;
   }
 
+  private static final String INSERT =
+      "INSERT INTO run (id, environment_id, flow_name, target_kind, target_id, priority, inputs, triggering_flow, queue_timeout_s,"
+          + " run_timeout_s, retryable, idempotency_key, state, attempt, submitted_at, queue_deadline, cancel_requested, submitted_by)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', 0, ?, ?, FALSE, ?) ON CONFLICT DO NOTHING";
+
   @Override
   public boolean insert(Run r) {
-    return jdbc.update(
-            "INSERT INTO run (id, environment_id, flow_name, target_kind, target_id, priority, inputs, triggering_flow, queue_timeout_s,"
-                + " run_timeout_s, retryable, idempotency_key, state, attempt, submitted_at, queue_deadline, cancel_requested, submitted_by)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', 0, ?, ?, FALSE, ?) ON CONFLICT DO NOTHING",
-            r.id(),
-            r.environmentId(),
-            r.flowName(),
-            r.target().kind(),
-            r.target().id(),
-            r.priority().weight(),
-            JsonMaps.write(r.inputs()),
-            r.triggeringFlow(),
-            r.queueTimeout().toSeconds(),
-            r.runTimeout().toSeconds(),
-            r.retryable(),
-            r.idempotencyKey(),
-            r.submittedAt(),
-            r.queueDeadline(),
-            r.submittedBy())
-        == 1;
+    return jdbc.update(INSERT, insertArgs(r)) == 1;
+  }
+
+  @Override
+  public List<Boolean> insertAll(List<Run> runs) {
+    List<Object[]> rows = new ArrayList<>(runs.size());
+    runs.forEach(r -> rows.add(insertArgs(r)));
+    int[] counts = jdbc.batch(INSERT, rows);
+    List<Boolean> result = new ArrayList<>(counts.length);
+    for (int c : counts) {
+      result.add(updated(c));
+    }
+    return result;
+  }
+
+  private static Object[] insertArgs(Run r) {
+    return new Object[] {
+      r.id(),
+      r.environmentId(),
+      r.flowName(),
+      r.target().kind(),
+      r.target().id(),
+      r.priority().weight(),
+      JsonMaps.write(r.inputs()),
+      r.triggeringFlow(),
+      r.queueTimeout().toSeconds(),
+      r.runTimeout().toSeconds(),
+      r.retryable(),
+      r.idempotencyKey(),
+      r.submittedAt(),
+      r.queueDeadline(),
+      r.submittedBy()
+    };
   }
 
   @Override
