@@ -83,6 +83,9 @@ public final class Orchestrator implements AutoCloseable {
   public final Dispatcher dispatcher;
   public final RunReports runReports;
   public final RunSweeper sweeper;
+  public final dev.botfleet.orchestrator.users.LicenseService licenses;
+  public final dev.botfleet.orchestrator.flows.FlowService flows;
+  public final dev.botfleet.orchestrator.metering.MeteringService metering;
   /** Identifies this process among replicas sharing one database (agent stream routing). */
   public final String replicaId = Ids.newId("rep");
   private AgentApi agentApi;
@@ -111,6 +114,15 @@ public final class Orchestrator implements AutoCloseable {
     this.dispatcher = new Dispatcher(tx, runRepository, machines, runs, clock, config.timings().assignLease());
     this.runReports = new RunReports(tx, runRepository, dispatcher, runs, clock);
     this.sweeper = new RunSweeper(tx, runRepository, runs, machines, dispatcher, clock, config.timings().offlineAfter());
+    // Licensing, flows and metering (L1-L8, P3, P4, P7, P9, M1-M6).
+    this.licenses = new dev.botfleet.orchestrator.users.LicenseService(
+        tx, new dev.botfleet.orchestrator.store.JdbcUserRepository(jdbc), tenantRepository, audit, clock);
+    this.flows = new dev.botfleet.orchestrator.flows.FlowService(
+        tx, new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc), environments, capacity, licenses, audit, clock);
+    machines.addProcessUnitHolder(flows.processUnitHolder());
+    this.metering = new dev.botfleet.orchestrator.metering.MeteringService(
+        tx, new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc), flows, licenses, environments, tenantRepository, clock);
+    closeables.add(metering);
   }
 
   /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
@@ -159,6 +171,10 @@ public final class Orchestrator implements AutoCloseable {
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
     runs.setEvents(runMetrics);
+    var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering);
+    meteringMetrics.bindTo(registry);
+    refreshers.add(meteringMetrics);
+    new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
     agentApi =
         new AgentApi(machines, runs, runReports, dispatcher, clock, replicaId, config.timings().heartbeatInterval(), registry);
     runs.setGateway(agentApi);
@@ -174,6 +190,9 @@ public final class Orchestrator implements AutoCloseable {
                 new CapacityApi(capacity, clock),
                 new MachineApi(machines, environments),
                 new RunApi(runs, environments),
+                new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock),
+                new dev.botfleet.orchestrator.api.FlowApi(flows, metering),
+                new dev.botfleet.orchestrator.api.MeteringApi(metering, clock),
                 agentApi));
     grpc.start();
     if (database.dialect().supportsListenNotify()) {

@@ -24,25 +24,58 @@ public final class TenantService {
 
   /** Sets the capacity allocation governance (C5); null leaves it unchanged. GLOBAL_ADMIN only. */
   public TenantSettings update(Principal caller, CapacityAllocationMode capacityAllocation) {
+    return update(caller, new Change(capacityAllocation, null, null, null, null));
+  }
+
+  /**
+   * The settings to change; null fields keep their value.
+   *
+   * @param capacityAllocation C5 governance
+   * @param governmentCloud L5: no self-service trials in a government cloud
+   * @param overLimit M3 policy
+   * @param limitMultiplier M3 multiplier (>= 1)
+   * @param meteringDayOffsetMinutes M2 day boundary as a UTC offset in minutes
+   */
+  public record Change(
+      CapacityAllocationMode capacityAllocation,
+      Boolean governmentCloud,
+      OverLimitPolicy overLimit,
+      Double limitMultiplier,
+      Integer meteringDayOffsetMinutes) {}
+
+  /** Changes the given settings (C5, L5, M2, M3). GLOBAL_ADMIN only; each change is audited. */
+  public TenantSettings update(Principal caller, Change change) {
     Access.requireAnyRole(caller, "change tenant settings", Role.GLOBAL_ADMIN);
+    requireNonNull(change, "change");
     return tx.inTransaction(
         () -> {
           TenantSettings before = tenant.getForUpdate();
           TenantSettings after =
               new TenantSettings(
-                  capacityAllocation == null ? before.capacityAllocation() : capacityAllocation);
+                  change.capacityAllocation() == null ? before.capacityAllocation() : change.capacityAllocation(),
+                  change.governmentCloud() == null ? before.governmentCloud() : change.governmentCloud(),
+                  change.overLimit() == null ? before.overLimit() : change.overLimit(),
+                  change.limitMultiplier() == null ? before.limitMultiplier() : change.limitMultiplier(),
+                  change.meteringDayOffsetMinutes() == null
+                      ? before.meteringDayOffsetMinutes()
+                      : change.meteringDayOffsetMinutes());
           if (!after.equals(before)) {
             tenant.update(after);
-            audit.append(
-                clock.instant(),
-                caller.name(),
-                "tenant.settings",
-                "capacity_allocation",
-                before.capacityAllocation().name(),
-                after.capacityAllocation().name());
+            auditIfChanged(caller, "capacity_allocation", before.capacityAllocation(), after.capacityAllocation());
+            auditIfChanged(caller, "government_cloud", before.governmentCloud(), after.governmentCloud());
+            auditIfChanged(caller, "over_limit", before.overLimit(), after.overLimit());
+            auditIfChanged(caller, "limit_multiplier", before.limitMultiplier(), after.limitMultiplier());
+            auditIfChanged(
+                caller, "metering_day_offset_minutes", before.meteringDayOffsetMinutes(), after.meteringDayOffsetMinutes());
           }
           return after;
         });
+  }
+
+  private void auditIfChanged(Principal caller, String setting, Object before, Object after) {
+    if (!before.equals(after)) {
+      audit.append(clock.instant(), caller.name(), "tenant.settings", setting, before.toString(), after.toString());
+    }
   }
 
   public java.util.List<AuditEvent> auditEvents(Principal caller, int limit, String actionPrefix) {

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
+import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.PrincipalService;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.TenantService;
@@ -80,7 +81,14 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
         () -> {
           CapacityAllocationMode mode =
               ProtoMapping.domainEnum(CapacityAllocationMode.class, req.getCapacityAllocation(), "capacity_allocation");
-          return UpdateTenantSettingsResponse.newBuilder().setSettings(settings(tenant.update(caller(), mode))).build();
+          var change =
+              new TenantService.Change(
+                  mode,
+                  req.hasGovernmentCloud() ? req.getGovernmentCloud() : null,
+                  ProtoMapping.domainEnum(OverLimitPolicy.class, req.getOverLimit(), "over_limit"),
+                  req.hasLimitMultiplier() ? req.getLimitMultiplier() : null,
+                  req.hasMeteringDayOffsetMinutes() ? req.getMeteringDayOffsetMinutes() : null);
+          return UpdateTenantSettingsResponse.newBuilder().setSettings(settings(tenant.update(caller(), change))).build();
         });
   }
 
@@ -98,6 +106,10 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
   static dev.botfleet.proto.v1.TenantSettings settings(TenantSettings s) {
     return dev.botfleet.proto.v1.TenantSettings.newBuilder()
         .setCapacityAllocation(dev.botfleet.proto.v1.CapacityAllocationMode.valueOf(s.capacityAllocation().name()))
+        .setGovernmentCloud(s.governmentCloud())
+        .setOverLimit(dev.botfleet.proto.v1.OverLimitPolicy.valueOf(s.overLimit().name()))
+        .setLimitMultiplier(s.limitMultiplier())
+        .setMeteringDayOffsetMinutes(s.meteringDayOffsetMinutes())
         .build();
   }
 }

@@ -210,9 +210,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
           throw BotfleetException.unauthenticated("A3_HELLO_FIRST", "the first message on the stream must be Hello");
         }
         var hello = msg.getHello();
-        Machine m = machines.authenticate(hello.getMachineId(), hello.getCredential());
         Instant helloAt = clock.instant();
-        m = machines.connected(m.id(), capacity(hello.getCapacity()), replicaId);
+        Machine m = machines.hello(hello.getMachineId(), hello.getCredential(), capacity(hello.getCapacity()), replicaId);
         session = new Session(m.id(), m.name(), out);
         Session previous = sessions.put(m.id(), session);
         if (previous != null) {

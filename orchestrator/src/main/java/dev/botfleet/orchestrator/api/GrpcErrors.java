@@ -23,6 +23,11 @@ public final class GrpcErrors {
     if (t instanceof BotfleetException e) {
       return build(Status.Code.valueOf(e.code().name()), e.reason(), e.getMessage());
     }
+    if (t.getCause() instanceof java.sql.SQLTransientException) {
+      // Pool exhausted or the database briefly away: the caller should back off and retry.
+      log.warn("event=database_busy error={}", t.getCause().getMessage());
+      return build(Status.Code.UNAVAILABLE, "DATABASE_BUSY", "the orchestrator's database is busy or unreachable; retry shortly");
+    }
     log.error("event=internal_error error={}", t.toString(), t);
     return build(Status.Code.INTERNAL, "INTERNAL", "internal error: " + t.getClass().getSimpleName() + " (see server log)");
   }

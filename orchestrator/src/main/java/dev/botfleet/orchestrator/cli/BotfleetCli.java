@@ -25,6 +25,12 @@ import picocli.CommandLine.Command;
       RunCommands.class,
       DesktopFlowCommands.class,
       UtilizationCommands.class,
+      UserCommands.class,
+      LicenseCommands.class,
+      TrialCommands.class,
+      FlowCommands.class,
+      EntitlementCommands.class,
+      UsageCommands.class,
       CommandLine.HelpCommand.class
     })
 public final class BotfleetCli {

@@ -192,6 +192,31 @@ public final class MachineService {
 
   // ------------------------------------------------------------------ A2, A3 reports
 
+  /**
+   * A3 Hello: checks the credential, stores the reported capacity and marks the machine ONLINE,
+   * in one transaction, because after an orchestrator restart thousands of agents say Hello at
+   * once.
+   */
+  public Machine hello(String machineId, String credential, MachineCapacity report, String replica) {
+    report.validate();
+    return tx.inTransaction(
+        () -> {
+          String id =
+              machines
+                  .findIdByCredentialHash(Tokens.hash(credential == null ? "" : credential))
+                  .orElseThrow(
+                      () ->
+                          BotfleetException.unauthenticated(
+                              "A1_CREDENTIAL_UNKNOWN", "unknown machine credential; enrol again with a new join token"));
+          if (!id.equals(machineId)) {
+            throw BotfleetException.unauthenticated("A1_CREDENTIAL_MISMATCH", "credential does not belong to machine " + machineId);
+          }
+          machines.updateCapacity(id, report);
+          machines.markConnected(id, replica, clock.instant());
+          return machines.find(id).orElseThrow();
+        });
+  }
+
   public Machine connected(String machineId, MachineCapacity report, String replica) {
     report.validate();
     tx.run(

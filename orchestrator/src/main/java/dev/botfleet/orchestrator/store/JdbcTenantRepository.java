@@ -1,6 +1,7 @@
 package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
+import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.TenantRepository;
 import dev.botfleet.orchestrator.admin.TenantSettings;
 import java.sql.ResultSet;
@@ -29,12 +30,22 @@ public final class JdbcTenantRepository implements TenantRepository {
   @Override
   public void update(TenantSettings settings) {
     jdbc.update(
-        "UPDATE tenant SET capacity_allocation = ?, updated_at = ? WHERE id = 1",
+        "UPDATE tenant SET capacity_allocation = ?, government_cloud = ?, over_limit_policy = ?,"
+            + " limit_multiplier = ?, metering_day_offset_minutes = ?, updated_at = ? WHERE id = 1",
         settings.capacityAllocation(),
+        settings.governmentCloud(),
+        settings.overLimit(),
+        settings.limitMultiplier(),
+        settings.meteringDayOffsetMinutes(),
         clock.instant());
   }
 
   private static TenantSettings map(ResultSet rs) throws SQLException {
-    return new TenantSettings(CapacityAllocationMode.valueOf(rs.getString("capacity_allocation")));
+    return new TenantSettings(
+        CapacityAllocationMode.valueOf(rs.getString("capacity_allocation")),
+        rs.getBoolean("government_cloud"),
+        OverLimitPolicy.valueOf(rs.getString("over_limit_policy")),
+        rs.getDouble("limit_multiplier"),
+        rs.getInt("metering_day_offset_minutes"));
   }
 }

@@ -1,0 +1,146 @@
+package dev.botfleet.orchestrator.api;
+
+import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
+
+import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.licensing.ConnectorTier;
+import dev.botfleet.orchestrator.metering.MeteringService;
+import dev.botfleet.proto.v1.AllocatePerFlowRequest;
+import dev.botfleet.proto.v1.AllocateProcessRequest;
+import dev.botfleet.proto.v1.AssociateFlowRequest;
+import dev.botfleet.proto.v1.CloudFlow;
+import dev.botfleet.proto.v1.CreateFlowRequest;
+import dev.botfleet.proto.v1.CreateFlowResponse;
+import dev.botfleet.proto.v1.DeallocatePerFlowRequest;
+import dev.botfleet.proto.v1.DeallocateProcessRequest;
+import dev.botfleet.proto.v1.DissociateFlowRequest;
+import dev.botfleet.proto.v1.FlowResponse;
+import dev.botfleet.proto.v1.FlowServiceGrpc;
+import dev.botfleet.proto.v1.GetFlowRequest;
+import dev.botfleet.proto.v1.GetFlowResponse;
+import dev.botfleet.proto.v1.ListFlowsRequest;
+import dev.botfleet.proto.v1.ListFlowsResponse;
+import dev.botfleet.proto.v1.ShareFlowRequest;
+import dev.botfleet.proto.v1.ShareFlowResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+
+public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
+  private final FlowService flows;
+  private final MeteringService metering;
+
+  public FlowApi(FlowService flows, MeteringService metering) {
+    this.flows = flows;
+    this.metering = metering;
+  }
+
+  CloudFlow flow(FlowService.FlowView v) {
+    var f = v.flow();
+    var today = metering.today(f, v.charge());
+    var b =
+        CloudFlow.newBuilder()
+            .setId(f.id())
+            .setName(f.name())
+            .setEnvironment(v.environment().name())
+            .setOwner(v.owner())
+            .setApp(f.app() == null ? "" : f.app())
+            .setAppLicense(LicensingMapping.licenseType(f.appLicense()))
+            .setPlan(LicensingMapping.plan(v.charge().plan()))
+            .setPlanRule(v.charge().plan().rule())
+            .setProcessUnits(f.processUnits())
+            .setPerFlow(f.perFlow())
+            .setParent(v.parent().orElse(""))
+            .addAllAssociated(v.associated())
+            .setCoveredBy(v.coveredBy().orElse(""))
+            .setBucket(v.charge().bucketName())
+            .setDailyRequestLimit(today.limit())
+            .setBucketUsedToday(today.bucketUsed())
+            .setUsedToday(today.flowUsed())
+            .setCreatedAt(ProtoMapping.ts(f.createdAt()))
+            .addAllSharedWith(v.sharedWith());
+    f.connectors().forEach(c -> b.addConnectors(LicensingMapping.connector(c)));
+    return b.build();
+  }
+
+  private FlowResponse response(FlowService.FlowView v) {
+    return FlowResponse.newBuilder().setFlow(flow(v)).build();
+  }
+
+  @Override
+  public void createFlow(CreateFlowRequest req, StreamObserver<CreateFlowResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          List<ConnectorTier> tiers = new ArrayList<>();
+          for (var c : req.getConnectorsList()) {
+            ConnectorTier t = LicensingMapping.connector(c);
+            if (t != null) {
+              tiers.add(t);
+            }
+          }
+          var v =
+              flows.create(
+                  caller(), req.getName(), req.getEnvironment(), req.getOwner(), tiers, req.getApp(),
+                  LicensingMapping.licenseType(req.getAppLicense()));
+          return CreateFlowResponse.newBuilder().setFlow(flow(v)).build();
+        });
+  }
+
+  @Override
+  public void getFlow(GetFlowRequest req, StreamObserver<GetFlowResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          return GetFlowResponse.newBuilder().setFlow(flow(flows.get(req.getName(), req.getEnvironment()))).build();
+        });
+  }
+
+  @Override
+  public void listFlows(ListFlowsRequest req, StreamObserver<ListFlowsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          caller();
+          var b = ListFlowsResponse.newBuilder();
+          flows.list(req.getEnvironment()).forEach(v -> b.addFlows(flow(v)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void shareFlow(ShareFlowRequest req, StreamObserver<ShareFlowResponse> out) {
+    Unary.respond(out, () -> ShareFlowResponse.newBuilder().setFlow(flow(flows.share(caller(), req.getFlow(), req.getEnvironment(), req.getUser()))).build());
+  }
+
+  @Override
+  public void allocateProcess(AllocateProcessRequest req, StreamObserver<FlowResponse> out) {
+    Unary.respond(out, () -> response(flows.allocateProcess(caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
+  }
+
+  @Override
+  public void deallocateProcess(DeallocateProcessRequest req, StreamObserver<FlowResponse> out) {
+    Unary.respond(out, () -> response(flows.deallocateProcess(caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
+  }
+
+  @Override
+  public void allocatePerFlow(AllocatePerFlowRequest req, StreamObserver<FlowResponse> out) {
+    Unary.respond(out, () -> response(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
+  }
+
+  @Override
+  public void deallocatePerFlow(DeallocatePerFlowRequest req, StreamObserver<FlowResponse> out) {
+    Unary.respond(out, () -> response(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
+  }
+
+  @Override
+  public void associateFlow(AssociateFlowRequest req, StreamObserver<FlowResponse> out) {
+    Unary.respond(out, () -> response(flows.associate(caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())));
+  }
+
+  @Override
+  public void dissociateFlow(DissociateFlowRequest req, StreamObserver<FlowResponse> out) {
+    Unary.respond(out, () -> response(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())));
+  }
+}

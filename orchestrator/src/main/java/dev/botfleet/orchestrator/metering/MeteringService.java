@@ -1,0 +1,631 @@
+package dev.botfleet.orchestrator.metering;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.admin.OverLimitPolicy;
+import dev.botfleet.orchestrator.admin.TenantRepository;
+import dev.botfleet.orchestrator.admin.TenantSettings;
+import dev.botfleet.orchestrator.environments.Environment;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.flows.Charge;
+import dev.botfleet.orchestrator.flows.CloudFlow;
+import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.licensing.FlowPlan;
+import dev.botfleet.orchestrator.metering.MeteringRepository.BucketDay;
+import dev.botfleet.orchestrator.metering.MeteringRepository.Contribution;
+import dev.botfleet.orchestrator.metering.MeteringRepository.KeyRow;
+import dev.botfleet.orchestrator.users.LicenseService;
+import dev.botfleet.orchestrator.users.LicensedUser;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Power Platform Request metering (M1–M6).
+ *
+ * <p>Callers hand in batches of records; a writer thread ({@link #WRITERS} of them) takes whatever
+ * is queued (up to {@link #MAX_BATCH_RECORDS} records from many callers) and writes it in one
+ * transaction: it claims the keys and skips those already recorded (M4), charges each record to its one bucket (M1, see {@link FlowService#charge})
+ * of the current metering day (M2), locks those bucket rows, applies the over-limit policy (M3),
+ * adds to the bucket and contribution counters (M6), stores the keys, and commits. Only then are
+ * the callers' futures completed: a record is acknowledged only after the transaction holding it
+ * committed, so an acknowledged record survives a crash (M5) — this is group commit: one commit
+ * (one log flush) for the whole batch.
+ */
+public final class MeteringService implements AutoCloseable {
+  /** M4: keys are kept this long; a record retried later than this would be counted again. */
+  public static final Duration KEY_RETENTION = Duration.ofDays(3);
+
+  /** Records written in one transaction at most. */
+  public static final int MAX_BATCH_RECORDS = 4096;
+
+  /**
+   * Writer threads. Two let one batch claim its keys while the other commits; batches touching the
+   * same bucket still serialise on its row lock, so limits hold (M3), and a key in two batches at
+   * once is claimed by one of them (the unique key makes the other wait and see it, M4).
+   */
+  static final int WRITERS = 2;
+
+  /** Records in one call at most. */
+  public static final int MAX_RECORDS_PER_CALL = 10_000;
+
+  private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+
+  private final Transactions tx;
+  private final MeteringRepository repository;
+  private final FlowService flows;
+  private final LicenseService licenses;
+  private final EnvironmentService environments;
+  private final TenantRepository tenant;
+  private final Clock clock;
+  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final List<MeteringListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<Thread> writers = new ArrayList<>();
+  private volatile boolean running = true;
+  private Instant lastPrune;
+  /** Charges by subject, valid while {@link FlowService#version()} is unchanged and for {@link #CACHE_TTL_NANOS}. */
+  private final Map<Subject, CachedCharge> chargeCache = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Subject names to ids, for {@link #CACHE_TTL_NANOS}. */
+  private final Map<String, CachedSubject> subjectCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * How long a resolved charge or name is reused. Plan changes made through this replica apply to
+   * the next batch (the version check); P7 cover changes (bots, runs) and changes made through other
+   * replicas apply within this time.
+   */
+  static final long CACHE_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private record CachedCharge(Charge charge, long version, long until) {}
+
+  private record CachedSubject(Subject subject, long until) {}
+
+  public MeteringService(
+      Transactions tx,
+      MeteringRepository repository,
+      FlowService flows,
+      LicenseService licenses,
+      EnvironmentService environments,
+      TenantRepository tenant,
+      Clock clock) {
+    this.tx = requireNonNull(tx, "tx");
+    this.repository = requireNonNull(repository, "repository");
+    this.flows = requireNonNull(flows, "flows");
+    this.licenses = requireNonNull(licenses, "licenses");
+    this.environments = requireNonNull(environments, "environments");
+    this.tenant = requireNonNull(tenant, "tenant");
+    this.clock = requireNonNull(clock, "clock");
+    for (int i = 0; i < WRITERS; i++) {
+      boolean pruner = i == 0;
+      Thread writer = new Thread(() -> writeLoop(pruner), "metering-writer-" + i);
+      writer.setDaemon(true);
+      writers.add(writer);
+      writer.start();
+    }
+  }
+
+  public void addListener(MeteringListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
+  }
+
+  // ---------------------------------------------------------------- record
+
+  /** The resolved subject of a record: a flow id or a user id. */
+  private record Subject(Charge.BucketKind kind, String id) {}
+
+  private record ContributionKey(BucketKey bucket, Subject source) {}
+
+  private record Pending(List<UsageRecord> records, List<Subject> subjects, CompletableFuture<List<RecordResult>> done) {}
+
+  /**
+   * Queues {@code records} for the writer. The future completes after the batch holding them
+   * committed (M5), with one result per record in order; it fails when the write failed (nothing of
+   * the call was counted then: retrying with the same keys is safe, M4). Unknown flows or users
+   * fail the whole call at once, before anything is written.
+   */
+  public CompletableFuture<List<RecordResult>> record(List<UsageRecord> records) {
+    requireNonNull(records, "records");
+    if (records.isEmpty()) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+    if (records.size() > MAX_RECORDS_PER_CALL) {
+      throw BotfleetException.invalid(
+          "M5_BATCH_TOO_LARGE", "records: " + records.size() + " in one call (expected: at most " + MAX_RECORDS_PER_CALL + ")");
+    }
+    Map<String, Subject> resolved = new HashMap<>();
+    List<Subject> subjects = new ArrayList<>(records.size());
+    long now = System.nanoTime();
+    for (UsageRecord r : records) {
+      String k = r.flow() != null ? "f:" + r.environment() + ":" + r.flow() : "u:" + r.user();
+      Subject s = resolved.get(k);
+      if (s == null) {
+        CachedSubject cached = subjectCache.get(k);
+        if (cached != null && now - cached.until() < 0) {
+          s = cached.subject();
+        } else {
+          s = r.flow() != null
+              ? new Subject(Charge.BucketKind.FLOW, flows.require(r.flow(), r.environment()).id())
+              : new Subject(Charge.BucketKind.USER, licenses.requireUser(r.user()).id());
+          if (subjectCache.size() > 100_000) {
+            subjectCache.clear();
+          }
+          subjectCache.put(k, new CachedSubject(s, now + CACHE_TTL_NANOS));
+        }
+        resolved.put(k, s);
+      }
+      subjects.add(s);
+    }
+    Pending p = new Pending(List.copyOf(records), subjects, new CompletableFuture<>());
+    if (!running) {
+      throw new BotfleetException(ErrorCode.UNAVAILABLE, "M5_SHUTTING_DOWN", "the orchestrator is shutting down; retry with the same keys");
+    }
+    queue.add(p);
+    return p.done();
+  }
+
+  private void writeLoop(boolean pruner) {
+    while (running || !queue.isEmpty()) {
+      Pending first;
+      try {
+        first = queue.poll(200, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        if (!running) {
+          break;
+        }
+        continue;
+      }
+      if (first == null) {
+        if (pruner) {
+          maybePrune();
+        }
+        continue;
+      }
+      List<Pending> batch = new ArrayList<>();
+      batch.add(first);
+      int n = first.records().size();
+      Pending next;
+      while (n < MAX_BATCH_RECORDS && (next = queue.poll()) != null) {
+        batch.add(next);
+        n += next.records().size();
+      }
+      writeBatch(batch);
+      if (pruner) {
+        maybePrune();
+      }
+    }
+    for (Pending p; (p = queue.poll()) != null; ) {
+      p.done().completeExceptionally(
+          new BotfleetException(ErrorCode.UNAVAILABLE, "M5_SHUTTING_DOWN", "the orchestrator is shutting down; retry with the same keys"));
+    }
+  }
+
+  private void writeBatch(List<Pending> batch) {
+    Written w = null;
+    Throwable failure = null;
+    try {
+      w = tx.inTransaction(() -> write(batch));
+    } catch (Throwable t) {
+      failure = t;
+    }
+    if (w == null) {
+      for (Pending p : batch) {
+        p.done().completeExceptionally(failure);
+      }
+      return;
+    }
+    for (MeteringListener l : listeners) {
+      try {
+        w.recorded().forEach((plan, c) -> l.recorded(plan, c[0], c[1]));
+        if (w.throttledRecords() > 0) {
+          l.throttled(w.throttledRecords(), w.throttledRequests());
+        }
+      } catch (RuntimeException e) {
+        // metrics must never fail metering
+      }
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).done().complete(w.results().get(i));
+    }
+  }
+
+  private record Written(
+      List<List<RecordResult>> results, Map<FlowPlan, long[]> recorded, long throttledRecords, long throttledRequests) {}
+
+  /** Running counters of one bucket while a batch is decided. */
+  private static final class State {
+    final BucketKey key;
+    long used;
+    long overage;
+    long throttled;
+    long limit;
+    String plan;
+
+    State(BucketKey key, BucketDay row) {
+      this.key = key;
+      this.used = row.used();
+      this.overage = row.overage();
+      this.throttled = row.throttled();
+    }
+  }
+
+  private Written write(List<Pending> batch) {
+    TenantSettings settings = tenant.get();
+    Instant now = clock.instant();
+    LocalDate day = settings.meteringDay(now);
+    Instant reset = settings.nextReset(now);
+
+    // M1: one charge per subject, decided once per batch (cached across batches, see chargeOf).
+    Map<Subject, Charge> charges = new HashMap<>();
+    for (Pending p : batch) {
+      for (Subject s : p.subjects()) {
+        if (!charges.containsKey(s)) {
+          charges.put(s, chargeOf(s));
+        }
+      }
+    }
+    // M4: claim every key first; the unique key makes a concurrent claimer (another replica) wait
+    // for this transaction and then see the key as recorded. Keys that were already there are
+    // duplicates; throttled records give their claim back below.
+    Map<String, KeyRow> claims = new LinkedHashMap<>();
+    for (Pending p : batch) {
+      for (int i = 0; i < p.records().size(); i++) {
+        UsageRecord r = p.records().get(i);
+        if (!claims.containsKey(r.key())) {
+          Charge c = charges.get(p.subjects().get(i));
+          claims.put(r.key(), new KeyRow(r.key(), now, c.bucketKind(), c.bucketId(), c.plan().name(), r.requests(), 0));
+        }
+      }
+    }
+    List<String> taken = repository.insertKeys(new ArrayList<>(claims.values()));
+    Map<String, KeyRow> existing = taken.isEmpty() ? Map.of() : repository.findKeys(taken);
+    Set<BucketKey> bucketKeys = new LinkedHashSet<>();
+    for (Charge c : charges.values()) {
+      bucketKeys.add(new BucketKey(c.bucketKind(), c.bucketId(), day));
+    }
+    Map<BucketKey, State> states = lockOrCreate(bucketKeys, charges.values(), settings, day);
+
+    Map<String, RecordResult> seen = new HashMap<>();
+    Map<FlowPlan, long[]> recorded = new EnumMap<>(FlowPlan.class);
+    Map<ContributionKey, long[]> contributions = new LinkedHashMap<>();
+    List<String> released = new ArrayList<>();
+    List<KeyRow> withOverage = new ArrayList<>();
+    long throttledRecords = 0;
+    long throttledRequests = 0;
+    List<List<RecordResult>> results = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      List<RecordResult> out = new ArrayList<>(p.records().size());
+      for (int i = 0; i < p.records().size(); i++) {
+        UsageRecord r = p.records().get(i);
+        KeyRow before = existing.get(r.key());
+        if (before != null) {
+          out.add(new RecordResult(
+              r.key(), RecordResult.Outcome.DUPLICATE, bucketName(new BucketKey(before.bucketKind(), before.bucketId(), day)),
+              FlowPlan.valueOf(before.plan()), before.overage(), null));
+          continue;
+        }
+        RecordResult earlier = seen.get(r.key());
+        if (earlier != null) {
+          out.add(earlier.outcome() == RecordResult.Outcome.THROTTLED
+              ? earlier
+              : new RecordResult(r.key(), RecordResult.Outcome.DUPLICATE, earlier.bucket(), earlier.plan(), earlier.overage(), null));
+          continue;
+        }
+        Subject subject = p.subjects().get(i);
+        Charge charge = charges.get(subject);
+        State st = states.get(new BucketKey(charge.bucketKind(), charge.bucketId(), day));
+        long n = r.requests();
+        RecordResult result;
+        long overage = 0;
+        if (st.used + n <= st.limit || settings.overLimit() == OverLimitPolicy.RECORD_OVERAGE) {
+          overage = st.used + n - Math.max(st.limit, st.used);
+          overage = Math.max(0, Math.min(n, overage));
+          st.used += n;
+          st.overage += overage;
+          result = new RecordResult(r.key(), RecordResult.Outcome.RECORDED, charge.bucketName(), charge.plan(), overage, null);
+          if (overage > 0) {
+            withOverage.add(new KeyRow(r.key(), now, charge.bucketKind(), charge.bucketId(), charge.plan().name(), n, overage));
+          }
+          long[] c = recorded.computeIfAbsent(charge.plan(), k -> new long[2]);
+          c[0]++;
+          c[1] += n;
+        } else {
+          st.throttled += n;
+          throttledRecords++;
+          throttledRequests += n;
+          result = new RecordResult(r.key(), RecordResult.Outcome.THROTTLED, charge.bucketName(), charge.plan(), 0, reset);
+          released.add(r.key());
+        }
+        ContributionKey ck = new ContributionKey(st.key, subject);
+        long[] delta = contributions.computeIfAbsent(ck, k -> new long[3]);
+        if (result.outcome() == RecordResult.Outcome.RECORDED) {
+          delta[0] += n;
+          delta[1] += overage;
+        } else {
+          delta[2] += n;
+        }
+        seen.put(r.key(), result);
+        out.add(result);
+      }
+      results.add(out);
+    }
+
+    if (!released.isEmpty()) {
+      repository.deleteKeys(released);
+    }
+    if (!withOverage.isEmpty()) {
+      repository.updateKeyOverage(withOverage);
+    }
+    // The rows are locked by this transaction: write the new totals.
+    List<BucketDay> deltas = new ArrayList<>();
+    for (State st : states.values()) {
+      deltas.add(new BucketDay(st.key, st.plan, st.limit, st.used, st.overage, st.throttled));
+    }
+    repository.updateBuckets(deltas);
+    List<Contribution> cs = new ArrayList<>();
+    contributions.forEach((k, d) -> cs.add(new Contribution(k.bucket(), k.source().kind().name(), k.source().id(), d[0], d[1], d[2])));
+    repository.addContributions(cs);
+    return new Written(results, recorded, throttledRecords, throttledRequests);
+  }
+
+  private Charge chargeOf(Subject s) {
+    long version = flows.version();
+    long now = System.nanoTime();
+    CachedCharge cached = chargeCache.get(s);
+    if (cached != null && cached.version() == version && now - cached.until() < 0) {
+      return cached.charge();
+    }
+    Charge c = s.kind() == Charge.BucketKind.FLOW
+        ? flows.charge(flows.requireById(s.id()))
+        : flows.userCharge(licenses.requireUserById(s.id()));
+    if (chargeCache.size() > 100_000) {
+      chargeCache.clear();
+    }
+    chargeCache.put(s, new CachedCharge(c, version, now + CACHE_TTL_NANOS));
+    return c;
+  }
+
+  /** Locks the bucket rows of the batch in key order, creating missing ones. */
+  private Map<BucketKey, State> lockOrCreate(Set<BucketKey> keys, java.util.Collection<Charge> charges, TenantSettings settings, LocalDate day) {
+    Map<BucketKey, Charge> chargeOf = new HashMap<>();
+    for (Charge c : charges) {
+      chargeOf.put(new BucketKey(c.bucketKind(), c.bucketId(), day), c);
+    }
+    Map<BucketKey, State> states = new TreeMap<>();
+    if (keys.isEmpty()) {
+      return states;
+    }
+    Map<BucketKey, BucketDay> rows = new HashMap<>(repository.lockBuckets(keys));
+    List<BucketDay> missing = new ArrayList<>();
+    for (BucketKey k : keys) {
+      if (!rows.containsKey(k)) {
+        Charge c = chargeOf.get(k);
+        missing.add(new BucketDay(k, c.bucketPlan().name(), settings.effectiveLimit(c.baseLimit()), 0, 0, 0));
+      }
+    }
+    if (!missing.isEmpty()) {
+      boolean[] inserted = repository.insertBuckets(missing);
+      List<BucketKey> raced = new ArrayList<>();
+      for (int i = 0; i < missing.size(); i++) {
+        if (inserted[i]) {
+          rows.put(missing.get(i).key(), missing.get(i));
+        } else {
+          raced.add(missing.get(i).key());
+        }
+      }
+      if (!raced.isEmpty()) {
+        rows.putAll(repository.lockBuckets(raced));
+      }
+    }
+    for (BucketKey k : keys) {
+      Charge c = chargeOf.get(k);
+      State st = new State(k, rows.get(k));
+      st.limit = settings.effectiveLimit(c.baseLimit());
+      st.plan = c.bucketPlan().name();
+      states.put(k, st);
+    }
+    return states;
+  }
+
+  private void maybePrune() {
+    Instant now = clock.instant();
+    if (lastPrune != null && Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) < 0 && !now.isBefore(lastPrune)) {
+      return;
+    }
+    lastPrune = now;
+    try {
+      tx.inTransaction(() -> repository.pruneKeys(now.minus(KEY_RETENTION)));
+    } catch (RuntimeException e) {
+      // retried at the next prune time
+    }
+  }
+
+  /** M4: prunes keys older than {@link #KEY_RETENTION} now (also done hourly by the writer). */
+  public int pruneKeysNow() {
+    Instant now = clock.instant();
+    return tx.inTransaction(() -> repository.pruneKeys(now.minus(KEY_RETENTION)));
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    writers.forEach(Thread::interrupt);
+    try {
+      for (Thread writer : writers) {
+        writer.join(10_000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---------------------------------------------------------------- M6 read side
+
+  public record ContributionView(String kind, String name, long requests, long overage, long throttled) {}
+
+  public record BucketUsage(
+      String bucket,
+      FlowPlan plan,
+      LocalDate day,
+      long limit,
+      long used,
+      long overage,
+      long throttled,
+      Instant limitLiftsAt,
+      List<ContributionView> contributions,
+      String explanation) {}
+
+  public record UsageReport(List<BucketUsage> buckets, Instant dayStart, Instant dayEnd, OverLimitPolicy policy, double multiplier) {}
+
+  /** Usage of the bucket(s) a flow is charged to that day (today: its current bucket). */
+  public UsageReport usageOfFlow(String flowName, String environmentName, LocalDate dayOrNull) {
+    CloudFlow flow = flows.require(flowName, environmentName);
+    return tx.inTransaction(
+        () -> {
+          TenantSettings s = tenant.get();
+          LocalDate today = s.meteringDay(clock.instant());
+          LocalDate day = dayOrNull == null ? today : dayOrNull;
+          Set<BucketKey> keys = new LinkedHashSet<>();
+          Map<BucketKey, Charge> current = new HashMap<>();
+          if (day.equals(today)) {
+            Charge c = flows.charge(flow);
+            BucketKey k = new BucketKey(c.bucketKind(), c.bucketId(), day);
+            keys.add(k);
+            current.put(k, c);
+          }
+          keys.addAll(repository.bucketsOfSource("FLOW", flow.id(), day));
+          return report(s, day, today, keys, current);
+        });
+  }
+
+  public UsageReport usageOfUser(String userName, LocalDate dayOrNull) {
+    LicensedUser user = licenses.requireUser(userName);
+    return tx.inTransaction(
+        () -> {
+          TenantSettings s = tenant.get();
+          LocalDate today = s.meteringDay(clock.instant());
+          LocalDate day = dayOrNull == null ? today : dayOrNull;
+          Charge c = flows.userCharge(user);
+          BucketKey k = new BucketKey(Charge.BucketKind.USER, user.id(), day);
+          return report(s, day, today, new LinkedHashSet<>(List.of(k)), day.equals(today) ? Map.of(k, c) : Map.of());
+        });
+  }
+
+  /** Every bucket charged by the flows of an environment (their own, parents', owners'). */
+  public UsageReport usageOfEnvironment(String environmentName, LocalDate dayOrNull) {
+    Environment env = environments.require(environmentName);
+    List<FlowService.FlowView> views = flows.list(env.name());
+    return tx.inTransaction(
+        () -> {
+          TenantSettings s = tenant.get();
+          LocalDate today = s.meteringDay(clock.instant());
+          LocalDate day = dayOrNull == null ? today : dayOrNull;
+          Set<BucketKey> keys = new LinkedHashSet<>();
+          Map<BucketKey, Charge> current = new HashMap<>();
+          for (FlowService.FlowView v : views) {
+            if (day.equals(today)) {
+              Charge c = v.charge();
+              BucketKey k = new BucketKey(c.bucketKind(), c.bucketId(), day);
+              keys.add(k);
+              current.putIfAbsent(k, c);
+            }
+            keys.addAll(repository.bucketsOfSource("FLOW", v.flow().id(), day));
+          }
+          return report(s, day, today, keys, current);
+        });
+  }
+
+  /** Today's counters for a flow's bucket: the bucket's used, the flow's own share, the limit. */
+  public record FlowToday(long limit, long bucketUsed, long flowUsed) {}
+
+  public FlowToday today(CloudFlow flow, Charge charge) {
+    return tx.inTransaction(
+        () -> {
+          TenantSettings s = tenant.get();
+          LocalDate day = s.meteringDay(clock.instant());
+          BucketKey k = new BucketKey(charge.bucketKind(), charge.bucketId(), day);
+          long used = repository.buckets(List.of(k)).stream().mapToLong(BucketDay::used).sum();
+          long mine =
+              repository.contributions(k).stream()
+                  .filter(c -> c.sourceKind().equals("FLOW") && c.sourceId().equals(flow.id()))
+                  .mapToLong(Contribution::requests)
+                  .sum();
+          return new FlowToday(s.effectiveLimit(charge.baseLimit()), used, mine);
+        });
+  }
+
+  private UsageReport report(TenantSettings s, LocalDate day, LocalDate today, Set<BucketKey> keys, Map<BucketKey, Charge> current) {
+    Map<BucketKey, BucketDay> rows = new HashMap<>();
+    for (BucketDay b : repository.buckets(keys)) {
+      rows.put(b.key(), b);
+    }
+    List<BucketUsage> result = new ArrayList<>();
+    for (BucketKey k : keys) {
+      BucketDay row = rows.get(k);
+      Charge c = current.get(k);
+      long limit;
+      FlowPlan plan;
+      if (c != null) {
+        limit = s.effectiveLimit(c.baseLimit());
+        plan = c.bucketPlan();
+      } else if (row != null) {
+        limit = row.dailyLimit();
+        plan = FlowPlan.valueOf(row.plan());
+      } else {
+        continue;
+      }
+      long used = row == null ? 0 : row.used();
+      Instant lifts = null;
+      if (day.equals(today) && s.overLimit() == OverLimitPolicy.THROTTLE && row != null && (used >= limit || row.throttled() > 0)) {
+        lifts = s.dayStart(day.plusDays(1));
+      }
+      List<ContributionView> who = new ArrayList<>();
+      for (Contribution x : repository.contributions(k)) {
+        who.add(new ContributionView(x.sourceKind().toLowerCase(java.util.Locale.ROOT), sourceName(x), x.requests(), x.overage(), x.throttled()));
+      }
+      who.sort(Comparator.comparingLong(ContributionView::requests).reversed().thenComparing(ContributionView::name));
+      result.add(
+          new BucketUsage(
+              bucketName(k), plan, day, limit, used, row == null ? 0 : row.overage(), row == null ? 0 : row.throttled(), lifts, who,
+              c != null ? c.explanation() : "charged under " + plan.rule() + " that day"));
+    }
+    return new UsageReport(result, s.dayStart(day), s.dayStart(day.plusDays(1)), s.overLimit(), s.limitMultiplier());
+  }
+
+  private String bucketName(BucketKey k) {
+    return k.kind() == Charge.BucketKind.FLOW
+        ? "flow:" + flows.requireById(k.id()).name()
+        : "user:" + licenses.requireUserById(k.id()).name();
+  }
+
+  private String sourceName(Contribution c) {
+    return c.sourceKind().equals("FLOW") ? flows.requireById(c.sourceId()).name() : licenses.requireUserById(c.sourceId()).name();
+  }
+
+  /** Gauges: today's buckets at or over {@code percent}% of their limit. */
+  public long bucketsAtLeast(int percent) {
+    return tx.inTransaction(
+        () -> {
+          TenantSettings s = tenant.get();
+          return repository.countBucketsAtLeast(s.meteringDay(clock.instant()), percent);
+        });
+  }
+
+}
