@@ -197,8 +197,10 @@ public final class Orchestrator implements AutoCloseable {
     grpc.start();
     if (database.dialect().supportsListenNotify()) {
       String url = config.dbUrl();
-      var notifier = new PostgresRunNotifier(url, config.dbUser(), config.dbPassword(), replicaId, dispatcher::wake);
+      var notifier =
+          new PostgresRunNotifier(url, config.dbUser(), config.dbPassword(), replicaId, dispatcher::wake, dispatcher::machineChanged);
       runs.onQueued(notifier::queued);
+      machines.addListener(notifier::machineChanged);
       closeables.add(notifier);
     }
     dispatcher.start(agentApi);

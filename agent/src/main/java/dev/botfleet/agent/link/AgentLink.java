@@ -371,7 +371,7 @@ public final class AgentLink implements AutoCloseable {
         closed = true;
         cancel(reprobeTask);
       } else {
-        retryIn = backoff.next();
+        retryIn = capToHeartbeat(backoff.next());
         reconnectTask = schedule(this::connect, retryIn);
       }
     }
@@ -405,6 +405,24 @@ public final class AgentLink implements AutoCloseable {
     } else {
       log.info(line, args);
     }
+  }
+
+  /**
+   * Once the orchestrator has told us its heartbeat interval, retry at least that often (jittered).
+   * A restarted orchestrator declares machines OFFLINE after offline-after (at least two heartbeat
+   * intervals), and their runs lost (R5); a longer back-off would lose the results of runs that
+   * finished while it was down (A6) instead of reporting them.
+   */
+  private Duration capToHeartbeat(Duration delay) {
+    Duration every = heartbeatOverride;
+    if (every == null && settings.hasHeartbeatInterval()) {
+      every = Messages.positive(settings.getHeartbeatInterval());
+    }
+    if (every == null || delay.compareTo(every) <= 0) {
+      return delay;
+    }
+    double factor = 0.5 + 0.5 * java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+    return Duration.ofNanos(Math.max(1, (long) (every.toNanos() * factor)));
   }
 
   // ---- inbound ----

@@ -78,7 +78,61 @@ public final class RunReports implements AutoCloseable {
   private void write(List<Pending> batch) {
     List<RunReport> reports = new ArrayList<>(batch.size());
     batch.forEach(p -> reports.add(p.report()));
-    List<RunReport> applied = tx.inTransaction(() -> runs.applyReports(reports, clock.instant()));
+    List<RunReport> applied;
+    try {
+      applied = tx.inTransaction(() -> runs.applyReports(reports, clock.instant()));
+    } catch (RuntimeException batchFailure) {
+      // One bad report must not hold back the others: write them one at a time.
+      applied = new ArrayList<>();
+      for (RunReport r : reports) {
+        applied.addAll(writeAlone(r, batchFailure));
+      }
+    }
+    afterCommit(batch, applied);
+  }
+
+  /**
+   * A report the database refuses (a value it cannot store) is written without its payload, so the
+   * run still ends with its outcome; if even that fails, it is acknowledged and logged rather than
+   * re-sent forever. When the database itself is away, the loop retries the whole batch later.
+   */
+  private List<RunReport> writeAlone(RunReport r, RuntimeException batchFailure) {
+    try {
+      return tx.inTransaction(() -> runs.applyReports(List.of(r), clock.instant()));
+    } catch (RuntimeException first) {
+      if (!databaseAnswers()) {
+        throw batchFailure;
+      }
+      RunReport stripped =
+          new RunReport(
+              r.runId(),
+              r.attempt(),
+              r.outcome(),
+              r.startedAt(),
+              r.endedAt(),
+              r.exitCode(),
+              java.util.Map.of(),
+              "",
+              r.failureReason() == null ? null : "REPORT_NOT_STORABLE",
+              "the agent's report could not be stored as sent; outputs and log tail dropped");
+      try {
+        return tx.inTransaction(() -> runs.applyReports(List.of(stripped), clock.instant()));
+      } catch (RuntimeException second) {
+        log.error("event=run_report_dropped run={} attempt={} error={}", r.runId(), r.attempt(), second.toString());
+        return List.of();
+      }
+    }
+  }
+
+  private boolean databaseAnswers() {
+    try {
+      return tx.inTransaction(() -> true);
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private void afterCommit(List<Pending> batch, List<RunReport> applied) {
     Set<String> finished = new HashSet<>();
     for (RunReport r : applied) {
       if (r.finished()) {

@@ -35,7 +35,7 @@ public final class RunSweeper implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final Clock clock;
   private final Duration offlineAfter;
-  private final Instant startedAt;
+  private volatile Instant startedAt;
   private final ScheduledExecutorService executor;
   private final Set<String> cancelsSent = new HashSet<>();
   private volatile AgentGateway gateway;
@@ -68,6 +68,8 @@ public final class RunSweeper implements AutoCloseable {
 
   public void start(AgentGateway gateway, Duration interval) {
     this.gateway = gateway;
+    // The grace for reconnecting agents counts from when they can reach us, not from construction.
+    this.startedAt = clock.instant();
     executor.scheduleWithFixedDelay(this::safeSweep, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 

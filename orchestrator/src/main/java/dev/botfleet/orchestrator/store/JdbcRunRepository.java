@@ -220,8 +220,19 @@ public final class JdbcRunRepository implements RunRepository {
   public List<RunReport> applyReports(List<RunReport> reports, Instant now) {
     List<RunReport> started = new ArrayList<>();
     List<RunReport> finished = new ArrayList<>();
+    java.util.Set<String> finishing = new java.util.HashSet<>();
     for (RunReport r : reports) {
-      (r.finished() ? finished : started).add(r);
+      if (r.finished()) {
+        finished.add(r);
+        finishing.add(r.runId() + "#" + r.attempt());
+      }
+    }
+    for (RunReport r : reports) {
+      // A start reported in the same batch as its end adds nothing the end does not write
+      // (started_at comes with it): skip the extra row update. Short runs under load.
+      if (!r.finished() && !finishing.contains(r.runId() + "#" + r.attempt())) {
+        started.add(r);
+      }
     }
     List<RunReport> applied = new ArrayList<>();
     if (!started.isEmpty()) {

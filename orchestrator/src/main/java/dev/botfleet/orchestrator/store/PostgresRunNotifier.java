@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.postgresql.PGConnection;
@@ -25,13 +27,22 @@ public final class PostgresRunNotifier implements AutoCloseable {
   private final Properties props = new Properties();
   private final String replicaId;
   private final Runnable onRemoteQueued;
+  private final java.util.function.Consumer<String> onRemoteMachineChange;
+  private final java.util.Set<String> changedMachines = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final Object signal = new Object();
   private final Thread listener;
   private final Thread publisher;
   private volatile boolean running = true;
 
-  public PostgresRunNotifier(String url, String user, String password, String replicaId, Runnable onRemoteQueued) {
+  public PostgresRunNotifier(
+      String url,
+      String user,
+      String password,
+      String replicaId,
+      Runnable onRemoteQueued,
+      java.util.function.Consumer<String> onRemoteMachineChange) {
+    this.onRemoteMachineChange = onRemoteMachineChange;
     this.url = url;
     if (user != null && !user.isBlank()) {
       props.setProperty("user", user);
@@ -58,6 +69,15 @@ public final class PostgresRunNotifier implements AutoCloseable {
     }
   }
 
+  /**
+   * A machine's bots or settings changed through this replica: the replica holding its agent
+   * stream must re-read it now (A7 maintenance, new bots), not at its next safety reload.
+   */
+  public void machineChanged(String machineId) {
+    changedMachines.add(machineId);
+    queued();
+  }
+
   private void publishLoop() {
     while (running) {
       try (Connection c = DriverManager.getConnection(url, props)) {
@@ -73,10 +93,17 @@ public final class PostgresRunNotifier implements AutoCloseable {
           }
           Thread.sleep(2); // let a burst accumulate into one notification
           dirty.set(false);
+          List<String> machines = new ArrayList<>(changedMachines);
+          changedMachines.removeAll(machines);
           try (var ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
             ps.setString(1, CHANNEL);
             ps.setString(2, replicaId);
             ps.execute();
+            for (String m : machines) {
+              ps.setString(1, CHANNEL);
+              ps.setString(2, replicaId + " machine:" + m);
+              ps.execute();
+            }
           }
         }
       } catch (InterruptedException e) {
@@ -102,11 +129,21 @@ public final class PostgresRunNotifier implements AutoCloseable {
           if (notifications == null) {
             continue;
           }
+          boolean wake = false;
           for (PGNotification n : notifications) {
-            if (!replicaId.equals(n.getParameter())) {
-              onRemoteQueued.run();
-              break;
+            String p = n.getParameter();
+            if (p.startsWith(replicaId)) {
+              continue;
             }
+            int m = p.indexOf(" machine:");
+            if (m >= 0) {
+              onRemoteMachineChange.accept(p.substring(m + " machine:".length()));
+            } else {
+              wake = true;
+            }
+          }
+          if (wake) {
+            onRemoteQueued.run();
           }
         }
       } catch (SQLException e) {

@@ -1,0 +1,331 @@
+package dev.botfleet.bench;
+
+import dev.botfleet.agent.simulate.FleetSimulator;
+import dev.botfleet.orchestrator.Orchestrator;
+import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.admin.Principal;
+import dev.botfleet.orchestrator.capacity.Sku;
+import dev.botfleet.orchestrator.environments.EnvironmentType;
+import dev.botfleet.orchestrator.machines.Machine;
+import dev.botfleet.orchestrator.runs.RunState;
+import dev.botfleet.proto.v1.RunServiceGrpc;
+import dev.botfleet.proto.v1.RunTarget;
+import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.proto.v1.SubmitRunResponse;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Dispatch benchmarks for issue 3 (not a test; run by hand, see docs/benchmarks.md):
+ *
+ * <ul>
+ *   <li>{@code throughput DB MACHINES BOTS RUNS}: runs dispatched and completed per second at
+ *       saturation, with instant flows answered by the fleet simulator over real gRPC;
+ *   <li>{@code latency DB RATE SECONDS}: submit → assigned p50/p99 at a steady submission rate;
+ *   <li>{@code idle AGENTS SECONDS}: CPU and memory of an orchestrator process with that many
+ *       connected agents heartbeating every 5 s.
+ * </ul>
+ *
+ * DB is {@code h2} or {@code pg} (the local PostgreSQL on 127.0.0.1:5432, a fresh database).
+ */
+public final class DispatchBenchmark {
+  public static void main(String[] args) throws Exception {
+    String mode = args.length > 0 ? args[0] : "throughput";
+    switch (mode) {
+      case "throughput" -> throughput(arg(args, 1, "h2"), Integer.parseInt(arg(args, 2, "50")), Integer.parseInt(arg(args, 3, "10")), Integer.parseInt(arg(args, 4, "20000")));
+      case "latency" -> latency(arg(args, 1, "h2"), Integer.parseInt(arg(args, 2, "200")), Integer.parseInt(arg(args, 3, "30")));
+      case "idle" -> idle(Integer.parseInt(arg(args, 1, "5000")), Integer.parseInt(arg(args, 2, "60")));
+      default -> throw new IllegalArgumentException("mode: " + mode + " (expected: throughput, latency or idle)");
+    }
+    System.exit(0);
+  }
+
+  private static String arg(String[] args, int i, String def) {
+    return args.length > i ? args[i] : def;
+  }
+
+  record Setup(Orchestrator o, Principal admin, String token, FleetSimulator fleet, ManagedChannel channel, List<String> machines) implements AutoCloseable {
+    @Override
+    public void close() {
+      channel.shutdownNow();
+      fleet.close();
+      o.close();
+    }
+  }
+
+  static String[] database(String db) throws Exception {
+    if (db.equals("h2")) {
+      return new String[] {null, null, null};
+    }
+    String name = "botfleet_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    return new String[] {"jdbc:postgresql://127.0.0.1:5432/" + name, "postgres", ""};
+  }
+
+  static Setup setup(String db, int machines, int bots) throws Exception {
+    Path dir = Files.createTempDirectory("botfleet-bench");
+    String[] url = database(db);
+    OrchestratorConfig config =
+        new OrchestratorConfig(dir, "127.0.0.1", 0, 0, url[0], url[1], url[2], 16, Clock.systemUTC());
+    Orchestrator o = Orchestrator.start(config);
+    String token = Files.readString(dir.resolve("admin.token")).trim();
+    Principal admin = o.principals.authenticate(token).orElseThrow();
+    o.environments.create(admin, "bench", EnvironmentType.PRODUCTION);
+    o.capacity.purchase(admin, Sku.PROCESS, (long) machines * bots, false, null);
+    o.capacity.allocate(admin, "bench", Sku.PROCESS, (long) machines * bots);
+    o.machines.createGroup(admin, "fleet", "bench");
+    FleetSimulator fleet =
+        FleetSimulator.builder("127.0.0.1:" + o.grpcPort(), token, "bench")
+            .machines(machines)
+            .botsPerMachine(bots)
+            .channels(Math.min(8, machines))
+            .heartbeatInterval(Duration.ofSeconds(5))
+            .build();
+    fleet.start();
+    if (!fleet.awaitConnected(Duration.ofMinutes(2))) {
+      throw new IllegalStateException("fleet did not connect");
+    }
+    List<String> names = new ArrayList<>();
+    for (Machine m : o.machines.list("bench")) {
+      o.machines.allocateBots(admin, m.id(), bots);
+      o.machines.addToGroup(admin, "fleet", m.id());
+      names.add(m.name());
+    }
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", o.grpcPort()).usePlaintext().build();
+    Thread.sleep(500);
+    return new Setup(o, admin, token, fleet, channel, names);
+  }
+
+  static RunServiceGrpc.RunServiceStub stub(Setup s) {
+    return RunServiceGrpc.newStub(s.channel()).withCallCredentials(bearer(s.token()));
+  }
+
+  static SubmitRunRequest request(Setup s, int i) {
+    return SubmitRunRequest.newBuilder()
+        .setEnvironment("bench")
+        .setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setMachine(s.machines().get(i % s.machines().size())))
+        .build();
+  }
+
+  static void throughput(String db, int machines, int bots, int runs) throws Exception {
+    try (Setup s = setup(db, machines, bots)) {
+      var stub = stub(s);
+      Semaphore inFlight = new Semaphore(256);
+      AtomicLong failed = new AtomicLong();
+      long start = System.nanoTime();
+      for (int i = 0; i < runs; i++) {
+        inFlight.acquire();
+        stub.withDeadlineAfter(60, TimeUnit.SECONDS).submitRun(request(s, i), observer(inFlight, failed));
+      }
+      inFlight.acquire(256);
+      long submitted = System.nanoTime();
+      long done;
+      while (true) {
+        Map<RunState, Long> c = s.o().runs.countByState();
+        long finished = c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L);
+        if (finished >= runs - failed.get()) {
+          done = System.nanoTime();
+          break;
+        }
+        Thread.sleep(200);
+      }
+      double secs = (done - start) / 1e9;
+      System.out.printf(Locale.ROOT, "RESULT throughput db=%s machines=%d bots=%d runs=%d submit_failed=%d submit_s=%.2f total_s=%.2f runs_per_s=%.0f%n",
+          db, machines, bots, runs, failed.get(), (submitted - start) / 1e9, secs, runs / secs);
+      System.out.println("RESULT states " + s.o().runs.countByState());
+    }
+  }
+
+  static void latency(String db, int rate, int seconds) throws Exception {
+    try (Setup s = setup(db, 50, 10)) {
+      var stub = stub(s);
+      Semaphore inFlight = new Semaphore(10_000);
+      AtomicLong failed = new AtomicLong();
+      long intervalNanos = 1_000_000_000L / rate;
+      long start = System.nanoTime();
+      int total = rate * seconds;
+      for (int i = 0; i < total; i++) {
+        long due = start + i * intervalNanos;
+        long wait;
+        while ((wait = due - System.nanoTime()) > 0) {
+          if (wait > 200_000) {
+            Thread.sleep(0, 100_000);
+          }
+        }
+        inFlight.acquire();
+        stub.withDeadlineAfter(60, TimeUnit.SECONDS).submitRun(request(s, i), observer(inFlight, failed));
+      }
+      inFlight.acquire(10_000);
+      Thread.sleep(2000);
+      List<Long> micros = new ArrayList<>();
+      try (Connection c = s.o().database.dataSource().getConnection();
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT submitted_at, assigned_at FROM run WHERE assigned_at IS NOT NULL")) {
+        while (rs.next()) {
+          Instant a = rs.getObject(1, OffsetDateTime.class).toInstant();
+          Instant b = rs.getObject(2, OffsetDateTime.class).toInstant();
+          micros.add(Duration.between(a, b).toNanos() / 1000);
+        }
+      }
+      Collections.sort(micros);
+      System.out.printf(Locale.ROOT, "RESULT latency db=%s rate=%d seconds=%d runs=%d assigned=%d submit_failed=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f%n",
+          db, rate, seconds, total, micros.size(), failed.get(), pct(micros, 0.50), pct(micros, 0.90), pct(micros, 0.99), micros.get(micros.size() - 1) / 1000.0);
+    }
+  }
+
+  static double pct(List<Long> sorted, double p) {
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1)) / 1000.0;
+  }
+
+  static void idle(int agents, int seconds) throws Exception {
+    Path dir = Files.createTempDirectory("botfleet-bench-idle");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"), "dev.botfleet.orchestrator.cli.BotfleetCli", "server",
+                "--data-dir", dir.toString(), "--grpc-port", "0", "--http-port", "0", "--bind", "127.0.0.1",
+                "--heartbeat-interval", "5s", "--offline-after", "20s")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+      int grpc = -1;
+      int http = -1;
+      String line;
+      while ((line = out.readLine()) != null && (grpc < 0 || http < 0)) {
+        if (line.startsWith("  grpc:")) {
+          grpc = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
+        } else if (line.startsWith("  metrics:")) {
+          http = Integer.parseInt(line.replaceAll(".*:(\\d+)/metrics", "$1"));
+        }
+      }
+      Path serverLog = dir.resolve("orchestrator.log");
+      System.out.println("orchestrator log: " + serverLog);
+      Thread drain = new Thread(() -> {
+        try (var w = Files.newBufferedWriter(serverLog)) {
+          String l;
+          while ((l = out.readLine()) != null) {
+            w.write(l);
+            w.newLine();
+          }
+        } catch (Exception ignored) {
+          // process ended
+        }
+      });
+      drain.setDaemon(true);
+      drain.start();
+      String token = Files.readString(dir.resolve("admin.token")).trim();
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
+      {
+        var env = dev.botfleet.proto.v1.EnvironmentServiceGrpc.newBlockingStub(ch).withCallCredentials(bearer(token));
+        env.createEnvironment(dev.botfleet.proto.v1.CreateEnvironmentRequest.newBuilder().setName("bench").setType(dev.botfleet.proto.v1.EnvironmentType.PRODUCTION).build());
+        ch.shutdownNow();
+      }
+      long t0 = System.nanoTime();
+      FleetSimulator fleet =
+          FleetSimulator.builder("127.0.0.1:" + grpc, token, "bench")
+              .machines(agents)
+              .botsPerMachine(1)
+              .channels(16)
+              .heartbeatInterval(Duration.ofSeconds(5))
+              .build();
+      fleet.start();
+      boolean connected = fleet.awaitConnected(Duration.ofMinutes(5));
+      System.out.printf(Locale.ROOT, "RESULT idle enrol_and_connect_s=%.1f connected=%s (%d)%n", (System.nanoTime() - t0) / 1e9, connected, fleet.connectedCount());
+      Thread.sleep(10_000); // settle
+      long cpu0 = cpuTicks(p.pid());
+      long w0 = System.nanoTime();
+      long hb0 = fleet.heartbeats();
+      Thread.sleep(seconds * 1000L);
+      long cpu1 = cpuTicks(p.pid());
+      double wall = (System.nanoTime() - w0) / 1e9;
+      double cores = (cpu1 - cpu0) / 100.0 / wall;
+      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      double heap = metrics.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+      System.out.printf(Locale.ROOT, "RESULT idle agents=%d connected=%d window_s=%.0f heartbeats_sent=%d orchestrator_cpu_cores=%.3f rss_mib=%d heap_used_mib=%.0f%n",
+          agents, fleet.connectedCount(), wall, fleet.heartbeats() - hb0, cores, rssKib(p.pid()) / 1024, heap / 1024 / 1024);
+      fleet.close();
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static long cpuTicks(long pid) throws Exception {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  static long rssKib(long pid) throws Exception {
+    for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (l.startsWith("VmRSS:")) {
+        return Long.parseLong(l.replaceAll("\\D", ""));
+      }
+    }
+    return -1;
+  }
+
+  static StreamObserver<SubmitRunResponse> observer(Semaphore inFlight, AtomicLong failed) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(SubmitRunResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        if (failed.incrementAndGet() <= 3) {
+          System.err.println("submit failed: " + t);
+        }
+        inFlight.release();
+      }
+
+      @Override
+      public void onCompleted() {
+        inFlight.release();
+      }
+    };
+  }
+
+  static CallCredentials bearer(String token) {
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+        Metadata m = new Metadata();
+        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        applier.apply(m);
+      }
+    };
+  }
+}
