@@ -179,17 +179,6 @@ public final class MachineService {
     return enrolled;
   }
 
-  /** The machine a credential belongs to, or UNAUTHENTICATED. */
-  public Machine authenticate(String machineId, String credential) {
-    String id =
-        tx.inTransaction(() -> machines.findIdByCredentialHash(Tokens.hash(credential == null ? "" : credential)))
-            .orElseThrow(() -> BotfleetException.unauthenticated("A1_CREDENTIAL_UNKNOWN", "unknown machine credential; enrol again with a new join token"));
-    if (!id.equals(machineId)) {
-      throw BotfleetException.unauthenticated("A1_CREDENTIAL_MISMATCH", "credential does not belong to machine " + machineId);
-    }
-    return require(id);
-  }
-
   // ------------------------------------------------------------------ A2, A3 reports
 
   /**
@@ -215,16 +204,6 @@ public final class MachineService {
           machines.markConnected(id, replica, clock.instant());
           return machines.find(id).orElseThrow();
         });
-  }
-
-  public Machine connected(String machineId, MachineCapacity report, String replica) {
-    report.validate();
-    tx.run(
-        () -> {
-          machines.updateCapacity(machineId, report);
-          machines.markConnected(machineId, replica, clock.instant());
-        });
-    return require(machineId);
   }
 
   public void capacityChanged(String machineId, MachineCapacity report) {
