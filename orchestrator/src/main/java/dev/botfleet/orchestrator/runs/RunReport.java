@@ -1,12 +1,7 @@
 package dev.botfleet.orchestrator.runs;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
 import java.time.Instant;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * What an agent reports about a run it was assigned (A4). {@code outcome} null: it started.
@@ -58,22 +53,30 @@ public record RunReport(
     return outcome != null;
   }
 
-  /** Length of the outputs as stored (a compact JSON object); exact only when it may matter. */
+  /**
+   * Upper bound of the outputs' length as stored (a compact JSON object): characters that JSON
+   * printers escape count as their longest escape, so a map under the bound always fits.
+   */
   private static long outputsJsonLength(Map<String, String> outputs) {
-    long raw = 2;
+    long length = 2;
     for (Map.Entry<String, String> e : outputs.entrySet()) {
-      raw += e.getKey().length() + (e.getValue() == null ? 0 : e.getValue().length()) + 6;
+      length += escapedLength(e.getKey()) + escapedLength(e.getValue() == null ? "" : e.getValue()) + 6;
     }
-    // Escaping makes a character at most 6 long, so small maps need no printing.
-    if (raw > MAX_OUTPUTS_JSON || raw * 6 <= MAX_OUTPUTS_JSON) {
-      return raw;
+    return length;
+  }
+
+  private static long escapedLength(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        n += 2;
+      } else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '=' || c == '\'' || c > 0x7e) {
+        n += 6;
+      } else {
+        n += 1;
+      }
     }
-    Struct.Builder b = Struct.newBuilder();
-    new TreeMap<>(outputs).forEach((k, v) -> b.putFields(k, Value.newBuilder().setStringValue(v == null ? "" : v).build()));
-    try {
-      return JsonFormat.printer().omittingInsignificantWhitespace().print(b).length();
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException(e);
-    }
+    return n;
   }
 }

@@ -28,7 +28,7 @@ class LayeringTest {
   private static final String ROOT = "dev.botfleet.orchestrator";
   /** Technology the domain must not see: gRPC, JDBC, metrics, pooling, migrations, CLI, generated API. */
   private static final String[] TECHNOLOGY = {
-    "io.grpc..", "java.sql..", "javax.sql..", "io.micrometer..", "com.zaxxer..", "org.flywaydb..", "picocli..",
+    "io.grpc..", "com.google.protobuf..", "java.sql..", "javax.sql..", "io.micrometer..", "com.zaxxer..", "org.flywaydb..", "picocli..",
     "dev.botfleet.proto..", "com.sun.net.httpserver..", "org.h2..", "org.postgresql.."
   };
   /** Our adapters: they depend on the domain, never the other way round. */
