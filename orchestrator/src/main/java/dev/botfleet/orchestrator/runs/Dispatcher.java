@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -217,19 +217,22 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     if (local.isEmpty()) {
       return false;
     }
-    Set<String> targets = new LinkedHashSet<>();
+    // What each target could take now: free bots, plus bots auto-allocation may still add (P6).
+    Map<String, Integer> targets = new LinkedHashMap<>();
     for (LocalMachine m : local.values()) {
       if (m.usable() && (!m.freeBots.isEmpty() || m.growable())) {
-        targets.add(m.id);
+        int room = m.freeBots.size() + (m.autoAllocation ? Math.max(0, m.maxSessions - m.bots) : 0);
+        targets.merge(m.id, room, Integer::sum);
         if (m.groupId != null) {
-          targets.add(m.groupId);
+          targets.merge(m.groupId, room, Integer::sum);
         }
       }
     }
     if (targets.isEmpty()) {
       return false;
     }
-    List<Run> queued = tx.inTransaction(() -> runs.queuedFor(targets, BATCH));
+    targets.replaceAll((k, v) -> Math.min(v, BATCH));
+    List<Run> queued = tx.inTransaction(() -> runs.queuedFor(targets));
     if (queued.isEmpty()) {
       return false;
     }

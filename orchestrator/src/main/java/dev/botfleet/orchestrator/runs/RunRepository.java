@@ -21,8 +21,11 @@ public interface RunRepository {
 
   List<Run> list(String environmentId, RunState state, int limit);
 
-  /** QUEUED runs whose target is one of {@code targetIds}, in R3 order: priority, then submission. */
-  List<Run> queuedFor(Collection<String> targetIds, int limit);
+  /**
+   * QUEUED runs of the given targets (machine or group ids), at most the given number per target,
+   * each target's in R3 order: priority, then submission.
+   */
+  List<Run> queuedFor(Map<String, Integer> limitPerTarget);
 
   /** How many QUEUED runs of the same target are ahead of this one (R3 order). */
   long aheadOf(Run run);

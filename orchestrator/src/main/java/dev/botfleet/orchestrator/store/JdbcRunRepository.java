@@ -42,14 +42,23 @@ public final class JdbcRunRepository implements RunRepository {
     return jdbc.update(INSERT, insertArgs(r)) == 1;
   }
 
+  /** Runs without an idempotency key cannot conflict (fresh ids): no ON CONFLICT work for them. */
+  private static final String INSERT_PLAIN = INSERT.replace(" ON CONFLICT DO NOTHING", "");
+
   @Override
   public List<Boolean> insertAll(List<Run> runs) {
-    List<Object[]> rows = new ArrayList<>(runs.size());
-    runs.forEach(r -> rows.add(insertArgs(r)));
-    int[] counts = jdbc.batch(INSERT, rows);
-    List<Boolean> result = new ArrayList<>(counts.length);
-    for (int c : counts) {
-      result.add(updated(c));
+    List<Object[]> keyed = new ArrayList<>();
+    List<Object[]> plain = new ArrayList<>();
+    for (Run r : runs) {
+      (r.idempotencyKey() == null ? plain : keyed).add(insertArgs(r));
+    }
+    int[] plainCounts = plain.isEmpty() ? new int[0] : jdbc.batch(INSERT_PLAIN, plain);
+    int[] keyedCounts = keyed.isEmpty() ? new int[0] : jdbc.batch(INSERT, keyed);
+    List<Boolean> result = new ArrayList<>(runs.size());
+    int p = 0;
+    int k = 0;
+    for (Run r : runs) {
+      result.add(updated(r.idempotencyKey() == null ? plainCounts[p++] : keyedCounts[k++]));
     }
     return result;
   }
@@ -103,29 +112,30 @@ public final class JdbcRunRepository implements RunRepository {
         limit);
   }
 
+  /**
+   * One ordered index range scan per target, each limited to what the target can take now, in one
+   * round trip: a pass costs what it assigns, however long the queues are. R3 holds per target
+   * (each sub-select is in queue order); across targets the merge order does not matter.
+   */
   @Override
-  public List<Run> queuedFor(Collection<String> targetIds, int limit) {
-    if (targetIds.isEmpty()) {
-      return List.of();
-    }
+  public List<Run> queuedFor(Map<String, Integer> limitPerTarget) {
     List<Run> result = new ArrayList<>();
-    List<String> all = new ArrayList<>(targetIds);
-    for (int from = 0; from < all.size(); from += 1000) {
-      List<String> chunk = all.subList(from, Math.min(all.size(), from + 1000));
-      String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
-      Object[] args = new Object[chunk.size() + 1];
-      for (int i = 0; i < chunk.size(); i++) {
-        args[i] = chunk.get(i);
+    List<Map.Entry<String, Integer>> targets = new ArrayList<>(limitPerTarget.entrySet());
+    for (int from = 0; from < targets.size(); from += 200) {
+      List<Map.Entry<String, Integer>> chunk = targets.subList(from, Math.min(targets.size(), from + 200));
+      StringBuilder sql = new StringBuilder();
+      List<Object> args = new ArrayList<>();
+      for (Map.Entry<String, Integer> t : chunk) {
+        if (sql.length() > 0) {
+          sql.append(" UNION ALL ");
+        }
+        sql.append("(SELECT * FROM run WHERE state = 'QUEUED' AND target_id = ?").append(QUEUE_ORDER).append(" LIMIT ?)");
+        args.add(t.getKey());
+        args.add(Math.max(1, t.getValue()));
       }
-      args[chunk.size()] = limit;
-      result.addAll(
-          jdbc.query("SELECT * FROM run WHERE state = 'QUEUED' AND target_id IN (" + in + ")" + QUEUE_ORDER + " LIMIT ?", JdbcRunRepository::run, args));
+      result.addAll(jdbc.query(sql.toString(), JdbcRunRepository::run, args.toArray()));
     }
-    if (all.size() > 1000) {
-      result.sort(
-          java.util.Comparator.comparing((Run r) -> -r.priority().weight()).thenComparing(Run::submittedAt));
-      return result.subList(0, Math.min(limit, result.size()));
-    }
+    result.sort(java.util.Comparator.comparing((Run r) -> -r.priority().weight()).thenComparing(Run::submittedAt));
     return result;
   }
 
@@ -270,22 +280,28 @@ public final class JdbcRunRepository implements RunRepository {
                   + " failure_reason = ?, message = ?, lease_expires_at = NULL, run_deadline = NULL"
                   + " WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
               rows);
-      List<Object[]> freed = new ArrayList<>();
+      List<String> ended = new ArrayList<>();
       for (int i = 0; i < counts.length; i++) {
         if (updated(counts[i])) {
           applied.add(finished.get(i));
-          freed.add(new Object[] {finished.get(i).runId()});
+          ended.add(finished.get(i).runId());
         }
       }
-      if (!freed.isEmpty()) {
-        jdbc.batch("UPDATE bot SET current_run_id = NULL WHERE current_run_id = ?", freed);
-      }
+      freeBots(ended);
     }
     return applied;
   }
 
   @Override
   public boolean requeue(String runId, int attempt, String message) {
+    // The run forgets its bot below, so learn which bot to free first.
+    String botId =
+        jdbc.queryOne(
+                "SELECT bot_id FROM run WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
+                rs -> rs.getString(1),
+                runId,
+                attempt)
+            .orElse(null);
     int n =
         jdbc.update(
             "UPDATE run SET state = 'QUEUED', machine_id = NULL, bot_id = NULL, assigned_at = NULL, lease_expires_at = NULL,"
@@ -293,8 +309,8 @@ public final class JdbcRunRepository implements RunRepository {
             clip(message, 2000),
             runId,
             attempt);
-    if (n == 1) {
-      jdbc.update("UPDATE bot SET current_run_id = NULL WHERE current_run_id = ?", runId);
+    if (n == 1 && botId != null) {
+      jdbc.update("UPDATE bot SET current_run_id = NULL WHERE id = ? AND current_run_id = ?", botId, runId);
     }
     return n == 1;
   }
@@ -312,9 +328,23 @@ public final class JdbcRunRepository implements RunRepository {
             runId,
             attempt);
     if (n == 1) {
-      jdbc.update("UPDATE bot SET current_run_id = NULL WHERE current_run_id = ?", runId);
+      freeBots(List.of(runId));
     }
     return n == 1;
+  }
+
+  /**
+   * Frees the bots the given (just ended) runs held, found through each run's bot_id (primary key
+   * lookups), in one batched statement.
+   */
+  private void freeBots(List<String> runIds) {
+    if (runIds.isEmpty()) {
+      return;
+    }
+    List<Object[]> rows = new ArrayList<>(runIds.size());
+    runIds.forEach(id -> rows.add(new Object[] {id, id}));
+    jdbc.batch(
+        "UPDATE bot SET current_run_id = NULL WHERE id = (SELECT bot_id FROM run WHERE id = ?) AND current_run_id = ?", rows);
   }
 
   @Override
