@@ -235,6 +235,26 @@ abstract class RunRulesContract {
   }
 
   @Test
+  void r10_time_outs_default_to_6h_and_24h_and_can_be_set_per_flow_and_per_run() {
+    agent("m1", 1);
+    bots("m1", 1);
+    var byDefault = run(submit("m1", Priority.NORMAL));
+    assertThat(byDefault.getQueueTimeoutSeconds()).isEqualTo(Duration.ofHours(6).toSeconds());
+    assertThat(byDefault.getRunTimeoutSeconds()).isEqualTo(Duration.ofHours(24).toSeconds());
+    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop")
+        .setQueueTimeoutSeconds(600).setRunTimeoutSeconds(3600).build());
+    // Flow defaults are cached for a few seconds; let the cache expire on the test clock.
+    t.clock.advance(Duration.ofSeconds(6));
+    var byFlow = run(submit("m1", Priority.NORMAL));
+    assertThat(byFlow.getQueueTimeoutSeconds()).isEqualTo(600);
+    assertThat(byFlow.getRunTimeoutSeconds()).isEqualTo(3600);
+    var perRun = runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setMachine("m1")).setQueueTimeoutSeconds(30).setRunTimeoutSeconds(90).build()).getRun();
+    assertThat(perRun.getQueueTimeoutSeconds()).isEqualTo(30);
+    assertThat(perRun.getRunTimeoutSeconds()).isEqualTo(90);
+  }
+
+  @Test
   void r6_submit_is_idempotent_by_key() {
     agent("m1", 1);
     bots("m1", 1);
