@@ -48,6 +48,7 @@ public final class MachineService {
   private final Map<String, String> machineIds = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, String> groupIds = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Instant> hasBotUntil = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> names = new java.util.concurrent.ConcurrentHashMap<>();
 
   public MachineService(
       Transactions tx,
@@ -294,6 +295,16 @@ public final class MachineService {
       hasBotUntil.remove(targetId);
     }
     return has;
+  }
+
+  /** A machine's name by id; names never change, so lists of runs need no query per row. */
+  public String nameOf(String machineId) {
+    return names.computeIfAbsent(machineId, id -> require(id).name());
+  }
+
+  /** A group's name by id (never renamed). */
+  public String groupNameOf(String groupId) {
+    return names.computeIfAbsent(groupId, id -> requireGroupById(id).name());
   }
 
   public Machine resolveIn(String environmentId, String nameOrId) {

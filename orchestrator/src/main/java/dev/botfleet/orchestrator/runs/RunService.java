@@ -281,11 +281,11 @@ public final class RunService implements RunControl {
   }
 
   private RunView view(Run run) {
-    String machineName = run.machineId() == null ? null : machines.require(run.machineId()).name();
+    String machineName = run.machineId() == null ? null : machines.nameOf(run.machineId());
     String targetName =
         switch (run.target().kind()) {
-          case MACHINE -> machines.require(run.target().id()).name();
-          case GROUP -> machines.requireGroupById(run.target().id()).name();
+          case MACHINE -> machines.nameOf(run.target().id());
+          case GROUP -> machines.groupNameOf(run.target().id());
           default -> run.target().id();
         };
     return new RunView(run, run.state() == RunState.QUEUED ? waitReason(run) : null, machineName, targetName);
