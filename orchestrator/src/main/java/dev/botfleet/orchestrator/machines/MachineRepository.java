@@ -67,6 +67,11 @@ public interface MachineRepository {
 
   List<Bot> bots(String machineId);
 
+  /** Bots of many machines in one round trip. */
+  List<Bot> botsOfMachines(java.util.Collection<String> machineIds);
+
+  Optional<Bot> bot(String botId);
+
   List<Bot> botsInEnvironment(String environmentId);
 
   /** Deletes a bot only if it carries no run; false otherwise. */

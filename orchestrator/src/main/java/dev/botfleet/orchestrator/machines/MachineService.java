@@ -334,6 +334,10 @@ public final class MachineService {
     return tx.inTransaction(() -> machines.bots(machineId));
   }
 
+  public List<Bot> botsOfMachines(java.util.Collection<String> machineIds) {
+    return tx.inTransaction(() -> machines.botsOfMachines(machineIds));
+  }
+
   // ------------------------------------------------------------------ P5, P6, P10 bots
 
   /** P2/P5: allocates {@code count} process units to the machine as bots. */
@@ -442,7 +446,8 @@ public final class MachineService {
                   removed++;
                   continue;
                 }
-                String runId = b.currentRunId() != null ? b.currentRunId() : machines.bots(m.id()).stream().filter(x -> x.id().equals(b.id())).findFirst().map(Bot::currentRunId).orElse(null);
+                // It was free when listed but took a run before it could be deleted: read its run.
+                String runId = b.currentRunId() != null ? b.currentRunId() : machines.bot(b.id()).map(Bot::currentRunId).orElse(null);
                 if (!force) {
                   throw BotfleetException.precondition(
                       "P10_BOT_BUSY",

@@ -184,6 +184,11 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     if (ids.isEmpty()) {
       return;
     }
+    // One query for all their bots: a safety reload covers every local machine (thousands).
+    Map<String, List<Bot>> botsByMachine = new java.util.HashMap<>();
+    for (Bot b : machines.botsOfMachines(ids)) {
+      botsByMachine.computeIfAbsent(b.machineId(), k -> new ArrayList<>()).add(b);
+    }
     for (Machine m : machines.listByIds(ids)) {
       LocalMachine lm = local.get(m.id());
       if (lm == null) {
@@ -193,7 +198,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       lm.maintenance = m.maintenance();
       lm.autoAllocation = m.autoAllocation();
       lm.maxSessions = m.capacity().maxSessions();
-      List<Bot> bots = machines.bots(m.id());
+      List<Bot> bots = botsByMachine.getOrDefault(m.id(), List.of());
       lm.bots = bots.size();
       Set<String> free = new HashSet<>();
       for (Bot b : bots) {

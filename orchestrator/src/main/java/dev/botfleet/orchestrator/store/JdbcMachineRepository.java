@@ -229,6 +229,23 @@ public final class JdbcMachineRepository implements MachineRepository {
   }
 
   @Override
+  public List<Bot> botsOfMachines(Collection<String> machineIds) {
+    List<Bot> result = new ArrayList<>();
+    List<String> all = new ArrayList<>(machineIds);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + 500));
+      String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
+      result.addAll(jdbc.query("SELECT * FROM bot WHERE machine_id IN (" + in + ")", JdbcMachineRepository::bot, chunk.toArray()));
+    }
+    return result;
+  }
+
+  @Override
+  public Optional<Bot> bot(String botId) {
+    return jdbc.queryOne("SELECT * FROM bot WHERE id = ?", JdbcMachineRepository::bot, botId);
+  }
+
+  @Override
   public List<Bot> botsInEnvironment(String environmentId) {
     return jdbc.query("SELECT * FROM bot WHERE environment_id = ? ORDER BY machine_id, allocated_at", JdbcMachineRepository::bot, environmentId);
   }
