@@ -9,7 +9,9 @@ import dev.botfleet.proto.v1.Machine;
 import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
 import dev.botfleet.proto.v1.SetAutoAllocationRequest;
+import dev.botfleet.proto.v1.SetAutoAllocationResponse;
 import dev.botfleet.proto.v1.SetMaintenanceRequest;
+import dev.botfleet.proto.v1.SetMaintenanceResponse;
 import java.io.PrintWriter;
 import java.time.Duration;
 import picocli.CommandLine.ArgGroup;
@@ -170,37 +172,49 @@ final class MachineCommands {
     boolean off;
   }
 
-  @Command(name = "auto-allocation", mixinStandardHelpOptions = true, description = "Let the machine allocate itself bots when runs need them (P6).")
-  static final class AutoAllocation extends ClientCommand {
+  /** A machine switch: the machine, --on or --off, and the call that sets it; prints its response. */
+  abstract static class Toggle<R extends com.google.protobuf.MessageOrBuilder> extends ClientCommand {
     @Parameters(index = "0", description = "Machine name or id.")
     String machine;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     OnOff state;
 
+    abstract R set(MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on);
+
+    abstract Machine machineOf(R response);
+
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).setAutoAllocation(
-          SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(state.on).build());
-      client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
+      R resp = set(client.stub(MachineServiceGrpc::newBlockingStub), machine, state.on);
+      client.print(out(), resp, o -> table(o, java.util.List.of(machineOf(resp))));
       return 0;
     }
   }
 
-  @Command(name = "maintenance", mixinStandardHelpOptions = true, description = "Maintenance mode: no new runs; running runs finish (A7).")
-  static final class Maintenance extends ClientCommand {
-    @Parameters(index = "0", description = "Machine name or id.")
-    String machine;
-
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    OnOff state;
+  @Command(name = "auto-allocation", mixinStandardHelpOptions = true, description = "Let the machine allocate itself bots when runs need them (P6).")
+  static final class AutoAllocation extends Toggle<SetAutoAllocationResponse> {
+    @Override
+    SetAutoAllocationResponse set(MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
+      return stub.setAutoAllocation(SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+    }
 
     @Override
-    int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).setMaintenance(
-          SetMaintenanceRequest.newBuilder().setMachine(machine).setEnabled(state.on).build());
-      client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
-      return 0;
+    Machine machineOf(SetAutoAllocationResponse r) {
+      return r.getMachine();
+    }
+  }
+
+  @Command(name = "maintenance", mixinStandardHelpOptions = true, description = "Maintenance mode: no new runs; running runs finish (A7).")
+  static final class Maintenance extends Toggle<SetMaintenanceResponse> {
+    @Override
+    SetMaintenanceResponse set(MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
+      return stub.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+    }
+
+    @Override
+    Machine machineOf(SetMaintenanceResponse r) {
+      return r.getMachine();
     }
   }
 }
