@@ -187,8 +187,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
             case CAPACITY -> machines.capacityChanged(session.machineId, capacity(msg.getCapacity()));
             case RUN_UPDATE -> update(session, msg.getRunUpdate());
             case ASSIGN_ACK -> {
-              if (!msg.getAssignAck().getAccepted()) {
-                runs.refused(msg.getAssignAck().getRunId(), msg.getAssignAck().getAttempt(), msg.getAssignAck().getReason());
+              if (!msg.getAssignAck().getAccepted()
+                  && runs.refused(session.machineId, msg.getAssignAck().getRunId(), msg.getAssignAck().getAttempt(), msg.getAssignAck().getReason())) {
                 dispatcher.released(msg.getAssignAck().getRunId());
               }
             }
@@ -255,7 +255,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
           session.closed = true;
           if (sessions.remove(session.machineId, session)) {
             dispatcher.machineDisconnected(session.machineId);
-            machines.heartbeats(Map.of(session.machineId, session.lastSeen));
+            machines.lastSeen(session.machineId, session.lastSeen);
             log.info("event=agent_disconnected machine={}", session.machineName);
           }
         }
@@ -281,11 +281,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
 
   private void update(Session s, RunUpdate u) {
     switch (u.getEventCase()) {
-      case STARTED -> reports.submit(RunReport.started(u.getRunId(), u.getAttempt(), ProtoMapping.instant(u.getStarted().getStartedAt())), null);
+      case STARTED -> reports.submit(RunReport.started(s.machineId, u.getRunId(), u.getAttempt(), ProtoMapping.instant(u.getStarted().getStartedAt())), null);
       case FINISHED -> {
         RunFinished f = u.getFinished();
         RunReport report =
             new RunReport(
+                s.machineId,
                 u.getRunId(),
                 u.getAttempt(),
                 outcome(f.getOutcome()),
@@ -324,7 +325,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
     try {
       Map<String, Instant> seen = new HashMap<>();
       sessions.forEach((id, s) -> seen.put(id, s.lastSeen));
-      machines.heartbeats(seen);
+      machines.heartbeats(seen, replicaId);
     } catch (RuntimeException e) {
       log.warn("event=heartbeat_flush_failed error={}", e.toString());
     }
@@ -361,6 +362,16 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
     Session s = sessions.get(machineId);
     if (s != null) {
       s.send(OrchestratorMessage.newBuilder().setCancel(Cancel.newBuilder().setRunId(runId).setReason(reason)).build());
+    }
+  }
+
+  @Override
+  public void disconnect(String machineId, String reason) {
+    Session s = sessions.get(machineId);
+    if (s != null && sessions.remove(machineId, s)) {
+      dispatcher.machineDisconnected(machineId);
+      s.close(io.grpc.Status.UNAVAILABLE.withDescription(reason));
+      log.info("event=agent_disconnected machine={} reason={}", s.machineName, reason);
     }
   }
 

@@ -196,6 +196,20 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
     if (v.waitReason() != null) {
       b.setWaitCode(v.waitReason().code()).setWaitReason(v.waitReason().words());
     }
+    if (r.lateResult() != null) {
+      var late = r.lateResult();
+      var lb =
+          dev.botfleet.proto.v1.LateResult.newBuilder()
+              .setOutcome(dev.botfleet.proto.v1.RunState.valueOf(late.outcome().name()))
+              .setReportedAt(ProtoMapping.ts(late.reportedAt()));
+      if (late.exitCode() != null) {
+        lb.setExitCode(late.exitCode());
+      }
+      if (late.endedAt() != null) {
+        lb.setEndedAt(ProtoMapping.ts(late.endedAt()));
+      }
+      b.setLateResult(lb);
+    }
     return b.build();
   }
 }

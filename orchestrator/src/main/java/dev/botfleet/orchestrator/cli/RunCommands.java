@@ -45,8 +45,18 @@ final class RunCommands {
     }
     t.row("machine", r.getMachine()).row("attempt", r.getAttempt()).row("submitted", ClientCommand.ts(r.getSubmittedAt()))
         .row("started", ClientCommand.ts(r.getStartedAt())).row("ended", ClientCommand.ts(r.getEndedAt()))
-        .row("exit code", r.hasExitCode() ? r.getExitCode() : "").row("failure", r.getFailureReason()).row("message", r.getMessage())
-        .row("inputs", r.getInputsMap()).row("outputs", r.getOutputsMap());
+        .row("exit code", r.hasExitCode() ? r.getExitCode() : "").row("failure", r.getFailureReason()).row("message", r.getMessage());
+    if (r.hasLateResult()) {
+      var late = r.getLateResult();
+      t.row(
+          "late result",
+          late.getOutcome()
+              + (late.hasExitCode() ? " (exit code " + late.getExitCode() + ")" : "")
+              + (late.hasEndedAt() ? ", ended " + ClientCommand.ts(late.getEndedAt()) : "")
+              + ", reported " + ClientCommand.ts(late.getReportedAt())
+              + " after the run had ended; the run's state was not changed");
+    }
+    t.row("inputs", r.getInputsMap()).row("outputs", r.getOutputsMap());
     t.print(o);
     if (!r.getLogTail().isEmpty()) {
       o.println();

@@ -48,11 +48,21 @@ public interface MachineRepository {
   /** Marks the machine ONLINE, connected to {@code replica}, seen at {@code at}. */
   void markConnected(String id, String replica, Instant at);
 
-  /** Heartbeats of many machines in one round trip. */
-  void touch(Map<String, Instant> lastSeen);
+  /**
+   * Heartbeats of many machines in one round trip; never moves last_heartbeat backwards. With a
+   * {@code replica}, each is a heartbeat on a live stream of that replica, which is proof of life:
+   * a machine marked OFFLINE meanwhile is ONLINE again (issue 7). Without, only the time moves.
+   */
+  void touch(Map<String, Instant> lastSeen, String replica);
 
   /** ONLINE machines not seen since {@code before}. */
   List<String> staleOnline(Instant before);
+
+  /**
+   * OFFLINE machines not seen since {@code before} that still hold active runs: loss detection
+   * must cover every machine holding runs, not only those whose status moved (R5, issue 7).
+   */
+  List<String> silentHoldingRuns(Instant before);
 
   /** Conditional ONLINE → OFFLINE; false when someone else did it or it was seen meanwhile. */
   boolean markOffline(String id, Instant before);

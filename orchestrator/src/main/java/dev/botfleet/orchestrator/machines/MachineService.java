@@ -213,11 +213,25 @@ public final class MachineService {
     changed(machineId);
   }
 
-  /** Heartbeats are batched by the caller; one round trip for many machines. */
-  public void heartbeats(Map<String, Instant> lastSeen) {
+  /**
+   * Heartbeats on live streams of {@code replica}, batched by the caller: one round trip for many
+   * machines. A heartbeat on a live stream is proof of life, so it also brings a machine that was
+   * marked OFFLINE (e.g. frozen past offline-after, then resumed) back to ONLINE (issue 7).
+   */
+  public void heartbeats(Map<String, Instant> lastSeen, String replica) {
     if (!lastSeen.isEmpty()) {
-      tx.run(() -> machines.touch(lastSeen));
+      tx.run(() -> machines.touch(lastSeen, requireNonNull(replica, "replica")));
     }
+  }
+
+  /** The last time a stream that just closed saw its machine; changes no status. */
+  public void lastSeen(String machineId, Instant at) {
+    tx.run(() -> machines.touch(Map.of(machineId, at), null));
+  }
+
+  /** OFFLINE machines silent since {@code before} that still hold active runs (R5 must reach them). */
+  public List<String> silentHoldingRuns(Instant before) {
+    return tx.inTransaction(() -> machines.silentHoldingRuns(before));
   }
 
   /** A3: marks ONLINE machines unseen since {@code before} OFFLINE; returns those it marked. */

@@ -96,6 +96,30 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   }
 
   @Override
+  public void reportRefused(String machineId, dev.botfleet.orchestrator.runs.AgentReportFence.Refusal why) {
+    if (registry == null) {
+      return;
+    }
+    Counter.builder("botfleet.agent.reports.refused")
+        .description("Agent messages about runs refused: not the sender's run in that attempt (issue 7)")
+        .tag("reason", why.name())
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void lateResult(String runId, RunState outcome) {
+    if (registry == null) {
+      return;
+    }
+    Counter.builder("botfleet.runs.late.results")
+        .description("Results kept after their run had ended without them (AGENT_LOST, time-out backstop)")
+        .tag("outcome", outcome.name())
+        .register(registry)
+        .increment();
+  }
+
+  @Override
   public void offline(String machineId) {
     offline.increment();
   }

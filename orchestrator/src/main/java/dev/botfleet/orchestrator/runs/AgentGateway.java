@@ -16,6 +16,12 @@ public interface AgentGateway {
   /** R7: asks the agent to stop a run. */
   void cancel(String machineId, String runId, String reason);
 
+  /**
+   * Ends the machine's stream on this replica, if it has one: the machine was declared OFFLINE,
+   * so its agent must say Hello again (and reconcile its runs) before it gets new work.
+   */
+  void disconnect(String machineId, String reason);
+
   /** Pushes the machine's current bots and maintenance flag to its agent. */
   void pushSettings(String machineId, int bots, boolean maintenance);
 }

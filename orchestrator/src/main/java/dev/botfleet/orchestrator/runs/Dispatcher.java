@@ -280,7 +280,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       held.put(c.run().id(), new Held(c.machineId(), c.botId()));
       runService.events().assigned(c.run(), Duration.between(c.run().submittedAt(), now));
       if (!g.assign(c.machineId(), c)) {
-        runService.refused(c.run().id(), c.attempt(), "NOT_CONNECTED");
+        runService.refused(c.machineId(), c.run().id(), c.attempt(), "NOT_CONNECTED");
         released(c.run().id());
       }
     }

@@ -32,7 +32,8 @@ public record Run(
     String failureReason,
     String message,
     boolean cancelRequested,
-    String submittedBy) {
+    String submittedBy,
+    LateResult lateResult) {
 
   public Run {
     inputs = Map.copyOf(inputs);

@@ -10,5 +10,11 @@ public interface RunEvents {
 
   default void offline(String machineId) {}
 
+  /** An agent message about a run was refused (issue 7): not that machine's run in that attempt. */
+  default void reportRefused(String machineId, AgentReportFence.Refusal why) {}
+
+  /** A result arrived after the orchestrator had ended the run and was kept as its LateResult. */
+  default void lateResult(String runId, RunState outcome) {}
+
   RunEvents NONE = new RunEvents() {};
 }

@@ -5,6 +5,8 @@ import java.util.Map;
 
 /**
  * What an agent reports about a run it was assigned (A4). {@code outcome} null: it started.
+ * {@code machineId} is the machine whose authenticated stream carried the report, never a value
+ * the agent chose: a report is applied only to a run assigned to that machine in that attempt.
  *
  * <p>A report always fits the run row: a failure reason longer than its column keeps its code (the
  * part before ':') and the whole text goes to the message; outputs too large to store are dropped
@@ -12,6 +14,7 @@ import java.util.Map;
  * end, and the batch it is in would be retried for ever.
  */
 public record RunReport(
+    String machineId,
     String runId,
     int attempt,
     RunState outcome,
@@ -29,6 +32,8 @@ public record RunReport(
   public static final int MAX_OUTPUTS_JSON = 60_000;
 
   public RunReport {
+    java.util.Objects.requireNonNull(machineId, "machineId");
+    java.util.Objects.requireNonNull(runId, "runId");
     if (failureReason != null && failureReason.length() > MAX_FAILURE_REASON) {
       int colon = failureReason.indexOf(':');
       String code = colon > 0 && colon <= MAX_FAILURE_REASON ? failureReason.substring(0, colon) : failureReason.substring(0, MAX_FAILURE_REASON);
@@ -45,8 +50,8 @@ public record RunReport(
     }
   }
 
-  public static RunReport started(String runId, int attempt, Instant at) {
-    return new RunReport(runId, attempt, null, at, null, null, Map.of(), "", null, null);
+  public static RunReport started(String machineId, String runId, int attempt, Instant at) {
+    return new RunReport(machineId, runId, attempt, null, at, null, null, Map.of(), "", null, null);
   }
 
   public boolean finished() {

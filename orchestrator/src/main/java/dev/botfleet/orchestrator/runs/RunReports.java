@@ -88,7 +88,47 @@ public final class RunReports implements AutoCloseable {
         applied.addAll(writeAlone(r, batchFailure));
       }
     }
+    judgeUnapplied(reports, applied);
     afterCommit(batch, applied);
+  }
+
+  /**
+   * Reports that changed no run: a finished one from the run's own machine after the orchestrator
+   * had ended the run is kept as its late result; a repeat is fine; anything else — above all a
+   * report for a run that is not the sender's — is refused, counted and logged (issue 7). Only
+   * reports that did not apply come here, so the common path costs nothing extra.
+   */
+  private void judgeUnapplied(List<RunReport> reports, List<RunReport> applied) {
+    if (applied.size() == reports.size()) {
+      return;
+    }
+    Set<RunReport> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    done.addAll(applied);
+    Set<String> finishedTogether = new HashSet<>();
+    for (RunReport r : reports) {
+      if (r.finished()) {
+        finishedTogether.add(r.machineId() + "/" + r.runId() + "#" + r.attempt());
+      }
+    }
+    for (RunReport r : reports) {
+      // A start sent in the same batch as its own end was folded into the end on purpose.
+      if (done.contains(r) || !r.finished() && finishedTogether.contains(r.machineId() + "/" + r.runId() + "#" + r.attempt())) {
+        continue;
+      }
+      try {
+        if (r.finished() && tx.inTransaction(() -> runs.recordLateResult(r, clock.instant()))) {
+          log.info("event=late_result_kept run={} attempt={} machine={} outcome={}", r.runId(), r.attempt(), r.machineId(), r.outcome());
+          runService.events().lateResult(r.runId(), r.outcome());
+          continue;
+        }
+        var found = tx.inTransaction(() -> runs.find(r.runId()));
+        AgentReportFence.judge(found, r.machineId(), r.attempt(), r.finished())
+            .ifPresent(why -> runService.reportFence().refused(why, r.machineId(), r.runId(), r.attempt(), r.finished() ? "finished" : "started"));
+      } catch (RuntimeException e) {
+        // The batch is committed; judging is bookkeeping and must not make it retry.
+        log.warn("event=report_judge_failed run={} error={}", r.runId(), e.toString());
+      }
+    }
   }
 
   /**
@@ -105,6 +145,7 @@ public final class RunReports implements AutoCloseable {
       }
       RunReport stripped =
           new RunReport(
+              r.machineId(),
               r.runId(),
               r.attempt(),
               r.outcome(),

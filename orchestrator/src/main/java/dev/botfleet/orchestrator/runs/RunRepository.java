@@ -41,11 +41,24 @@ public interface RunRepository {
    */
   List<Claim> claim(List<Claim> claims, Instant now, Instant leaseUntil);
 
-  /** Applies agent reports conditionally on run id and attempt; returns those that changed a run. */
+  /**
+   * Applies agent reports conditionally on run id, attempt and the reporting machine (the run must
+   * be assigned to it); returns those that changed a run.
+   */
   List<RunReport> applyReports(List<RunReport> reports, Instant now);
 
-  /** ASSIGNED/RUNNING → QUEUED (lease expired, agent refused, agent lost with a retryable flow). */
-  boolean requeue(String runId, int attempt, String message);
+  /**
+   * Keeps a finished report that arrived after the orchestrator ended the run without it
+   * (AGENT_LOST, run-time-out backstop) as the run's {@link LateResult}; once, and only from the
+   * machine that held the run in that attempt. False when it does not qualify.
+   */
+  boolean recordLateResult(RunReport report, Instant now);
+
+  /**
+   * ASSIGNED/RUNNING → QUEUED (lease expired, agent refused, agent lost with a retryable flow),
+   * only while the run is on {@code machineId} in {@code attempt}.
+   */
+  boolean requeue(String runId, int attempt, String machineId, String message);
 
   /** Ends an active or queued run with a terminal state and frees its bot. */
   boolean end(String runId, int attempt, RunState state, String failureReason, String message, Instant at);

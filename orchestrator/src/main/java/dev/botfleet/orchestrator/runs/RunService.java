@@ -46,6 +46,7 @@ public final class RunService implements RunControl {
   private final GroupCommit<Run, Boolean> inserts;
   private volatile AgentGateway gateway;
   private volatile RunEvents events = RunEvents.NONE;
+  private final AgentReportFence fence;
 
   public RunService(
       Transactions tx,
@@ -62,6 +63,7 @@ public final class RunService implements RunControl {
     this.capacity = requireNonNull(capacity, "capacity");
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
+    this.fence = new AgentReportFence(clock, Duration.ofMinutes(1), () -> events);
     machines.setRunControl(this);
     this.inserts = new GroupCommit<>("run-inserts", 500, batch -> tx.inTransaction(() -> runs.insertAll(batch)));
   }
@@ -202,7 +204,8 @@ public final class RunService implements RunControl {
             null,
             null,
             false,
-            caller.name());
+            caller.name(),
+            null);
   }
 
   private static void requireNonNegative(String what, Duration d) {
@@ -385,11 +388,24 @@ public final class RunService implements RunControl {
 
   // ------------------------------------------------------------------ R5 life cycle
 
-  /** The agent refused an assignment (no free slot): back to the queue at once. */
-  public void refused(String runId, int attempt, String reason) {
-    if (tx.inTransaction(() -> runs.requeue(runId, attempt, "agent refused: " + reason))) {
+  /**
+   * The agent refused an assignment (no free slot): back to the queue at once — only if the run is
+   * assigned to that machine in that attempt; otherwise the refusal is refused (issue 7). Returns
+   * whether the run went back to the queue.
+   */
+  public boolean refused(String machineId, String runId, int attempt, String reason) {
+    if (tx.inTransaction(() -> runs.requeue(runId, attempt, machineId, "agent refused: " + reason))) {
       queued();
+      return true;
     }
+    var found = tx.inTransaction(() -> runs.find(runId));
+    AgentReportFence.judge(found, machineId, attempt, false)
+        .ifPresent(why -> fence.refused(why, machineId, runId, attempt, "assign_refused"));
+    return false;
+  }
+
+  public AgentReportFence reportFence() {
+    return fence;
   }
 
   /** R5: the run's agent is lost: FAILED AGENT_LOST, or back to the queue when its flow is retryable. */
@@ -398,7 +414,7 @@ public final class RunService implements RunControl {
         tx.inTransaction(
             () -> {
               if (run.retryable()) {
-                return runs.requeue(run.id(), run.attempt(), "re-queued: " + why);
+                return runs.requeue(run.id(), run.attempt(), run.machineId(), "re-queued: " + why);
               }
               if (runs.end(run.id(), run.attempt(), RunState.FAILED, "AGENT_LOST", why, clock.instant())) {
                 events.ended(run.id(), RunState.FAILED, "AGENT_LOST", durationSince(run.startedAt()));
@@ -411,7 +427,7 @@ public final class RunService implements RunControl {
   }
 
   public void leaseExpired(Run run) {
-    if (tx.inTransaction(() -> runs.requeue(run.id(), run.attempt(), "assignment not acknowledged by the agent in time; re-queued"))) {
+    if (tx.inTransaction(() -> runs.requeue(run.id(), run.attempt(), run.machineId(), "assignment not acknowledged by the agent in time; re-queued"))) {
       queued();
     }
   }

@@ -85,14 +85,23 @@ public final class RunSweeper implements AutoCloseable {
   public void sweep() {
     Instant now = clock.instant();
     if (!now.isBefore(startedAt.plus(offlineAfter))) {
-      for (String machineId : machines.markStaleOffline(now.minus(offlineAfter))) {
+      Instant before = now.minus(offlineAfter);
+      AgentGateway g = gateway;
+      for (String machineId : machines.markStaleOffline(before)) {
         String name = machines.require(machineId).name();
         log.info("event=machine_offline machine={} offline_after={}", name, offlineAfter);
         runService.events().offline(machineId);
-        for (Run run : runService.activeOn(machineId)) {
-          runService.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
-          dispatcher.released(run.id());
+        if (g != null) {
+          // A stream that is still open but silent (a frozen agent) is no proof of life: end it, so
+          // the agent says Hello again when it wakes and gets no new work meanwhile.
+          g.disconnect(machineId, "marked OFFLINE after " + offlineAfter + " without heartbeats; say Hello again");
         }
+        loseRuns(machineId, name);
+      }
+      // Machines already OFFLINE can still hold runs (assigned just before their status moved, or
+      // between a revival and a death): loss detection covers them too, not only the transition.
+      for (String machineId : machines.silentHoldingRuns(before)) {
+        loseRuns(machineId, machines.require(machineId).name());
       }
     }
     for (Run run : tx.inTransaction(() -> runs.expiredLeases(now))) {
@@ -125,6 +134,13 @@ public final class RunSweeper implements AutoCloseable {
       dispatcher.reloadAll();
     }
     dispatcher.wake();
+  }
+
+  private void loseRuns(String machineId, String name) {
+    for (Run run : runService.activeOn(machineId)) {
+      runService.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
+      dispatcher.released(run.id());
+    }
   }
 
   @Override

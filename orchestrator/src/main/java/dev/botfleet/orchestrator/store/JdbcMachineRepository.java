@@ -180,11 +180,26 @@ public final class JdbcMachineRepository implements MachineRepository {
   }
 
   @Override
-  public void touch(Map<String, Instant> lastSeen) {
+  public void touch(Map<String, Instant> lastSeen, String replica) {
     List<Object[]> rows = new ArrayList<>();
-    lastSeen.forEach((id, at) -> rows.add(new Object[] {at, id, at}));
-    // Never moves last_heartbeat backwards and never revives a machine: only Hello marks ONLINE.
-    jdbc.batch("UPDATE machine SET last_heartbeat = ? WHERE id = ? AND last_heartbeat < ?", rows);
+    if (replica == null) {
+      lastSeen.forEach((id, at) -> rows.add(new Object[] {at, id, at}));
+      jdbc.batch("UPDATE machine SET last_heartbeat = ? WHERE id = ? AND last_heartbeat < ?", rows);
+      return;
+    }
+    // The last_heartbeat guard also keeps an old, half-dead stream on another replica from
+    // claiming a machine that has since connected elsewhere: its last-seen time is older.
+    lastSeen.forEach((id, at) -> rows.add(new Object[] {at, replica, id, at}));
+    jdbc.batch("UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?", rows);
+  }
+
+  @Override
+  public List<String> silentHoldingRuns(Instant before) {
+    return jdbc.query(
+        "SELECT DISTINCT m.id FROM run r JOIN machine m ON m.id = r.machine_id"
+            + " WHERE r.state IN ('ASSIGNED', 'RUNNING') AND m.status = 'OFFLINE' AND m.last_heartbeat < ?",
+        rs -> rs.getString(1),
+        before);
   }
 
   @Override

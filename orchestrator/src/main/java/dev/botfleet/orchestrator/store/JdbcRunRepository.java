@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.orchestrator.runs.Claim;
 import dev.botfleet.orchestrator.runs.DesktopFlow;
+import dev.botfleet.orchestrator.runs.LateResult;
 import dev.botfleet.orchestrator.runs.Priority;
 import dev.botfleet.orchestrator.runs.Run;
 import dev.botfleet.orchestrator.runs.RunReport;
@@ -247,10 +248,14 @@ public final class JdbcRunRepository implements RunRepository {
     List<RunReport> applied = new ArrayList<>();
     if (!started.isEmpty()) {
       List<Object[]> rows = new ArrayList<>();
-      started.forEach(r -> rows.add(new Object[] {r.startedAt() == null ? now : r.startedAt(), r.runId(), r.attempt()}));
+      started.forEach(r -> rows.add(new Object[] {r.startedAt() == null ? now : r.startedAt(), r.runId(), r.attempt(), r.machineId()}));
+      // Fenced by machine and attempt: only the machine holding the run in its current attempt
+      // may move it (issue 7: a report from another machine never changes a run).
       int[] counts =
           jdbc.batch(
-              "UPDATE run SET state = 'RUNNING', started_at = ?, lease_expires_at = NULL WHERE id = ? AND attempt = ? AND state = 'ASSIGNED'", rows);
+              "UPDATE run SET state = 'RUNNING', started_at = ?, lease_expires_at = NULL"
+                  + " WHERE id = ? AND attempt = ? AND machine_id = ? AND state = 'ASSIGNED'",
+              rows);
       for (int i = 0; i < counts.length; i++) {
         if (updated(counts[i])) {
           applied.add(started.get(i));
@@ -271,14 +276,15 @@ public final class JdbcRunRepository implements RunRepository {
               r.failureReason(),
               r.message() == null ? null : clip(r.message(), 2000),
               r.runId(),
-              r.attempt()
+              r.attempt(),
+              r.machineId()
             });
       }
       int[] counts =
           jdbc.batch(
               "UPDATE run SET state = ?, started_at = COALESCE(started_at, ?), ended_at = ?, exit_code = ?, outputs = ?, log_tail = ?,"
                   + " failure_reason = ?, message = ?, lease_expires_at = NULL, run_deadline = NULL"
-                  + " WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
+                  + " WHERE id = ? AND attempt = ? AND machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')",
               rows);
       List<String> ended = new ArrayList<>();
       for (int i = 0; i < counts.length; i++) {
@@ -293,26 +299,48 @@ public final class JdbcRunRepository implements RunRepository {
   }
 
   @Override
-  public boolean requeue(String runId, int attempt, String message) {
+  public boolean requeue(String runId, int attempt, String machineId, String message) {
     // The run forgets its bot below, so learn which bot to free first.
     String botId =
         jdbc.queryOne(
-                "SELECT bot_id FROM run WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
+                "SELECT bot_id FROM run WHERE id = ? AND attempt = ? AND machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')",
                 rs -> rs.getString(1),
                 runId,
-                attempt)
+                attempt,
+                machineId)
             .orElse(null);
     int n =
         jdbc.update(
             "UPDATE run SET state = 'QUEUED', machine_id = NULL, bot_id = NULL, assigned_at = NULL, lease_expires_at = NULL,"
-                + " run_deadline = NULL, started_at = NULL, message = ? WHERE id = ? AND attempt = ? AND state IN ('ASSIGNED', 'RUNNING')",
+                + " run_deadline = NULL, started_at = NULL, message = ?"
+                + " WHERE id = ? AND attempt = ? AND machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')",
             clip(message, 2000),
             runId,
-            attempt);
+            attempt,
+            machineId);
     if (n == 1 && botId != null) {
       jdbc.update("UPDATE bot SET current_run_id = NULL WHERE id = ? AND current_run_id = ?", botId, runId);
     }
     return n == 1;
+  }
+
+  @Override
+  public boolean recordLateResult(RunReport r, Instant now) {
+    // Only the machine that held the run in this attempt, only once, and only where the
+    // orchestrator ended the run without hearing from the agent (see LateResult). outputs is
+    // NULL exactly then: an applied agent report always writes it ('{}' at least), end() never.
+    return jdbc.update(
+            "UPDATE run SET late_outcome = ?, late_exit_code = ?, late_ended_at = ?, late_reported_at = ?"
+                + " WHERE id = ? AND attempt = ? AND machine_id = ? AND late_outcome IS NULL"
+                + " AND state IN ('FAILED', 'TIMED_OUT') AND failure_reason IN ('AGENT_LOST', 'TIMED_OUT') AND outputs IS NULL",
+            r.outcome(),
+            r.exitCode(),
+            r.endedAt(),
+            now,
+            r.runId(),
+            r.attempt(),
+            r.machineId())
+        == 1;
   }
 
   @Override
@@ -464,7 +492,18 @@ public final class JdbcRunRepository implements RunRepository {
         rs.getString("failure_reason"),
         rs.getString("message"),
         rs.getBoolean("cancel_requested"),
-        rs.getString("submitted_by"));
+        rs.getString("submitted_by"),
+        lateResult(rs));
+  }
+
+  private static LateResult lateResult(ResultSet rs) throws SQLException {
+    String outcome = rs.getString("late_outcome");
+    if (outcome == null) {
+      return null;
+    }
+    int exit = rs.getInt("late_exit_code");
+    Integer exitCode = rs.wasNull() ? null : exit;
+    return new LateResult(RunState.valueOf(outcome), exitCode, Jdbc.instant(rs, "late_ended_at"), Jdbc.instant(rs, "late_reported_at"));
   }
 
   private static String clip(String s, int max) {

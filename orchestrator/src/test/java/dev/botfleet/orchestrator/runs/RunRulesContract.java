@@ -393,6 +393,144 @@ abstract class RunRulesContract {
     await().until(() -> a.cancels.contains(id));
   }
 
+  // ------------------------------------------------------------------ issue 7: fenced agent messages
+
+  static dev.botfleet.proto.v1.AgentMessage finishedBy(String runId, int attempt, RunOutcome outcome) {
+    return dev.botfleet.proto.v1.AgentMessage.newBuilder()
+        .setRunUpdate(
+            dev.botfleet.proto.v1.RunUpdate.newBuilder()
+                .setRunId(runId)
+                .setAttempt(attempt)
+                .setFinished(dev.botfleet.proto.v1.RunFinished.newBuilder().setOutcome(outcome).setExitCode(0).putOutputs("forged", "yes")))
+        .build();
+  }
+
+  double refusedReports(String reason) {
+    var c = t.orchestrator.registry.find("botfleet.agent.reports.refused").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void issue7_an_agent_cannot_report_for_a_run_of_another_machine_even_in_another_environment() {
+    ProtocolAgent owner = agent("m1", 1);
+    bots("m1", 1);
+    t.admin(EnvironmentServiceGrpc::newBlockingStub)
+        .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("other").setType(EnvironmentType.SANDBOX).build());
+    String otherToken = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("other").build()).getToken();
+    ProtocolAgent intruder = ProtocolAgent.enroll(t.channel(), otherToken, "intruder", 1).connect();
+    agents.add(intruder);
+    await().until(() -> machine("intruder").getStatus() == MachineStatus.ONLINE);
+
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> owner.assigned.size() == 1);
+    owner.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+    int attempt = run(id).getAttempt();
+
+    // A forged result and a forged refusal, each for the right run id and attempt.
+    intruder.send(finishedBy(id, attempt, RunOutcome.OUTCOME_SUCCEEDED));
+    intruder.send(
+        dev.botfleet.proto.v1.AgentMessage.newBuilder()
+            .setAssignAck(dev.botfleet.proto.v1.AssignAck.newBuilder().setRunId(id).setAttempt(attempt).setAccepted(false).setReason("NO_FREE_SLOT"))
+            .build());
+    await().until(() -> refusedReports("NOT_ASSIGNED") >= 2);
+
+    var r = run(id);
+    assertThat(r.getState()).isEqualTo(RunState.RUNNING);
+    assertThat(r.getMachine()).isEqualTo("m1");
+    assertThat(r.getAttempt()).isEqualTo(attempt);
+    assertThat(r.getOutputsMap()).isEmpty();
+    // The real result still lands.
+    owner.finished(id, RunOutcome.OUTCOME_SUCCEEDED, 0);
+    await().until(() -> run(id).getState() == RunState.SUCCEEDED);
+    assertThat(run(id).getOutputsMap()).containsEntry("result", "ok").doesNotContainKey("forged");
+  }
+
+  @Test
+  void issue7_a_report_for_an_earlier_attempt_never_changes_the_current_one() {
+    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").setRetryable(true).build());
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    a.refuseAll = true;
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.attempts.containsKey(id));
+    int first = a.attempts.get(id);
+    a.refuseAll = false;
+    await().until(() -> a.assignedRunIds().contains(id));
+    int current = a.attempts.get(id);
+    assertThat(current).isGreaterThan(first);
+    a.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+
+    a.send(finishedBy(id, first, RunOutcome.OUTCOME_FAILED));
+    await().until(() -> refusedReports("STALE_ATTEMPT") >= 1);
+    assertThat(run(id).getState()).isEqualTo(RunState.RUNNING);
+    assertThat(run(id).getAttempt()).isEqualTo(current);
+  }
+
+  @Test
+  void issue7_a_result_that_arrives_after_agent_lost_is_kept_as_a_late_result() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    a.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+    // The agent freezes: its stream stays open, but it says nothing past offline-after.
+    t.clock.advance(Duration.ofSeconds(11));
+    t.orchestrator.sweeper.sweep();
+    assertThat(run(id).getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.OFFLINE);
+
+    // It wakes up, says Hello again and reports the result it had.
+    a.connect(id);
+    await().until(() -> machine("m1").getStatus() == MachineStatus.ONLINE);
+    a.finished(id, RunOutcome.OUTCOME_SUCCEEDED, 0);
+    await().until(() -> run(id).hasLateResult());
+    var r = run(id);
+    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(r.getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(r.getLateResult().getExitCode()).isZero();
+    assertThat(r.getLateResult().hasReportedAt()).isTrue();
+    // Re-sent (A6), it is acknowledged and changes nothing.
+    a.finished(id, RunOutcome.OUTCOME_FAILED, 3);
+    await().until(() -> a.acks.stream().filter(id::equals).count() >= 2);
+    assertThat(run(id).getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
+  }
+
+  @Test
+  void issue7_a_machine_marked_offline_elsewhere_is_online_again_on_its_next_heartbeat() {
+    ProtocolAgent a = agent("m1", 1);
+    // Another replica's sweeper declares it OFFLINE while its stream here stays open.
+    t.clock.advance(Duration.ofSeconds(1));
+    assertThat(t.orchestrator.machines.markStaleOffline(t.clock.instant())).hasSize(1);
+    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.OFFLINE);
+    t.clock.advance(Duration.ofSeconds(1));
+    a.heartbeat();
+    await().until(() -> machine("m1").getStatus() == MachineStatus.ONLINE);
+  }
+
+  @Test
+  void issue7_loss_detection_covers_an_offline_machine_that_holds_runs() {
+    ProtocolAgent a = agent("m1", 1);
+    bots("m1", 1);
+    String id = submit("m1", Priority.NORMAL);
+    await().until(() -> a.assigned.size() == 1);
+    a.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+    // OFFLINE without its runs being handled here (another replica's sweep), then the agent dies.
+    t.clock.advance(Duration.ofSeconds(1));
+    t.orchestrator.machines.markStaleOffline(t.clock.instant());
+    a.crash();
+    await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
+    t.clock.advance(Duration.ofSeconds(11));
+    t.orchestrator.sweeper.sweep();
+    var r = run(id);
+    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
+  }
+
   @Test
   void r5_a_lost_agent_fails_its_run_with_agent_lost_and_keeps_its_bot() {
     ProtocolAgent a = agent("m1", 1);
