@@ -79,6 +79,49 @@ class AgentLifecycleTest extends EndToEnd {
   }
 
   @Test
+  void issue7_an_agent_frozen_past_offline_after_comes_back_online_keeps_its_late_result_and_is_watched_again() throws Exception {
+    var o = orchestrator("orch");
+    Cli cli = cli(o);
+    environmentWithCapacity(cli, ENV, 2);
+    var agent = onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
+    cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
+    Run run = submit(cli, "sleep", "m1", sleepInputs("frozen", 12).toArray(String[]::new));
+    awaitRun(cli, run.getId(), RunState.RUNNING, WAIT);
+    awaitPids("frozen");
+
+    // SIGSTOP past offline-after (3 s): the machine is OFFLINE and its run lost (R5) ...
+    signal(agent, "STOP");
+    try {
+      awaitMachine(cli, "m1", null, MachineStatus.OFFLINE);
+      assertThat(awaitRun(cli, run.getId(), RunState.FAILED, Duration.ofSeconds(15)).getFailureReason()).isEqualTo("AGENT_LOST");
+    } finally {
+      signal(agent, "CONT");
+    }
+    // ... and after SIGCONT it is ONLINE again, not OFFLINE for good.
+    awaitMachine(cli, "m1", agent, MachineStatus.ONLINE);
+
+    // The flow went on meanwhile; its result is kept beside AGENT_LOST, not dropped.
+    org.awaitility.Awaitility.await("late result").atMost(WAIT).until(() -> run(cli, run.getId()).hasLateResult());
+    Run late = run(cli, run.getId());
+    assertThat(late.getState()).isEqualTo(RunState.FAILED);
+    assertThat(late.getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(cli.run("run", "show", run.getId()).ok().out()).contains("late result").contains("SUCCEEDED");
+
+    // It runs work again, and loss detection covers it again: kill -9 mid-run fails the run
+    // within offline-after, not at its 24 h deadline.
+    Run second = submit(cli, "sleep", "m1", sleepInputs("second", 60).toArray(String[]::new));
+    awaitRun(cli, second.getId(), RunState.RUNNING, WAIT);
+    awaitPids("second");
+    agent.kill9();
+    assertThat(awaitRun(cli, second.getId(), RunState.FAILED, Duration.ofSeconds(20)).getFailureReason()).isEqualTo("AGENT_LOST");
+  }
+
+  private static void signal(Processes.Proc p, String signal) throws Exception {
+    int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+    assertThat(exit).as("kill -%s %s", signal, p).isZero();
+  }
+
+  @Test
   void r5_a_retryable_flow_goes_back_to_the_queue_when_its_agent_is_killed_and_completes_after_restart() {
     var o = orchestrator("orch");
     Cli cli = cli(o);
