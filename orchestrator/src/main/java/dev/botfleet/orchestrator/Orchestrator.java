@@ -176,7 +176,8 @@ public final class Orchestrator implements AutoCloseable {
     refreshers.add(meteringMetrics);
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
     agentApi =
-        new AgentApi(machines, runs, runReports, dispatcher, clock, replicaId, config.timings().heartbeatInterval(), registry);
+        new AgentApi(
+            machines, runs, runReports, dispatcher, clock, replicaId, config.timings().heartbeatInterval(), config.timings().offlineAfter(), registry);
     runs.setGateway(agentApi);
 
     grpc =

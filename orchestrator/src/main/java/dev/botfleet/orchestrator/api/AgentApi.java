@@ -59,6 +59,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
   private final Clock clock;
   private final String replicaId;
   private final java.time.Duration heartbeatInterval;
+  private final java.time.Duration offlineAfter;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
   private final Counter heartbeats;
@@ -71,6 +72,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
       Clock clock,
       String replicaId,
       java.time.Duration heartbeatInterval,
+      java.time.Duration offlineAfter,
       MeterRegistry registry) {
     this.machines = machines;
     this.runs = runs;
@@ -79,6 +81,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
     this.clock = clock;
     this.replicaId = replicaId;
     this.heartbeatInterval = heartbeatInterval;
+    this.offlineAfter = offlineAfter;
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -324,7 +327,18 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
   private void flushHeartbeats() {
     try {
       Map<String, Instant> seen = new HashMap<>();
-      sessions.forEach((id, s) -> seen.put(id, s.lastSeen));
+      Instant silentSince = clock.instant().minus(offlineAfter);
+      sessions.forEach(
+          (id, s) -> {
+            if (s.lastSeen.isBefore(silentSince)) {
+              // An open but silent stream (a frozen agent) is no proof of life. Whichever replica
+              // marks the machine OFFLINE, the one holding the stream ends it, so it gets no new
+              // work here and the agent must say Hello again when it wakes (issue 7).
+              disconnect(id, "no message for " + offlineAfter + "; say Hello again");
+            } else {
+              seen.put(id, s.lastSeen);
+            }
+          });
       machines.heartbeats(seen, replicaId);
     } catch (RuntimeException e) {
       log.warn("event=heartbeat_flush_failed error={}", e.toString());

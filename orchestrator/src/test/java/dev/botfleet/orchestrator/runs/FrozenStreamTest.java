@@ -1,0 +1,54 @@
+package dev.botfleet.orchestrator.runs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.testing.ProtocolAgent;
+import dev.botfleet.orchestrator.testing.TestOrchestrator;
+import dev.botfleet.proto.v1.CreateEnvironmentRequest;
+import dev.botfleet.proto.v1.CreateJoinTokenRequest;
+import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
+import dev.botfleet.proto.v1.EnvironmentType;
+import dev.botfleet.proto.v1.GetMachineRequest;
+import dev.botfleet.proto.v1.MachineServiceGrpc;
+import dev.botfleet.proto.v1.MachineStatus;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 7: a replica that holds an open but silent stream ends it by itself, even when another
+ * replica won the race to mark the machine OFFLINE (so this replica's sweeper has nothing to do).
+ * The background sweeper is off here (hour-long interval), so only the stream holder can act.
+ */
+class FrozenStreamTest {
+  @TempDir Path dir;
+
+  @Test
+  void issue7_a_silent_stream_is_ended_by_the_replica_holding_it_when_another_replica_marked_the_machine_offline() throws Exception {
+    var timings = new OrchestratorConfig.Timings(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofSeconds(30));
+    try (TestOrchestrator t = TestOrchestrator.h2(dir, timings)) {
+      t.admin(EnvironmentServiceGrpc::newBlockingStub)
+          .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("prod").setType(EnvironmentType.PRODUCTION).build());
+      var machines = t.admin(MachineServiceGrpc::newBlockingStub);
+      String token = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken();
+      try (ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, "m1", 1).connect()) {
+        await().until(() -> t.orchestrator.dispatcher.localMachines() == 1);
+
+        // The agent freezes; another replica's sweeper marks the machine OFFLINE.
+        t.clock.advance(Duration.ofSeconds(11));
+        assertThat(t.orchestrator.machines.markStaleOffline(t.clock.instant().minus(Duration.ofSeconds(10)))).hasSize(1);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.orchestrator.dispatcher.localMachines() == 0);
+        assertThat(machines.getMachine(GetMachineRequest.newBuilder().setMachine("m1").build()).getMachine().getStatus())
+            .isEqualTo(MachineStatus.OFFLINE);
+
+        // Awake again, it says Hello and is ONLINE.
+        a.connect();
+        await().until(() -> machines.getMachine(GetMachineRequest.newBuilder().setMachine("m1").build()).getMachine().getStatus() == MachineStatus.ONLINE);
+      }
+    }
+  }
+}
