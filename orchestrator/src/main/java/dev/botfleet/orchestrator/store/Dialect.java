@@ -7,9 +7,6 @@ package dev.botfleet.orchestrator.store;
 public interface Dialect {
   String name();
 
-  /** Whether {@code FOR UPDATE SKIP LOCKED} really skips rows other transactions locked. */
-  boolean supportsSkipLocked();
-
   /** Whether the database can wake other replicas through LISTEN/NOTIFY. */
   boolean supportsListenNotify();
 
@@ -36,11 +33,6 @@ public interface Dialect {
     }
 
     @Override
-    public boolean supportsSkipLocked() {
-      return false;
-    }
-
-    @Override
     public boolean supportsListenNotify() {
       return false;
     }
@@ -56,11 +48,6 @@ public interface Dialect {
     @Override
     public String name() {
       return "postgresql";
-    }
-
-    @Override
-    public boolean supportsSkipLocked() {
-      return true;
     }
 
     @Override
