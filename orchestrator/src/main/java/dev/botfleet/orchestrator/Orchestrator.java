@@ -133,7 +133,7 @@ public final class Orchestrator implements AutoCloseable {
       throw new UncheckedIOException("data-dir: cannot create " + config.dataDir(), e);
     }
     String url = config.dbUrl() == null ? Database.h2FileUrl(config.dataDir()) : config.dbUrl();
-    Database db = Database.open(url, config.dbUser(), config.dbPassword(), config.dbPoolSize());
+    Database db = Database.open(url, config.dbUser(), config.dbPassword(), config.dbPoolSize(), config.dbWait());
     return new Orchestrator(config, db);
   }
 
@@ -196,7 +196,7 @@ public final class Orchestrator implements AutoCloseable {
                 agentApi));
     grpc.start();
     if (database.dialect().supportsListenNotify()) {
-      String url = config.dbUrl();
+      String url = database.jdbcUrl(); // with the network time-outs of the pool (issue 7)
       var notifier =
           new PostgresRunNotifier(url, config.dbUser(), config.dbPassword(), replicaId, dispatcher::wake, dispatcher::machineChanged);
       runs.onQueued(notifier::queued);
