@@ -36,9 +36,9 @@ import org.postgresql.util.PSQLState;
  * UNAVAILABLE after --db-wait instead of hanging 10 s; both recover without a restart.
  *
  * <p>The fault is real: the orchestrator reaches the shared PostgreSQL through a TCP relay that
- * the test cuts (connections reset, port refused) and restores on the same port. Stopping the
- * PostgreSQL server itself is not an option: other tests use it, and embedded PostgreSQL does not
- * run as root (initdb refuses), which is how this machine runs the build.
+ * the test cuts (connections reset, port refused) and restores on the same port. The shared
+ * PostgreSQL server itself must keep running for other tests; PostgreSQL's initdb (which embedded
+ * PostgreSQL runs) refuses to run as root, and the build runs as root here.
  */
 class DatabaseOutageTest {
   private static final Duration DB_WAIT = Duration.ofSeconds(1);
