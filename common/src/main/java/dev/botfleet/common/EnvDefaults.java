@@ -29,7 +29,7 @@ public final class EnvDefaults implements IDefaultValueProvider {
   public static final Set<String> SETTINGS =
       Set.of(
           "server", "token", "data-dir", "output", "timeout",
-          "bind", "grpc-port", "http-port", "db-url", "db-user", "db-password", "db-pool-size",
+          "bind", "grpc-port", "http-port", "db-url", "db-user", "db-password", "db-pool-size", "db-wait",
           "heartbeat-interval", "offline-after", "assign-lease", "agent-http-port",
           "join-token", "flows-dir", "max-sessions", "machine-name");
 

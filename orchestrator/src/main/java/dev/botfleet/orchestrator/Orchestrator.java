@@ -27,6 +27,7 @@ import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
 import dev.botfleet.orchestrator.store.Database;
+import dev.botfleet.orchestrator.store.DatabaseHealth;
 import dev.botfleet.orchestrator.store.Jdbc;
 import dev.botfleet.orchestrator.store.JdbcAuditLog;
 import dev.botfleet.orchestrator.store.JdbcCapacityRepository;
@@ -70,6 +71,8 @@ public final class Orchestrator implements AutoCloseable {
   public final OrchestratorConfig config;
   public final Database database;
   public final JdbcTransactions tx;
+  /** Last result of the background database probe, for /healthz (issue 7); started with the endpoints. */
+  public final DatabaseHealth databaseHealth;
   public final Clock clock;
   public final PrometheusMeterRegistry registry;
   public final AuditLog audit;
@@ -100,6 +103,7 @@ public final class Orchestrator implements AutoCloseable {
     this.database = database;
     this.clock = config.clock();
     this.tx = new JdbcTransactions(database);
+    this.databaseHealth = new DatabaseHealth(database);
     Jdbc jdbc = new Jdbc(tx);
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.audit = new JdbcAuditLog(jdbc);
@@ -133,7 +137,7 @@ public final class Orchestrator implements AutoCloseable {
       throw new UncheckedIOException("data-dir: cannot create " + config.dataDir(), e);
     }
     String url = config.dbUrl() == null ? Database.h2FileUrl(config.dataDir()) : config.dbUrl();
-    Database db = Database.open(url, config.dbUser(), config.dbPassword(), config.dbPoolSize());
+    Database db = Database.open(url, config.dbUser(), config.dbPassword(), config.dbPoolSize(), config.dbWait());
     return new Orchestrator(config, db);
   }
 
@@ -197,7 +201,7 @@ public final class Orchestrator implements AutoCloseable {
                 agentApi));
     grpc.start();
     if (database.dialect().supportsListenNotify()) {
-      String url = config.dbUrl();
+      String url = database.jdbcUrl(); // with the network time-outs of the pool (issue 7)
       var notifier =
           new PostgresRunNotifier(url, config.dbUser(), config.dbPassword(), replicaId, dispatcher::wake, dispatcher::machineChanged);
       runs.onQueued(notifier::queued);
@@ -206,6 +210,7 @@ public final class Orchestrator implements AutoCloseable {
     }
     dispatcher.start(agentApi);
     sweeper.start(agentApi, config.timings().sweepInterval());
+    databaseHealth.start();
     http = new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
     log.info(
         "event=started grpc_port={} http_port={} database={} data_dir={}",
@@ -235,8 +240,9 @@ public final class Orchestrator implements AutoCloseable {
     }
   }
 
+  /** Whether the last database probe (at most a second or two old) succeeded: never waits (issue 7). */
   private boolean healthy() {
-    return tx.inTransaction(() -> true);
+    return databaseHealth.healthy();
   }
 
   public int grpcPort() {
@@ -286,6 +292,7 @@ public final class Orchestrator implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+    databaseHealth.close();
     database.close();
     log.info("event=stopped");
   }

@@ -8,7 +8,8 @@ import java.time.Duration;
 
 /**
  * Everything the orchestrator needs to start. {@code dbUrl} null means the embedded H2 file
- * database under {@code dataDir}. Ports 0 pick free ports.
+ * database under {@code dataDir}. Ports 0 pick free ports. {@code dbWait} bounds how long a call
+ * waits for a database connection before it fails with UNAVAILABLE (issue 7).
  */
 public record OrchestratorConfig(
     Path dataDir,
@@ -20,7 +21,11 @@ public record OrchestratorConfig(
     String dbPassword,
     int dbPoolSize,
     Clock clock,
-    Timings timings) {
+    Timings timings,
+    Duration dbWait) {
+
+  /** How long a call waits for a database connection by default (--db-wait). */
+  public static final Duration DEFAULT_DB_WAIT = Duration.ofSeconds(2);
 
   /**
    * Agent stream timing (A3): heartbeat interval pushed to agents, silence after which a machine
@@ -49,8 +54,26 @@ public record OrchestratorConfig(
     this(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, Timings.defaults());
   }
 
+  public OrchestratorConfig(
+      Path dataDir,
+      String bindHost,
+      int grpcPort,
+      int httpPort,
+      String dbUrl,
+      String dbUser,
+      String dbPassword,
+      int dbPoolSize,
+      Clock clock,
+      Timings timings) {
+    this(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, timings, DEFAULT_DB_WAIT);
+  }
+
+  public OrchestratorConfig withDbWait(Duration wait) {
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, timings, wait);
+  }
+
   public OrchestratorConfig withTimings(Timings t) {
-    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, t);
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, clock, t, dbWait);
   }
 
   public OrchestratorConfig {
@@ -58,6 +81,10 @@ public record OrchestratorConfig(
     requireNonNull(dataDir, "dataDir");
     requireNonNull(bindHost, "bindHost");
     requireNonNull(clock, "clock");
+    requireNonNull(dbWait, "dbWait");
+    if (dbWait.compareTo(Duration.ofMillis(250)) < 0 || dbWait.compareTo(Duration.ofMinutes(1)) > 0) {
+      throw new IllegalArgumentException("db-wait: " + dbWait + " (expected: between 250ms and 1m)");
+    }
     if (dbPoolSize < 2) {
       throw new IllegalArgumentException("db-pool-size: " + dbPoolSize + " (expected: >= 2)");
     }
@@ -68,14 +95,14 @@ public record OrchestratorConfig(
   }
 
   public OrchestratorConfig withPorts(int grpc, int http) {
-    return new OrchestratorConfig(dataDir, bindHost, grpc, http, dbUrl, dbUser, dbPassword, dbPoolSize, clock, timings);
+    return new OrchestratorConfig(dataDir, bindHost, grpc, http, dbUrl, dbUser, dbPassword, dbPoolSize, clock, timings, dbWait);
   }
 
   public OrchestratorConfig withDatabase(String url, String user, String password) {
-    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, url, user, password, dbPoolSize, clock, timings);
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, url, user, password, dbPoolSize, clock, timings, dbWait);
   }
 
   public OrchestratorConfig withClock(Clock c) {
-    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, c, timings);
+    return new OrchestratorConfig(dataDir, bindHost, grpcPort, httpPort, dbUrl, dbUser, dbPassword, dbPoolSize, c, timings, dbWait);
   }
 }

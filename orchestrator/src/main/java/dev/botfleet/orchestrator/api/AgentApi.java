@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.api;
 
 import com.google.protobuf.Duration;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
 import dev.botfleet.orchestrator.machines.MachineService;
@@ -51,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implements AgentGateway, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentApi.class);
+  /** While the database is down every flush fails: logged once per interval (issue 7). */
+  private final ThrottledLog heartbeatFlushFailures = new ThrottledLog(log, "heartbeat_flush_failed");
 
   private final MachineService machines;
   private final RunService runs;
@@ -341,8 +344,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
           });
       machines.heartbeats(seen, replicaId);
     } catch (RuntimeException e) {
-      log.warn("event=heartbeat_flush_failed error={}", e.toString());
+      heartbeatFlushFailures.failed(e);
+      return;
     }
+    heartbeatFlushFailures.succeeded();
   }
 
   // ------------------------------------------------------------------ AgentGateway

@@ -49,7 +49,9 @@ public final class AuthInterceptor implements ServerInterceptor {
     try {
       caller = principals.authenticate(header.substring(7).trim());
     } catch (RuntimeException e) {
-      call.close(Status.UNAVAILABLE.withDescription("cannot check the token now: " + e.getMessage()), new Metadata());
+      // Issue 7: the database is away (UNAVAILABLE DATABASE_UNAVAILABLE) or a bug (INTERNAL).
+      var sre = GrpcErrors.toStatus(e);
+      call.close(sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
       return new ServerCall.Listener<>() {};
     }
     if (caller.isEmpty()) {

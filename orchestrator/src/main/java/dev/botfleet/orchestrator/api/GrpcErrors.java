@@ -3,6 +3,8 @@ package dev.botfleet.orchestrator.api;
 import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ThrottledLog;
+import dev.botfleet.orchestrator.store.DatabaseFailures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -13,6 +15,9 @@ import org.slf4j.LoggerFactory;
 public final class GrpcErrors {
   public static final String DOMAIN = "botfleet.dev";
   private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
+  /** While the database is down every call fails: one log line per interval, not one per call. */
+  private static final ThrottledLog unavailableLog = new ThrottledLog(log, "database_unavailable");
+  private static final ThrottledLog busyLog = new ThrottledLog(log, "database_busy");
 
   private GrpcErrors() {}
 
@@ -23,13 +28,31 @@ public final class GrpcErrors {
     if (t instanceof BotfleetException e) {
       return build(Status.Code.valueOf(e.code().name()), e.reason(), e.getMessage());
     }
-    if (t.getCause() instanceof java.sql.SQLTransientException) {
-      // Pool exhausted or the database briefly away: the caller should back off and retry.
-      log.warn("event=database_busy error={}", t.getCause().getMessage());
-      return build(Status.Code.UNAVAILABLE, "DATABASE_BUSY", "the orchestrator's database is busy or unreachable; retry shortly");
+    if (DatabaseFailures.isUnreachable(t)) {
+      // Issue 7: no connection within --db-wait (database down, unreachable or every connection
+      // busy), or the connection broke: the caller should back off and retry.
+      unavailableLog.failed(t);
+      return build(
+          Status.Code.UNAVAILABLE,
+          "DATABASE_UNAVAILABLE",
+          "the orchestrator cannot reach its database (down, unreachable or overloaded); retry shortly");
+    }
+    if (hasCause(t, java.sql.SQLTransientException.class)) {
+      // A lock or statement time-out: the caller should back off and retry.
+      busyLog.failed(t);
+      return build(Status.Code.UNAVAILABLE, "DATABASE_BUSY", "the orchestrator's database is busy; retry shortly");
     }
     log.error("event=internal_error error={}", t.toString(), t);
     return build(Status.Code.INTERNAL, "INTERNAL", "internal error: " + t.getClass().getSimpleName() + " (see server log)");
+  }
+
+  private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public static StatusRuntimeException build(Status.Code code, String reason, String message) {

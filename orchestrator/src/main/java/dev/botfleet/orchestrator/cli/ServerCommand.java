@@ -35,6 +35,9 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--db-pool-size", defaultValue = "16", description = "Database connections (default: ${DEFAULT-VALUE}).")
   int dbPoolSize;
 
+  @Option(names = "--db-wait", defaultValue = "2s", converter = DurationConverter.class, description = "How long a call waits for a database connection before failing with UNAVAILABLE, e.g. while the database is down (default: ${DEFAULT-VALUE}).")
+  Duration dbWait;
+
   @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class, description = "Agent heartbeat interval (default: ${DEFAULT-VALUE}).")
   Duration heartbeatInterval;
 
@@ -56,7 +59,8 @@ final class ServerCommand implements Callable<Integer> {
   OrchestratorConfig config() {
     return new OrchestratorConfig(
             dataDir, bind, grpcPort, httpPort, blankToNull(dbUrl), dbUser, dbPassword, dbPoolSize, Clock.systemUTC())
-        .withTimings(new OrchestratorConfig.Timings(heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease));
+        .withTimings(new OrchestratorConfig.Timings(heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease))
+        .withDbWait(dbWait);
   }
 
   static void printBanner(Orchestrator o) {

@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.machines.Bot;
 import dev.botfleet.orchestrator.machines.Machine;
@@ -33,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Dispatcher implements MachineListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  /** While the database is down every pass fails: logged once per interval, not every pass (issue 7). */
+  private final ThrottledLog dispatchFailures = new ThrottledLog(log, "dispatch_failed");
   private static final int BATCH = 512;
 
   private final Transactions tx;
@@ -166,8 +169,9 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
         while (running && dispatchOnce()) {
           processReloads();
         }
+        dispatchFailures.succeeded();
       } catch (RuntimeException e) {
-        log.warn("event=dispatch_failed error={}", e.toString());
+        dispatchFailures.failed(e);
         sleepQuietly(200);
         wake();
       }

@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class RunReports implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunReports.class);
   private static final int MAX_BATCH = 1000;
+  /** While the database is down the batch is retried every few seconds: logged once per interval (issue 7). */
+  private final ThrottledLog writeFailures = new ThrottledLog(log, "run_reports_write_failed");
 
   private final Transactions tx;
   private final RunRepository runs;
@@ -62,12 +65,13 @@ public final class RunReports implements AutoCloseable {
         batch.add(first);
         queue.drainTo(batch, MAX_BATCH - 1);
         write(batch);
+        writeFailures.succeeded();
         batch.clear();
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
         // Not acknowledged: keep the batch and try again; agents keep their reports meanwhile.
-        log.warn("event=run_reports_write_failed batch={} error={}", batch.size(), e.toString());
+        writeFailures.failed(e);
         sleepQuietly(500);
         queue.addAll(batch);
         batch.clear();

@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.machines.MachineService;
 import java.time.Clock;
@@ -27,6 +28,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunSweeper implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunSweeper.class);
+  /** While the database is down every sweep fails: logged once per interval (issue 7). */
+  private final ThrottledLog sweepFailures = new ThrottledLog(log, "sweep_failed");
+  /** A sweep failed since the last successful one: the database may have been away (issue 7). */
+  private volatile boolean failedSinceLastSweep;
 
   private final Transactions tx;
   private final RunRepository runs;
@@ -76,14 +81,23 @@ public final class RunSweeper implements AutoCloseable {
   private void safeSweep() {
     try {
       sweep();
+      sweepFailures.succeeded();
     } catch (RuntimeException e) {
-      log.warn("event=sweep_failed error={}", e.toString());
+      failedSinceLastSweep = true;
+      sweepFailures.failed(e);
     }
   }
 
   /** One sweep; public so tests can drive it with a moved clock. */
   public void sweep() {
     Instant now = clock.instant();
+    if (failedSinceLastSweep) {
+      // Issue 7: while the database was away, heartbeats could not be written, so last_seen is
+      // stale for every machine. Like after a restart, give connected agents one offline-after
+      // (their heartbeats are flushed meanwhile) before declaring anyone OFFLINE.
+      failedSinceLastSweep = false;
+      startedAt = now;
+    }
     if (!now.isBefore(startedAt.plus(offlineAfter))) {
       Instant before = now.minus(offlineAfter);
       AgentGateway g = gateway;

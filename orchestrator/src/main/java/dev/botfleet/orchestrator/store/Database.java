@@ -5,19 +5,52 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
-/** The connection pool, schema migration and dialect of one database (O2). */
+/**
+ * The connection pool, schema migration and dialect of one database (O2).
+ *
+ * <p>Outages (issue 7): a caller waits at most {@code connectionWait} for a pool connection and then
+ * fails (Hikari {@code connectionTimeout}), so calls answer UNAVAILABLE quickly while the database
+ * is away. PostgreSQL URLs get network time-outs unless they set their own: {@link
+ * #POSTGRES_DEFAULTS}. Idle pool connections are checked every {@link #KEEPALIVE} and before use
+ * (Hikari validation, at most 1 s), so a dead connection is dropped instead of hanging a call.
+ */
 public final class Database implements AutoCloseable {
+  /**
+   * Added to a PostgreSQL URL unless it sets them itself: a connection attempt gives up after 5 s
+   * ({@code connectTimeout}, seconds), a read that gets no byte for 60 s fails ({@code
+   * socketTimeout}, seconds: a silent network freeze must not hang a call for the ~15 minutes of
+   * TCP retransmission; no statement of ours runs that long), and TCP keepalive is on.
+   * Migrations run without the socket time-out, as they may legitimately take longer.
+   */
+  public static final Map<String, String> POSTGRES_DEFAULTS =
+      Map.of("connectTimeout", "5", "socketTimeout", "60", "tcpKeepAlive", "true");
+  /** How often Hikari checks an idle pooled connection (its minimum). */
+  public static final Duration KEEPALIVE = Duration.ofSeconds(30);
+
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   private final String url;
+  private final String user;
+  private final String password;
 
-  private Database(HikariDataSource dataSource, Dialect dialect, String url) {
+  private Database(HikariDataSource dataSource, Dialect dialect, String url, String user, String password) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.url = url;
+    this.user = user;
+    this.password = password;
   }
 
   /**
@@ -30,8 +63,20 @@ public final class Database implements AutoCloseable {
   }
 
   public static Database open(String url, String user, String password, int maxPoolSize) {
-    requireNonNull(url, "url");
-    Dialect dialect = Dialect.forUrl(url);
+    return open(url, user, password, maxPoolSize, Duration.ofSeconds(2));
+  }
+
+  /**
+   * @param connectionWait how long a caller waits for a pool connection before it fails with a
+   *     {@link java.sql.SQLTransientConnectionException} (at least 250 ms, Hikari's floor)
+   */
+  public static Database open(String givenUrl, String user, String password, int maxPoolSize, Duration connectionWait) {
+    requireNonNull(givenUrl, "url");
+    requireNonNull(connectionWait, "connectionWait");
+    Dialect dialect = Dialect.forUrl(givenUrl);
+    boolean postgres = givenUrl.startsWith("jdbc:postgresql:");
+    String url = postgres ? withParameters(givenUrl, POSTGRES_DEFAULTS) : givenUrl;
+    long waitMillis = Math.max(250, connectionWait.toMillis());
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     if (user != null && !user.isBlank()) {
@@ -44,11 +89,19 @@ public final class Database implements AutoCloseable {
     config.setPoolName("botfleet-" + dialect.name());
     config.setAutoCommit(false);
     config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-    config.setConnectionTimeout(10_000);
+    config.setConnectionTimeout(waitMillis);
+    config.setValidationTimeout(Math.min(1000, waitMillis));
+    config.setKeepaliveTime(KEEPALIVE.toMillis());
     HikariDataSource ds = new HikariDataSource(config);
     try {
-      Flyway.configure()
-          .dataSource(ds)
+      var flyway = Flyway.configure();
+      if (postgres) {
+        // Own connection without the socket time-out: a migration may run longer than a call.
+        flyway.dataSource(withParameters(givenUrl, Map.of("connectTimeout", POSTGRES_DEFAULTS.get("connectTimeout"))), user, password);
+      } else {
+        flyway.dataSource(ds);
+      }
+      flyway
           .locations("classpath:db/migration")
           .failOnMissingLocations(true)
           .load()
@@ -57,7 +110,76 @@ public final class Database implements AutoCloseable {
       ds.close();
       throw e;
     }
-    return new Database(ds, dialect, url);
+    return new Database(ds, dialect, url, user, password);
+  }
+
+  /**
+   * Appends {@code key=value} parameters to a PostgreSQL URL for each key it does not set yet;
+   * parameters the operator wrote in the URL win.
+   */
+  static String withParameters(String url, Map<String, String> defaults) {
+    int q = url.indexOf('?');
+    Set<String> present = new HashSet<>();
+    if (q >= 0) {
+      for (String pair : url.substring(q + 1).split("&")) {
+        int eq = pair.indexOf('=');
+        present.add(eq < 0 ? pair : pair.substring(0, eq));
+      }
+    }
+    StringBuilder b = new StringBuilder(url);
+    String sep = q < 0 ? "?" : (url.endsWith("?") || url.endsWith("&") ? "" : "&");
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(defaults).entrySet()) {
+      if (!present.contains(e.getKey())) {
+        b.append(sep).append(e.getKey()).append('=').append(e.getValue());
+        sep = "&";
+      }
+    }
+    return b.toString();
+  }
+
+  /** The full JDBC URL the pool uses, with its time-outs (contains any password given in it: not for logs). */
+  public String jdbcUrl() {
+    return url;
+  }
+
+  /**
+   * A new connection outside the pool whose connect and login give up after {@code timeout}
+   * (PostgreSQL; an H2 file opens at once), for the health probe: it must not wait for a pooled
+   * connection behind busy calls.
+   */
+  public Connection openUnpooled(Duration timeout) throws SQLException {
+    Properties props = new Properties();
+    if (user != null && !user.isBlank()) {
+      props.setProperty("user", user);
+    }
+    if (password != null && !password.isBlank()) {
+      props.setProperty("password", password);
+    }
+    String probeUrl = url;
+    if (url.startsWith("jdbc:postgresql:")) {
+      String seconds = Long.toString(Math.max(1, timeout.toSeconds()));
+      Map<String, String> quick = new LinkedHashMap<>();
+      quick.put("connectTimeout", seconds);
+      quick.put("loginTimeout", seconds);
+      quick.put("socketTimeout", seconds);
+      probeUrl = withParameters(stripParameters(url, quick.keySet()), quick);
+    }
+    return DriverManager.getConnection(probeUrl, props);
+  }
+
+  private static String stripParameters(String url, Set<String> keys) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return url;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String pair : url.substring(q + 1).split("&")) {
+      int eq = pair.indexOf('=');
+      if (!pair.isEmpty() && !keys.contains(eq < 0 ? pair : pair.substring(0, eq))) {
+        kept.append(kept.length() == 0 ? "" : "&").append(pair);
+      }
+    }
+    return url.substring(0, q) + (kept.length() == 0 ? "" : "?" + kept);
   }
 
   public DataSource dataSource() {

@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 /**
  * Transactions on a thread-bound connection, so domain services stay free of JDBC while the
  * repositories they call join the same transaction. Deadlocks and serialization failures retry
- * the whole unit of work a few times: the work must therefore only touch the database.
+ * the whole unit of work a few times: the work must therefore only touch the database. A failure
+ * to reach the database is not retried: it surfaces after the pool's wait (issue 7).
  */
 public final class JdbcTransactions implements Transactions {
   private static final int ATTEMPTS = 5;
@@ -54,19 +55,28 @@ public final class JdbcTransactions implements Transactions {
           current.remove();
         }
       } catch (SqlFailure e) {
-        if (attempt < ATTEMPTS && database.dialect().isRetryable(e.getCause().getSQLState())) {
+        if (attempt < ATTEMPTS && retryable(e.getCause())) {
           backOff(attempt);
           continue;
         }
         throw e;
       } catch (SQLException e) {
-        if (attempt < ATTEMPTS && database.dialect().isRetryable(e.getSQLState())) {
+        if (attempt < ATTEMPTS && retryable(e)) {
           backOff(attempt);
           continue;
         }
         throw new SqlFailure(e);
       }
     }
+  }
+
+  /**
+   * Deadlocks and serialization failures only. A lost or refused connection is never retried
+   * here (issue 7): getting a connection already waited up to --db-wait, and retrying would
+   * multiply that wait; the caller gets UNAVAILABLE and background writers retry on their own.
+   */
+  private boolean retryable(SQLException e) {
+    return database.dialect().isRetryable(e.getSQLState()) && !DatabaseFailures.isUnreachable(e);
   }
 
   private static void backOff(int attempt) {

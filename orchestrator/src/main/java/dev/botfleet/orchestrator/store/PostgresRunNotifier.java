@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.store;
 
+import dev.botfleet.common.ThrottledLog;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -22,6 +23,9 @@ import org.slf4j.LoggerFactory;
 public final class PostgresRunNotifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PostgresRunNotifier.class);
   private static final String CHANNEL = "botfleet_runs";
+  /** While the database is down both loops reconnect every second: logged once per interval (issue 7). */
+  private final ThrottledLog notifyFailures = new ThrottledLog(log, "pg_notify_failed");
+  private final ThrottledLog listenFailures = new ThrottledLog(log, "pg_listen_failed");
 
   private final String url;
   private final Properties props = new Properties();
@@ -82,6 +86,7 @@ public final class PostgresRunNotifier implements AutoCloseable {
     while (running) {
       try (Connection c = DriverManager.getConnection(url, props)) {
         c.setAutoCommit(true);
+        notifyFailures.succeeded();
         while (running) {
           synchronized (signal) {
             while (!dirty.get() && running) {
@@ -109,7 +114,7 @@ public final class PostgresRunNotifier implements AutoCloseable {
       } catch (InterruptedException e) {
         return;
       } catch (SQLException e) {
-        log.warn("event=pg_notify_failed error={}", e.getMessage());
+        notifyFailures.failed(e);
         sleep(1000);
       }
     }
@@ -123,6 +128,7 @@ public final class PostgresRunNotifier implements AutoCloseable {
           s.execute("LISTEN " + CHANNEL);
         }
         PGConnection pg = c.unwrap(PGConnection.class);
+        listenFailures.succeeded();
         onRemoteQueued.run(); // anything missed while not listening
         while (running) {
           PGNotification[] notifications = pg.getNotifications(1000);
@@ -148,7 +154,7 @@ public final class PostgresRunNotifier implements AutoCloseable {
         }
       } catch (SQLException e) {
         if (running) {
-          log.warn("event=pg_listen_failed error={}", e.getMessage());
+          listenFailures.failed(e);
           sleep(1000);
         }
       }

@@ -31,7 +31,15 @@ public final class HttpEndpoint implements AutoCloseable {
     server.createContext(
         "/metrics",
         exchange -> {
-          for (ScrapeRefresh r : refreshers) {
+          // While the database is down the gauges keep their last values instead of each scrape
+          // waiting --db-wait per refresher and tying up the threads /healthz needs (issue 7).
+          boolean databaseUp;
+          try {
+            databaseUp = healthy.getAsBoolean();
+          } catch (RuntimeException e) {
+            databaseUp = false;
+          }
+          for (ScrapeRefresh r : databaseUp ? refreshers : List.<ScrapeRefresh>of()) {
             try {
               r.refresh();
             } catch (RuntimeException e) {

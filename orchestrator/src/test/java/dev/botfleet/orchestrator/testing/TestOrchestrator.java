@@ -34,10 +34,15 @@ public final class TestOrchestrator implements AutoCloseable {
   }
 
   private TestOrchestrator(Path dataDir, TestDatabases.Db db, OrchestratorConfig.Timings timings) throws Exception {
+    this(dataDir, db, timings, OrchestratorConfig.DEFAULT_DB_WAIT);
+  }
+
+  private TestOrchestrator(Path dataDir, TestDatabases.Db db, OrchestratorConfig.Timings timings, java.time.Duration dbWait)
+      throws Exception {
     clock = new MutableClock(Instant.parse("2026-01-05T09:00:00Z"));
     OrchestratorConfig config =
         OrchestratorConfig.defaults(dataDir).withPorts(0, 0).withDatabase(db.url(), db.user(), db.password()).withClock(clock);
-    config = new OrchestratorConfig(dataDir, "127.0.0.1", 0, 0, config.dbUrl(), config.dbUser(), config.dbPassword(), 8, clock, timings);
+    config = new OrchestratorConfig(dataDir, "127.0.0.1", 0, 0, config.dbUrl(), config.dbUser(), config.dbPassword(), 8, clock, timings, dbWait);
     orchestrator = Orchestrator.open(config);
     serverName = "botfleet-" + System.nanoTime();
     orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName));
@@ -59,6 +64,11 @@ public final class TestOrchestrator implements AutoCloseable {
 
   public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings) throws Exception {
     return new TestOrchestrator(dir, TestDatabases.postgres(), timings);
+  }
+
+  /** On a given database (e.g. behind a proxy a test can cut) with a given --db-wait (issue 7). */
+  public static TestOrchestrator on(Path dir, TestDatabases.Db db, java.time.Duration dbWait) throws Exception {
+    return new TestOrchestrator(dir, db, OrchestratorConfig.Timings.defaults(), dbWait);
   }
 
   /** The in-process channel, for protocol-level clients such as {@link ProtocolAgent}. */
