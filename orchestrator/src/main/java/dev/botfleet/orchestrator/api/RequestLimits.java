@@ -82,7 +82,7 @@ public final class RequestLimits implements ServerInterceptor {
   /** Most units one purchase may add (C1). */
   public static final long MAX_PURCHASE_QUANTITY = 1_000_000;
   /** Most units of one SKU allocated to one environment (C2); also the most purchased per SKU. */
-  public static final long MAX_UNITS = 1_000_000_000;
+  public static final long MAX_UNITS = dev.botfleet.orchestrator.capacity.CapacityService.MAX_UNITS;
   /** Most bots or process units moved by one call (P3, P5, P10). */
   public static final long MAX_COUNT = 10_000;
   /** Sessions and bots of one machine (A2, P5). */
