@@ -296,15 +296,15 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
   }
 
   /**
-   * Claims in one batch; when the batch fails for a reason other than the database, each claim
-   * alone, so one run that cannot be claimed ends {@code FAILED DISPATCH_FAILED} and the others
-   * still go (issue 7, R9).
+   * Claims in one batch; when the batch fails because of some run's values, each claim alone, so
+   * one run that cannot be claimed ends {@code FAILED DISPATCH_FAILED} and the others still go
+   * (issue 7, R9).
    */
   private List<Claim> claim(List<Claim> claims, Instant now, Instant leaseUntil) {
     try {
       return tx.inTransaction(() -> runs.claim(claims, now, leaseUntil));
     } catch (RuntimeException batch) {
-      if (fromDatabase(batch) || claims.size() == 1 && !failClaim(claims.get(0), batch)) {
+      if (notAboutTheRun(batch) || claims.size() == 1 && !failClaim(claims.get(0), batch)) {
         throw batch;
       }
       if (claims.size() == 1) {
@@ -315,7 +315,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
         try {
           won.addAll(tx.inTransaction(() -> runs.claim(List.of(c), now, leaseUntil)));
         } catch (RuntimeException e) {
-          if (fromDatabase(e)) {
+          if (notAboutTheRun(e)) {
             throw e;
           }
           failClaim(c, e);
@@ -334,13 +334,18 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     return failUndispatchable(c.run(), "claiming it failed: " + e.getClass().getSimpleName());
   }
 
-  private static boolean fromDatabase(Throwable t) {
+  /**
+   * Whether a failure is about a run's own values (an overflow, a time that cannot be computed, a
+   * value that cannot be bound); anything else, such as the database being away, is not the run's
+   * fault and fails the whole pass as before.
+   */
+  private static boolean notAboutTheRun(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof java.sql.SQLException) {
-        return true;
+      if (c instanceof ArithmeticException || c instanceof java.time.DateTimeException || c instanceof IllegalArgumentException) {
+        return false;
       }
     }
-    return false;
+    return true;
   }
 
   /** The claim stores {@code leaseUntil + run time-out + grace}: it must not overflow. */
