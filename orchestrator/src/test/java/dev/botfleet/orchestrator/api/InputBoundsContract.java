@@ -367,4 +367,30 @@ abstract class InputBoundsContract {
       }
     };
   }
+
+  @Test
+  void issue_7_guarded_services_are_still_described_by_server_reflection() throws Exception {
+    CompletableFuture<io.grpc.reflection.v1.ServerReflectionResponse> answer = new CompletableFuture<>();
+    StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> ask =
+        io.grpc.reflection.v1.ServerReflectionGrpc.newStub(t.channel())
+            .serverReflectionInfo(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(io.grpc.reflection.v1.ServerReflectionResponse value) {
+                    answer.complete(value);
+                  }
+
+                  @Override
+                  public void onError(Throwable error) {
+                    answer.completeExceptionally(error);
+                  }
+
+                  @Override
+                  public void onCompleted() {}
+                });
+    ask.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setFileContainingSymbol("botfleet.v1.RunService").build());
+    var response = answer.get(10, TimeUnit.SECONDS);
+    ask.onCompleted();
+    assertThat(response.getFileDescriptorResponse().getFileDescriptorProtoCount()).isPositive();
+  }
 }
