@@ -13,8 +13,23 @@ import dev.botfleet.proto.v1.RunUpdate;
 import java.time.Instant;
 import java.util.List;
 
-/** Agent values to and from {@code botfleet.v1} messages. */
+/**
+ * Agent values to and from {@code botfleet.v1} messages. What goes up is cut to the bounds the
+ * orchestrator checks on the stream (its {@code RequestLimits}, docs/limits.md, issue 7): a report
+ * over them would close the stream, and a report is re-sent until acknowledged (A6).
+ */
 public final class Messages {
+  /** Bounds of the orchestrator's API (docs/limits.md); keep in step with it. */
+  static final int MAX_CHARS = 256;
+  static final int MAX_ITEMS = 1000;
+  static final int MAX_LOG_TAIL = 200_000;
+  static final int MAX_MESSAGE = 16_384;
+  static final int MAX_FAILURE_REASON = 1024;
+  static final int MAX_OUTPUT_VALUE = 60_000;
+  static final int MAX_SESSIONS = 10_000;
+  static final int MAX_CPUS = 65_536;
+  static final long MAX_MEMORY_BYTES = 1L << 52;
+
   private Messages() {}
 
   /** This agent's version, from the jar manifest; {@code "dev"} when run from classes. */
@@ -27,16 +42,21 @@ public final class Messages {
   public static MachineCapacity capacity(
       dev.botfleet.agent.probe.MachineCapacity probed, List<String> installedFlows) {
     requireNonNull(probed, "probed");
+    List<String> flows =
+        requireNonNull(installedFlows, "installedFlows").stream()
+            .filter(f -> f.length() <= MAX_CHARS)
+            .limit(MAX_ITEMS)
+            .toList();
     return MachineCapacity.newBuilder()
-        .setOsFamily(probed.osFamily())
-        .setOsVersion(probed.osVersion())
-        .setHostname(probed.hostname())
-        .setLogicalCpus(probed.logicalCpus())
-        .setMemoryBytes(probed.memoryBytes())
-        .setActiveSessions(probed.activeSessions())
-        .setMaxSessions(probed.maxSessions())
-        .addAllInstalledFlows(requireNonNull(installedFlows, "installedFlows"))
-        .setAgentVersion(agentVersion())
+        .setOsFamily(head(probed.osFamily(), MAX_CHARS))
+        .setOsVersion(head(probed.osVersion(), MAX_CHARS))
+        .setHostname(head(probed.hostname(), MAX_CHARS))
+        .setLogicalCpus(Math.max(0, Math.min(probed.logicalCpus(), MAX_CPUS)))
+        .setMemoryBytes(Math.max(0, Math.min(probed.memoryBytes(), MAX_MEMORY_BYTES)))
+        .setActiveSessions(Math.max(0, Math.min(probed.activeSessions(), MAX_SESSIONS)))
+        .setMaxSessions(Math.max(0, Math.min(probed.maxSessions(), MAX_SESSIONS)))
+        .addAllInstalledFlows(flows)
+        .setAgentVersion(head(agentVersion(), MAX_CHARS))
         .build();
   }
 
@@ -50,13 +70,27 @@ public final class Messages {
 
   /** The final report of a run (SPEC A4): outcome, exit code, outputs, log tail and times. */
   public static RunUpdate finished(RunResult result, int attempt) {
+    String message = result.message();
+    String dropped = outputsOverBounds(result.outputs());
+    if (dropped != null) {
+      message = message == null || message.isBlank() ? dropped : message + "; " + dropped;
+    }
+    String log = result.logTail();
+    if (log.length() > MAX_LOG_TAIL) {
+      // The tail is what matters: keep the last characters.
+      int from = log.length() - MAX_LOG_TAIL;
+      if (Character.isLowSurrogate(log.charAt(from))) {
+        from++;
+      }
+      log = log.substring(from);
+    }
     RunFinished.Builder finished =
         RunFinished.newBuilder()
             .setOutcome(outcome(result.outcome()))
-            .putAllOutputs(result.outputs())
-            .setLogTail(result.logTail())
+            .putAllOutputs(dropped == null ? result.outputs() : java.util.Map.of())
+            .setLogTail(log)
             .setEndedAt(timestamp(result.endedAt()))
-            .setMessage(result.message());
+            .setMessage(head(message, MAX_MESSAGE));
     if (result.exitCode() != null) {
       finished.setExitCode(result.exitCode());
     }
@@ -64,13 +98,41 @@ public final class Messages {
       finished.setStartedAt(timestamp(result.startedAt()));
     }
     if (result.failureReason() != null) {
-      finished.setFailureReason(result.failureReason());
+      finished.setFailureReason(head(result.failureReason(), MAX_FAILURE_REASON));
     }
     return RunUpdate.newBuilder()
         .setRunId(result.runId())
         .setAttempt(attempt)
         .setFinished(finished)
         .build();
+  }
+
+  /** Why outputs cannot go up as they are, or null when they fit the bounds. */
+  static String outputsOverBounds(java.util.Map<String, String> outputs) {
+    if (outputs.size() > MAX_ITEMS) {
+      return "outputs dropped: " + outputs.size() + " entries (expected: at most " + MAX_ITEMS + ")";
+    }
+    for (var e : outputs.entrySet()) {
+      if (e.getKey().length() > MAX_CHARS) {
+        return "outputs dropped: a name of " + e.getKey().length() + " characters (expected: at most " + MAX_CHARS + ")";
+      }
+      if (e.getValue() != null && e.getValue().length() > MAX_OUTPUT_VALUE) {
+        return "outputs dropped: '" + e.getKey() + "' holds " + e.getValue().length() + " characters (expected: at most " + MAX_OUTPUT_VALUE + ")";
+      }
+    }
+    return null;
+  }
+
+  /** The first {@code max} characters of {@code s} ("" for null), not splitting a surrogate pair. */
+  static String head(String s, int max) {
+    if (s == null) {
+      return "";
+    }
+    if (s.length() <= max) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+    return s.substring(0, end);
   }
 
   public static RunOutcome outcome(RunResult.Outcome outcome) {

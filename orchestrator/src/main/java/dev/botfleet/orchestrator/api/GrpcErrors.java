@@ -55,14 +55,32 @@ public final class GrpcErrors {
     return false;
   }
 
+  /**
+   * The longest description a status carries (issue 7): it travels twice in the trailers (message
+   * and details), which clients cap (8 KiB in grpc-js), so a long echo of input must not hang them.
+   */
+  public static final int MAX_DESCRIPTION = 1024;
+
   public static StatusRuntimeException build(Status.Code code, String reason, String message) {
     com.google.rpc.Status status =
         com.google.rpc.Status.newBuilder()
             .setCode(code.value())
-            .setMessage(message)
-            .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN).build()))
+            .setMessage(clip(message, MAX_DESCRIPTION))
+            .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(clip(reason, 128)).setDomain(DOMAIN).build()))
             .build();
     return StatusProto.toStatusRuntimeException(status);
+  }
+
+  /** {@code text} cut to {@code max} characters, marking the cut with "…". */
+  public static String clip(String text, int max) {
+    if (text == null || text.length() <= max) {
+      return text == null ? "" : text;
+    }
+    int end = max - 1;
+    if (Character.isHighSurrogate(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(0, end) + "…";
   }
 
   /** The rule reason carried by a status, or "" (clients use it to print and to test). */

@@ -37,6 +37,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * purchases, or consumption past allocations.
  */
 public final class CapacityService {
+  /** The most units of one SKU a tenant may hold or allocate to one environment (C1, C2, issue 7). */
+  public static final long MAX_UNITS = 1_000_000_000L;
+
   private final Transactions tx;
   private final CapacityRepository repository;
   private final EnvironmentService environments;
@@ -71,8 +74,8 @@ public final class CapacityService {
   public Purchase purchase(Principal caller, Sku sku, long quantity, boolean trial, String idempotencyKey) {
     Access.requireAnyRole(caller, "purchase capacity", Role.GLOBAL_ADMIN, Role.SERVICE_ADMIN);
     requireSku(sku);
-    if (quantity <= 0) {
-      throw BotfleetException.invalid("C1_QUANTITY", "quantity: " + quantity + " (expected: > 0)");
+    if (quantity <= 0 || quantity > MAX_UNITS) {
+      throw BotfleetException.invalid("C1_QUANTITY", "quantity: " + quantity + " (expected: 1 to " + MAX_UNITS + ")");
     }
     if (trial && !sku.offersTrial()) {
       throw BotfleetException.invalid(
@@ -89,6 +92,15 @@ public final class CapacityService {
             }
           }
           Instant now = clock.instant();
+          sku.lockSet().forEach(repository::lockSku);
+          long held = purchased(sku, now);
+          if (held > MAX_UNITS - quantity) {
+            // Issue 7: sums of stored quantities never wrap; a purchase that would pass the cap is refused.
+            throw BotfleetException.precondition(
+                "C1_PURCHASE_LIMIT",
+                sku + ": " + held + " " + sku.unit() + " purchased; " + quantity + " more would pass the most one SKU may hold ("
+                    + MAX_UNITS + ")");
+          }
           Purchase purchase =
               new Purchase(
                   Ids.newId("pur"),
@@ -193,8 +205,8 @@ public final class CapacityService {
    */
   public AllocationChange allocate(Principal caller, String environmentName, Sku sku, long quantity) {
     requireSku(sku);
-    if (quantity < 0) {
-      throw BotfleetException.invalid("C2_QUANTITY", "quantity: " + quantity + " (expected: >= 0)");
+    if (quantity < 0 || quantity > MAX_UNITS) {
+      throw BotfleetException.invalid("C2_QUANTITY", "quantity: " + quantity + " (expected: 0 to " + MAX_UNITS + ")");
     }
     Environment env = environments.require(environmentName);
     return tx.inTransaction(
@@ -213,19 +225,19 @@ public final class CapacityService {
                 repository.listAllocations(sku).stream()
                     .filter(a -> !a.environmentId().equals(env.id()))
                     .mapToLong(Allocation::quantity)
-                    .sum();
-            long free = purchased - allocatedElsewhere - before;
-            if (allocatedElsewhere + before > purchased) {
+                    .reduce(0, CapacityService::saturatedAdd);
+            long free = purchased - saturatedAdd(allocatedElsewhere, before);
+            if (saturatedAdd(allocatedElsewhere, before) > purchased) {
               throw BotfleetException.precondition(
                   "C8_OVER_CAPACITY",
                   sku
                       + " is over capacity: "
-                      + (allocatedElsewhere + before)
+                      + saturatedAdd(allocatedElsewhere, before)
                       + " allocated but "
                       + purchased
                       + " purchased; no allocation can grow until purchases cover allocations (see `botfleet capacity summary`)");
             }
-            if (allocatedElsewhere + quantity > purchased) {
+            if (saturatedAdd(allocatedElsewhere, quantity) > purchased) {
               throw BotfleetException.precondition(
                   "C2_EXCEEDS_PURCHASED",
                   sku
@@ -327,7 +339,7 @@ public final class CapacityService {
     Instant now = clock.instant();
     for (Sku s : sku.lockSet()) {
       long purchased = purchased(s, now);
-      long allocated = repository.listAllocations(s).stream().mapToLong(Allocation::quantity).sum();
+      long allocated = repository.listAllocations(s).stream().mapToLong(Allocation::quantity).reduce(0, CapacityService::saturatedAdd);
       if (allocated > purchased) {
         throw BotfleetException.precondition(
             "C8_OVER_CAPACITY",
@@ -446,7 +458,7 @@ public final class CapacityService {
           Map<Sku, Long> purchasedBySku = new EnumMap<>(Sku.class);
           for (Purchase p : repository.listPurchases()) {
             if (p.activeAt(now)) {
-              purchasedBySku.merge(p.sku(), p.quantity(), Long::sum);
+              purchasedBySku.merge(p.sku(), p.quantity(), CapacityService::saturatedAdd);
             }
           }
           Map<String, Map<Sku, Long>> allocatedByEnv = new HashMap<>();
@@ -464,7 +476,7 @@ public final class CapacityService {
                     .filter(a -> a.sku() == sku && a.quantity() > 0)
                     .sorted(Comparator.comparing(Allocation::raisedAt).thenComparing(Allocation::environmentId))
                     .toList();
-            long allocatedTotal = ofSku.stream().mapToLong(Allocation::quantity).sum();
+            long allocatedTotal = ofSku.stream().mapToLong(Allocation::quantity).reduce(0, CapacityService::saturatedAdd);
             for (Allocation a : ofSku) {
               long coveredHere = Math.max(0, Math.min(a.quantity(), purchased - covered));
               covered += coveredHere;
@@ -519,7 +531,7 @@ public final class CapacityService {
           }
           List<SkuTotals> totals = new ArrayList<>();
           for (Sku sku : Sku.values()) {
-            long allocated = allocations.stream().filter(a -> a.sku() == sku).mapToLong(Allocation::quantity).sum();
+            long allocated = allocations.stream().filter(a -> a.sku() == sku).mapToLong(Allocation::quantity).reduce(0, CapacityService::saturatedAdd);
             totals.add(new SkuTotals(sku, purchasedBySku.getOrDefault(sku, 0L), allocated, consumedBySku.getOrDefault(sku, 0L)));
           }
           return new CapacitySummary(totals, envUsage, over);
@@ -549,7 +561,16 @@ public final class CapacityService {
     return repository.listPurchases().stream()
         .filter(p -> p.sku() == sku && p.activeAt(now))
         .mapToLong(Purchase::quantity)
-        .sum();
+        .reduce(0, CapacityService::saturatedAdd);
+  }
+
+  /** Sums of stored quantities saturate instead of wrapping to negative capacity (issue 7). */
+  static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    if (((a ^ r) & (b ^ r)) < 0) {
+      return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    return r;
   }
 
   private static void requireSku(Sku sku) {

@@ -245,9 +245,18 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     if (queued.isEmpty()) {
       return false;
     }
+    Instant now = clock.instant();
+    Instant leaseUntil = now.plus(lease);
     List<Claim> claims = new ArrayList<>();
     Set<String> cannotGrow = new HashSet<>();
+    boolean failedAny = false;
     for (Run run : queued) {
+      if (!deadlineComputable(run, leaseUntil)) {
+        // Issue 7: a run whose deadline cannot be computed (a time-out stored before the API
+        // bounded it) ends alone; it must not fail the batch, and so every run behind it (R9).
+        failedAny |= failUndispatchable(run, "its run time-out of " + run.runTimeout().toSeconds() + " s cannot be added to the current time");
+        continue;
+      }
       LocalMachine chosen = choose(run, cannotGrow);
       if (chosen == null) {
         continue; // R9: this run waits; runs behind it for other machines still go.
@@ -267,10 +276,9 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       claims.add(new Claim(run, chosen.id, bot, run.attempt() + 1));
     }
     if (claims.isEmpty()) {
-      return false;
+      return failedAny;
     }
-    Instant now = clock.instant();
-    List<Claim> won = tx.inTransaction(() -> runs.claim(claims, now, now.plus(lease)));
+    List<Claim> won = claim(claims, now, leaseUntil);
     Set<String> wonIds = new HashSet<>();
     won.forEach(c -> wonIds.add(c.run().id()));
     for (Claim c : claims) {
@@ -289,6 +297,85 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       }
     }
     return !won.isEmpty();
+  }
+
+  /**
+   * Claims in one batch; when the batch fails because of some run's values, each claim alone, so
+   * one run that cannot be claimed ends {@code FAILED DISPATCH_FAILED} and the others still go
+   * (issue 7, R9).
+   */
+  private List<Claim> claim(List<Claim> claims, Instant now, Instant leaseUntil) {
+    try {
+      return tx.inTransaction(() -> runs.claim(claims, now, leaseUntil));
+    } catch (RuntimeException batch) {
+      if (notAboutTheRun(batch) || claims.size() == 1 && !failClaim(claims.get(0), batch)) {
+        throw batch;
+      }
+      if (claims.size() == 1) {
+        return List.of();
+      }
+      List<Claim> won = new ArrayList<>();
+      for (Claim c : claims) {
+        try {
+          won.addAll(tx.inTransaction(() -> runs.claim(List.of(c), now, leaseUntil)));
+        } catch (RuntimeException e) {
+          if (notAboutTheRun(e)) {
+            throw e;
+          }
+          failClaim(c, e);
+        }
+      }
+      return won;
+    }
+  }
+
+  /** Ends a claim's run DISPATCH_FAILED and gives its bot back; false if the run was not ended. */
+  private boolean failClaim(Claim c, RuntimeException e) {
+    LocalMachine m = local.get(c.machineId());
+    if (m != null) {
+      m.freeBots.add(c.botId());
+    }
+    return failUndispatchable(c.run(), "claiming it failed: " + e.getClass().getSimpleName());
+  }
+
+  /**
+   * Whether a failure is about a run's own values (an overflow, a time that cannot be computed, a
+   * value that cannot be bound); anything else, such as the database being away, is not the run's
+   * fault and fails the whole pass as before.
+   */
+  private static boolean notAboutTheRun(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof ArithmeticException || c instanceof java.time.DateTimeException || c instanceof IllegalArgumentException) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The claim stores {@code leaseUntil + run time-out + grace}: it must not overflow. */
+  private static boolean deadlineComputable(Run run, Instant leaseUntil) {
+    try {
+      leaseUntil.plus(run.runTimeout()).plus(Duration.ofDays(1));
+      return true;
+    } catch (ArithmeticException | java.time.DateTimeException e) {
+      return false;
+    }
+  }
+
+  /** Issue 7: a run that cannot be dispatched fails alone, with a reason, instead of blocking the queue. */
+  private boolean failUndispatchable(Run run, String why) {
+    try {
+      Instant at = clock.instant();
+      String message = "the run cannot be dispatched: " + why;
+      if (tx.inTransaction(() -> runs.end(run.id(), run.attempt(), RunState.FAILED, "DISPATCH_FAILED", message, at))) {
+        log.warn("event=run_dispatch_failed run={} why={}", run.id(), why);
+        runService.events().ended(run.id(), RunState.FAILED, "DISPATCH_FAILED", Duration.ZERO);
+        return true;
+      }
+    } catch (RuntimeException e) {
+      log.warn("event=run_dispatch_fail_failed run={} error={}", run.id(), e.toString());
+    }
+    return false;
   }
 
   private LocalMachine choose(Run run, Set<String> cannotGrow) {

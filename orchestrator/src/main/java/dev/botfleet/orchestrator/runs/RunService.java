@@ -33,6 +33,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class RunService implements RunControl {
   public static final int MAX_INPUTS_BYTES = 60_000;
 
+  /**
+   * Longest queue or run time-out (R10). Bounded so every deadline computed from one fits a
+   * timestamp; 2^63-1 seconds once made dispatch fail for every run behind it (issue 7).
+   */
+  public static final Duration MAX_TIMEOUT = Duration.ofDays(30);
+
   private final Transactions tx;
   private final RunRepository runs;
   private final MachineService machines;
@@ -130,8 +136,8 @@ public final class RunService implements RunControl {
         throw BotfleetException.invalid("R1_INPUT_NAME", "input name '" + key + "' (expected: a letter or _, then letters, digits, _ . -)");
       }
     }
-    requireNonNegative("queue time-out", req.queueTimeout());
-    requireNonNegative("run time-out", req.runTimeout());
+    requireTimeout("queue time-out", req.queueTimeout());
+    requireTimeout("run time-out", req.runTimeout());
     String key = req.idempotencyKey() == null || req.idempotencyKey().isBlank() ? null : req.idempotencyKey();
     if (key != null) {
       var existing = tx.inTransaction(() -> runs.findByKey(key));
@@ -174,8 +180,9 @@ public final class RunService implements RunControl {
 
   private Run newRun(
       Principal caller, SubmitRequest req, Environment env, RunTarget target, Map<String, String> inputs, String key, DesktopFlow defaults) {
-    Duration queueTimeout = positiveOr(req.queueTimeout(), defaults.queueTimeout());
-    Duration runTimeout = positiveOr(req.runTimeout(), defaults.runTimeout());
+    // A desktop-flow default stored before time-outs were bounded may be larger: use the bound.
+    Duration queueTimeout = effective(req.queueTimeout(), defaults.queueTimeout());
+    Duration runTimeout = effective(req.runTimeout(), defaults.runTimeout());
     Instant now = clock.instant();
     return new Run(
             Ids.newId("run"),
@@ -208,10 +215,16 @@ public final class RunService implements RunControl {
             null);
   }
 
-  private static void requireNonNegative(String what, Duration d) {
-    if (d != null && d.isNegative()) {
-      throw BotfleetException.invalid("R10_TIMEOUT", what + ": " + d + " (expected: >= 0; 0 means the default)");
+  private static void requireTimeout(String what, Duration d) {
+    if (d != null && (d.isNegative() || d.compareTo(MAX_TIMEOUT) > 0)) {
+      throw BotfleetException.invalid("R10_TIMEOUT", what + ": " + d + " (expected: 0 to " + MAX_TIMEOUT.toDays() + " days; 0 means the default)");
     }
+  }
+
+  /** A time-out as used: the default for 0, and never past {@link #MAX_TIMEOUT}, so deadlines cannot overflow. */
+  private static Duration effective(Duration requested, Duration fallback) {
+    Duration d = positiveOr(requested, fallback);
+    return d.compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT : d;
   }
 
   private static Duration positiveOr(Duration d, Duration fallback) {
@@ -461,8 +474,8 @@ public final class RunService implements RunControl {
     Environment env = environments.require(environmentName);
     Access.requireMakerIn(caller, env.id(), env.name(), "configure desktop flows in '" + env.name() + "'");
     Names.require("flow", name);
-    requireNonNegative("queue time-out", queueTimeout);
-    requireNonNegative("run time-out", runTimeout);
+    requireTimeout("queue time-out", queueTimeout);
+    requireTimeout("run time-out", runTimeout);
     DesktopFlow flow =
         new DesktopFlow(
             env.id(),
