@@ -15,7 +15,7 @@ import dev.botfleet.orchestrator.runs.RunSweeper;
 import dev.botfleet.orchestrator.store.JdbcMachineRepository;
 import dev.botfleet.orchestrator.store.JdbcRunRepository;
 import dev.botfleet.orchestrator.store.PostgresRunNotifier;
-import dev.botfleet.orchestrator.admin.PrincipalService;
+import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.api.AdminApi;
 import dev.botfleet.orchestrator.api.AuthInterceptor;

@@ -4,7 +4,7 @@ import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
 import dev.botfleet.orchestrator.admin.OverLimitPolicy;
-import dev.botfleet.orchestrator.admin.PrincipalService;
+import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.admin.TenantSettings;

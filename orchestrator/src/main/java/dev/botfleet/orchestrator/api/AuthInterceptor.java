@@ -1,7 +1,7 @@
 package dev.botfleet.orchestrator.api;
 
 import dev.botfleet.orchestrator.admin.Principal;
-import dev.botfleet.orchestrator.admin.PrincipalService;
+import dev.botfleet.orchestrator.principals.PrincipalService;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;

@@ -1,7 +1,7 @@
 package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.orchestrator.admin.Principal;
-import dev.botfleet.orchestrator.admin.PrincipalRepository;
+import dev.botfleet.orchestrator.principals.PrincipalRepository;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.RoleGrant;
 import java.util.ArrayList;

@@ -118,6 +118,15 @@ abstract class RunRulesContract {
     return runs.getRun(GetRunRequest.newBuilder().setRunId(id).build()).getRun();
   }
 
+  /** Submits a run to {@code machine} (whose only bot is free), lets {@code a} start it, waits for RUNNING. */
+  String runningOn(ProtocolAgent a, String machine) {
+    String id = submit(machine, Priority.NORMAL);
+    await().until(() -> a.assignedRunIds().contains(id));
+    a.started(id);
+    await().until(() -> run(id).getState() == RunState.RUNNING);
+    return id;
+  }
+
   void finish(ProtocolAgent a, String runId) {
     a.started(runId);
     a.finished(runId, RunOutcome.OUTCOME_SUCCEEDED, 0);
@@ -271,10 +280,7 @@ abstract class RunRulesContract {
   void r7_cancelling_a_running_run_stops_it_on_the_agent() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
-    await().until(() -> a.assigned.size() == 1);
-    a.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    String id = runningOn(a, "m1");
     runs.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
     await().until(() -> a.cancels.contains(id));
     a.finished(id, RunOutcome.OUTCOME_CANCELLED, 143);
@@ -421,10 +427,7 @@ abstract class RunRulesContract {
     agents.add(intruder);
     await().until(() -> machine("intruder").getStatus() == MachineStatus.ONLINE);
 
-    String id = submit("m1", Priority.NORMAL);
-    await().until(() -> owner.assigned.size() == 1);
-    owner.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    String id = runningOn(owner, "m1");
     int attempt = run(id).getAttempt();
 
     // A forged result and a forged refusal, each for the right run id and attempt.
@@ -472,10 +475,7 @@ abstract class RunRulesContract {
   void issue7_a_result_that_arrives_after_agent_lost_is_kept_as_a_late_result() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
-    await().until(() -> a.assigned.size() == 1);
-    a.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    String id = runningOn(a, "m1");
     // The agent freezes: its stream stays open, but it says nothing past offline-after.
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
@@ -515,10 +515,7 @@ abstract class RunRulesContract {
   void issue7_loss_detection_covers_an_offline_machine_that_holds_runs() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
-    await().until(() -> a.assigned.size() == 1);
-    a.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    String id = runningOn(a, "m1");
     // OFFLINE without its runs being handled here (another replica's sweep), then the agent dies.
     t.clock.advance(Duration.ofSeconds(1));
     t.orchestrator.machines.markStaleOffline(t.clock.instant());
@@ -535,10 +532,7 @@ abstract class RunRulesContract {
   void r5_a_lost_agent_fails_its_run_with_agent_lost_and_keeps_its_bot() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
-    await().until(() -> a.assigned.size() == 1);
-    a.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    String id = runningOn(a, "m1");
     a.crash();
     await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
     t.clock.advance(Duration.ofSeconds(11));

@@ -1,5 +1,6 @@
-package dev.botfleet.orchestrator.admin;
+package dev.botfleet.orchestrator.principals;
 
+import dev.botfleet.orchestrator.admin.Principal;
 import java.util.List;
 import java.util.Optional;
 

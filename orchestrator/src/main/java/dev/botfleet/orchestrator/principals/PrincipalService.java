@@ -1,4 +1,4 @@
-package dev.botfleet.orchestrator.admin;
+package dev.botfleet.orchestrator.principals;
 
 import static java.util.Objects.requireNonNull;
 
@@ -7,6 +7,11 @@ import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Tokens;
 import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.admin.Access;
+import dev.botfleet.orchestrator.admin.AuditLog;
+import dev.botfleet.orchestrator.admin.Principal;
+import dev.botfleet.orchestrator.admin.Role;
+import dev.botfleet.orchestrator.admin.RoleGrant;
 import dev.botfleet.orchestrator.environments.Environment;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import java.time.Clock;
