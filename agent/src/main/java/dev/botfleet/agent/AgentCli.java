@@ -71,8 +71,7 @@ public final class AgentCli implements Callable<Integer> {
   @Option(
       names = "--join-token",
       paramLabel = "TOKEN",
-      description =
-          "One-time join token, needed on the first start only; ignored once enrolled.")
+      description = "One-time join token, needed on the first start only; ignored once enrolled.")
   String joinToken;
 
   @Option(

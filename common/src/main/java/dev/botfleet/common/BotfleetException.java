@@ -3,9 +3,8 @@ package dev.botfleet.common;
 import static java.util.Objects.requireNonNull;
 
 /**
- * A refusal a person can act on: a status code, a machine-readable reason that names the rule
- * (for example {@code C2_EXCEEDS_PURCHASED}), and a message saying what was wrong and what would
- * fix it.
+ * A refusal a person can act on: a status code, a machine-readable reason that names the rule (for
+ * example {@code C2_EXCEEDS_PURCHASED}), and a message saying what was wrong and what would fix it.
  */
 public final class BotfleetException extends RuntimeException {
   private final ErrorCode code;

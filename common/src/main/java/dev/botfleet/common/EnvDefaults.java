@@ -14,8 +14,8 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Configuration precedence for every command: flag &gt; environment variable {@code BOTFLEET_…}
- * &gt; config file &gt; built-in default. Picocli consults this provider only for options that
- * were not given on the command line; returning null falls back to the annotation's default.
+ * &gt; config file &gt; built-in default. Picocli consults this provider only for options that were
+ * not given on the command line; returning null falls back to the annotation's default.
  *
  * <p>The variable for {@code --grpc-port} is {@code BOTFLEET_GRPC_PORT}; the config file key is
  * {@code grpc-port}. The config file is a Java properties file named by {@code BOTFLEET_CONFIG}.
@@ -28,10 +28,27 @@ public final class EnvDefaults implements IDefaultValueProvider {
    */
   public static final Set<String> SETTINGS =
       Set.of(
-          "server", "token", "data-dir", "output", "timeout",
-          "bind", "grpc-port", "http-port", "db-url", "db-user", "db-password", "db-pool-size", "db-wait",
-          "heartbeat-interval", "offline-after", "assign-lease", "agent-http-port",
-          "join-token", "flows-dir", "max-sessions", "machine-name");
+          "server",
+          "token",
+          "data-dir",
+          "output",
+          "timeout",
+          "bind",
+          "grpc-port",
+          "http-port",
+          "db-url",
+          "db-user",
+          "db-password",
+          "db-pool-size",
+          "db-wait",
+          "heartbeat-interval",
+          "offline-after",
+          "assign-lease",
+          "agent-http-port",
+          "join-token",
+          "flows-dir",
+          "max-sessions",
+          "machine-name");
 
   private final Map<String, String> env;
   private final Properties file;

@@ -15,8 +15,8 @@ import java.util.function.Function;
 
 /**
  * Group commit: many callers hand in one item each; a single writer thread applies whatever has
- * queued up in one batch (one transaction) and answers each caller only after the batch is
- * durable. Under load, batches grow and commits stay few; alone, a caller waits for one commit.
+ * queued up in one batch (one transaction) and answers each caller only after the batch is durable.
+ * Under load, batches grow and commits stay few; alone, a caller waits for one commit.
  *
  * @param <I> what a caller hands in
  * @param <O> what it gets back once its batch committed
@@ -48,7 +48,8 @@ public final class GroupCommit<I, O> implements AutoCloseable {
   /** Hands in one item and waits until its batch committed. */
   public O submit(I item, Duration timeout) {
     if (!running) {
-      throw new BotfleetException(ErrorCode.UNAVAILABLE, "SHUTTING_DOWN", "the orchestrator is shutting down; retry");
+      throw new BotfleetException(
+          ErrorCode.UNAVAILABLE, "SHUTTING_DOWN", "the orchestrator is shutting down; retry");
     }
     CompletableFuture<O> done = new CompletableFuture<>();
     queue.add(new Pending<>(item, done));
@@ -56,9 +57,13 @@ public final class GroupCommit<I, O> implements AutoCloseable {
       return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BotfleetException(ErrorCode.ABORTED, "INTERRUPTED", "interrupted while waiting for the write");
+      throw new BotfleetException(
+          ErrorCode.ABORTED, "INTERRUPTED", "interrupted while waiting for the write");
     } catch (TimeoutException e) {
-      throw new BotfleetException(ErrorCode.UNAVAILABLE, "WRITE_TIMEOUT", "the write did not complete within " + timeout + "; retry with the same idempotency key");
+      throw new BotfleetException(
+          ErrorCode.UNAVAILABLE,
+          "WRITE_TIMEOUT",
+          "the write did not complete within " + timeout + "; retry with the same idempotency key");
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;
@@ -97,7 +102,12 @@ public final class GroupCommit<I, O> implements AutoCloseable {
     }
     Pending<I, O> left;
     while ((left = queue.poll()) != null) {
-      left.done().completeExceptionally(new BotfleetException(ErrorCode.UNAVAILABLE, "SHUTTING_DOWN", "the orchestrator is shutting down; retry"));
+      left.done()
+          .completeExceptionally(
+              new BotfleetException(
+                  ErrorCode.UNAVAILABLE,
+                  "SHUTTING_DOWN",
+                  "the orchestrator is shutting down; retry"));
     }
   }
 

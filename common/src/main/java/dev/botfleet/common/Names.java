@@ -8,7 +8,10 @@ public final class Names {
 
   private Names() {}
 
-  /** Returns {@code value} when it is a valid name; otherwise an INVALID_ARGUMENT naming {@code what}. */
+  /**
+   * Returns {@code value} when it is a valid name; otherwise an INVALID_ARGUMENT naming {@code
+   * what}.
+   */
   public static String require(String what, String value) {
     if (value == null || value.isBlank()) {
       throw BotfleetException.invalid(

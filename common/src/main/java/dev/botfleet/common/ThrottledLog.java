@@ -7,8 +7,8 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * Logs a failure that repeats — a background writer retrying while the database is down — at
- * most once per interval instead of once per attempt, and once more when it recovers (issue 7).
+ * Logs a failure that repeats — a background writer retrying while the database is down — at most
+ * once per interval instead of once per attempt, and once more when it recovers (issue 7).
  *
  * <p>The first failure of an episode is logged at once; later ones only as a summary every {@code
  * interval} ({@code failures=N failing_for=…}); {@link #succeeded()} after failures logs {@code
@@ -29,7 +29,10 @@ public final class ThrottledLog {
   private long lastLogged;
   private long lastFailure;
 
-  /** {@code event} names the failure, e.g. {@code sweep_failed}; recovery logs {@code sweep_recovered}. */
+  /**
+   * {@code event} names the failure, e.g. {@code sweep_failed}; recovery logs {@code
+   * sweep_recovered}.
+   */
   public ThrottledLog(Logger log, String event) {
     this(log, event, DEFAULT_INTERVAL, System::nanoTime);
   }
@@ -41,12 +44,15 @@ public final class ThrottledLog {
   ThrottledLog(Logger log, String event, Duration interval, LongSupplier nanoTime) {
     this.log = requireNonNull(log, "log");
     this.event = requireNonNull(event, "event");
-    this.recoveredEvent = (event.endsWith("_failed") ? event.substring(0, event.length() - 7) : event) + "_recovered";
+    this.recoveredEvent =
+        (event.endsWith("_failed") ? event.substring(0, event.length() - 7) : event) + "_recovered";
     this.intervalNanos = interval.toNanos();
     this.nanoTime = requireNonNull(nanoTime, "nanoTime");
   }
 
-  /** One failed attempt; logs it if it starts an episode or the interval since the last line passed. */
+  /**
+   * One failed attempt; logs it if it starts an episode or the interval since the last line passed.
+   */
   public void failed(Throwable error) {
     String text = String.valueOf(error);
     long now = nanoTime.getAsLong();
@@ -72,7 +78,11 @@ public final class ThrottledLog {
       forSeconds = (now - since) / 1_000_000_000L;
     }
     if (first) {
-      log.warn("event={} error={} (repeats are logged at most every {}s)", event, text, intervalNanos / 1_000_000_000L);
+      log.warn(
+          "event={} error={} (repeats are logged at most every {}s)",
+          event,
+          text,
+          intervalNanos / 1_000_000_000L);
     } else {
       log.warn("event={} failures={} failing_for={}s error={}", event, n, forSeconds, text);
     }

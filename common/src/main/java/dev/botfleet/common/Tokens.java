@@ -8,9 +8,9 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 /**
- * Bearer tokens, join tokens and machine credentials. Tokens carry 256 random bits, so an
- * unsalted SHA-256 is enough to store them: nobody can brute-force the preimage, and a lookup by
- * hash stays an index seek.
+ * Bearer tokens, join tokens and machine credentials. Tokens carry 256 random bits, so an unsalted
+ * SHA-256 is enough to store them: nobody can brute-force the preimage, and a lookup by hash stays
+ * an index seek.
  */
 public final class Tokens {
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -10,7 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 
-/** Issue 7: a background writer failing every second while the database is down logs once per interval. */
+/**
+ * Issue 7: a background writer failing every second while the database is down logs once per
+ * interval.
+ */
 class ThrottledLogTest {
   private final List<String> lines = new ArrayList<>();
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
@@ -43,7 +46,8 @@ class ThrottledLogTest {
 
   @Test
   void issue_7_a_failure_after_a_quiet_interval_starts_a_new_episode() {
-    ThrottledLog log = new ThrottledLog(logger, "database_unavailable", Duration.ofSeconds(30), now::get);
+    ThrottledLog log =
+        new ThrottledLog(logger, "database_unavailable", Duration.ofSeconds(30), now::get);
     log.failed(new IllegalStateException("down"));
     now.addAndGet(Duration.ofHours(1).toNanos());
     log.failed(new IllegalStateException("down again"));

@@ -61,10 +61,22 @@ public final class DispatchBenchmark {
   public static void main(String[] args) throws Exception {
     String mode = args.length > 0 ? args[0] : "throughput";
     switch (mode) {
-      case "throughput" -> throughput(arg(args, 1, "h2"), Integer.parseInt(arg(args, 2, "50")), Integer.parseInt(arg(args, 3, "10")), Integer.parseInt(arg(args, 4, "20000")));
-      case "latency" -> latency(arg(args, 1, "h2"), Integer.parseInt(arg(args, 2, "200")), Integer.parseInt(arg(args, 3, "30")));
-      case "idle" -> idle(Integer.parseInt(arg(args, 1, "5000")), Integer.parseInt(arg(args, 2, "60")));
-      default -> throw new IllegalArgumentException("mode: " + mode + " (expected: throughput, latency or idle)");
+      case "throughput" ->
+          throughput(
+              arg(args, 1, "h2"),
+              Integer.parseInt(arg(args, 2, "50")),
+              Integer.parseInt(arg(args, 3, "10")),
+              Integer.parseInt(arg(args, 4, "20000")));
+      case "latency" ->
+          latency(
+              arg(args, 1, "h2"),
+              Integer.parseInt(arg(args, 2, "200")),
+              Integer.parseInt(arg(args, 3, "30")));
+      case "idle" ->
+          idle(Integer.parseInt(arg(args, 1, "5000")), Integer.parseInt(arg(args, 2, "60")));
+      default ->
+          throw new IllegalArgumentException(
+              "mode: " + mode + " (expected: throughput, latency or idle)");
     }
     System.exit(0);
   }
@@ -73,7 +85,14 @@ public final class DispatchBenchmark {
     return args.length > i ? args[i] : def;
   }
 
-  record Setup(Orchestrator o, Principal admin, String token, FleetSimulator fleet, ManagedChannel channel, List<String> machines) implements AutoCloseable {
+  record Setup(
+      Orchestrator o,
+      Principal admin,
+      String token,
+      FleetSimulator fleet,
+      ManagedChannel channel,
+      List<String> machines)
+      implements AutoCloseable {
     @Override
     public void close() {
       channel.shutdownNow();
@@ -86,8 +105,10 @@ public final class DispatchBenchmark {
     if (db.equals("h2")) {
       return new String[] {null, null, null};
     }
-    String name = "botfleet_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+    String name =
+        "botfleet_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection c =
+            DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
         Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     }
@@ -98,7 +119,8 @@ public final class DispatchBenchmark {
     Path dir = Files.createTempDirectory("botfleet-bench");
     String[] url = database(db);
     OrchestratorConfig config =
-        new OrchestratorConfig(dir, "127.0.0.1", 0, 0, url[0], url[1], url[2], 16, Clock.systemUTC());
+        new OrchestratorConfig(
+            dir, "127.0.0.1", 0, 0, url[0], url[1], url[2], 16, Clock.systemUTC());
     Orchestrator o = Orchestrator.start(config);
     String token = Files.readString(dir.resolve("admin.token")).trim();
     Principal admin = o.principals.authenticate(token).orElseThrow();
@@ -123,7 +145,8 @@ public final class DispatchBenchmark {
       o.machines.addToGroup(admin, "fleet", m.id());
       names.add(m.name());
     }
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", o.grpcPort()).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", o.grpcPort()).usePlaintext().build();
     Thread.sleep(500);
     return new Setup(o, admin, token, fleet, channel, names);
   }
@@ -148,14 +171,16 @@ public final class DispatchBenchmark {
       long start = System.nanoTime();
       for (int i = 0; i < runs; i++) {
         inFlight.acquire();
-        stub.withDeadlineAfter(60, TimeUnit.SECONDS).submitRun(request(s, i), observer(inFlight, failed));
+        stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+            .submitRun(request(s, i), observer(inFlight, failed));
       }
       inFlight.acquire(256);
       long submitted = System.nanoTime();
       long done;
       while (true) {
         Map<RunState, Long> c = s.o().runs.countByState();
-        long finished = c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L);
+        long finished =
+            c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L);
         if (finished >= runs - failed.get()) {
           done = System.nanoTime();
           break;
@@ -163,8 +188,17 @@ public final class DispatchBenchmark {
         Thread.sleep(200);
       }
       double secs = (done - start) / 1e9;
-      System.out.printf(Locale.ROOT, "RESULT throughput db=%s machines=%d bots=%d runs=%d submit_failed=%d submit_s=%.2f total_s=%.2f runs_per_s=%.0f%n",
-          db, machines, bots, runs, failed.get(), (submitted - start) / 1e9, secs, runs / secs);
+      System.out.printf(
+          Locale.ROOT,
+          "RESULT throughput db=%s machines=%d bots=%d runs=%d submit_failed=%d submit_s=%.2f total_s=%.2f runs_per_s=%.0f%n",
+          db,
+          machines,
+          bots,
+          runs,
+          failed.get(),
+          (submitted - start) / 1e9,
+          secs,
+          runs / secs);
       System.out.println("RESULT states " + s.o().runs.countByState());
     }
   }
@@ -186,14 +220,17 @@ public final class DispatchBenchmark {
           }
         }
         inFlight.acquire();
-        stub.withDeadlineAfter(60, TimeUnit.SECONDS).submitRun(request(s, i), observer(inFlight, failed));
+        stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+            .submitRun(request(s, i), observer(inFlight, failed));
       }
       inFlight.acquire(10_000);
       Thread.sleep(2000);
       List<Long> micros = new ArrayList<>();
       try (Connection c = s.o().database.dataSource().getConnection();
           Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT submitted_at, assigned_at FROM run WHERE assigned_at IS NOT NULL")) {
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT submitted_at, assigned_at FROM run WHERE assigned_at IS NOT NULL")) {
         while (rs.next()) {
           Instant a = rs.getObject(1, OffsetDateTime.class).toInstant();
           Instant b = rs.getObject(2, OffsetDateTime.class).toInstant();
@@ -201,8 +238,19 @@ public final class DispatchBenchmark {
         }
       }
       Collections.sort(micros);
-      System.out.printf(Locale.ROOT, "RESULT latency db=%s rate=%d seconds=%d runs=%d assigned=%d submit_failed=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f%n",
-          db, rate, seconds, total, micros.size(), failed.get(), pct(micros, 0.50), pct(micros, 0.90), pct(micros, 0.99), micros.get(micros.size() - 1) / 1000.0);
+      System.out.printf(
+          Locale.ROOT,
+          "RESULT latency db=%s rate=%d seconds=%d runs=%d assigned=%d submit_failed=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f%n",
+          db,
+          rate,
+          seconds,
+          total,
+          micros.size(),
+          failed.get(),
+          pct(micros, 0.50),
+          pct(micros, 0.90),
+          pct(micros, 0.99),
+          micros.get(micros.size() - 1) / 1000.0);
     }
   }
 
@@ -214,9 +262,25 @@ public final class DispatchBenchmark {
     Path dir = Files.createTempDirectory("botfleet-bench-idle");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p =
-        new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"), "dev.botfleet.orchestrator.cli.BotfleetCli", "server",
-                "--data-dir", dir.toString(), "--grpc-port", "0", "--http-port", "0", "--bind", "127.0.0.1",
-                "--heartbeat-interval", "5s", "--offline-after", "20s")
+        new ProcessBuilder(
+                java,
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.botfleet.orchestrator.cli.BotfleetCli",
+                "server",
+                "--data-dir",
+                dir.toString(),
+                "--grpc-port",
+                "0",
+                "--http-port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--heartbeat-interval",
+                "5s",
+                "--offline-after",
+                "20s")
             .redirectErrorStream(true)
             .start();
     try {
@@ -233,24 +297,32 @@ public final class DispatchBenchmark {
       }
       Path serverLog = dir.resolve("orchestrator.log");
       System.out.println("orchestrator log: " + serverLog);
-      Thread drain = new Thread(() -> {
-        try (var w = Files.newBufferedWriter(serverLog)) {
-          String l;
-          while ((l = out.readLine()) != null) {
-            w.write(l);
-            w.newLine();
-          }
-        } catch (Exception ignored) {
-          // process ended
-        }
-      });
+      Thread drain =
+          new Thread(
+              () -> {
+                try (var w = Files.newBufferedWriter(serverLog)) {
+                  String l;
+                  while ((l = out.readLine()) != null) {
+                    w.write(l);
+                    w.newLine();
+                  }
+                } catch (Exception ignored) {
+                  // process ended
+                }
+              });
       drain.setDaemon(true);
       drain.start();
       String token = Files.readString(dir.resolve("admin.token")).trim();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
       {
-        var env = dev.botfleet.proto.v1.EnvironmentServiceGrpc.newBlockingStub(ch).withCallCredentials(bearer(token));
-        env.createEnvironment(dev.botfleet.proto.v1.CreateEnvironmentRequest.newBuilder().setName("bench").setType(dev.botfleet.proto.v1.EnvironmentType.PRODUCTION).build());
+        var env =
+            dev.botfleet.proto.v1.EnvironmentServiceGrpc.newBlockingStub(ch)
+                .withCallCredentials(bearer(token));
+        env.createEnvironment(
+            dev.botfleet.proto.v1.CreateEnvironmentRequest.newBuilder()
+                .setName("bench")
+                .setType(dev.botfleet.proto.v1.EnvironmentType.PRODUCTION)
+                .build());
         ch.shutdownNow();
       }
       long t0 = System.nanoTime();
@@ -263,7 +335,12 @@ public final class DispatchBenchmark {
               .build();
       fleet.start();
       boolean connected = fleet.awaitConnected(Duration.ofMinutes(5));
-      System.out.printf(Locale.ROOT, "RESULT idle enrol_and_connect_s=%.1f connected=%s (%d)%n", (System.nanoTime() - t0) / 1e9, connected, fleet.connectedCount());
+      System.out.printf(
+          Locale.ROOT,
+          "RESULT idle enrol_and_connect_s=%.1f connected=%s (%d)%n",
+          (System.nanoTime() - t0) / 1e9,
+          connected,
+          fleet.connectedCount());
       Thread.sleep(10_000); // settle
       long cpu0 = cpuTicks(p.pid());
       long w0 = System.nanoTime();
@@ -272,10 +349,29 @@ public final class DispatchBenchmark {
       long cpu1 = cpuTicks(p.pid());
       double wall = (System.nanoTime() - w0) / 1e9;
       double cores = (cpu1 - cpu0) / 100.0 / wall;
-      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      double heap = metrics.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-      System.out.printf(Locale.ROOT, "RESULT idle agents=%d connected=%d window_s=%.0f heartbeats_sent=%d orchestrator_cpu_cores=%.3f rss_mib=%d heap_used_mib=%.0f%n",
-          agents, fleet.connectedCount(), wall, fleet.heartbeats() - hb0, cores, rssKib(p.pid()) / 1024, heap / 1024 / 1024);
+      String metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      double heap =
+          metrics
+              .lines()
+              .filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
+              .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+              .sum();
+      System.out.printf(
+          Locale.ROOT,
+          "RESULT idle agents=%d connected=%d window_s=%.0f heartbeats_sent=%d orchestrator_cpu_cores=%.3f rss_mib=%d heap_used_mib=%.0f%n",
+          agents,
+          fleet.connectedCount(),
+          wall,
+          fleet.heartbeats() - hb0,
+          cores,
+          rssKib(p.pid()) / 1024,
+          heap / 1024 / 1024);
       fleet.close();
     } finally {
       p.destroyForcibly();
@@ -321,9 +417,11 @@ public final class DispatchBenchmark {
   static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata m = new Metadata();
-        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        m.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         applier.apply(m);
       }
     };

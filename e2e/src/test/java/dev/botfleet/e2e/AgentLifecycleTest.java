@@ -22,16 +22,23 @@ class AgentLifecycleTest extends EndToEnd {
     environmentWithCapacity(cli, ENV, 1);
     String token = joinToken(cli, ENV, null);
     var first = onlineAgent(o, cli, "m1", token, 1);
-    assertThat(agentData("m1").resolve("machine.properties")).as("A1: the credential is kept in the data dir").isRegularFile();
+    assertThat(agentData("m1").resolve("machine.properties"))
+        .as("A1: the credential is kept in the data dir")
+        .isRegularFile();
     Machine enrolled = machine(cli, "m1");
 
     // The same token on another machine (fresh data dir): refused, the agent exits 1.
     var second = agent(o, "m2", token, 1);
-    assertThat(second.awaitExit(WAIT)).as("a used join token is refused; log %s", second.log).isEqualTo(1);
+    assertThat(second.awaitExit(WAIT))
+        .as("a used join token is refused; log %s", second.log)
+        .isEqualTo(1);
     assertThat(second.log()).contains("already used");
     assertThat(agentData("m2").resolve("machine.properties")).doesNotExist();
-    assertThat(cli.json(ListMachinesResponse.newBuilder(), "machine", "list", "--env", ENV).getMachinesList())
-        .extracting(Machine::getName).containsExactly("m1");
+    assertThat(
+            cli.json(ListMachinesResponse.newBuilder(), "machine", "list", "--env", ENV)
+                .getMachinesList())
+        .extracting(Machine::getName)
+        .containsExactly("m1");
 
     // Restart without a token: same machine, same credential, ONLINE again, runs flows.
     first.stop();
@@ -42,12 +49,28 @@ class AgentLifecycleTest extends EndToEnd {
     Machine back = machine(cli, "m1");
     assertThat(back.getId()).isEqualTo(enrolled.getId());
     assertThat(back.getEnrolledAt()).isEqualTo(enrolled.getEnrolledAt());
-    assertThat(cli.json(ListMachinesResponse.newBuilder(), "machine", "list", "--env", ENV).getMachinesCount()).isEqualTo(1);
-    cli.run("run", "submit", "--env", ENV, "--flow", "echo", "--machine", "m1", "--wait", "--wait-timeout", "60s").ok();
+    assertThat(
+            cli.json(ListMachinesResponse.newBuilder(), "machine", "list", "--env", ENV)
+                .getMachinesCount())
+        .isEqualTo(1);
+    cli.run(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "echo",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "60s")
+        .ok();
   }
 
   @Test
-  void r5_a3_killing_the_agent_mid_run_marks_the_machine_offline_and_fails_the_run_with_agent_lost() {
+  void
+      r5_a3_killing_the_agent_mid_run_marks_the_machine_offline_and_fails_the_run_with_agent_lost() {
     var o = orchestrator("orch");
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 2);
@@ -64,7 +87,9 @@ class AgentLifecycleTest extends EndToEnd {
     Run lost = awaitRun(cli, run.getId(), RunState.FAILED, Duration.ofSeconds(10));
     Duration failedAfter = Duration.ofNanos(System.nanoTime() - t0);
     // offline-after 3 s, sweeps and heartbeats every second: 2-5 s, with room for a slow machine.
-    assertThat(offlineAfter).as("A3: OFFLINE within offline-after (3 s) + margin").isLessThan(Duration.ofSeconds(12));
+    assertThat(offlineAfter)
+        .as("A3: OFFLINE within offline-after (3 s) + margin")
+        .isLessThan(Duration.ofSeconds(12));
     assertThat(failedAfter).isLessThan(Duration.ofSeconds(15));
     assertThat(lost.getFailureReason()).isEqualTo("AGENT_LOST");
     assertThat(lost.getAttempt()).isEqualTo(1);
@@ -73,13 +98,17 @@ class AgentLifecycleTest extends EndToEnd {
     Machine m = machine(cli, "m1");
     assertThat(m.getBots()).isEqualTo(1);
     assertThat(m.getBusyBots()).isZero();
-    var u = cli.json(GetProcessUtilizationResponse.newBuilder(), "utilization", "process", "--env", ENV);
+    var u =
+        cli.json(
+            GetProcessUtilizationResponse.newBuilder(), "utilization", "process", "--env", ENV);
     assertThat(u.getAllocatedToMachines()).isEqualTo(1);
     assertThat(u.getFree()).isEqualTo(1);
   }
 
   @Test
-  void issue7_an_agent_frozen_past_offline_after_comes_back_online_keeps_its_late_result_and_is_watched_again() throws Exception {
+  void
+      issue7_an_agent_frozen_past_offline_after_comes_back_online_keeps_its_late_result_and_is_watched_again()
+          throws Exception {
     var o = orchestrator("orch");
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 2);
@@ -93,7 +122,10 @@ class AgentLifecycleTest extends EndToEnd {
     signal(agent, "STOP");
     try {
       awaitMachine(cli, "m1", null, MachineStatus.OFFLINE);
-      assertThat(awaitRun(cli, run.getId(), RunState.FAILED, Duration.ofSeconds(15)).getFailureReason()).isEqualTo("AGENT_LOST");
+      assertThat(
+              awaitRun(cli, run.getId(), RunState.FAILED, Duration.ofSeconds(15))
+                  .getFailureReason())
+          .isEqualTo("AGENT_LOST");
     } finally {
       signal(agent, "CONT");
     }
@@ -101,11 +133,15 @@ class AgentLifecycleTest extends EndToEnd {
     awaitMachine(cli, "m1", agent, MachineStatus.ONLINE);
 
     // The flow went on meanwhile; its result is kept beside AGENT_LOST, not dropped.
-    org.awaitility.Awaitility.await("late result").atMost(WAIT).until(() -> run(cli, run.getId()).hasLateResult());
+    org.awaitility.Awaitility.await("late result")
+        .atMost(WAIT)
+        .until(() -> run(cli, run.getId()).hasLateResult());
     Run late = run(cli, run.getId());
     assertThat(late.getState()).isEqualTo(RunState.FAILED);
     assertThat(late.getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
-    assertThat(cli.run("run", "show", run.getId()).ok().out()).contains("late result").contains("SUCCEEDED");
+    assertThat(cli.run("run", "show", run.getId()).ok().out())
+        .contains("late result")
+        .contains("SUCCEEDED");
 
     // It runs work again, and loss detection covers it again: kill -9 mid-run fails the run
     // within offline-after, not at its 24 h deadline.
@@ -113,16 +149,24 @@ class AgentLifecycleTest extends EndToEnd {
     awaitRun(cli, second.getId(), RunState.RUNNING, WAIT);
     awaitPids("second");
     agent.kill9();
-    assertThat(awaitRun(cli, second.getId(), RunState.FAILED, Duration.ofSeconds(20)).getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(
+            awaitRun(cli, second.getId(), RunState.FAILED, Duration.ofSeconds(20))
+                .getFailureReason())
+        .isEqualTo("AGENT_LOST");
   }
 
   private static void signal(Processes.Proc p, String signal) throws Exception {
-    int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+    int exit =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+            .inheritIO()
+            .start()
+            .waitFor();
     assertThat(exit).as("kill -%s %s", signal, p).isZero();
   }
 
   @Test
-  void r5_a_retryable_flow_goes_back_to_the_queue_when_its_agent_is_killed_and_completes_after_restart() {
+  void
+      r5_a_retryable_flow_goes_back_to_the_queue_when_its_agent_is_killed_and_completes_after_restart() {
     var o = orchestrator("orch");
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 1);

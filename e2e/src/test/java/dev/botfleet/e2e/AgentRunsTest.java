@@ -19,18 +19,34 @@ import org.junit.jupiter.api.Test;
 class AgentRunsTest extends EndToEnd {
 
   @Test
-  void a4_a_run_executes_the_installed_flow_with_inputs_and_returns_outputs_and_log_tail() throws Exception {
+  void a4_a_run_executes_the_installed_flow_with_inputs_and_returns_outputs_and_log_tail()
+      throws Exception {
     var o = orchestrator("orch");
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 2);
     onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 2);
     Machine m = machine(cli, "m1");
-    assertThat(m.getInstalledFlowsList()).as("A5: only folders with an executable run are installed").containsExactlyInAnyOrder("echo", "sleep", "fail", "big");
+    assertThat(m.getInstalledFlowsList())
+        .as("A5: only folders with an executable run are installed")
+        .containsExactlyInAnyOrder("echo", "sleep", "fail", "big");
     assertThat(m.getMaxSessions()).isEqualTo(2);
     assertThat(m.getBots()).isZero();
 
-    Cli.Result ok = cli.jsonResult("run", "submit", "--env", ENV, "--flow", "echo", "--machine", "m1",
-        "--input", "greeting=hello-e2e", "--wait", "--wait-timeout", "60s");
+    Cli.Result ok =
+        cli.jsonResult(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "echo",
+            "--machine",
+            "m1",
+            "--input",
+            "greeting=hello-e2e",
+            "--wait",
+            "--wait-timeout",
+            "60s");
     Run run = Cli.parse(ok.ok().out(), Run.newBuilder()).build();
     assertThat(run.getState()).isEqualTo(RunState.SUCCEEDED);
     assertThat(run.getAttempt()).isEqualTo(1);
@@ -46,12 +62,25 @@ class AgentRunsTest extends EndToEnd {
         .contains("inputs: {\"greeting\":\"hello-e2e\"}")
         .contains("greeting: hello-e2e")
         .contains("run: " + run.getId() + " flow: echo");
-    assertThat(Duration.between(ts(run.getStartedAt()), ts(run.getEndedAt()))).isBetween(Duration.ZERO, Duration.ofSeconds(30));
+    assertThat(Duration.between(ts(run.getStartedAt()), ts(run.getEndedAt())))
+        .isBetween(Duration.ZERO, Duration.ofSeconds(30));
     // P6: the machine allocated itself a bot for the run, and the bot stays.
     assertThat(machine(cli, "m1").getBots()).isEqualTo(1);
     assertThat(machine(cli, "m1").getBusyBots()).isZero();
 
-    Cli.Result failed = cli.jsonResult("run", "submit", "--env", ENV, "--flow", "fail", "--machine", "m1", "--wait", "--wait-timeout", "60s");
+    Cli.Result failed =
+        cli.jsonResult(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "fail",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "60s");
     assertThat(failed.exit()).as(failed.toString()).isEqualTo(1);
     assertThat(failed.err()).contains("ended FAILED EXIT_CODE_3");
     Run f = Cli.parse(failed.out(), Run.newBuilder()).build();
@@ -71,7 +100,19 @@ class AgentRunsTest extends EndToEnd {
     onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
     cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
 
-    Cli.Result r = cli.jsonResult("run", "submit", "--env", ENV, "--flow", "big", "--machine", "m1", "--wait", "--wait-timeout", "30s");
+    Cli.Result r =
+        cli.jsonResult(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "big",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "30s");
     Run big = Cli.parse(r.out(), Run.newBuilder()).build();
     assertThat(big.getState()).as(r.toString()).isEqualTo(RunState.SUCCEEDED);
     assertThat(big.getExitCode()).isZero();
@@ -79,7 +120,19 @@ class AgentRunsTest extends EndToEnd {
     assertThat(big.getOutputsMap()).as("too large to keep").isEmpty();
     assertThat(big.getMessage()).contains("outputs dropped");
     // The next result on the same replica is not held back by the one before.
-    cli.run("run", "submit", "--env", ENV, "--flow", "echo", "--machine", "m1", "--wait", "--wait-timeout", "30s").ok();
+    cli.run(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "echo",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "30s")
+        .ok();
   }
 
   @Test
@@ -98,10 +151,23 @@ class AgentRunsTest extends EndToEnd {
     String token = joinToken(cli, ENV, null);
     var agent = agent(o, "m1", token, 1, Map.of("E2E_LEDGER", ledger.toString()));
     awaitMachine(cli, "m1", agent, dev.botfleet.proto.v1.MachineStatus.ONLINE);
-    assertThat(machine(cli, "m1").getInstalledFlowsList()).doesNotContain("ghost", "escape", "nope");
+    assertThat(machine(cli, "m1").getInstalledFlowsList())
+        .doesNotContain("ghost", "escape", "nope");
 
     for (String flow : List.of("nope", "ghost")) {
-      Cli.Result r = cli.jsonResult("run", "submit", "--env", ENV, "--flow", flow, "--machine", "m1", "--wait", "--wait-timeout", "60s");
+      Cli.Result r =
+          cli.jsonResult(
+              "run",
+              "submit",
+              "--env",
+              ENV,
+              "--flow",
+              flow,
+              "--machine",
+              "m1",
+              "--wait",
+              "--wait-timeout",
+              "60s");
       assertThat(r.exit()).as(r.toString()).isEqualTo(1);
       Run run = Cli.parse(r.out(), Run.newBuilder()).build();
       assertThat(run.getState()).as(flow).isEqualTo(RunState.FAILED);
@@ -110,24 +176,53 @@ class AgentRunsTest extends EndToEnd {
       assertThat(run.getLogTail()).as(flow).isEmpty();
       assertThat(run.getMessage()).as(flow).contains("not installed");
     }
-    assertThat(dir.resolve("ghost-ran")).as("the non-executable ghost flow never ran").doesNotExist();
+    assertThat(dir.resolve("ghost-ran"))
+        .as("the non-executable ghost flow never ran")
+        .doesNotExist();
 
-    Cli.Result escaped = cli.jsonResult("run", "submit", "--env", ENV, "--flow", "escape", "--machine", "m1", "--wait", "--wait-timeout", "60s");
+    Cli.Result escaped =
+        cli.jsonResult(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "escape",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "60s");
     Run e = Cli.parse(escaped.out(), Run.newBuilder()).build();
     assertThat(e.getState()).as(escaped.toString()).isEqualTo(RunState.FAILED);
     assertThat(e.getFailureReason()).startsWith("INVALID_FLOW_NAME");
     assertThat(e.hasExitCode()).isFalse();
-    assertThat(dir.resolve("escape-ran")).as("a flow folder leaving the flows directory never runs").doesNotExist();
+    assertThat(dir.resolve("escape-ran"))
+        .as("a flow folder leaving the flows directory never runs")
+        .doesNotExist();
 
     // Names that try to leave the folder are refused at submission: no run at all.
-    Cli.Result traversal = cli.run("run", "submit", "--env", ENV, "--flow", "../echo", "--machine", "m1");
+    Cli.Result traversal =
+        cli.run("run", "submit", "--env", ENV, "--flow", "../echo", "--machine", "m1");
     assertThat(traversal.exit()).as(traversal.toString()).isEqualTo(1);
     assertThat(traversal.err()).contains("INVALID_ARGUMENT");
     var all = cli.json(ListRunsResponse.newBuilder(), "run", "list", "--env", ENV).getRunsList();
     assertThat(all).extracting(Run::getFlow).containsExactlyInAnyOrder("nope", "ghost", "escape");
     assertThat(ledger).as("the echo flow never ran").doesNotExist();
     // The bot is free again: an installed flow still runs.
-    cli.run("run", "submit", "--env", ENV, "--flow", "echo", "--machine", "m1", "--wait", "--wait-timeout", "60s").ok();
+    cli.run(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "echo",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "60s")
+        .ok();
     assertThat(Files.readAllLines(ledger)).hasSize(1);
   }
 
@@ -144,7 +239,8 @@ class AgentRunsTest extends EndToEnd {
     awaitRun(cli, run.getId(), RunState.RUNNING, WAIT);
     List<Long> pids = awaitPids("r7");
     step("running");
-    assertThat(pids).allSatisfy(pid -> assertThat(alive(pid)).as("pid %d before cancel", pid).isTrue());
+    assertThat(pids)
+        .allSatisfy(pid -> assertThat(alive(pid)).as("pid %d before cancel", pid).isTrue());
 
     long t0 = System.nanoTime();
     cli.run("run", "cancel", run.getId()).ok();
@@ -152,7 +248,9 @@ class AgentRunsTest extends EndToEnd {
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     assertThat(took).as("cancel → CANCELLED").isLessThan(Duration.ofSeconds(10));
     step("cancelled");
-    await("flow process tree gone").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+    await("flow process tree gone")
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> pids.stream().noneMatch(EndToEnd::alive));
     assertThat(dir.resolve("r7.done")).as("the flow never finished its sleep").doesNotExist();
     assertThat(cancelled.getEndedAt().getSeconds()).isPositive();
@@ -162,6 +260,18 @@ class AgentRunsTest extends EndToEnd {
     Machine m = machine(cli, "m1");
     assertThat(m.getBots()).isEqualTo(1);
     assertThat(m.getBusyBots()).isZero();
-    cli.run("run", "submit", "--env", ENV, "--flow", "echo", "--machine", "m1", "--wait", "--wait-timeout", "60s").ok();
+    cli.run(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            "echo",
+            "--machine",
+            "m1",
+            "--wait",
+            "--wait-timeout",
+            "60s")
+        .ok();
   }
 }

@@ -56,7 +56,9 @@ final class ClassData {
     dumping.remove(dump.mainClass());
     try {
       // 137: SIGKILL, possibly in the middle of writing.
-      if (p.process.exitValue() != 137 && Files.isRegularFile(dump.partial()) && Files.size(dump.partial()) > 0) {
+      if (p.process.exitValue() != 137
+          && Files.isRegularFile(dump.partial())
+          && Files.size(dump.partial()) > 0) {
         Files.move(dump.partial(), dump.archive(), StandardCopyOption.REPLACE_EXISTING);
         archives.put(dump.mainClass(), dump.archive());
       }

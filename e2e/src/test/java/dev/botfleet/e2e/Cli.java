@@ -28,13 +28,22 @@ final class Cli {
 
   record Result(List<String> args, int exit, String out, String err) {
     Result ok() {
-      assertThat(exit).as("exit code of botfleet %s%nstdout: %s%nstderr: %s", String.join(" ", args), out, err).isZero();
+      assertThat(exit)
+          .as("exit code of botfleet %s%nstdout: %s%nstderr: %s", String.join(" ", args), out, err)
+          .isZero();
       return this;
     }
 
     @Override
     public String toString() {
-      return "botfleet " + String.join(" ", args) + " -> exit " + exit + "\nstdout: " + out + "\nstderr: " + err;
+      return "botfleet "
+          + String.join(" ", args)
+          + " -> exit "
+          + exit
+          + "\nstdout: "
+          + out
+          + "\nstderr: "
+          + err;
     }
   }
 

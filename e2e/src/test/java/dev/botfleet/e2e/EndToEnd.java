@@ -55,7 +55,8 @@ abstract class EndToEnd {
   @BeforeEach
   void setUpProcesses(org.junit.jupiter.api.TestInfo info) throws IOException {
     startedNanos = System.nanoTime();
-    testName = info.getTestMethod().map(java.lang.reflect.Method::getName).orElse(info.getDisplayName());
+    testName =
+        info.getTestMethod().map(java.lang.reflect.Method::getName).orElse(info.getDisplayName());
     procs = new Processes(dir.resolve("logs"));
     flowsDir = Flows.install(dir.resolve("flows"));
     pidDir = Files.createDirectories(dir.resolve("pids"));
@@ -70,13 +71,18 @@ abstract class EndToEnd {
     }
     procs.close();
     for (long pid : pidsIn(pidDir)) {
-      ProcessHandle.of(pid).filter(EndToEnd::isFlowProcess).ifPresent(ProcessHandle::destroyForcibly);
+      ProcessHandle.of(pid)
+          .filter(EndToEnd::isFlowProcess)
+          .ifPresent(ProcessHandle::destroyForcibly);
     }
   }
 
   static boolean isFlowProcess(ProcessHandle h) {
     String cmd = h.info().command().orElse("");
-    return cmd.endsWith("sh") || cmd.endsWith("sleep") || cmd.endsWith("dash") || cmd.endsWith("bash");
+    return cmd.endsWith("sh")
+        || cmd.endsWith("sleep")
+        || cmd.endsWith("dash")
+        || cmd.endsWith("bash");
   }
 
   static List<Long> pidsIn(Path dir) {
@@ -120,7 +126,8 @@ abstract class EndToEnd {
 
   /** Prints how long the test has run, to see where its time goes. */
   void step(String what) {
-    System.out.printf("[e2e] %s +%.1fs %s%n", testName, (System.nanoTime() - startedNanos) / 1e9, what);
+    System.out.printf(
+        "[e2e] %s +%.1fs %s%n", testName, (System.nanoTime() - startedNanos) / 1e9, what);
   }
 
   // ---------------------------------------------------------------- shared steps
@@ -131,7 +138,9 @@ abstract class EndToEnd {
 
   static String adminToken(Processes.Orchestrator o) {
     Path file = o.dataDir.resolve("admin.token");
-    await("admin token in " + file).atMost(WAIT).until(() -> Files.isReadable(file) && !Files.readString(file).isBlank());
+    await("admin token in " + file)
+        .atMost(WAIT)
+        .until(() -> Files.isReadable(file) && !Files.readString(file).isBlank());
     try {
       return Files.readString(file).trim();
     } catch (IOException e) {
@@ -147,29 +156,42 @@ abstract class EndToEnd {
   static void environmentWithCapacity(Cli cli, String env, int units) {
     cli.run("env", "create", env, "--type", "PRODUCTION").ok();
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", Integer.toString(units)).ok();
-    cli.run("capacity", "allocate", "--env", env, "--sku", "PROCESS", "--quantity", Integer.toString(units)).ok();
+    cli.run(
+            "capacity",
+            "allocate",
+            "--env",
+            env,
+            "--sku",
+            "PROCESS",
+            "--quantity",
+            Integer.toString(units))
+        .ok();
   }
 
   static String joinToken(Cli cli, String env, String group) {
-    List<String> args = new ArrayList<>(List.of("machine", "join-token", "--env", env, "--ttl", "10m"));
+    List<String> args =
+        new ArrayList<>(List.of("machine", "join-token", "--env", env, "--ttl", "10m"));
     if (group != null) {
       args.addAll(List.of("--group", group));
     }
-    String token = cli.json(CreateJoinTokenResponse.newBuilder(), args.toArray(String[]::new)).getToken();
+    String token =
+        cli.json(CreateJoinTokenResponse.newBuilder(), args.toArray(String[]::new)).getToken();
     assertThat(token).isNotBlank();
     return token;
   }
 
   /** Agent options for a machine called {@code name}, its data under {@code <dir>/<name>-agent}. */
   List<String> agentArgs(Processes.Orchestrator o, String name, String token, int maxSessions) {
-    List<String> args = new ArrayList<>(List.of(
-        "--server", o.address(),
-        "--flows-dir", flowsDir.toString(),
-        "--data-dir", agentData(name).toString(),
-        "--http-port", "0",
-        "--http-host", "127.0.0.1",
-        "--machine-name", name,
-        "--max-sessions", Integer.toString(maxSessions)));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--server", o.address(),
+                "--flows-dir", flowsDir.toString(),
+                "--data-dir", agentData(name).toString(),
+                "--http-port", "0",
+                "--http-host", "127.0.0.1",
+                "--machine-name", name,
+                "--max-sessions", Integer.toString(maxSessions)));
     if (token != null) {
       args.addAll(List.of("--join-token", token));
     }
@@ -184,29 +206,41 @@ abstract class EndToEnd {
     return agent(o, name, token, maxSessions, Map.of());
   }
 
-  Processes.Proc agent(Processes.Orchestrator o, String name, String token, int maxSessions, Map<String, String> env) {
+  Processes.Proc agent(
+      Processes.Orchestrator o,
+      String name,
+      String token,
+      int maxSessions,
+      Map<String, String> env) {
     return procs.startAgent(name, agentArgs(o, name, token, maxSessions), env);
   }
 
   /** Starts an agent and waits until the orchestrator shows its machine ONLINE. */
-  Processes.Proc onlineAgent(Processes.Orchestrator o, Cli cli, String name, String token, int maxSessions) {
+  Processes.Proc onlineAgent(
+      Processes.Orchestrator o, Cli cli, String name, String token, int maxSessions) {
     Processes.Proc a = agent(o, name, token, maxSessions);
     awaitMachine(cli, name, a, MachineStatus.ONLINE);
     return a;
   }
 
-  /** Waits for the machine's status; fails at once if {@code agent} (when given) exits meanwhile. */
+  /**
+   * Waits for the machine's status; fails at once if {@code agent} (when given) exits meanwhile.
+   */
   static void awaitMachine(Cli cli, String name, Processes.Proc agent, MachineStatus status) {
     await("machine " + name + " " + status)
         .atMost(WAIT)
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          if (agent != null && !agent.alive()) {
-            throw new IllegalStateException(agent + " exited with " + agent.process.exitValue() + ":\n" + agent.tail(30));
-          }
-          Cli.Result r = cli.jsonResult("machine", "show", name);
-          return r.exit() == 0 && Cli.parse(r.out(), GetMachineResponse.newBuilder()).getMachine().getStatus() == status;
-        });
+        .until(
+            () -> {
+              if (agent != null && !agent.alive()) {
+                throw new IllegalStateException(
+                    agent + " exited with " + agent.process.exitValue() + ":\n" + agent.tail(30));
+              }
+              Cli.Result r = cli.jsonResult("machine", "show", name);
+              return r.exit() == 0
+                  && Cli.parse(r.out(), GetMachineResponse.newBuilder()).getMachine().getStatus()
+                      == status;
+            });
   }
 
   static Machine machine(Cli cli, String name) {
@@ -227,12 +261,17 @@ abstract class EndToEnd {
   }
 
   static boolean terminal(RunState s) {
-    return s == RunState.SUCCEEDED || s == RunState.FAILED || s == RunState.CANCELLED || s == RunState.TIMED_OUT;
+    return s == RunState.SUCCEEDED
+        || s == RunState.FAILED
+        || s == RunState.CANCELLED
+        || s == RunState.TIMED_OUT;
   }
 
   /** Submits a run of {@code flow} on {@code machine} and returns it as the CLI printed it. */
   static Run submit(Cli cli, String flow, String machine, String... inputs) {
-    List<String> args = new ArrayList<>(List.of("run", "submit", "--env", ENV, "--flow", flow, "--machine", machine));
+    List<String> args =
+        new ArrayList<>(
+            List.of("run", "submit", "--env", ENV, "--flow", flow, "--machine", machine));
     for (String input : inputs) {
       args.addAll(List.of("--input", input));
     }
@@ -251,17 +290,21 @@ abstract class EndToEnd {
   /** Waits for the sleep flow of {@code tag} to write its own pid and its grandchild's. */
   List<Long> awaitPids(String tag) {
     List<Long> pids = new ArrayList<>();
-    await("pid files of " + tag).atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
-      var a = readPid(pidDir.resolve(tag + ".pid"));
-      var b = readPid(pidDir.resolve(tag + ".child.pid"));
-      if (a.isPresent() && b.isPresent()) {
-        pids.clear();
-        pids.add(a.get());
-        pids.add(b.get());
-        return true;
-      }
-      return false;
-    });
+    await("pid files of " + tag)
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              var a = readPid(pidDir.resolve(tag + ".pid"));
+              var b = readPid(pidDir.resolve(tag + ".child.pid"));
+              if (a.isPresent() && b.isPresent()) {
+                pids.clear();
+                pids.add(a.get());
+                pids.add(b.get());
+                return true;
+              }
+              return false;
+            });
     return pids;
   }
 
@@ -271,8 +314,13 @@ abstract class EndToEnd {
 
   static String scrape(Processes.Orchestrator o) {
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient()
-          .send(HttpRequest.newBuilder(URI.create(o.metricsUrl())).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(o.metricsUrl()))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
       return r.body();
     } catch (IOException e) {
@@ -305,11 +353,22 @@ abstract class EndToEnd {
   static final class PrintLogsOnFailure implements TestWatcher {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      context.getTestInstance().filter(EndToEnd.class::isInstance).map(EndToEnd.class::cast).ifPresent(t -> {
-        if (t.procs != null) {
-          System.err.println("\n*** " + context.getDisplayName() + " failed; test folder kept: " + t.dir + "\n" + t.procs.report());
-        }
-      });
+      context
+          .getTestInstance()
+          .filter(EndToEnd.class::isInstance)
+          .map(EndToEnd.class::cast)
+          .ifPresent(
+              t -> {
+                if (t.procs != null) {
+                  System.err.println(
+                      "\n*** "
+                          + context.getDisplayName()
+                          + " failed; test folder kept: "
+                          + t.dir
+                          + "\n"
+                          + t.procs.report());
+                }
+              });
     }
   }
 }

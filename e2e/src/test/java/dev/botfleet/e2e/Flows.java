@@ -87,10 +87,12 @@ final class Flows {
     }
   }
 
-  private static void write(Path flowsDir, String name, String script, boolean executable) throws IOException {
+  private static void write(Path flowsDir, String name, String script, boolean executable)
+      throws IOException {
     Path dir = Files.createDirectories(flowsDir.resolve(name));
     Path run = dir.resolve("run");
     Files.writeString(run, script);
-    Files.setPosixFilePermissions(run, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
+    Files.setPosixFilePermissions(
+        run, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
   }
 }

@@ -22,7 +22,8 @@ class OrchestratorRestartTest extends EndToEnd {
 
   @ParameterizedTest(name = "orchestrator stopped with {0}")
   @ValueSource(strings = {"kill -9", "SIGTERM"})
-  void a6_runs_that_finish_while_the_orchestrator_is_down_are_reported_once(String how) throws Exception {
+  void a6_runs_that_finish_while_the_orchestrator_is_down_are_reported_once(String how)
+      throws Exception {
     // Same data dir and same gRPC port across the restart, so the agent finds it again.
     var options = Processes.ServerOptions.h2(dir.resolve("orch-data")).onPort(Processes.freePort());
     var first = procs.startOrchestrator("orch-1", options);
@@ -33,8 +34,11 @@ class OrchestratorRestartTest extends EndToEnd {
     cli.run("machine", "auto-allocation", "m1", "--off").ok();
 
     Machine machineBefore = machine(cli, "m1");
-    var capacityBefore = cli.json(GetCapacitySummaryResponse.newBuilder(), "capacity", "summary").build();
-    var utilizationBefore = cli.json(GetProcessUtilizationResponse.newBuilder(), "utilization", "process", "--env", ENV).build();
+    var capacityBefore =
+        cli.json(GetCapacitySummaryResponse.newBuilder(), "capacity", "summary").build();
+    var utilizationBefore =
+        cli.json(GetProcessUtilizationResponse.newBuilder(), "utilization", "process", "--env", ENV)
+            .build();
     assertThat(machineBefore.getBots()).isEqualTo(2);
 
     Run r1 = submit(cli, "sleep", "m1", sleepInputs("a6-1", SLEEP_SECONDS).toArray(String[]::new));
@@ -54,8 +58,15 @@ class OrchestratorRestartTest extends EndToEnd {
     Instant down = Instant.now();
     Path done1 = dir.resolve("a6-1.done");
     Path done2 = dir.resolve("a6-2.done");
-    await("both flows finished while the orchestrator is down").atMost(WAIT).pollInterval(Duration.ofMillis(100))
-        .until(() -> Files.exists(done1) && Files.exists(done2) && Files.size(done1) > 0 && Files.size(done2) > 0);
+    await("both flows finished while the orchestrator is down")
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                Files.exists(done1)
+                    && Files.exists(done2)
+                    && Files.size(done1) > 0
+                    && Files.size(done2) > 0);
     assertThat(agent.alive()).isTrue();
     Instant finished1 = Instant.ofEpochMilli(Long.parseLong(Files.readString(done1).trim()));
     Instant finished2 = Instant.ofEpochMilli(Long.parseLong(Files.readString(done2).trim()));
@@ -68,7 +79,9 @@ class OrchestratorRestartTest extends EndToEnd {
     step("orchestrator back");
     Cli cli2 = cli(second);
     Run queued = run(cli2, r3.getId());
-    assertThat(queued.getState()).as("A6: the queued run is still there, not failed").isIn(RunState.QUEUED, RunState.ASSIGNED, RunState.RUNNING, RunState.SUCCEEDED);
+    assertThat(queued.getState())
+        .as("A6: the queued run is still there, not failed")
+        .isIn(RunState.QUEUED, RunState.ASSIGNED, RunState.RUNNING, RunState.SUCCEEDED);
 
     Run s1 = awaitRun(cli2, r1.getId(), RunState.SUCCEEDED, Duration.ofSeconds(30));
     Run s2 = awaitRun(cli2, r2.getId(), RunState.SUCCEEDED, Duration.ofSeconds(30));
@@ -79,7 +92,9 @@ class OrchestratorRestartTest extends EndToEnd {
       Instant started = ts(s.getStartedAt());
       Instant ended = ts(s.getEndedAt());
       // The agent's end time, inside the sleep window, not when the report reached the new server.
-      assertThat(Duration.between(started, ended)).isBetween(Duration.ofMillis(SLEEP_SECONDS * 1000 - 100), Duration.ofSeconds(SLEEP_SECONDS + 4));
+      assertThat(Duration.between(started, ended))
+          .isBetween(
+              Duration.ofMillis(SLEEP_SECONDS * 1000 - 100), Duration.ofSeconds(SLEEP_SECONDS + 4));
       assertThat(ended).isAfter(down).isBefore(up);
     }
     assertThat(ts(s1.getEndedAt())).isBetween(finished1.minusSeconds(1), finished1.plusSeconds(1));
@@ -89,9 +104,11 @@ class OrchestratorRestartTest extends EndToEnd {
     // The queued run then runs on a freed bot, once (R2 across the restart).
     Run s3 = awaitRun(cli2, r3.getId(), RunState.SUCCEEDED, WAIT);
     assertThat(s3.getAttempt()).isEqualTo(1);
-    assertThat(ts(s3.getStartedAt())).isAfterOrEqualTo(earliest(ts(s1.getEndedAt()), ts(s2.getEndedAt())));
+    assertThat(ts(s3.getStartedAt()))
+        .isAfterOrEqualTo(earliest(ts(s1.getEndedAt()), ts(s2.getEndedAt())));
     // Each of the three runs ended once on the new server; r1 and r2 were never re-run.
-    assertThat(metric(scrape(second), "botfleet_runs_ended_total", "state=\"SUCCEEDED\"")).isEqualTo(3.0);
+    assertThat(metric(scrape(second), "botfleet_runs_ended_total", "state=\"SUCCEEDED\""))
+        .isEqualTo(3.0);
     assertThat(metric(scrape(second), "botfleet_runs_ended_total", "state=\"FAILED\"")).isZero();
     assertThat(Files.readString(done1).trim()).isEqualTo(Long.toString(finished1.toEpochMilli()));
     assertThat(Files.readString(done2).trim()).isEqualTo(Long.toString(finished2.toEpochMilli()));
@@ -102,8 +119,17 @@ class OrchestratorRestartTest extends EndToEnd {
     assertThat(after.getBots()).isEqualTo(2);
     assertThat(after.getAutoAllocation()).isFalse();
     assertThat(after.getBusyBots()).isZero();
-    assertThat(cli2.json(GetCapacitySummaryResponse.newBuilder(), "capacity", "summary").build()).isEqualTo(capacityBefore);
-    assertThat(cli2.json(GetProcessUtilizationResponse.newBuilder(), "utilization", "process", "--env", ENV).build()).isEqualTo(utilizationBefore);
+    assertThat(cli2.json(GetCapacitySummaryResponse.newBuilder(), "capacity", "summary").build())
+        .isEqualTo(capacityBefore);
+    assertThat(
+            cli2.json(
+                    GetProcessUtilizationResponse.newBuilder(),
+                    "utilization",
+                    "process",
+                    "--env",
+                    ENV)
+                .build())
+        .isEqualTo(utilizationBefore);
   }
 
   static Instant earliest(Instant a, Instant b) {

@@ -29,7 +29,8 @@ final class Processes implements AutoCloseable {
   static final String AGENT_MAIN = "dev.botfleet.agent.AgentCli";
 
   private static final Pattern GRPC = Pattern.compile("(?m)^\\s+grpc:\\s+localhost:(\\d+)\\s*$");
-  private static final Pattern METRICS = Pattern.compile("(?m)^\\s+metrics:\\s+http://localhost:(\\d+)/metrics\\s*$");
+  private static final Pattern METRICS =
+      Pattern.compile("(?m)^\\s+metrics:\\s+http://localhost:(\\d+)/metrics\\s*$");
 
   private final Path logDir;
   private final List<Proc> all = new CopyOnWriteArrayList<>();
@@ -53,6 +54,7 @@ final class Processes implements AutoCloseable {
     final String name;
     final Process process;
     final Path log;
+
     /** The class-data archive this JVM writes when it exits normally, or null. */
     final ClassData.Dump dump;
 
@@ -115,7 +117,8 @@ final class Processes implements AutoCloseable {
     int awaitExit(Duration max) {
       try {
         if (!process.waitFor(max.toMillis(), TimeUnit.MILLISECONDS)) {
-          throw new AssertionError(name + " still running after " + max + "; log " + log + ":\n" + tail(40));
+          throw new AssertionError(
+              name + " still running after " + max + "; log " + log + ":\n" + tail(40));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -186,15 +189,24 @@ final class Processes implements AutoCloseable {
 
   /** Starts {@code botfleet server} with short agent timings; {@link #awaitBanner} waits for it. */
   Proc launchOrchestrator(String name, ServerOptions o) {
-    List<String> args = new ArrayList<>(List.of(
-        "server",
-        "--data-dir", o.dataDir().toString(),
-        "--bind", "127.0.0.1",
-        "--grpc-port", Integer.toString(o.grpcPort()),
-        "--http-port", "0",
-        "--heartbeat-interval", "1s",
-        "--offline-after", "3s",
-        "--assign-lease", "10s"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "server",
+                "--data-dir",
+                o.dataDir().toString(),
+                "--bind",
+                "127.0.0.1",
+                "--grpc-port",
+                Integer.toString(o.grpcPort()),
+                "--http-port",
+                "0",
+                "--heartbeat-interval",
+                "1s",
+                "--offline-after",
+                "3s",
+                "--assign-lease",
+                "10s"));
     Map<String, String> env = new java.util.HashMap<>();
     if (o.dbUrl() != null) {
       args.addAll(List.of("--db-url", o.dbUrl()));
@@ -212,20 +224,26 @@ final class Processes implements AutoCloseable {
     await("banner of " + p)
         .atMost(START_TIMEOUT)
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          String log = p.log();
-          Matcher g = GRPC.matcher(log);
-          Matcher m = METRICS.matcher(log);
-          if (g.find() && m.find()) {
-            ports[0] = Integer.parseInt(g.group(1));
-            ports[1] = Integer.parseInt(m.group(1));
-            return true;
-          }
-          if (!p.alive()) {
-            throw new AssertionError(p + " exited with " + p.process.exitValue() + " before its banner:\n" + p.tail(60));
-          }
-          return false;
-        });
+        .until(
+            () -> {
+              String log = p.log();
+              Matcher g = GRPC.matcher(log);
+              Matcher m = METRICS.matcher(log);
+              if (g.find() && m.find()) {
+                ports[0] = Integer.parseInt(g.group(1));
+                ports[1] = Integer.parseInt(m.group(1));
+                return true;
+              }
+              if (!p.alive()) {
+                throw new AssertionError(
+                    p
+                        + " exited with "
+                        + p.process.exitValue()
+                        + " before its banner:\n"
+                        + p.tail(60));
+              }
+              return false;
+            });
     return new Orchestrator(p, o.dataDir(), ports[0], ports[1]);
   }
 
@@ -244,23 +262,37 @@ final class Processes implements AutoCloseable {
     Path log = logDir.resolve(String.format("%02d-%s.log", sequence.incrementAndGet(), name));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(List.of(
-        "-cp", childClasspath(),
-        // Small, quick JVMs: several run at once on two cores.
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Xss512k",
-        "-Djava.awt.headless=true"));
+    command.addAll(
+        List.of(
+            "-cp",
+            childClasspath(),
+            // Small, quick JVMs: several run at once on two cores.
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xmx256m",
+            "-Xss512k",
+            "-Djava.awt.headless=true"));
     ClassData.Dump dump = ClassData.options(mainClass, command);
     command.add(mainClass);
     command.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .directory(logDir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .directory(logDir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     // Only what the test says: no BOTFLEET_* settings of whoever runs the build.
     pb.environment().keySet().removeIf(k -> k.startsWith("BOTFLEET_"));
     pb.environment().putAll(env);
     try {
-      Files.writeString(log, "$ " + String.join(" ", command.subList(0, 1)) + " … " + mainClass + " " + String.join(" ", args) + "\n");
+      Files.writeString(
+          log,
+          "$ "
+              + String.join(" ", command.subList(0, 1))
+              + " … "
+              + mainClass
+              + " "
+              + String.join(" ", args)
+              + "\n");
       Proc p = new Proc(name, pb.start(), log, dump);
       all.add(p);
       return p;
@@ -315,7 +347,8 @@ final class Processes implements AutoCloseable {
 
   /** Files of this test JVM's child processes: classpath snapshot, class-data archives. */
   static Path snapshotDir() {
-    return Path.of("target", "e2e-classpath", Long.toString(ProcessHandle.current().pid())).toAbsolutePath();
+    return Path.of("target", "e2e-classpath", Long.toString(ProcessHandle.current().pid()))
+        .toAbsolutePath();
   }
 
   /** Snapshots of test JVMs that are gone. */
@@ -327,7 +360,10 @@ final class Processes implements AutoCloseable {
       for (Path d : dirs.toList()) {
         boolean gone;
         try {
-          gone = ProcessHandle.of(Long.parseLong(d.getFileName().toString())).map(h -> !h.isAlive()).orElse(true);
+          gone =
+              ProcessHandle.of(Long.parseLong(d.getFileName().toString()))
+                  .map(h -> !h.isAlive())
+                  .orElse(true);
         } catch (NumberFormatException e) {
           gone = true;
         }
@@ -344,7 +380,8 @@ final class Processes implements AutoCloseable {
 
   private static Path ownClasses() {
     try {
-      return Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+      return Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+          .toAbsolutePath();
     } catch (java.net.URISyntaxException | RuntimeException e) {
       return null;
     }
@@ -352,9 +389,12 @@ final class Processes implements AutoCloseable {
 
   private static void jarOf(Path dir, Path jar) throws IOException {
     Files.createDirectories(jar.getParent());
-    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar)); var paths = Files.walk(dir)) {
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+        var paths = Files.walk(dir)) {
       for (Path p : paths.filter(Files::isRegularFile).sorted().toList()) {
-        out.putNextEntry(new java.util.jar.JarEntry(dir.relativize(p).toString().replace(java.io.File.separatorChar, '/')));
+        out.putNextEntry(
+            new java.util.jar.JarEntry(
+                dir.relativize(p).toString().replace(java.io.File.separatorChar, '/')));
         Files.copy(p, out);
         out.closeEntry();
       }
@@ -375,7 +415,10 @@ final class Processes implements AutoCloseable {
   String report() {
     StringBuilder sb = new StringBuilder();
     for (Proc p : all) {
-      sb.append("==== ").append(p).append(p.alive() ? " running" : " exited " + p.process.exitValue()).append('\n');
+      sb.append("==== ")
+          .append(p)
+          .append(p.alive() ? " running" : " exited " + p.process.exitValue())
+          .append('\n');
       sb.append(p.tail(40));
     }
     return sb.toString();

@@ -26,8 +26,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +40,14 @@ class TwoOrchestratorsTest extends EndToEnd {
   static final List<String> MACHINES = List.of("m1", "m2", "m3", "m4");
 
   /** One run as the database has it. */
-  record RunRow(String id, String state, int attempt, String machineId, String botId, Instant started, Instant ended) {}
+  record RunRow(
+      String id,
+      String state,
+      int attempt,
+      String machineId,
+      String botId,
+      Instant started,
+      Instant ended) {}
 
   @Test
   void p5_r2_two_orchestrators_on_one_postgres_assign_every_run_exactly_once() throws Exception {
@@ -55,8 +62,10 @@ class TwoOrchestratorsTest extends EndToEnd {
 
   private void burst(Postgres.Db db) throws Exception {
     long t0 = System.nanoTime();
-    var optionsA = new Processes.ServerOptions(dir.resolve("a-data"), 0, db.url(), db.user(), db.password());
-    var optionsB = new Processes.ServerOptions(dir.resolve("b-data"), 0, db.url(), db.user(), db.password());
+    var optionsA =
+        new Processes.ServerOptions(dir.resolve("a-data"), 0, db.url(), db.user(), db.password());
+    var optionsB =
+        new Processes.ServerOptions(dir.resolve("b-data"), 0, db.url(), db.user(), db.password());
     var a = procs.startOrchestrator("orch-a", optionsA);
     // B starts on the database A created, while A is set up and its first agent starts.
     var bStarting = procs.launchOrchestrator("orch-b", optionsB);
@@ -79,34 +88,55 @@ class TwoOrchestratorsTest extends EndToEnd {
       // Through the replica holding the machine's stream: a change made through the other one
       // reaches the agent only at that replica's next full reload (up to 10 sweeps later).
       Cli admin = m.equals("m1") || m.equals("m2") ? cliA : cliB;
-      admin.run("machine", "bots", "allocate", m, "--count", Integer.toString(BOTS_PER_MACHINE)).ok();
+      admin
+          .run("machine", "bots", "allocate", m, "--count", Integer.toString(BOTS_PER_MACHINE))
+          .ok();
       admin.run("machine", "auto-allocation", m, "--off").ok();
       assertThat(machine(admin, m).getGroup()).isEqualTo("g");
     }
     for (String m : MACHINES) {
       Processes.Proc agent = agents.get(m);
-      await("agent " + m + " knows its bots").atMost(WAIT).pollInterval(Duration.ofMillis(100))
-          .until(() -> agent.log().contains("bots=" + BOTS_PER_MACHINE + " maintenance=false heartbeat_ms="));
+      await("agent " + m + " knows its bots")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () ->
+                  agent
+                      .log()
+                      .contains("bots=" + BOTS_PER_MACHINE + " maintenance=false heartbeat_ms="));
     }
 
     System.out.printf("p5_r2: set up in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     long burstStart = System.nanoTime();
     List<String> ids = submitBurst(token, a.address(), b.address());
-    System.out.printf("p5_r2: %d runs submitted in %d ms%n", RUNS, (System.nanoTime() - burstStart) / 1_000_000);
+    System.out.printf(
+        "p5_r2: %d runs submitted in %d ms%n", RUNS, (System.nanoTime() - burstStart) / 1_000_000);
     assertThat(new HashSet<>(ids)).hasSize(RUNS);
 
     try (Connection c = db.connect()) {
-      await("all " + RUNS + " runs ended").atMost(WAIT).pollInterval(Duration.ofMillis(500))
-          .until(() -> count(c, "SELECT COUNT(*) FROM run WHERE state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')") == RUNS);
-      System.out.printf("p5_r2: all ended %d ms after the first submit%n", (System.nanoTime() - burstStart) / 1_000_000);
+      await("all " + RUNS + " runs ended")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  count(
+                          c,
+                          "SELECT COUNT(*) FROM run WHERE state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')")
+                      == RUNS);
+      System.out.printf(
+          "p5_r2: all ended %d ms after the first submit%n",
+          (System.nanoTime() - burstStart) / 1_000_000);
       Map<String, String> machineNames = new HashMap<>();
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, name FROM machine")) {
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id, name FROM machine")) {
         while (rs.next()) {
           machineNames.put(rs.getString(1), rs.getString(2));
         }
       }
       Map<String, Integer> botsOf = new HashMap<>();
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT machine_id, COUNT(*) FROM bot GROUP BY machine_id")) {
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery("SELECT machine_id, COUNT(*) FROM bot GROUP BY machine_id")) {
         while (rs.next()) {
           botsOf.put(machineNames.get(rs.getString(1)), rs.getInt(2));
         }
@@ -115,29 +145,45 @@ class TwoOrchestratorsTest extends EndToEnd {
 
       assertThat(rows).hasSize(RUNS);
       assertThat(rows).extracting(RunRow::id).containsExactlyInAnyOrderElementsOf(ids);
-      assertThat(rows).allSatisfy(r -> {
-        assertThat(r.state()).as("run %s", r.id()).isEqualTo("SUCCEEDED");
-        assertThat(r.attempt()).as("run %s assigned exactly once", r.id()).isEqualTo(1);
-        assertThat(r.machineId()).isNotNull();
-        assertThat(r.botId()).isNotNull();
-        assertThat(r.started()).isNotNull();
-        assertThat(r.ended()).isNotNull().isAfterOrEqualTo(r.started());
-      });
+      assertThat(rows)
+          .allSatisfy(
+              r -> {
+                assertThat(r.state()).as("run %s", r.id()).isEqualTo("SUCCEEDED");
+                assertThat(r.attempt()).as("run %s assigned exactly once", r.id()).isEqualTo(1);
+                assertThat(r.machineId()).isNotNull();
+                assertThat(r.botId()).isNotNull();
+                assertThat(r.started()).isNotNull();
+                assertThat(r.ended()).isNotNull().isAfterOrEqualTo(r.started());
+              });
       // P5: no machine holds more bots than its max sessions.
-      assertThat(botsOf).containsOnlyKeys(MACHINES).allSatisfy((m, n) -> assertThat(n).isEqualTo(BOTS_PER_MACHINE));
+      assertThat(botsOf)
+          .containsOnlyKeys(MACHINES)
+          .allSatisfy((m, n) -> assertThat(n).isEqualTo(BOTS_PER_MACHINE));
 
       // R2 from the database: per machine never more runs at once than bots; per bot one.
       Map<String, List<Instant[]>> perMachine = new HashMap<>();
       Map<String, List<Instant[]>> perBot = new HashMap<>();
       for (RunRow r : rows) {
-        perMachine.computeIfAbsent(machineNames.get(r.machineId()), k -> new ArrayList<>()).add(new Instant[] {r.started(), r.ended()});
-        perBot.computeIfAbsent(r.botId(), k -> new ArrayList<>()).add(new Instant[] {r.started(), r.ended()});
+        perMachine
+            .computeIfAbsent(machineNames.get(r.machineId()), k -> new ArrayList<>())
+            .add(new Instant[] {r.started(), r.ended()});
+        perBot
+            .computeIfAbsent(r.botId(), k -> new ArrayList<>())
+            .add(new Instant[] {r.started(), r.ended()});
       }
       Map<String, Integer> overlap = new HashMap<>();
       perMachine.forEach((m, intervals) -> overlap.put(m, maxOverlap(intervals)));
-      System.out.println("p5_r2: runs per machine " + countPer(perMachine) + ", most at once per machine " + overlap);
-      assertThat(overlap).allSatisfy((m, n) -> assertThat(n).as("R2 on %s", m).isLessThanOrEqualTo(botsOf.get(m)));
-      assertThat(perBot).allSatisfy((bot, intervals) -> assertThat(maxOverlap(intervals)).as("R2 bot %s", bot).isLessThanOrEqualTo(1));
+      System.out.println(
+          "p5_r2: runs per machine "
+              + countPer(perMachine)
+              + ", most at once per machine "
+              + overlap);
+      assertThat(overlap)
+          .allSatisfy((m, n) -> assertThat(n).as("R2 on %s", m).isLessThanOrEqualTo(botsOf.get(m)));
+      assertThat(perBot)
+          .allSatisfy(
+              (bot, intervals) ->
+                  assertThat(maxOverlap(intervals)).as("R2 bot %s", bot).isLessThanOrEqualTo(1));
       // Both replicas dispatched: machines of A and machines of B ran some.
       assertThat(perMachine.keySet()).containsExactlyInAnyOrderElementsOf(MACHINES);
 
@@ -151,21 +197,27 @@ class TwoOrchestratorsTest extends EndToEnd {
           assertThat(previous).as("run %s executed twice (%s and %s)", f[0], previous, m).isNull();
           seen.add(new Instant[] {nanos(f[1]), nanos(f[2])});
         }
-        assertThat(maxOverlap(seen)).as("flows running at once on %s (its own clock)", m).isLessThanOrEqualTo(BOTS_PER_MACHINE);
+        assertThat(maxOverlap(seen))
+            .as("flows running at once on %s (its own clock)", m)
+            .isLessThanOrEqualTo(BOTS_PER_MACHINE);
       }
       assertThat(ranOn.keySet()).containsExactlyInAnyOrderElementsOf(ids);
       for (RunRow r : rows) {
-        assertThat(ranOn.get(r.id())).as("run %s ran where the database says", r.id()).isEqualTo(machineNames.get(r.machineId()));
+        assertThat(ranOn.get(r.id()))
+            .as("run %s ran where the database says", r.id())
+            .isEqualTo(machineNames.get(r.machineId()));
       }
     }
     // Each result was accepted once, by one replica or the other.
-    double ended = metric(scrape(a), "botfleet_runs_ended_total", "state=\"SUCCEEDED\"")
-        + metric(scrape(b), "botfleet_runs_ended_total", "state=\"SUCCEEDED\"");
+    double ended =
+        metric(scrape(a), "botfleet_runs_ended_total", "state=\"SUCCEEDED\"")
+            + metric(scrape(b), "botfleet_runs_ended_total", "state=\"SUCCEEDED\"");
     assertThat(ended).isEqualTo(RUNS);
   }
 
   Processes.Proc ledgerAgent(Processes.Orchestrator server, String name, String joinToken) {
-    return agent(server, name, joinToken, BOTS_PER_MACHINE, Map.of("E2E_LEDGER", ledger(name).toString()));
+    return agent(
+        server, name, joinToken, BOTS_PER_MACHINE, Map.of("E2E_LEDGER", ledger(name).toString()));
   }
 
   Path ledger(String machine) {
@@ -173,19 +225,24 @@ class TwoOrchestratorsTest extends EndToEnd {
   }
 
   /** Submits {@link #RUNS} runs to the group from 8 threads, alternating the two servers. */
-  private List<String> submitBurst(String token, String addressA, String addressB) throws Exception {
+  private List<String> submitBurst(String token, String addressA, String addressB)
+      throws Exception {
     ManagedChannel chA = NettyChannelBuilder.forTarget(addressA).usePlaintext().build();
     ManagedChannel chB = NettyChannelBuilder.forTarget(addressB).usePlaintext().build();
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
-      CallCredentials bearer = new CallCredentials() {
-        @Override
-        public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-          Metadata m = new Metadata();
-          m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-          applier.apply(m);
-        }
-      };
+      CallCredentials bearer =
+          new CallCredentials() {
+            @Override
+            public void applyRequestMetadata(
+                RequestInfo info, Executor executor, MetadataApplier applier) {
+              Metadata m = new Metadata();
+              m.put(
+                  Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+                  "Bearer " + token);
+              applier.apply(m);
+            }
+          };
       RunServiceBlockingStub[] stubs = {
         RunServiceGrpc.newBlockingStub(chA).withCallCredentials(bearer),
         RunServiceGrpc.newBlockingStub(chB).withCallCredentials(bearer)
@@ -193,14 +250,18 @@ class TwoOrchestratorsTest extends EndToEnd {
       List<Future<String>> futures = new ArrayList<>();
       for (int i = 0; i < RUNS; i++) {
         RunServiceBlockingStub stub = stubs[i % 2];
-        SubmitRunRequest req = SubmitRunRequest.newBuilder()
-            .setEnvironment(ENV)
-            .setFlow("echo")
-            .setTarget(RunTarget.newBuilder().setGroup("g"))
-            .putInputs("greeting", "burst-" + i)
-            .putInputs("pause", "0.05")
-            .build();
-        futures.add(pool.submit(() -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).submitRun(req).getRun().getId()));
+        SubmitRunRequest req =
+            SubmitRunRequest.newBuilder()
+                .setEnvironment(ENV)
+                .setFlow("echo")
+                .setTarget(RunTarget.newBuilder().setGroup("g"))
+                .putInputs("greeting", "burst-" + i)
+                .putInputs("pause", "0.05")
+                .build();
+        futures.add(
+            pool.submit(
+                () ->
+                    stub.withDeadlineAfter(30, TimeUnit.SECONDS).submitRun(req).getRun().getId()));
       }
       List<String> ids = new ArrayList<>();
       for (Future<String> f : futures) {
@@ -215,7 +276,8 @@ class TwoOrchestratorsTest extends EndToEnd {
   }
 
   static long count(Connection c, String sql) throws Exception {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -224,10 +286,19 @@ class TwoOrchestratorsTest extends EndToEnd {
   static List<RunRow> runs(Connection c) throws Exception {
     List<RunRow> rows = new ArrayList<>();
     try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id, state, attempt, machine_id, bot_id, started_at, ended_at FROM run")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT id, state, attempt, machine_id, bot_id, started_at, ended_at FROM run")) {
       while (rs.next()) {
-        rows.add(new RunRow(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getString(5),
-            instant(rs.getObject(6, OffsetDateTime.class)), instant(rs.getObject(7, OffsetDateTime.class))));
+        rows.add(
+            new RunRow(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getInt(3),
+                rs.getString(4),
+                rs.getString(5),
+                instant(rs.getObject(6, OffsetDateTime.class)),
+                instant(rs.getObject(7, OffsetDateTime.class))));
       }
     }
     return rows;
@@ -256,7 +327,9 @@ class TwoOrchestratorsTest extends EndToEnd {
       events.add(new Object[] {i[1], -1});
     }
     // At the same instant an end comes before a start: back-to-back runs do not overlap.
-    events.sort(Comparator.<Object[], Instant>comparing(e -> (Instant) e[0]).thenComparing(e -> (Integer) e[1]));
+    events.sort(
+        Comparator.<Object[], Instant>comparing(e -> (Instant) e[0])
+            .thenComparing(e -> (Integer) e[1]));
     int now = 0;
     int max = 0;
     for (Object[] e : events) {

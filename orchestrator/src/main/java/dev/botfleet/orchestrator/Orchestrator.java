@@ -2,39 +2,39 @@ package dev.botfleet.orchestrator;
 
 import dev.botfleet.common.Ids;
 import dev.botfleet.orchestrator.admin.AuditLog;
+import dev.botfleet.orchestrator.admin.TenantService;
+import dev.botfleet.orchestrator.api.AdminApi;
 import dev.botfleet.orchestrator.api.AgentApi;
+import dev.botfleet.orchestrator.api.AuthInterceptor;
+import dev.botfleet.orchestrator.api.CapacityApi;
+import dev.botfleet.orchestrator.api.EnvironmentApi;
 import dev.botfleet.orchestrator.api.MachineApi;
+import dev.botfleet.orchestrator.api.OrchestratorServer;
 import dev.botfleet.orchestrator.api.RunApi;
+import dev.botfleet.orchestrator.capacity.CapacityService;
+import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.RunMetrics;
+import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
+import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.runs.Dispatcher;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunRepository;
 import dev.botfleet.orchestrator.runs.RunService;
 import dev.botfleet.orchestrator.runs.RunSweeper;
-import dev.botfleet.orchestrator.store.JdbcMachineRepository;
-import dev.botfleet.orchestrator.store.JdbcRunRepository;
-import dev.botfleet.orchestrator.store.PostgresRunNotifier;
-import dev.botfleet.orchestrator.principals.PrincipalService;
-import dev.botfleet.orchestrator.admin.TenantService;
-import dev.botfleet.orchestrator.api.AdminApi;
-import dev.botfleet.orchestrator.api.AuthInterceptor;
-import dev.botfleet.orchestrator.api.CapacityApi;
-import dev.botfleet.orchestrator.api.EnvironmentApi;
-import dev.botfleet.orchestrator.api.OrchestratorServer;
-import dev.botfleet.orchestrator.capacity.CapacityService;
-import dev.botfleet.orchestrator.environments.EnvironmentService;
-import dev.botfleet.orchestrator.metrics.CapacityMetrics;
-import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
 import dev.botfleet.orchestrator.store.Database;
 import dev.botfleet.orchestrator.store.DatabaseHealth;
 import dev.botfleet.orchestrator.store.Jdbc;
 import dev.botfleet.orchestrator.store.JdbcAuditLog;
 import dev.botfleet.orchestrator.store.JdbcCapacityRepository;
 import dev.botfleet.orchestrator.store.JdbcEnvironmentRepository;
+import dev.botfleet.orchestrator.store.JdbcMachineRepository;
 import dev.botfleet.orchestrator.store.JdbcPrincipalRepository;
+import dev.botfleet.orchestrator.store.JdbcRunRepository;
 import dev.botfleet.orchestrator.store.JdbcTenantRepository;
 import dev.botfleet.orchestrator.store.JdbcTransactions;
+import dev.botfleet.orchestrator.store.PostgresRunNotifier;
 import dev.botfleet.orchestrator.web.HttpEndpoint;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -61,9 +61,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The object graph of one orchestrator, wired by hand in one readable place (DESIGN
- * "Conventions"). {@link #start} opens the database, migrates it, creates the first admin on an
- * empty database, and starts the gRPC and HTTP endpoints.
+ * The object graph of one orchestrator, wired by hand in one readable place (DESIGN "Conventions").
+ * {@link #start} opens the database, migrates it, creates the first admin on an empty database, and
+ * starts the gRPC and HTTP endpoints.
  */
 public final class Orchestrator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
@@ -71,8 +71,13 @@ public final class Orchestrator implements AutoCloseable {
   public final OrchestratorConfig config;
   public final Database database;
   public final JdbcTransactions tx;
-  /** Last result of the background database probe, for /healthz (issue 7); started with the endpoints. */
+
+  /**
+   * Last result of the background database probe, for /healthz (issue 7); started with the
+   * endpoints.
+   */
   public final DatabaseHealth databaseHealth;
+
   public final Clock clock;
   public final PrometheusMeterRegistry registry;
   public final AuditLog audit;
@@ -89,8 +94,10 @@ public final class Orchestrator implements AutoCloseable {
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
   public final dev.botfleet.orchestrator.flows.FlowService flows;
   public final dev.botfleet.orchestrator.metering.MeteringService metering;
+
   /** Identifies this process among replicas sharing one database (agent stream routing). */
   public final String replicaId = Ids.newId("rep");
+
   private AgentApi agentApi;
   private final List<ScrapeRefresh> refreshers = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -108,24 +115,52 @@ public final class Orchestrator implements AutoCloseable {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.audit = new JdbcAuditLog(jdbc);
     var tenantRepository = new JdbcTenantRepository(jdbc, clock);
-    this.environments = new EnvironmentService(tx, new JdbcEnvironmentRepository(jdbc), audit, clock);
-    this.principals = new PrincipalService(tx, new JdbcPrincipalRepository(jdbc), environments, audit, clock);
+    this.environments =
+        new EnvironmentService(tx, new JdbcEnvironmentRepository(jdbc), audit, clock);
+    this.principals =
+        new PrincipalService(tx, new JdbcPrincipalRepository(jdbc), environments, audit, clock);
     this.tenant = new TenantService(tx, tenantRepository, audit, clock);
-    this.capacity = new CapacityService(tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
-    this.machines = new MachineService(tx, new JdbcMachineRepository(jdbc), environments, capacity, audit, clock);
+    this.capacity =
+        new CapacityService(
+            tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
+    this.machines =
+        new MachineService(
+            tx, new JdbcMachineRepository(jdbc), environments, capacity, audit, clock);
     this.runRepository = new JdbcRunRepository(jdbc);
     this.runs = new RunService(tx, runRepository, machines, environments, capacity, audit, clock);
-    this.dispatcher = new Dispatcher(tx, runRepository, machines, runs, clock, config.timings().assignLease());
+    this.dispatcher =
+        new Dispatcher(tx, runRepository, machines, runs, clock, config.timings().assignLease());
     this.runReports = new RunReports(tx, runRepository, dispatcher, runs, clock);
-    this.sweeper = new RunSweeper(tx, runRepository, runs, machines, dispatcher, clock, config.timings().offlineAfter());
+    this.sweeper =
+        new RunSweeper(
+            tx, runRepository, runs, machines, dispatcher, clock, config.timings().offlineAfter());
     // Licensing, flows and metering (L1-L8, P3, P4, P7, P9, M1-M6).
-    this.licenses = new dev.botfleet.orchestrator.users.LicenseService(
-        tx, new dev.botfleet.orchestrator.store.JdbcUserRepository(jdbc), tenantRepository, audit, clock);
-    this.flows = new dev.botfleet.orchestrator.flows.FlowService(
-        tx, new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc), environments, capacity, licenses, audit, clock);
+    this.licenses =
+        new dev.botfleet.orchestrator.users.LicenseService(
+            tx,
+            new dev.botfleet.orchestrator.store.JdbcUserRepository(jdbc),
+            tenantRepository,
+            audit,
+            clock);
+    this.flows =
+        new dev.botfleet.orchestrator.flows.FlowService(
+            tx,
+            new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc),
+            environments,
+            capacity,
+            licenses,
+            audit,
+            clock);
     machines.addProcessUnitHolder(flows.processUnitHolder());
-    this.metering = new dev.botfleet.orchestrator.metering.MeteringService(
-        tx, new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc), flows, licenses, environments, tenantRepository, clock);
+    this.metering =
+        new dev.botfleet.orchestrator.metering.MeteringService(
+            tx,
+            new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc),
+            flows,
+            licenses,
+            environments,
+            tenantRepository,
+            clock);
     closeables.add(metering);
   }
 
@@ -137,7 +172,9 @@ public final class Orchestrator implements AutoCloseable {
       throw new UncheckedIOException("data-dir: cannot create " + config.dataDir(), e);
     }
     String url = config.dbUrl() == null ? Database.h2FileUrl(config.dataDir()) : config.dbUrl();
-    Database db = Database.open(url, config.dbUser(), config.dbPassword(), config.dbPoolSize(), config.dbWait());
+    Database db =
+        Database.open(
+            url, config.dbUser(), config.dbPassword(), config.dbPoolSize(), config.dbWait());
     return new Orchestrator(config, db);
   }
 
@@ -159,7 +196,10 @@ public final class Orchestrator implements AutoCloseable {
     return o;
   }
 
-  /** Starts gRPC on the given builder (tests pass an in-process one) and HTTP on the configured port. */
+  /**
+   * Starts gRPC on the given builder (tests pass an in-process one) and HTTP on the configured
+   * port.
+   */
   public void startEndpoints(ServerBuilder<?> serverBuilder) throws IOException {
     bootstrapAdmin();
     new ClassLoaderMetrics().bindTo(registry);
@@ -181,7 +221,15 @@ public final class Orchestrator implements AutoCloseable {
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
     agentApi =
         new AgentApi(
-            machines, runs, runReports, dispatcher, clock, replicaId, config.timings().heartbeatInterval(), config.timings().offlineAfter(), registry);
+            machines,
+            runs,
+            runReports,
+            dispatcher,
+            clock,
+            replicaId,
+            config.timings().heartbeatInterval(),
+            config.timings().offlineAfter(),
+            registry);
     runs.setGateway(agentApi);
 
     grpc =
@@ -203,7 +251,13 @@ public final class Orchestrator implements AutoCloseable {
     if (database.dialect().supportsListenNotify()) {
       String url = database.jdbcUrl(); // with the network time-outs of the pool (issue 7)
       var notifier =
-          new PostgresRunNotifier(url, config.dbUser(), config.dbPassword(), replicaId, dispatcher::wake, dispatcher::machineChanged);
+          new PostgresRunNotifier(
+              url,
+              config.dbUser(),
+              config.dbPassword(),
+              replicaId,
+              dispatcher::wake,
+              dispatcher::machineChanged);
       runs.onQueued(notifier::queued);
       machines.addListener(notifier::machineChanged);
       closeables.add(notifier);
@@ -211,7 +265,8 @@ public final class Orchestrator implements AutoCloseable {
     dispatcher.start(agentApi);
     sweeper.start(agentApi, config.timings().sweepInterval());
     databaseHealth.start();
-    http = new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
+    http =
+        new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
     log.info(
         "event=started grpc_port={} http_port={} database={} data_dir={}",
         grpc.port(),
@@ -227,12 +282,18 @@ public final class Orchestrator implements AutoCloseable {
       Path tmp = config.dataDir().resolve("admin.token.tmp");
       Files.deleteIfExists(tmp);
       try {
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            tmp,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } catch (UnsupportedOperationException e) {
         Files.createFile(tmp); // Windows: the data dir's ACL protects it.
       }
       Files.writeString(tmp, created.get().token() + System.lineSeparator());
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       log.info("event=admin_created principal=admin token_file={}", file.toAbsolutePath());
     }
     if (Files.exists(file)) {
@@ -240,7 +301,9 @@ public final class Orchestrator implements AutoCloseable {
     }
   }
 
-  /** Whether the last database probe (at most a second or two old) succeeded: never waits (issue 7). */
+  /**
+   * Whether the last database probe (at most a second or two old) succeeded: never waits (issue 7).
+   */
   private boolean healthy() {
     return databaseHealth.healthy();
   }

@@ -54,20 +54,20 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>{@code Hello{machine_id, credential, capacity, running_run_ids}} first on every stream;
- *   <li>on {@code Welcome}: apply its settings, reset the back-off, re-send {@code started} of every
- *       run still executing (so a start report lost with the old stream cannot expire the lease)
- *       and every pending final report (A6), start heartbeats every {@code
+ *   <li>on {@code Welcome}: apply its settings, reset the back-off, re-send {@code started} of
+ *       every run still executing (so a start report lost with the old stream cannot expire the
+ *       lease) and every pending final report (A6), start heartbeats every {@code
  *       settings.heartbeat_interval} (5 s if unset);
  *   <li>{@code Assign}: a run already running here is acknowledged again and not started twice; a
  *       run whose final report is still pending is acknowledged and its report re-sent; otherwise
  *       {@code AssignAck{accepted}} when a bot is free (then {@code RunUpdate.started} and {@code
- *       RunUpdate.finished}), or {@code AssignAck{accepted=false, reason=NO_FREE_SLOT}}. The ack
- *       is always written before any update of that run;
+ *       RunUpdate.finished}), or {@code AssignAck{accepted=false, reason=NO_FREE_SLOT}}. The ack is
+ *       always written before any update of that run;
  *   <li>a finished report is stored in {@link PendingReports} before it is sent and forgotten on
  *       {@code ReportAck{run_id}};
  *   <li>{@code Cancel{run_id}} stops that run (it then reports CANCELLED); unknown ids are ignored;
- *   <li>a stream closed with {@code UNAUTHENTICATED} ends the link for good ({@link
- *       #terminated()} fails); any other end is retried with {@link Backoff}, runs keep going.
+ *   <li>a stream closed with {@code UNAUTHENTICATED} ends the link for good ({@link #terminated()}
+ *       fails); any other end is retried with {@link Backoff}, runs keep going.
  * </ol>
  *
  * <p>Every write to the stream goes through one serialized writer per stream. Thread-safe.
@@ -78,6 +78,7 @@ public final class AgentLink implements AutoCloseable {
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   public static final Duration REPROBE_INTERVAL = Duration.ofSeconds(30);
   public static final Duration WELCOME_TIMEOUT = Duration.ofSeconds(30);
+
   /** Run time-out when an Assign carries none (SPEC R10). */
   public static final Duration DEFAULT_RUN_TIMEOUT = Duration.ofHours(24);
 
@@ -229,8 +230,8 @@ public final class AgentLink implements AutoCloseable {
   }
 
   /**
-   * Completes normally when the link is closed, exceptionally with a {@link BotfleetException}
-   * when the orchestrator refused this machine's credential (then the link stopped retrying).
+   * Completes normally when the link is closed, exceptionally with a {@link BotfleetException} when
+   * the orchestrator refused this machine's credential (then the link stopped retrying).
    */
   public CompletableFuture<Void> terminated() {
     return terminated.copy();
@@ -397,9 +398,13 @@ public final class AgentLink implements AutoCloseable {
                   + " from the data directory and enrol again with a new --join-token)"));
       return;
     }
-    // A lost connection is worth a warning; each failed retry while the orchestrator is away is not.
-    String line = "event=disconnected machine={} code={} message=\"{}\" was_connected={} retry_in_ms={}";
-    Object[] args = {credential.machineId(), status.getCode(), why, wasWelcomed, retryIn.toMillis()};
+    // A lost connection is worth a warning; each failed retry while the orchestrator is away is
+    // not.
+    String line =
+        "event=disconnected machine={} code={} message=\"{}\" was_connected={} retry_in_ms={}";
+    Object[] args = {
+      credential.machineId(), status.getCode(), why, wasWelcomed, retryIn.toMillis()
+    };
     if (wasWelcomed) {
       log.warn(line, args);
     } else {
@@ -743,9 +748,7 @@ public final class AgentLink implements AutoCloseable {
       }
       synchronized (lock) {
         Session s = current;
-        if (s != null
-            && s.welcomed
-            && s.send(AgentMessage.newBuilder().setCapacity(now).build())) {
+        if (s != null && s.welcomed && s.send(AgentMessage.newBuilder().setCapacity(now).build())) {
           lastSentCapacity = now;
           log.info(
               "event=capacity_changed machine={} max_sessions={} active_sessions={} flows={}",

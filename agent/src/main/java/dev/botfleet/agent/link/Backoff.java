@@ -29,7 +29,9 @@ public final class Backoff {
     this(initial, max, () -> ThreadLocalRandom.current().nextDouble());
   }
 
-  /** @param random values in [0, 1) */
+  /**
+   * @param random values in [0, 1)
+   */
   Backoff(Duration initial, Duration max, DoubleSupplier random) {
     requireNonNull(initial, "initial");
     requireNonNull(max, "max");

@@ -22,9 +22,9 @@ public interface Bots {
 
   /**
    * Starts a run on the bot reserved for it. The listener hears {@code onStarted} (when a process
-   * started) and exactly one {@code onFinished}; the bot is free again before {@code onFinished}
-   * is called, so the orchestrator may assign the next run as soon as it reads the report.
-   * Failures to start end the run through {@code onFinished}, never by throwing.
+   * started) and exactly one {@code onFinished}; the bot is free again before {@code onFinished} is
+   * called, so the orchestrator may assign the next run as soon as it reads the report. Failures to
+   * start end the run through {@code onFinished}, never by throwing.
    */
   void launch(RunRequest request, RunListener listener);
 

@@ -93,9 +93,8 @@ final class DiskPendingReports implements PendingReports {
   }
 
   /**
-   * Writes the file, then remembers the report. When the file cannot be written the report is
-   * still kept in memory (and sent), and the failure logged: losing durability beats losing the
-   * report.
+   * Writes the file, then remembers the report. When the file cannot be written the report is still
+   * kept in memory (and sent), and the failure logged: losing durability beats losing the report.
    */
   @Override
   public synchronized void put(RunUpdate finished) {
@@ -113,8 +112,7 @@ final class DiskPendingReports implements PendingReports {
         Files.deleteIfExists(temp);
       }
     } catch (IOException e) {
-      log.error(
-          "event=pending_report_not_persisted run={} file={} error=\"{}\"", runId, file, e);
+      log.error("event=pending_report_not_persisted run={} file={} error=\"{}\"", runId, file, e);
     }
     reports.remove(runId);
     reports.put(runId, finished);

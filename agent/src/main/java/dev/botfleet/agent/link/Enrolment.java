@@ -19,9 +19,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/**
- * Exchanges a one-time join token for a machine credential (SPEC A1), once per data directory.
- */
+/** Exchanges a one-time join token for a machine credential (SPEC A1), once per data directory. */
 public final class Enrolment {
   private static final Logger log = LoggerFactory.getLogger(Enrolment.class);
 
@@ -86,8 +84,8 @@ public final class Enrolment {
   /**
    * Calls {@code Enroll}.
    *
-   * @throws BotfleetException with the orchestrator's status code and message when refused
-   *     (spent, expired or revoked token) or unreachable
+   * @throws BotfleetException with the orchestrator's status code and message when refused (spent,
+   *     expired or revoked token) or unreachable
    */
   public static MachineCredential enroll(
       Channel channel,
@@ -111,8 +109,10 @@ public final class Enrolment {
               .enroll(request.build());
     } catch (StatusRuntimeException e) {
       Status status = e.getStatus();
-      String why = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
-      log.warn("event=enrol_refused server={} code={} message=\"{}\"", server, status.getCode(), why);
+      String why =
+          status.getDescription() == null ? status.getCode().toString() : status.getDescription();
+      log.warn(
+          "event=enrol_refused server={} code={} message=\"{}\"", server, status.getCode(), why);
       throw new BotfleetException(
           errorCode(status.getCode()),
           "A1_ENROLMENT_FAILED",

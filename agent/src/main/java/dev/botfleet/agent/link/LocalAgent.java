@@ -25,6 +25,7 @@ public final class LocalAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalAgent.class);
 
   public static final String DEFAULT_SERVER = "localhost:7443";
+
   /** Folder of {@link PendingReports} inside the data directory. */
   public static final String PENDING_DIR = "pending";
 
@@ -166,7 +167,10 @@ public final class LocalAgent implements AutoCloseable {
       String target =
           server != null
               ? server
-              : stored.map(MachineCredential::server).filter(s -> !s.isBlank()).orElse(DEFAULT_SERVER);
+              : stored
+                  .map(MachineCredential::server)
+                  .filter(s -> !s.isBlank())
+                  .orElse(DEFAULT_SERVER);
       CapacityProbe probe = new CapacityProbe(maxSessions);
       InstalledFlows flows = new InstalledFlows(flowsDir);
       Supplier<MachineCapacity> capacity = () -> Messages.capacity(probe.refresh(), flows.names());

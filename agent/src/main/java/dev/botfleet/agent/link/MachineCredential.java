@@ -71,8 +71,8 @@ public record MachineCredential(
    * Reads the credential file of {@code dataDir}.
    *
    * @return empty when there is no such file (the agent has not enrolled yet)
-   * @throws BotfleetException {@code FAILED_PRECONDITION} when the file exists but lacks a
-   *     machine id or credential
+   * @throws BotfleetException {@code FAILED_PRECONDITION} when the file exists but lacks a machine
+   *     id or credential
    * @throws UncheckedIOException when the file cannot be read
    */
   public static Optional<MachineCredential> load(Path dataDir) {

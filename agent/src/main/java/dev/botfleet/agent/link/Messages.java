@@ -21,6 +21,7 @@ import java.util.List;
 public final class Messages {
   /** Bounds of the orchestrator's API (docs/limits.md); keep in step with it. */
   static final int MAX_CHARS = 256;
+
   static final int MAX_ITEMS = 1000;
   static final int MAX_LOG_TAIL = 200_000;
   static final int MAX_MESSAGE = 16_384;
@@ -110,20 +111,36 @@ public final class Messages {
   /** Why outputs cannot go up as they are, or null when they fit the bounds. */
   static String outputsOverBounds(java.util.Map<String, String> outputs) {
     if (outputs.size() > MAX_ITEMS) {
-      return "outputs dropped: " + outputs.size() + " entries (expected: at most " + MAX_ITEMS + ")";
+      return "outputs dropped: "
+          + outputs.size()
+          + " entries (expected: at most "
+          + MAX_ITEMS
+          + ")";
     }
     for (var e : outputs.entrySet()) {
       if (e.getKey().length() > MAX_CHARS) {
-        return "outputs dropped: a name of " + e.getKey().length() + " characters (expected: at most " + MAX_CHARS + ")";
+        return "outputs dropped: a name of "
+            + e.getKey().length()
+            + " characters (expected: at most "
+            + MAX_CHARS
+            + ")";
       }
       if (e.getValue() != null && e.getValue().length() > MAX_OUTPUT_VALUE) {
-        return "outputs dropped: '" + e.getKey() + "' holds " + e.getValue().length() + " characters (expected: at most " + MAX_OUTPUT_VALUE + ")";
+        return "outputs dropped: '"
+            + e.getKey()
+            + "' holds "
+            + e.getValue().length()
+            + " characters (expected: at most "
+            + MAX_OUTPUT_VALUE
+            + ")";
       }
     }
     return null;
   }
 
-  /** The first {@code max} characters of {@code s} ("" for null), not splitting a surrogate pair. */
+  /**
+   * The first {@code max} characters of {@code s} ("" for null), not splitting a surrogate pair.
+   */
   static String head(String s, int max) {
     if (s == null) {
       return "";

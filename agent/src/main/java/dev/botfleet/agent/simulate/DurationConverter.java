@@ -8,7 +8,10 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Durations on the command line: {@code 0ms}, {@code 250ms}, {@code 2s}, {@code 1.5m}, {@code 1h}, or ISO-8601 ({@code PT2S}). */
+/**
+ * Durations on the command line: {@code 0ms}, {@code 250ms}, {@code 2s}, {@code 1.5m}, {@code 1h},
+ * or ISO-8601 ({@code PT2S}).
+ */
 public final class DurationConverter implements ITypeConverter<Duration> {
   private static final Pattern SIMPLE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
 

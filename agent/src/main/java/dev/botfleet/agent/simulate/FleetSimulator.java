@@ -134,9 +134,7 @@ public final class FleetSimulator implements AutoCloseable {
       MachineCredential credential = credentials.get(i);
       AgentLink.Builder link =
           AgentLink.builder(channels.get(i % channelCount), credential)
-              .bots(
-                  new SimulatedBots(
-                      scheduler, flowDuration, flows, completed, Clock.systemUTC()))
+              .bots(new SimulatedBots(scheduler, flowDuration, flows, completed, Clock.systemUTC()))
               .capacity(constant(capacity(credential.machineName())))
               .pending(PendingReports.inMemory())
               .scheduler(scheduler)

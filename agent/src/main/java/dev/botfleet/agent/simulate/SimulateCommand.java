@@ -62,7 +62,8 @@ public final class SimulateCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       defaultValue = "0ms",
       converter = DurationConverter.class,
-      description = "How long each simulated run takes, e.g. 0ms, 250ms, 2s (default: ${DEFAULT-VALUE}).")
+      description =
+          "How long each simulated run takes, e.g. 0ms, 250ms, 2s (default: ${DEFAULT-VALUE}).")
   Duration flowDuration;
 
   @Option(

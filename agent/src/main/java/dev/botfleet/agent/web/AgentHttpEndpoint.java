@@ -51,11 +51,7 @@ public final class AgentHttpEndpoint implements AutoCloseable {
     server.createContext(
         "/metrics",
         exchange ->
-            respond(
-                exchange,
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                registry.scrape()));
+            respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     server.createContext(
         "/healthz",
         exchange -> {
@@ -79,7 +75,9 @@ public final class AgentHttpEndpoint implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** {@code http://host:port} with the bound port; {@code localhost} when bound to all interfaces. */
+  /**
+   * {@code http://host:port} with the bound port; {@code localhost} when bound to all interfaces.
+   */
   public String address() {
     InetSocketAddress address = server.getAddress();
     String host =

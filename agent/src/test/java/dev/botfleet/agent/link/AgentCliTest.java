@@ -49,7 +49,13 @@ class AgentCliTest {
   @Test
   void a1_first_start_without_token_exits_non_zero_with_the_reason() {
     int code =
-        run("--server", orchestrator.target(), "--data-dir", temp.resolve("d").toString(), "--http-port", "0");
+        run(
+            "--server",
+            orchestrator.target(),
+            "--data-dir",
+            temp.resolve("d").toString(),
+            "--http-port",
+            "0");
     assertThat(code).isEqualTo(1);
     assertThat(err.toString()).contains("no credential in").contains("and no --join-token");
   }
@@ -58,29 +64,42 @@ class AgentCliTest {
   void a1_a_refused_token_exits_non_zero_with_the_orchestrators_message() {
     int code =
         run(
-            "--server", orchestrator.target(),
-            "--join-token", "nope",
-            "--data-dir", temp.resolve("d").toString(),
-            "--http-port", "0");
+            "--server",
+            orchestrator.target(),
+            "--join-token",
+            "nope",
+            "--data-dir",
+            temp.resolve("d").toString(),
+            "--http-port",
+            "0");
     assertThat(code).isEqualTo(1);
     assertThat(err.toString()).contains("join token is unknown, spent, expired or revoked");
   }
 
   @Test
-  void agent_runs_prints_its_banner_serves_metrics_and_exits_non_zero_when_its_credential_is_revoked()
-      throws Exception {
+  void
+      agent_runs_prints_its_banner_serves_metrics_and_exits_non_zero_when_its_credential_is_revoked()
+          throws Exception {
     CompletableFuture<Integer> exit =
         CompletableFuture.supplyAsync(
             () ->
                 run(
-                    "--server", orchestrator.target(),
-                    "--join-token", orchestrator.newJoinToken(),
-                    "--data-dir", temp.resolve("d").toString(),
-                    "--flows-dir", temp.resolve("flows").toString(),
-                    "--max-sessions", "3",
-                    "--machine-name", "cli-box",
-                    "--http-port", "0",
-                    "--http-host", "127.0.0.1"));
+                    "--server",
+                    orchestrator.target(),
+                    "--join-token",
+                    orchestrator.newJoinToken(),
+                    "--data-dir",
+                    temp.resolve("d").toString(),
+                    "--flows-dir",
+                    temp.resolve("flows").toString(),
+                    "--max-sessions",
+                    "3",
+                    "--machine-name",
+                    "cli-box",
+                    "--http-port",
+                    "0",
+                    "--http-host",
+                    "127.0.0.1"));
     await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("metrics"));
     String banner = out.toString();
     assertThat(banner)
@@ -93,12 +112,17 @@ class AgentCliTest {
 
     HttpClient http = HttpClient.newHttpClient();
     HttpResponse<String> metrics =
-        http.send(HttpRequest.newBuilder(URI.create(url.group(1))).build(), HttpResponse.BodyHandlers.ofString());
+        http.send(
+            HttpRequest.newBuilder(URI.create(url.group(1))).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.body()).contains("botfleet_agent_connected").contains("jvm_memory_used_bytes");
+    assertThat(metrics.body())
+        .contains("botfleet_agent_connected")
+        .contains("jvm_memory_used_bytes");
     HttpResponse<String> health =
         http.send(
-            HttpRequest.newBuilder(URI.create(url.group(1).replace("/metrics", "/healthz"))).build(),
+            HttpRequest.newBuilder(URI.create(url.group(1).replace("/metrics", "/healthz")))
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
 

@@ -17,7 +17,8 @@ class BackoffTest {
     for (int i = 0; i < 10; i++) {
       millis.add(backoff.next().toMillis());
     }
-    assertThat(millis).containsExactly(499L, 999L, 1999L, 3999L, 7999L, 14999L, 14999L, 14999L, 14999L, 14999L);
+    assertThat(millis)
+        .containsExactly(499L, 999L, 1999L, 3999L, 7999L, 14999L, 14999L, 14999L, 14999L, 14999L);
   }
 
   @Test

@@ -183,7 +183,8 @@ public final class FakeOrchestrator implements AutoCloseable {
     s.send(message);
   }
 
-  public void assign(String machineId, String runId, int attempt, String flow, Map<String, String> inputs) {
+  public void assign(
+      String machineId, String runId, int attempt, String flow, Map<String, String> inputs) {
     send(
         machineId,
         OrchestratorMessage.newBuilder()
@@ -425,8 +426,7 @@ public final class FakeOrchestrator implements AutoCloseable {
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
       if (!("Bearer " + ADMIN_TOKEN).equals(headers.get(AUTHORIZATION))) {
-        call.close(
-            Status.UNAUTHENTICATED.withDescription("unknown token"), new Metadata());
+        call.close(Status.UNAUTHENTICATED.withDescription("unknown token"), new Metadata());
         return new ServerCall.Listener<>() {};
       }
       return next.startCall(call, headers);

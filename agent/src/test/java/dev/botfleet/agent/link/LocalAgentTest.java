@@ -47,7 +47,9 @@ class LocalAgentTest {
   void setUp() throws IOException {
     flowsDir = Files.createDirectories(temp.resolve("flows"));
     dataDir = temp.resolve("agent-data");
-    flow("ok", "echo \"hello $BOTFLEET_INPUT_NAME\"\nprintf '{\"greeting\":\"hi\"}' > \"$BOTFLEET_OUTPUT\"\n");
+    flow(
+        "ok",
+        "echo \"hello $BOTFLEET_INPUT_NAME\"\nprintf '{\"greeting\":\"hi\"}' > \"$BOTFLEET_OUTPUT\"\n");
     flow("sleepy", "echo started\nsleep 30\n");
     flow("slow", "sleep 1\necho done\n");
     orchestrator = new FakeOrchestrator();
@@ -150,8 +152,7 @@ class LocalAgentTest {
   void a1_a_refused_join_token_fails_with_the_orchestrators_message() {
     assertThatThrownBy(() -> startAgent(agentBuilder().joinToken("not-a-token")))
         .isInstanceOfSatisfying(
-            BotfleetException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED))
+            BotfleetException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED))
         .hasMessageContaining("join token is unknown, spent, expired or revoked");
     assertThat(Files.exists(dataDir.resolve(MachineCredential.FILE))).isFalse();
   }
@@ -317,8 +318,7 @@ class LocalAgentTest {
   }
 
   @Test
-  void a6_a_run_that_finishes_while_disconnected_is_reported_after_reconnecting()
-      throws Exception {
+  void a6_a_run_that_finishes_while_disconnected_is_reported_after_reconnecting() throws Exception {
     LocalAgent agent = enrolledAndConnected();
     String machine = orchestrator.onlyMachine();
     orchestrator.assign(machine, "run_d", "slow");
@@ -337,7 +337,8 @@ class LocalAgentTest {
   }
 
   @Test
-  void a6_after_a_reconnect_hello_lists_the_runs_still_running_and_their_start_is_resent() throws Exception {
+  void a6_after_a_reconnect_hello_lists_the_runs_still_running_and_their_start_is_resent()
+      throws Exception {
     LocalAgent agent = enrolledAndConnected();
     String machine = orchestrator.onlyMachine();
     orchestrator.assign(machine, "run_r", "sleepy");
@@ -348,7 +349,8 @@ class LocalAgentTest {
     await().atMost(WAIT).until(() -> agent.link().connected());
     // Its start is reported again on the new stream, same attempt and time.
     await().atMost(WAIT).until(() -> orchestrator.started("run_r").size() == 2);
-    assertThat(orchestrator.started("run_r").get(1)).isEqualTo(orchestrator.started("run_r").get(0));
+    assertThat(orchestrator.started("run_r").get(1))
+        .isEqualTo(orchestrator.started("run_r").get(0));
     orchestrator.cancel(machine, "run_r");
     await().atMost(WAIT).until(() -> !orchestrator.finished("run_r").isEmpty());
   }

@@ -10,13 +10,22 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 7: a report the agent sends stays within the orchestrator's stream bounds
- * (docs/limits.md), since one over them would close the stream and be re-sent for ever (A6).
+ * Issue 7: a report the agent sends stays within the orchestrator's stream bounds (docs/limits.md),
+ * since one over them would close the stream and be re-sent for ever (A6).
  */
 class MessagesBoundsTest {
   static RunResult result(Map<String, String> outputs, String log, String message) {
     Instant t = Instant.parse("2026-01-05T09:00:00Z");
-    return new RunResult("run_1", RunResult.Outcome.FAILED, 3, outputs, log, t, t.plusSeconds(1), "EXIT_CODE_3", message);
+    return new RunResult(
+        "run_1",
+        RunResult.Outcome.FAILED,
+        3,
+        outputs,
+        log,
+        t,
+        t.plusSeconds(1),
+        "EXIT_CODE_3",
+        message);
   }
 
   @Test
@@ -36,14 +45,17 @@ class MessagesBoundsTest {
     assertThat(f.getOutputsMap()).isEmpty();
     assertThat(f.getMessage()).startsWith("failed; outputs dropped: 1001 entries");
 
-    RunFinished big = Messages.finished(result(Map.of("report", "y".repeat(70_000)), "", "failed"), 1).getFinished();
+    RunFinished big =
+        Messages.finished(result(Map.of("report", "y".repeat(70_000)), "", "failed"), 1)
+            .getFinished();
     assertThat(big.getOutputsMap()).isEmpty();
     assertThat(big.getMessage()).contains("outputs dropped: 'report' holds 70000 characters");
   }
 
   @Test
   void issue_7_outputs_and_message_within_the_bounds_go_as_they_are() {
-    RunFinished f = Messages.finished(result(Map.of("a", "1"), "log", "m".repeat(20_000)), 1).getFinished();
+    RunFinished f =
+        Messages.finished(result(Map.of("a", "1"), "log", "m".repeat(20_000)), 1).getFinished();
     assertThat(f.getOutputsMap()).containsEntry("a", "1");
     assertThat(f.getMessage()).hasSize(Messages.MAX_MESSAGE);
   }

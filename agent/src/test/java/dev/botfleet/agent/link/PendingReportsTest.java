@@ -36,7 +36,10 @@ class PendingReportsTest {
     first.put(finished("run_b", 20));
     first.put(finished("run_a", 10));
     first.put(finished("weird/../id", 30));
-    assertThat(files(dir)).hasSize(3).contains("run_a.pb", "run_b.pb").allMatch(f -> f.endsWith(".pb"));
+    assertThat(files(dir))
+        .hasSize(3)
+        .contains("run_a.pb", "run_b.pb")
+        .allMatch(f -> f.endsWith(".pb"));
 
     PendingReports second = PendingReports.inDirectory(dir);
     assertThat(second.all())

@@ -72,7 +72,10 @@ class FleetSimulatorTest {
     for (int i = 0; i < runs; i++) {
       String runId = "run_" + i;
       await().atMost(WAIT).until(() -> !orchestrator.finished(runId).isEmpty());
-      assertThat(orchestrator.acks(runId)).singleElement().extracting(AssignAck::getAccepted).isEqualTo(true);
+      assertThat(orchestrator.acks(runId))
+          .singleElement()
+          .extracting(AssignAck::getAccepted)
+          .isEqualTo(true);
       assertThat(orchestrator.started(runId)).hasSize(1);
       RunFinished finished = orchestrator.finished(runId).get(0).getFinished();
       assertThat(finished.getOutcome()).isEqualTo(RunOutcome.OUTCOME_SUCCEEDED);
@@ -148,6 +151,7 @@ class FleetSimulatorTest {
     assertThat(DurationConverter.parse("2s")).isEqualTo(Duration.ofSeconds(2));
     assertThat(DurationConverter.parse("1.5m")).isEqualTo(Duration.ofSeconds(90));
     assertThat(DurationConverter.parse("PT3S")).isEqualTo(Duration.ofSeconds(3));
-    assertThatThrownBy(() -> DurationConverter.parse("soon")).hasMessageContaining("expected: e.g.");
+    assertThatThrownBy(() -> DurationConverter.parse("soon"))
+        .hasMessageContaining("expected: e.g.");
   }
 }

@@ -15,14 +15,20 @@ public final class Access {
     }
     throw BotfleetException.denied(
         "ROLE_REQUIRED",
-        caller.name() + " may not " + action + " (expected one of the roles " + Arrays.toString(roles) + ")");
+        caller.name()
+            + " may not "
+            + action
+            + " (expected one of the roles "
+            + Arrays.toString(roles)
+            + ")");
   }
 
   public static void requireTenantAdmin(Principal caller, String action) {
     requireAnyRole(caller, action, Role.GLOBAL_ADMIN, Role.SERVICE_ADMIN, Role.DELEGATED_ADMIN);
   }
 
-  public static void requireAdminOf(Principal caller, String environmentId, String environmentName, String action) {
+  public static void requireAdminOf(
+      Principal caller, String environmentId, String environmentName, String action) {
     if (!caller.isAdminOf(environmentId)) {
       throw BotfleetException.denied(
           "ENVIRONMENT_ADMIN_REQUIRED",
@@ -35,7 +41,8 @@ public final class Access {
     }
   }
 
-  public static void requireMakerIn(Principal caller, String environmentId, String environmentName, String action) {
+  public static void requireMakerIn(
+      Principal caller, String environmentId, String environmentName, String action) {
     if (!caller.canMakeIn(environmentId)) {
       throw BotfleetException.denied(
           "MAKER_REQUIRED",

@@ -52,21 +52,36 @@ public final class TenantService {
           TenantSettings before = tenant.getForUpdate();
           TenantSettings after =
               new TenantSettings(
-                  change.capacityAllocation() == null ? before.capacityAllocation() : change.capacityAllocation(),
-                  change.governmentCloud() == null ? before.governmentCloud() : change.governmentCloud(),
+                  change.capacityAllocation() == null
+                      ? before.capacityAllocation()
+                      : change.capacityAllocation(),
+                  change.governmentCloud() == null
+                      ? before.governmentCloud()
+                      : change.governmentCloud(),
                   change.overLimit() == null ? before.overLimit() : change.overLimit(),
-                  change.limitMultiplier() == null ? before.limitMultiplier() : change.limitMultiplier(),
+                  change.limitMultiplier() == null
+                      ? before.limitMultiplier()
+                      : change.limitMultiplier(),
                   change.meteringDayOffsetMinutes() == null
                       ? before.meteringDayOffsetMinutes()
                       : change.meteringDayOffsetMinutes());
           if (!after.equals(before)) {
             tenant.update(after);
-            auditIfChanged(caller, "capacity_allocation", before.capacityAllocation(), after.capacityAllocation());
-            auditIfChanged(caller, "government_cloud", before.governmentCloud(), after.governmentCloud());
-            auditIfChanged(caller, "over_limit", before.overLimit(), after.overLimit());
-            auditIfChanged(caller, "limit_multiplier", before.limitMultiplier(), after.limitMultiplier());
             auditIfChanged(
-                caller, "metering_day_offset_minutes", before.meteringDayOffsetMinutes(), after.meteringDayOffsetMinutes());
+                caller,
+                "capacity_allocation",
+                before.capacityAllocation(),
+                after.capacityAllocation());
+            auditIfChanged(
+                caller, "government_cloud", before.governmentCloud(), after.governmentCloud());
+            auditIfChanged(caller, "over_limit", before.overLimit(), after.overLimit());
+            auditIfChanged(
+                caller, "limit_multiplier", before.limitMultiplier(), after.limitMultiplier());
+            auditIfChanged(
+                caller,
+                "metering_day_offset_minutes",
+                before.meteringDayOffsetMinutes(),
+                after.meteringDayOffsetMinutes());
           }
           return after;
         });
@@ -74,7 +89,13 @@ public final class TenantService {
 
   private void auditIfChanged(Principal caller, String setting, Object before, Object after) {
     if (!before.equals(after)) {
-      audit.append(clock.instant(), caller.name(), "tenant.settings", setting, before.toString(), after.toString());
+      audit.append(
+          clock.instant(),
+          caller.name(),
+          "tenant.settings",
+          setting,
+          before.toString(),
+          after.toString());
     }
   }
 

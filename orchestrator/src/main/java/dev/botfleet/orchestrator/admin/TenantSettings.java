@@ -77,6 +77,7 @@ public record TenantSettings(
   }
 
   public TenantSettings withCapacityAllocation(CapacityAllocationMode mode) {
-    return new TenantSettings(mode, governmentCloud, overLimit, limitMultiplier, meteringDayOffsetMinutes);
+    return new TenantSettings(
+        mode, governmentCloud, overLimit, limitMultiplier, meteringDayOffsetMinutes);
   }
 }

@@ -4,11 +4,11 @@ import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
 import dev.botfleet.orchestrator.admin.OverLimitPolicy;
-import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.admin.TenantSettings;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.proto.v1.AdminServiceGrpc;
 import dev.botfleet.proto.v1.CreatePrincipalRequest;
 import dev.botfleet.proto.v1.CreatePrincipalResponse;
@@ -29,21 +29,24 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
   private final TenantService tenant;
   private final EnvironmentService environments;
 
-  public AdminApi(PrincipalService principals, TenantService tenant, EnvironmentService environments) {
+  public AdminApi(
+      PrincipalService principals, TenantService tenant, EnvironmentService environments) {
     this.principals = principals;
     this.tenant = tenant;
     this.environments = environments;
   }
 
   @Override
-  public void createPrincipal(CreatePrincipalRequest req, StreamObserver<CreatePrincipalResponse> out) {
+  public void createPrincipal(
+      CreatePrincipalRequest req, StreamObserver<CreatePrincipalResponse> out) {
     Unary.respond(
         out,
         () -> {
           Role role = ProtoMapping.domainEnum(Role.class, req.getRole(), "role");
           if (role == null) {
             throw dev.botfleet.common.BotfleetException.invalid(
-                "ROLE_REQUIRED", "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
+                "ROLE_REQUIRED",
+                "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
           }
           var created = principals.create(caller(), req.getName(), role, req.getEnvironment());
           return CreatePrincipalResponse.newBuilder()
@@ -54,33 +57,49 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
   }
 
   @Override
-  public void listPrincipals(ListPrincipalsRequest req, StreamObserver<ListPrincipalsResponse> out) {
+  public void listPrincipals(
+      ListPrincipalsRequest req, StreamObserver<ListPrincipalsResponse> out) {
     Unary.respond(
         out,
         () -> {
           var b = ListPrincipalsResponse.newBuilder();
-          principals.list(caller()).forEach(p -> b.addPrincipals(ProtoMapping.principal(p, environments)));
+          principals
+              .list(caller())
+              .forEach(p -> b.addPrincipals(ProtoMapping.principal(p, environments)));
           return b.build();
         });
   }
 
   @Override
   public void whoAmI(WhoAmIRequest req, StreamObserver<WhoAmIResponse> out) {
-    Unary.respond(out, () -> WhoAmIResponse.newBuilder().setPrincipal(ProtoMapping.principal(caller(), environments)).build());
+    Unary.respond(
+        out,
+        () ->
+            WhoAmIResponse.newBuilder()
+                .setPrincipal(ProtoMapping.principal(caller(), environments))
+                .build());
   }
 
   @Override
-  public void getTenantSettings(GetTenantSettingsRequest req, StreamObserver<GetTenantSettingsResponse> out) {
-    Unary.respond(out, () -> GetTenantSettingsResponse.newBuilder().setSettings(settings(tenant.settings())).build());
+  public void getTenantSettings(
+      GetTenantSettingsRequest req, StreamObserver<GetTenantSettingsResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            GetTenantSettingsResponse.newBuilder()
+                .setSettings(settings(tenant.settings()))
+                .build());
   }
 
   @Override
-  public void updateTenantSettings(UpdateTenantSettingsRequest req, StreamObserver<UpdateTenantSettingsResponse> out) {
+  public void updateTenantSettings(
+      UpdateTenantSettingsRequest req, StreamObserver<UpdateTenantSettingsResponse> out) {
     Unary.respond(
         out,
         () -> {
           CapacityAllocationMode mode =
-              ProtoMapping.domainEnum(CapacityAllocationMode.class, req.getCapacityAllocation(), "capacity_allocation");
+              ProtoMapping.domainEnum(
+                  CapacityAllocationMode.class, req.getCapacityAllocation(), "capacity_allocation");
           var change =
               new TenantService.Change(
                   mode,
@@ -88,24 +107,30 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
                   ProtoMapping.domainEnum(OverLimitPolicy.class, req.getOverLimit(), "over_limit"),
                   req.hasLimitMultiplier() ? req.getLimitMultiplier() : null,
                   req.hasMeteringDayOffsetMinutes() ? req.getMeteringDayOffsetMinutes() : null);
-          return UpdateTenantSettingsResponse.newBuilder().setSettings(settings(tenant.update(caller(), change))).build();
+          return UpdateTenantSettingsResponse.newBuilder()
+              .setSettings(settings(tenant.update(caller(), change)))
+              .build();
         });
   }
 
   @Override
-  public void listAuditEvents(ListAuditEventsRequest req, StreamObserver<ListAuditEventsResponse> out) {
+  public void listAuditEvents(
+      ListAuditEventsRequest req, StreamObserver<ListAuditEventsResponse> out) {
     Unary.respond(
         out,
         () -> {
           var b = ListAuditEventsResponse.newBuilder();
-          tenant.auditEvents(caller(), req.getLimit(), req.getActionPrefix()).forEach(e -> b.addEvents(ProtoMapping.audit(e)));
+          tenant
+              .auditEvents(caller(), req.getLimit(), req.getActionPrefix())
+              .forEach(e -> b.addEvents(ProtoMapping.audit(e)));
           return b.build();
         });
   }
 
   static dev.botfleet.proto.v1.TenantSettings settings(TenantSettings s) {
     return dev.botfleet.proto.v1.TenantSettings.newBuilder()
-        .setCapacityAllocation(dev.botfleet.proto.v1.CapacityAllocationMode.valueOf(s.capacityAllocation().name()))
+        .setCapacityAllocation(
+            dev.botfleet.proto.v1.CapacityAllocationMode.valueOf(s.capacityAllocation().name()))
         .setGovernmentCloud(s.governmentCloud())
         .setOverLimit(dev.botfleet.proto.v1.OverLimitPolicy.valueOf(s.overLimit().name()))
         .setLimitMultiplier(s.limitMultiplier())

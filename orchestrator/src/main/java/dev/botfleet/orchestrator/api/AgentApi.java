@@ -47,13 +47,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent stream (A1–A6) and this replica's {@link AgentGateway}: one session per connected
- * machine. Heartbeats are kept in memory and flushed to the database in one batch per interval,
- * so thousands of idle agents cost one round trip, not thousands.
+ * machine. Heartbeats are kept in memory and flushed to the database in one batch per interval, so
+ * thousands of idle agents cost one round trip, not thousands.
  */
-public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implements AgentGateway, AutoCloseable {
+public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
+    implements AgentGateway, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentApi.class);
+
   /** While the database is down every flush fails: logged once per interval (issue 7). */
-  private final ThrottledLog heartbeatFlushFailures = new ThrottledLog(log, "heartbeat_flush_failed");
+  private final ThrottledLog heartbeatFlushFailures =
+      new ThrottledLog(log, "heartbeat_flush_failed");
 
   private final MachineService machines;
   private final RunService runs;
@@ -97,7 +100,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
     Gauge.builder("botfleet.agents.connected", sessions, Map::size)
         .description("Agent streams open on this orchestrator replica")
         .register(registry);
-    heartbeats = Counter.builder("botfleet.agent.heartbeats").description("Heartbeats received from agents").register(registry);
+    heartbeats =
+        Counter.builder("botfleet.agent.heartbeats")
+            .description("Heartbeats received from agents")
+            .register(registry);
   }
 
   // ------------------------------------------------------------------ A1
@@ -107,8 +113,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
     Unary.respond(
         out,
         () -> {
-          var e = machines.enroll(req.getJoinToken(), capacity(req.getCapacity()), req.getMachineName());
-          log.info("event=machine_enrolled machine={} environment={}", e.machine().name(), e.environment().name());
+          var e =
+              machines.enroll(
+                  req.getJoinToken(), capacity(req.getCapacity()), req.getMachineName());
+          log.info(
+              "event=machine_enrolled machine={} environment={}",
+              e.machine().name(),
+              e.environment().name());
           return EnrollResponse.newBuilder()
               .setMachineId(e.machine().id())
               .setCredential(e.credential())
@@ -140,7 +151,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
     volatile Instant lastSeen;
     volatile boolean closed;
 
-    Session(String machineId, String machineName, ServerCallStreamObserver<OrchestratorMessage> out) {
+    Session(
+        String machineId, String machineName, ServerCallStreamObserver<OrchestratorMessage> out) {
       this.machineId = machineId;
       this.machineName = machineName;
       this.out = out;
@@ -173,8 +185,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
   }
 
   @Override
-  public StreamObserver<AgentMessage> connect(StreamObserver<OrchestratorMessage> responseObserver) {
-    ServerCallStreamObserver<OrchestratorMessage> out = (ServerCallStreamObserver<OrchestratorMessage>) responseObserver;
+  public StreamObserver<AgentMessage> connect(
+      StreamObserver<OrchestratorMessage> responseObserver) {
+    ServerCallStreamObserver<OrchestratorMessage> out =
+        (ServerCallStreamObserver<OrchestratorMessage>) responseObserver;
     // Cancellation (agent gone) surfaces as onError on the inbound side; nothing else to do here.
     out.setOnCancelHandler(() -> {});
     return new StreamObserver<>() {
@@ -190,11 +204,16 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
           session.lastSeen = clock.instant();
           switch (msg.getBodyCase()) {
             case HEARTBEAT -> heartbeats.increment();
-            case CAPACITY -> machines.capacityChanged(session.machineId, capacity(msg.getCapacity()));
+            case CAPACITY ->
+                machines.capacityChanged(session.machineId, capacity(msg.getCapacity()));
             case RUN_UPDATE -> update(session, msg.getRunUpdate());
             case ASSIGN_ACK -> {
               if (!msg.getAssignAck().getAccepted()
-                  && runs.refused(session.machineId, msg.getAssignAck().getRunId(), msg.getAssignAck().getAttempt(), msg.getAssignAck().getReason())) {
+                  && runs.refused(
+                      session.machineId,
+                      msg.getAssignAck().getRunId(),
+                      msg.getAssignAck().getAttempt(),
+                      msg.getAssignAck().getReason())) {
                 dispatcher.released(msg.getAssignAck().getRunId());
               }
             }
@@ -213,15 +232,23 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
 
       private void hello(AgentMessage msg) {
         if (msg.getBodyCase() != AgentMessage.BodyCase.HELLO) {
-          throw BotfleetException.unauthenticated("A3_HELLO_FIRST", "the first message on the stream must be Hello");
+          throw BotfleetException.unauthenticated(
+              "A3_HELLO_FIRST", "the first message on the stream must be Hello");
         }
         var hello = msg.getHello();
         Instant helloAt = clock.instant();
-        Machine m = machines.hello(hello.getMachineId(), hello.getCredential(), capacity(hello.getCapacity()), replicaId);
+        Machine m =
+            machines.hello(
+                hello.getMachineId(),
+                hello.getCredential(),
+                capacity(hello.getCapacity()),
+                replicaId);
         session = new Session(m.id(), m.name(), out);
         Session previous = sessions.put(m.id(), session);
         if (previous != null) {
-          previous.close(io.grpc.Status.ABORTED.withDescription("replaced by a newer connection of the same machine"));
+          previous.close(
+              io.grpc.Status.ABORTED.withDescription(
+                  "replaced by a newer connection of the same machine"));
         }
         session.send(
             OrchestratorMessage.newBuilder()
@@ -232,13 +259,20 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
                         .setEnvironment(runs.environmentOfMachine(m))
                         .setSettings(settings(m.bots(), m.maintenance())))
                 .build());
-        log.info("event=agent_connected machine={} bots={} running={}", m.name(), m.bots(), hello.getRunningRunIdsCount());
+        log.info(
+            "event=agent_connected machine={} bots={} running={}",
+            m.name(),
+            m.bots(),
+            hello.getRunningRunIdsCount());
         dispatcher.machineConnected(m.id());
         Set<String> running = new HashSet<>(hello.getRunningRunIdsList());
         String machineId = m.id();
         // Runs the orchestrator thinks are on this machine but the agent does not run, and whose
         // report does not arrive shortly after reconnecting, are lost (R5).
-        timer.schedule(() -> reconcile(machineId, running, helloAt), Math.max(2, heartbeatInterval.toSeconds() * 2), TimeUnit.SECONDS);
+        timer.schedule(
+            () -> reconcile(machineId, running, helloAt),
+            Math.max(2, heartbeatInterval.toSeconds() * 2),
+            TimeUnit.SECONDS);
       }
 
       @Override
@@ -275,7 +309,9 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
         return;
       }
       for (Run run : runs.activeOn(machineId)) {
-        if (!running.contains(run.id()) && run.assignedAt() != null && run.assignedAt().isBefore(helloAt)) {
+        if (!running.contains(run.id())
+            && run.assignedAt() != null
+            && run.assignedAt().isBefore(helloAt)) {
           runs.agentLost(run, "the agent reconnected without this run and sent no result for it");
           dispatcher.released(run.id());
         }
@@ -287,7 +323,14 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
 
   private void update(Session s, RunUpdate u) {
     switch (u.getEventCase()) {
-      case STARTED -> reports.submit(RunReport.started(s.machineId, u.getRunId(), u.getAttempt(), ProtoMapping.instant(u.getStarted().getStartedAt())), null);
+      case STARTED ->
+          reports.submit(
+              RunReport.started(
+                  s.machineId,
+                  u.getRunId(),
+                  u.getAttempt(),
+                  ProtoMapping.instant(u.getStarted().getStartedAt())),
+              null);
       case FINISHED -> {
         RunFinished f = u.getFinished();
         RunReport report =
@@ -304,7 +347,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
                 f.getFailureReason().isEmpty() ? null : f.getFailureReason(),
                 f.getMessage().isEmpty() ? null : f.getMessage());
         String runId = u.getRunId();
-        reports.submit(report, () -> s.send(OrchestratorMessage.newBuilder().setReportAck(ReportAck.newBuilder().setRunId(runId)).build()));
+        reports.submit(
+            report,
+            () ->
+                s.send(
+                    OrchestratorMessage.newBuilder()
+                        .setReportAck(ReportAck.newBuilder().setRunId(runId))
+                        .build()));
       }
       default -> {}
     }
@@ -321,7 +370,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
 
   private Settings settings(int bots, boolean maintenance) {
     return Settings.newBuilder()
-        .setHeartbeatInterval(Duration.newBuilder().setSeconds(heartbeatInterval.toSeconds()).setNanos(heartbeatInterval.toNanosPart()))
+        .setHeartbeatInterval(
+            Duration.newBuilder()
+                .setSeconds(heartbeatInterval.toSeconds())
+                .setNanos(heartbeatInterval.toNanosPart()))
         .setBots(bots)
         .setMaintenance(maintenance)
         .build();
@@ -380,7 +432,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
   public void cancel(String machineId, String runId, String reason) {
     Session s = sessions.get(machineId);
     if (s != null) {
-      s.send(OrchestratorMessage.newBuilder().setCancel(Cancel.newBuilder().setRunId(runId).setReason(reason)).build());
+      s.send(
+          OrchestratorMessage.newBuilder()
+              .setCancel(Cancel.newBuilder().setRunId(runId).setReason(reason))
+              .build());
     }
   }
 
@@ -407,7 +462,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase implem
   public void close() {
     timer.shutdownNow();
     flushHeartbeats();
-    sessions.values().forEach(s -> s.close(io.grpc.Status.UNAVAILABLE.withDescription("orchestrator shutting down")));
+    sessions
+        .values()
+        .forEach(
+            s -> s.close(io.grpc.Status.UNAVAILABLE.withDescription("orchestrator shutting down")));
     sessions.clear();
   }
 

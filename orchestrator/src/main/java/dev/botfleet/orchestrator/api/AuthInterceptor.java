@@ -43,7 +43,10 @@ public final class AuthInterceptor implements ServerInterceptor {
     }
     String header = headers.get(AUTHORIZATION);
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return refuse(call, "UNAUTHENTICATED_NO_TOKEN", "no bearer token (expected: --token, BOTFLEET_TOKEN or <data-dir>/admin.token)");
+      return refuse(
+          call,
+          "UNAUTHENTICATED_NO_TOKEN",
+          "no bearer token (expected: --token, BOTFLEET_TOKEN or <data-dir>/admin.token)");
     }
     Optional<Principal> caller;
     try {
@@ -55,12 +58,17 @@ public final class AuthInterceptor implements ServerInterceptor {
       return new ServerCall.Listener<>() {};
     }
     if (caller.isEmpty()) {
-      return refuse(call, "UNAUTHENTICATED_BAD_TOKEN", "unknown token (expected: a token printed by `botfleet principal create`)");
+      return refuse(
+          call,
+          "UNAUTHENTICATED_BAD_TOKEN",
+          "unknown token (expected: a token printed by `botfleet principal create`)");
     }
-    return Contexts.interceptCall(Context.current().withValue(CALLER, caller.get()), call, headers, next);
+    return Contexts.interceptCall(
+        Context.current().withValue(CALLER, caller.get()), call, headers, next);
   }
 
-  private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, RespT> call, String reason, String message) {
+  private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(
+      ServerCall<ReqT, RespT> call, String reason, String message) {
     var sre = GrpcErrors.build(Status.Code.UNAUTHENTICATED, reason, message);
     call.close(sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
     return new ServerCall.Listener<>() {};

@@ -40,12 +40,21 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
   }
 
   @Override
-  public void createPurchase(CreatePurchaseRequest req, StreamObserver<CreatePurchaseResponse> out) {
+  public void createPurchase(
+      CreatePurchaseRequest req, StreamObserver<CreatePurchaseResponse> out) {
     Unary.respond(
         out,
         () -> {
-          var p = capacity.purchase(caller(), ProtoMapping.sku(req.getSku()), req.getQuantity(), req.getTrial(), req.getIdempotencyKey());
-          return CreatePurchaseResponse.newBuilder().setPurchase(ProtoMapping.purchase(p, clock.instant())).build();
+          var p =
+              capacity.purchase(
+                  caller(),
+                  ProtoMapping.sku(req.getSku()),
+                  req.getQuantity(),
+                  req.getTrial(),
+                  req.getIdempotencyKey());
+          return CreatePurchaseResponse.newBuilder()
+              .setPurchase(ProtoMapping.purchase(p, clock.instant()))
+              .build();
         });
   }
 
@@ -68,7 +77,9 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
         out,
         () ->
             ExtendTrialResponse.newBuilder()
-                .setPurchase(ProtoMapping.purchase(capacity.extendTrial(caller(), req.getPurchaseId()), clock.instant()))
+                .setPurchase(
+                    ProtoMapping.purchase(
+                        capacity.extendTrial(caller(), req.getPurchaseId()), clock.instant()))
                 .build());
   }
 
@@ -81,7 +92,9 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
           switch (req.getTargetCase()) {
             case USER -> capacity.refuseUserAllocation(sku, req.getUser());
             case ENVIRONMENT -> {}
-            default -> throw BotfleetException.invalid("TARGET_REQUIRED", "target: missing (expected: an environment)");
+            default ->
+                throw BotfleetException.invalid(
+                    "TARGET_REQUIRED", "target: missing (expected: an environment)");
           }
           var change = capacity.allocate(caller(), req.getEnvironment(), sku, req.getQuantity());
           return SetAllocationResponse.newBuilder()
@@ -94,7 +107,8 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
   }
 
   @Override
-  public void getCapacitySummary(GetCapacitySummaryRequest req, StreamObserver<GetCapacitySummaryResponse> out) {
+  public void getCapacitySummary(
+      GetCapacitySummaryRequest req, StreamObserver<GetCapacitySummaryResponse> out) {
     Unary.respond(
         out,
         () -> {
@@ -116,7 +130,9 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
               .setConsumed(t.consumed()));
     }
     for (var e : s.environments()) {
-      var eb = EnvironmentCapacity.newBuilder().setEnvironment(ProtoMapping.environment(e.environment()));
+      var eb =
+          EnvironmentCapacity.newBuilder()
+              .setEnvironment(ProtoMapping.environment(e.environment()));
       e.usage().forEach(u -> eb.addUsage(ProtoMapping.usage(u)));
       b.addEnvironments(eb);
     }
@@ -137,7 +153,10 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
         out,
         () -> {
           var r = capacity.shareApp(caller(), req.getEnvironment(), req.getApp(), req.getUser());
-          return ShareAppResponse.newBuilder().setShare(share(req.getEnvironment(), r.share())).setCreated(r.created()).build();
+          return ShareAppResponse.newBuilder()
+              .setShare(share(req.getEnvironment(), r.share()))
+              .setCreated(r.created())
+              .build();
         });
   }
 
@@ -147,7 +166,9 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
         out,
         () ->
             UnshareAppResponse.newBuilder()
-                .setRemoved(capacity.unshareApp(caller(), req.getEnvironment(), req.getApp(), req.getUser()))
+                .setRemoved(
+                    capacity.unshareApp(
+                        caller(), req.getEnvironment(), req.getApp(), req.getUser()))
                 .build());
   }
 
@@ -158,7 +179,9 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
         () -> {
           caller();
           var b = ListAppSharesResponse.newBuilder();
-          capacity.appShares(req.getEnvironment()).forEach(s -> b.addShares(share(req.getEnvironment(), s)));
+          capacity
+              .appShares(req.getEnvironment())
+              .forEach(s -> b.addShares(share(req.getEnvironment(), s)));
           return b.build();
         });
   }

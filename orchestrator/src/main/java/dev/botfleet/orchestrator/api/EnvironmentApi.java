@@ -25,23 +25,28 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
   }
 
   @Override
-  public void createEnvironment(CreateEnvironmentRequest req, StreamObserver<CreateEnvironmentResponse> out) {
+  public void createEnvironment(
+      CreateEnvironmentRequest req, StreamObserver<CreateEnvironmentResponse> out) {
     Unary.respond(
         out,
         () -> {
-          EnvironmentType type = ProtoMapping.domainEnum(EnvironmentType.class, req.getType(), "type");
+          EnvironmentType type =
+              ProtoMapping.domainEnum(EnvironmentType.class, req.getType(), "type");
           if (type == null) {
             throw BotfleetException.invalid(
-                "ENVIRONMENT_TYPE_REQUIRED", "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
+                "ENVIRONMENT_TYPE_REQUIRED",
+                "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
           }
           return CreateEnvironmentResponse.newBuilder()
-              .setEnvironment(ProtoMapping.environment(environments.create(caller(), req.getName(), type)))
+              .setEnvironment(
+                  ProtoMapping.environment(environments.create(caller(), req.getName(), type)))
               .build();
         });
   }
 
   @Override
-  public void listEnvironments(ListEnvironmentsRequest req, StreamObserver<ListEnvironmentsResponse> out) {
+  public void listEnvironments(
+      ListEnvironmentsRequest req, StreamObserver<ListEnvironmentsResponse> out) {
     Unary.respond(
         out,
         () -> {
@@ -53,14 +58,19 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
   }
 
   @Override
-  public void getEnvironment(GetEnvironmentRequest req, StreamObserver<GetEnvironmentResponse> out) {
+  public void getEnvironment(
+      GetEnvironmentRequest req, StreamObserver<GetEnvironmentResponse> out) {
     Unary.respond(
         out,
         () -> {
           caller();
           var env = environments.require(req.getName());
           var b = GetEnvironmentResponse.newBuilder().setEnvironment(ProtoMapping.environment(env));
-          capacity.summary().environment(env.name()).usage().forEach(u -> b.addUsage(ProtoMapping.usage(u)));
+          capacity
+              .summary()
+              .environment(env.name())
+              .usage()
+              .forEach(u -> b.addUsage(ProtoMapping.usage(u)));
           return b.build();
         });
   }

@@ -81,7 +81,12 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
           }
           var v =
               flows.create(
-                  caller(), req.getName(), req.getEnvironment(), req.getOwner(), tiers, req.getApp(),
+                  caller(),
+                  req.getName(),
+                  req.getEnvironment(),
+                  req.getOwner(),
+                  tiers,
+                  req.getApp(),
                   LicensingMapping.licenseType(req.getAppLicense()));
           return CreateFlowResponse.newBuilder().setFlow(flow(v)).build();
         });
@@ -93,7 +98,9 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
         out,
         () -> {
           caller();
-          return GetFlowResponse.newBuilder().setFlow(flow(flows.get(req.getName(), req.getEnvironment()))).build();
+          return GetFlowResponse.newBuilder()
+              .setFlow(flow(flows.get(req.getName(), req.getEnvironment())))
+              .build();
         });
   }
 
@@ -111,36 +118,61 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
 
   @Override
   public void shareFlow(ShareFlowRequest req, StreamObserver<ShareFlowResponse> out) {
-    Unary.respond(out, () -> ShareFlowResponse.newBuilder().setFlow(flow(flows.share(caller(), req.getFlow(), req.getEnvironment(), req.getUser()))).build());
+    Unary.respond(
+        out,
+        () ->
+            ShareFlowResponse.newBuilder()
+                .setFlow(
+                    flow(flows.share(caller(), req.getFlow(), req.getEnvironment(), req.getUser())))
+                .build());
   }
 
   @Override
   public void allocateProcess(AllocateProcessRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(out, () -> response(flows.allocateProcess(caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
+    Unary.respond(
+        out,
+        () ->
+            response(
+                flows.allocateProcess(
+                    caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
   }
 
   @Override
   public void deallocateProcess(DeallocateProcessRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(out, () -> response(flows.deallocateProcess(caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
+    Unary.respond(
+        out,
+        () ->
+            response(
+                flows.deallocateProcess(
+                    caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
   }
 
   @Override
   public void allocatePerFlow(AllocatePerFlowRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(out, () -> response(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
+    Unary.respond(
+        out, () -> response(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
   }
 
   @Override
   public void deallocatePerFlow(DeallocatePerFlowRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(out, () -> response(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
+    Unary.respond(
+        out,
+        () -> response(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
   }
 
   @Override
   public void associateFlow(AssociateFlowRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(out, () -> response(flows.associate(caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())));
+    Unary.respond(
+        out,
+        () ->
+            response(
+                flows.associate(
+                    caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())));
   }
 
   @Override
   public void dissociateFlow(DissociateFlowRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(out, () -> response(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())));
+    Unary.respond(
+        out, () -> response(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())));
   }
 }

@@ -11,12 +11,16 @@ import io.grpc.protobuf.StatusProto;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Domain refusals → gRPC status with a {@code google.rpc.ErrorInfo} whose reason names the rule. */
+/**
+ * Domain refusals → gRPC status with a {@code google.rpc.ErrorInfo} whose reason names the rule.
+ */
 public final class GrpcErrors {
   public static final String DOMAIN = "botfleet.dev";
   private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
+
   /** While the database is down every call fails: one log line per interval, not one per call. */
   private static final ThrottledLog unavailableLog = new ThrottledLog(log, "database_unavailable");
+
   private static final ThrottledLog busyLog = new ThrottledLog(log, "database_busy");
 
   private GrpcErrors() {}
@@ -40,10 +44,16 @@ public final class GrpcErrors {
     if (hasCause(t, java.sql.SQLTransientException.class)) {
       // A lock or statement time-out: the caller should back off and retry.
       busyLog.failed(t);
-      return build(Status.Code.UNAVAILABLE, "DATABASE_BUSY", "the orchestrator's database is busy; retry shortly");
+      return build(
+          Status.Code.UNAVAILABLE,
+          "DATABASE_BUSY",
+          "the orchestrator's database is busy; retry shortly");
     }
     log.error("event=internal_error error={}", t.toString(), t);
-    return build(Status.Code.INTERNAL, "INTERNAL", "internal error: " + t.getClass().getSimpleName() + " (see server log)");
+    return build(
+        Status.Code.INTERNAL,
+        "INTERNAL",
+        "internal error: " + t.getClass().getSimpleName() + " (see server log)");
   }
 
   private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
@@ -66,7 +76,9 @@ public final class GrpcErrors {
         com.google.rpc.Status.newBuilder()
             .setCode(code.value())
             .setMessage(clip(message, MAX_DESCRIPTION))
-            .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(clip(reason, 128)).setDomain(DOMAIN).build()))
+            .addDetails(
+                Any.pack(
+                    ErrorInfo.newBuilder().setReason(clip(reason, 128)).setDomain(DOMAIN).build()))
             .build();
     return StatusProto.toStatusRuntimeException(status);
   }

@@ -54,7 +54,12 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
 
   @Override
   public void createUser(CreateUserRequest req, StreamObserver<CreateUserResponse> out) {
-    Unary.respond(out, () -> CreateUserResponse.newBuilder().setUser(user(licenses.createUser(caller(), req.getName(), !req.getWithoutFree()))).build());
+    Unary.respond(
+        out,
+        () ->
+            CreateUserResponse.newBuilder()
+                .setUser(user(licenses.createUser(caller(), req.getName(), !req.getWithoutFree())))
+                .build());
   }
 
   @Override
@@ -76,9 +81,14 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
         () -> {
           var l =
               licenses.assign(
-                  caller(), req.getUser(), LicensingMapping.requireLicenseType(req.getType()),
-                  req.hasEndsAt() ? ProtoMapping.instant(req.getEndsAt()) : null, req.getAdminTrial());
-          return AssignLicenseResponse.newBuilder().setLicense(LicensingMapping.license(l, req.getUser(), clock.instant())).build();
+                  caller(),
+                  req.getUser(),
+                  LicensingMapping.requireLicenseType(req.getType()),
+                  req.hasEndsAt() ? ProtoMapping.instant(req.getEndsAt()) : null,
+                  req.getAdminTrial());
+          return AssignLicenseResponse.newBuilder()
+              .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
+              .build();
         });
   }
 
@@ -91,7 +101,8 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
           var l = licenses.licenses(req.getUser());
           var b = ListLicensesResponse.newBuilder().setDailyRequestLimit(l.dailyRequestLimit());
           var now = clock.instant();
-          l.licenses().forEach(x -> b.addLicenses(LicensingMapping.license(x, l.user().name(), now)));
+          l.licenses()
+              .forEach(x -> b.addLicenses(LicensingMapping.license(x, l.user().name(), now)));
           return b.build();
         });
   }
@@ -100,18 +111,28 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
   public void removeLicense(RemoveLicenseRequest req, StreamObserver<RemoveLicenseResponse> out) {
     Unary.respond(
         out,
-        () -> RemoveLicenseResponse.newBuilder()
-            .setRemoved(licenses.remove(caller(), req.getUser(), LicensingMapping.requireLicenseType(req.getType())))
-            .build());
+        () ->
+            RemoveLicenseResponse.newBuilder()
+                .setRemoved(
+                    licenses.remove(
+                        caller(),
+                        req.getUser(),
+                        LicensingMapping.requireLicenseType(req.getType())))
+                .build());
   }
 
   @Override
-  public void extendLicenseTrial(ExtendLicenseTrialRequest req, StreamObserver<ExtendLicenseTrialResponse> out) {
+  public void extendLicenseTrial(
+      ExtendLicenseTrialRequest req, StreamObserver<ExtendLicenseTrialResponse> out) {
     Unary.respond(
         out,
         () -> {
-          var l = licenses.extendTrial(caller(), req.getUser(), LicensingMapping.requireLicenseType(req.getType()));
-          return ExtendLicenseTrialResponse.newBuilder().setLicense(LicensingMapping.license(l, req.getUser(), clock.instant())).build();
+          var l =
+              licenses.extendTrial(
+                  caller(), req.getUser(), LicensingMapping.requireLicenseType(req.getType()));
+          return ExtendLicenseTrialResponse.newBuilder()
+              .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
+              .build();
         });
   }
 
@@ -120,47 +141,67 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
     Unary.respond(
         out,
         () -> {
-          var l = licenses.startTrial(caller(), req.getUser(), LicensingMapping.licenseType(req.getType()));
-          return StartTrialResponse.newBuilder().setLicense(LicensingMapping.license(l, req.getUser(), clock.instant())).build();
+          var l =
+              licenses.startTrial(
+                  caller(), req.getUser(), LicensingMapping.licenseType(req.getType()));
+          return StartTrialResponse.newBuilder()
+              .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
+              .build();
         });
   }
 
   private static SelfServiceTrial trial(LicenseService.TrialSetting s) {
-    return SelfServiceTrial.newBuilder().setType(LicensingMapping.licenseType(s.type())).setEnabled(s.enabled()).setDays(s.days()).build();
+    return SelfServiceTrial.newBuilder()
+        .setType(LicensingMapping.licenseType(s.type()))
+        .setEnabled(s.enabled())
+        .setDays(s.days())
+        .build();
   }
 
   @Override
-  public void setSelfServiceTrials(SetSelfServiceTrialsRequest req, StreamObserver<SetSelfServiceTrialsResponse> out) {
+  public void setSelfServiceTrials(
+      SetSelfServiceTrialsRequest req, StreamObserver<SetSelfServiceTrialsResponse> out) {
     Unary.respond(
         out,
         () -> {
-          var c = licenses.setSelfServiceTrials(caller(), LicensingMapping.requireLicenseType(req.getType()), req.getEnabled());
-          return SetSelfServiceTrialsResponse.newBuilder().setTrial(trial(c.setting())).addAllRemovedFrom(c.removedFrom()).build();
+          var c =
+              licenses.setSelfServiceTrials(
+                  caller(), LicensingMapping.requireLicenseType(req.getType()), req.getEnabled());
+          return SetSelfServiceTrialsResponse.newBuilder()
+              .setTrial(trial(c.setting()))
+              .addAllRemovedFrom(c.removedFrom())
+              .build();
         });
   }
 
   @Override
-  public void listSelfServiceTrials(ListSelfServiceTrialsRequest req, StreamObserver<ListSelfServiceTrialsResponse> out) {
+  public void listSelfServiceTrials(
+      ListSelfServiceTrialsRequest req, StreamObserver<ListSelfServiceTrialsResponse> out) {
     Unary.respond(
         out,
         () -> {
           caller();
           var s = licenses.selfServiceTrials();
-          var b = ListSelfServiceTrialsResponse.newBuilder().setGovernmentCloud(s.governmentCloud());
+          var b =
+              ListSelfServiceTrialsResponse.newBuilder().setGovernmentCloud(s.governmentCloud());
           s.trials().forEach(t -> b.addTrials(trial(t)));
           return b.build();
         });
   }
 
   @Override
-  public void checkEntitlement(CheckEntitlementRequest req, StreamObserver<CheckEntitlementResponse> out) {
+  public void checkEntitlement(
+      CheckEntitlementRequest req, StreamObserver<CheckEntitlementResponse> out) {
     Unary.respond(
         out,
         () -> {
           caller();
           var a =
               flows.checkEntitlement(
-                  req.getUser(), req.getEnvironment(), LicensingMapping.action(req.getAction()), req.getFlow(),
+                  req.getUser(),
+                  req.getEnvironment(),
+                  LicensingMapping.action(req.getAction()),
+                  req.getFlow(),
                   LicensingMapping.connector(req.getConnector()));
           var b =
               CheckEntitlementResponse.newBuilder()

@@ -13,7 +13,9 @@ final class LicensingMapping {
   private LicensingMapping() {}
 
   static LicenseType licenseType(dev.botfleet.proto.v1.LicenseType t) {
-    if (t == null || t == dev.botfleet.proto.v1.LicenseType.LICENSE_TYPE_UNSPECIFIED || t == dev.botfleet.proto.v1.LicenseType.UNRECOGNIZED) {
+    if (t == null
+        || t == dev.botfleet.proto.v1.LicenseType.LICENSE_TYPE_UNSPECIFIED
+        || t == dev.botfleet.proto.v1.LicenseType.UNRECOGNIZED) {
       return null;
     }
     return LicenseType.valueOf(t.name().substring("LICENSE_".length()));
@@ -23,17 +25,24 @@ final class LicensingMapping {
     LicenseType type = licenseType(t);
     if (type == null) {
       throw BotfleetException.invalid(
-          "LICENSE_TYPE_REQUIRED", "type: missing (expected: one of " + java.util.Arrays.toString(LicenseType.values()) + ")");
+          "LICENSE_TYPE_REQUIRED",
+          "type: missing (expected: one of "
+              + java.util.Arrays.toString(LicenseType.values())
+              + ")");
     }
     return type;
   }
 
   static dev.botfleet.proto.v1.LicenseType licenseType(LicenseType t) {
-    return t == null ? dev.botfleet.proto.v1.LicenseType.LICENSE_TYPE_UNSPECIFIED : dev.botfleet.proto.v1.LicenseType.valueOf("LICENSE_" + t.name());
+    return t == null
+        ? dev.botfleet.proto.v1.LicenseType.LICENSE_TYPE_UNSPECIFIED
+        : dev.botfleet.proto.v1.LicenseType.valueOf("LICENSE_" + t.name());
   }
 
   static ConnectorTier connector(dev.botfleet.proto.v1.ConnectorTier t) {
-    if (t == null || t == dev.botfleet.proto.v1.ConnectorTier.CONNECTOR_TIER_UNSPECIFIED || t == dev.botfleet.proto.v1.ConnectorTier.UNRECOGNIZED) {
+    if (t == null
+        || t == dev.botfleet.proto.v1.ConnectorTier.CONNECTOR_TIER_UNSPECIFIED
+        || t == dev.botfleet.proto.v1.ConnectorTier.UNRECOGNIZED) {
       return null;
     }
     return ConnectorTier.valueOf(t.name().substring("CONNECTOR_".length()));
@@ -44,7 +53,9 @@ final class LicensingMapping {
   }
 
   static Action action(dev.botfleet.proto.v1.EntitlementAction a) {
-    if (a == null || a == dev.botfleet.proto.v1.EntitlementAction.ENTITLEMENT_ACTION_UNSPECIFIED || a == dev.botfleet.proto.v1.EntitlementAction.UNRECOGNIZED) {
+    if (a == null
+        || a == dev.botfleet.proto.v1.EntitlementAction.ENTITLEMENT_ACTION_UNSPECIFIED
+        || a == dev.botfleet.proto.v1.EntitlementAction.UNRECOGNIZED) {
       return null;
     }
     return Action.valueOf(a.name().substring("ACTION_".length()));

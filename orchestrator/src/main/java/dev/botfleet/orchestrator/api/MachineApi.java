@@ -84,17 +84,28 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
   }
 
   @Override
-  public void createJoinToken(CreateJoinTokenRequest req, StreamObserver<CreateJoinTokenResponse> out) {
+  public void createJoinToken(
+      CreateJoinTokenRequest req, StreamObserver<CreateJoinTokenResponse> out) {
     Unary.respond(
         out,
         () -> {
-          var t = machines.createJoinToken(caller(), req.getEnvironment(), req.getGroup(), Duration.ofSeconds(req.getTtlSeconds()));
-          return CreateJoinTokenResponse.newBuilder().setTokenId(t.id()).setToken(t.token()).setExpiresAt(ProtoMapping.ts(t.expiresAt())).build();
+          var t =
+              machines.createJoinToken(
+                  caller(),
+                  req.getEnvironment(),
+                  req.getGroup(),
+                  Duration.ofSeconds(req.getTtlSeconds()));
+          return CreateJoinTokenResponse.newBuilder()
+              .setTokenId(t.id())
+              .setToken(t.token())
+              .setExpiresAt(ProtoMapping.ts(t.expiresAt()))
+              .build();
         });
   }
 
   @Override
-  public void revokeJoinToken(RevokeJoinTokenRequest req, StreamObserver<RevokeJoinTokenResponse> out) {
+  public void revokeJoinToken(
+      RevokeJoinTokenRequest req, StreamObserver<RevokeJoinTokenResponse> out) {
     Unary.respond(
         out,
         () -> {
@@ -121,48 +132,82 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () -> {
           caller();
-          return GetMachineResponse.newBuilder().setMachine(machine(machines.resolve(req.getMachine()))).build();
+          return GetMachineResponse.newBuilder()
+              .setMachine(machine(machines.resolve(req.getMachine())))
+              .build();
         });
   }
 
   @Override
   public void allocateBots(AllocateBotsRequest req, StreamObserver<AllocateBotsResponse> out) {
     Unary.respond(
-        out, () -> AllocateBotsResponse.newBuilder().setMachine(machine(machines.allocateBots(caller(), req.getMachine(), req.getCount()))).build());
+        out,
+        () ->
+            AllocateBotsResponse.newBuilder()
+                .setMachine(
+                    machine(machines.allocateBots(caller(), req.getMachine(), req.getCount())))
+                .build());
   }
 
   @Override
-  public void deallocateBots(DeallocateBotsRequest req, StreamObserver<DeallocateBotsResponse> out) {
+  public void deallocateBots(
+      DeallocateBotsRequest req, StreamObserver<DeallocateBotsResponse> out) {
     Unary.respond(
         out,
         () -> {
-          var d = machines.deallocateBots(caller(), req.getMachine(), req.getCount(), req.getForce());
-          return DeallocateBotsResponse.newBuilder().setMachine(machine(d.machine())).addAllCancelledRunIds(d.cancelledRunIds()).build();
+          var d =
+              machines.deallocateBots(caller(), req.getMachine(), req.getCount(), req.getForce());
+          return DeallocateBotsResponse.newBuilder()
+              .setMachine(machine(d.machine()))
+              .addAllCancelledRunIds(d.cancelledRunIds())
+              .build();
         });
   }
 
   @Override
-  public void setAutoAllocation(SetAutoAllocationRequest req, StreamObserver<SetAutoAllocationResponse> out) {
+  public void setAutoAllocation(
+      SetAutoAllocationRequest req, StreamObserver<SetAutoAllocationResponse> out) {
     Unary.respond(
         out,
-        () -> SetAutoAllocationResponse.newBuilder().setMachine(machine(machines.setAutoAllocation(caller(), req.getMachine(), req.getEnabled()))).build());
+        () ->
+            SetAutoAllocationResponse.newBuilder()
+                .setMachine(
+                    machine(
+                        machines.setAutoAllocation(caller(), req.getMachine(), req.getEnabled())))
+                .build());
   }
 
   @Override
-  public void setMaintenance(SetMaintenanceRequest req, StreamObserver<SetMaintenanceResponse> out) {
+  public void setMaintenance(
+      SetMaintenanceRequest req, StreamObserver<SetMaintenanceResponse> out) {
     Unary.respond(
         out,
-        () -> SetMaintenanceResponse.newBuilder().setMachine(machine(machines.setMaintenance(caller(), req.getMachine(), req.getEnabled()))).build());
+        () ->
+            SetMaintenanceResponse.newBuilder()
+                .setMachine(
+                    machine(machines.setMaintenance(caller(), req.getMachine(), req.getEnabled())))
+                .build());
   }
 
   @Override
   public void createGroup(CreateGroupRequest req, StreamObserver<CreateGroupResponse> out) {
-    Unary.respond(out, () -> CreateGroupResponse.newBuilder().setGroup(group(machines.createGroup(caller(), req.getName(), req.getEnvironment()))).build());
+    Unary.respond(
+        out,
+        () ->
+            CreateGroupResponse.newBuilder()
+                .setGroup(
+                    group(machines.createGroup(caller(), req.getName(), req.getEnvironment())))
+                .build());
   }
 
   @Override
   public void addToGroup(AddToGroupRequest req, StreamObserver<AddToGroupResponse> out) {
-    Unary.respond(out, () -> AddToGroupResponse.newBuilder().setGroup(group(machines.addToGroup(caller(), req.getGroup(), req.getMachine()))).build());
+    Unary.respond(
+        out,
+        () ->
+            AddToGroupResponse.newBuilder()
+                .setGroup(group(machines.addToGroup(caller(), req.getGroup(), req.getMachine())))
+                .build());
   }
 
   @Override
@@ -178,7 +223,8 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
   }
 
   @Override
-  public void getProcessUtilization(GetProcessUtilizationRequest req, StreamObserver<GetProcessUtilizationResponse> out) {
+  public void getProcessUtilization(
+      GetProcessUtilizationRequest req, StreamObserver<GetProcessUtilizationResponse> out) {
     Unary.respond(
         out,
         () -> {
@@ -192,7 +238,14 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                   .setAllocatedToFlows(u.toFlows())
                   .setFree(u.free());
           u.units()
-              .forEach(h -> b.addUnits(ProcessUnit.newBuilder().setAllocatedToKind(h.kind()).setAllocatedTo(h.name()).setUnits((int) h.units()).setSource(h.source() == null ? "" : h.source())));
+              .forEach(
+                  h ->
+                      b.addUnits(
+                          ProcessUnit.newBuilder()
+                              .setAllocatedToKind(h.kind())
+                              .setAllocatedTo(h.name())
+                              .setUnits((int) h.units())
+                              .setSource(h.source() == null ? "" : h.source())));
           return b.build();
         });
   }

@@ -34,13 +34,16 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
 
   private final MeteringService metering;
   private final java.time.Clock clock;
+
   /** Builds and sends answers off the metering writer thread, so it goes on to the next batch. */
   private final java.util.concurrent.Executor responses =
-      java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "metering-responses");
-        t.setDaemon(true);
-        return t;
-      });
+      java.util.concurrent.Executors.newFixedThreadPool(
+          2,
+          r -> {
+            Thread t = new Thread(r, "metering-responses");
+            t.setDaemon(true);
+            return t;
+          });
 
   public MeteringApi(MeteringService metering, java.time.Clock clock) {
     this.metering = metering;
@@ -59,10 +62,17 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
       caller();
       List<UsageRecord> records = new ArrayList<>(req.getRecordsCount());
       for (var r : req.getRecordsList()) {
-        records.add(new UsageRecord(
-            r.getSubjectCase() == dev.botfleet.proto.v1.UsageRecord.SubjectCase.FLOW ? r.getFlow() : null,
-            r.getSubjectCase() == dev.botfleet.proto.v1.UsageRecord.SubjectCase.USER ? r.getUser() : null,
-            r.getEnvironment(), r.getRequests(), r.getIdempotencyKey()));
+        records.add(
+            new UsageRecord(
+                r.getSubjectCase() == dev.botfleet.proto.v1.UsageRecord.SubjectCase.FLOW
+                    ? r.getFlow()
+                    : null,
+                r.getSubjectCase() == dev.botfleet.proto.v1.UsageRecord.SubjectCase.USER
+                    ? r.getUser()
+                    : null,
+                r.getEnvironment(),
+                r.getRequests(),
+                r.getIdempotencyKey()));
       }
       done = metering.record(records);
     } catch (Throwable t) {
@@ -72,10 +82,22 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
     done.whenCompleteAsync(
         (results, failure) -> {
           if (failure != null) {
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            out.onError(cause instanceof BotfleetException ? GrpcErrors.toStatus(cause)
-                : GrpcErrors.build(Status.Code.UNAVAILABLE, "M5_NOT_RECORDED",
-                    "the records were not committed (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + "); retry with the same keys"));
+            Throwable cause =
+                failure instanceof java.util.concurrent.CompletionException
+                        && failure.getCause() != null
+                    ? failure.getCause()
+                    : failure;
+            out.onError(
+                cause instanceof BotfleetException
+                    ? GrpcErrors.toStatus(cause)
+                    : GrpcErrors.build(
+                        Status.Code.UNAVAILABLE,
+                        "M5_NOT_RECORDED",
+                        "the records were not committed ("
+                            + cause.getClass().getSimpleName()
+                            + ": "
+                            + cause.getMessage()
+                            + "); retry with the same keys"));
             return;
           }
           var b = RecordUsageResponse.newBuilder();
@@ -83,12 +105,13 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
           Instant retryAt = null;
           long accepted = 0;
           for (RecordResult r : results) {
-            var rb = UsageRecordResult.newBuilder()
-                .setIdempotencyKey(r.key())
-                .setOutcome(RecordOutcome.valueOf(r.outcome().name()))
-                .setBucket(r.bucket())
-                .setPlan(LicensingMapping.plan(r.plan()))
-                .setOverage(r.overage());
+            var rb =
+                UsageRecordResult.newBuilder()
+                    .setIdempotencyKey(r.key())
+                    .setOutcome(RecordOutcome.valueOf(r.outcome().name()))
+                    .setBucket(r.bucket())
+                    .setPlan(LicensingMapping.plan(r.plan()))
+                    .setOverage(r.overage());
             if (r.retryAt() != null) {
               rb.setRetryAt(ProtoMapping.ts(r.retryAt()));
             }
@@ -110,34 +133,55 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
         responses);
   }
 
-  private io.grpc.StatusRuntimeException throttledStatus(List<RecordResult> results, List<String> throttled, Instant retryAt, long accepted) {
-    String bucket = results.stream().filter(r -> r.outcome() == RecordResult.Outcome.THROTTLED).findFirst().map(RecordResult::bucket).orElse("");
+  private io.grpc.StatusRuntimeException throttledStatus(
+      List<RecordResult> results, List<String> throttled, Instant retryAt, long accepted) {
+    String bucket =
+        results.stream()
+            .filter(r -> r.outcome() == RecordResult.Outcome.THROTTLED)
+            .findFirst()
+            .map(RecordResult::bucket)
+            .orElse("");
     Duration delay = Duration.between(clock.instant(), retryAt);
     if (delay.isNegative()) {
       delay = Duration.ZERO;
     }
     String message =
-        throttled.size() + " of " + results.size() + " records refused: bucket " + bucket
-            + " is at its daily request limit (THROTTLE, M3); the limit lifts at " + retryAt
-            + " (next reset); retry then with the same keys (the " + accepted + " accepted records count once), or ask an admin"
+        throttled.size()
+            + " of "
+            + results.size()
+            + " records refused: bucket "
+            + bucket
+            + " is at its daily request limit (THROTTLE, M3); the limit lifts at "
+            + retryAt
+            + " (next reset); retry then with the same keys (the "
+            + accepted
+            + " accepted records count once), or ask an admin"
             + " for more capacity (process units, P3) or `botfleet tenant settings --over-limit RECORD_OVERAGE`";
-    String keys = String.join(",", throttled.subList(0, Math.min(MAX_KEYS_IN_METADATA, throttled.size())));
+    String keys =
+        String.join(",", throttled.subList(0, Math.min(MAX_KEYS_IN_METADATA, throttled.size())));
     com.google.rpc.Status status =
         com.google.rpc.Status.newBuilder()
             .setCode(Status.Code.RESOURCE_EXHAUSTED.value())
             .setMessage(message)
-            .addDetails(Any.pack(ErrorInfo.newBuilder()
-                .setReason("M3_THROTTLED")
-                .setDomain(GrpcErrors.DOMAIN)
-                .putMetadata("retry_at", retryAt.toString())
-                .putMetadata("bucket", bucket)
-                .putMetadata("throttled", Integer.toString(throttled.size()))
-                .putMetadata("accepted", Long.toString(accepted))
-                .putMetadata("throttled_keys", keys)
-                .build()))
-            .addDetails(Any.pack(RetryInfo.newBuilder()
-                .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(delay.getSeconds()).setNanos(delay.getNano()))
-                .build()))
+            .addDetails(
+                Any.pack(
+                    ErrorInfo.newBuilder()
+                        .setReason("M3_THROTTLED")
+                        .setDomain(GrpcErrors.DOMAIN)
+                        .putMetadata("retry_at", retryAt.toString())
+                        .putMetadata("bucket", bucket)
+                        .putMetadata("throttled", Integer.toString(throttled.size()))
+                        .putMetadata("accepted", Long.toString(accepted))
+                        .putMetadata("throttled_keys", keys)
+                        .build()))
+            .addDetails(
+                Any.pack(
+                    RetryInfo.newBuilder()
+                        .setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder()
+                                .setSeconds(delay.getSeconds())
+                                .setNanos(delay.getNano()))
+                        .build()))
             .build();
     return StatusProto.toStatusRuntimeException(status);
   }
@@ -153,8 +197,12 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
               switch (req.getSubjectCase()) {
                 case FLOW -> metering.usageOfFlow(req.getFlow(), req.getEnvironment(), day);
                 case USER -> metering.usageOfUser(req.getUser(), day);
-                case ALL_IN_ENVIRONMENT -> metering.usageOfEnvironment(req.getAllInEnvironment(), day);
-                default -> throw BotfleetException.invalid("M6_SUBJECT_REQUIRED", "subject: missing (expected: a flow, a user or an environment)");
+                case ALL_IN_ENVIRONMENT ->
+                    metering.usageOfEnvironment(req.getAllInEnvironment(), day);
+                default ->
+                    throw BotfleetException.invalid(
+                        "M6_SUBJECT_REQUIRED",
+                        "subject: missing (expected: a flow, a user or an environment)");
               };
           var b =
               GetUsageResponse.newBuilder()
@@ -177,8 +225,13 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
               ub.setLimitLiftsAt(ProtoMapping.ts(u.limitLiftsAt()));
             }
             for (var c : u.contributions()) {
-              ub.addContributions(UsageContribution.newBuilder()
-                  .setKind(c.kind()).setName(c.name()).setRequests(c.requests()).setOverage(c.overage()).setThrottled(c.throttled()));
+              ub.addContributions(
+                  UsageContribution.newBuilder()
+                      .setKind(c.kind())
+                      .setName(c.name())
+                      .setRequests(c.requests())
+                      .setOverage(c.overage())
+                      .setThrottled(c.throttled()));
             }
             b.addBuckets(ub);
           }
@@ -193,7 +246,8 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
     try {
       return LocalDate.parse(day.trim());
     } catch (DateTimeParseException e) {
-      throw BotfleetException.invalid("M2_DAY_INVALID", "day: '" + day + "' (expected: YYYY-MM-DD)");
+      throw BotfleetException.invalid(
+          "M2_DAY_INVALID", "day: '" + day + "' (expected: YYYY-MM-DD)");
     }
   }
 }

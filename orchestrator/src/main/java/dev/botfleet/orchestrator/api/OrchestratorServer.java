@@ -21,13 +21,17 @@ public final class OrchestratorServer {
   private final HealthStatusManager health = new HealthStatusManager();
 
   public OrchestratorServer(
-      ServerBuilder<?> builder, MeterRegistry registry, AuthInterceptor auth, List<BindableService> services) {
+      ServerBuilder<?> builder,
+      MeterRegistry registry,
+      AuthInterceptor auth,
+      List<BindableService> services) {
     builder.intercept(new MetricCollectingServerInterceptor(registry));
     // Issue 7: auth first (outermost), so unauthenticated garbage is refused before it is walked;
     // then every message is bounded; malformed bytes answer INVALID_ARGUMENT, not UNKNOWN.
     RequestLimits limits = new RequestLimits();
     for (BindableService service : services) {
-      builder.addService(ServerInterceptors.intercept(RequestLimits.guard(service.bindService()), limits, auth));
+      builder.addService(
+          ServerInterceptors.intercept(RequestLimits.guard(service.bindService()), limits, auth));
     }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());

@@ -18,16 +18,24 @@ final class ProtoMapping {
   private ProtoMapping() {}
 
   static Timestamp ts(Instant i) {
-    return i == null ? Timestamp.getDefaultInstance() : Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+    return i == null
+        ? Timestamp.getDefaultInstance()
+        : Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 
   static Instant instant(Timestamp t) {
-    return t == null || (t.getSeconds() == 0 && t.getNanos() == 0) ? null : Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+    return t == null || (t.getSeconds() == 0 && t.getNanos() == 0)
+        ? null
+        : Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 
   static Sku sku(dev.botfleet.proto.v1.Sku sku) {
-    if (sku == null || sku == dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED || sku == dev.botfleet.proto.v1.Sku.UNRECOGNIZED) {
-      throw BotfleetException.invalid("SKU_REQUIRED", "sku: missing (expected: one of PROCESS, UNATTENDED_RPA, HOSTED_PROCESS, PER_FLOW, APP_PASS, AI_BUILDER_CREDITS, PORTAL_LOGINS, PORTAL_VIEWS)");
+    if (sku == null
+        || sku == dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED
+        || sku == dev.botfleet.proto.v1.Sku.UNRECOGNIZED) {
+      throw BotfleetException.invalid(
+          "SKU_REQUIRED",
+          "sku: missing (expected: one of PROCESS, UNATTENDED_RPA, HOSTED_PROCESS, PER_FLOW, APP_PASS, AI_BUILDER_CREDITS, PORTAL_LOGINS, PORTAL_VIEWS)");
     }
     return Sku.valueOf(sku.name());
   }
@@ -37,13 +45,16 @@ final class ProtoMapping {
   }
 
   static <E extends Enum<E>> E domainEnum(Class<E> type, Enum<?> proto, String field) {
-    if (proto == null || proto.name().endsWith("_UNSPECIFIED") || proto.name().equals("UNRECOGNIZED")) {
+    if (proto == null
+        || proto.name().endsWith("_UNSPECIFIED")
+        || proto.name().equals("UNRECOGNIZED")) {
       return null;
     }
     try {
       return Enum.valueOf(type, proto.name());
     } catch (IllegalArgumentException e) {
-      throw BotfleetException.invalid("INVALID_ENUM", field + ": " + proto.name() + " (not supported)");
+      throw BotfleetException.invalid(
+          "INVALID_ENUM", field + ": " + proto.name() + " (not supported)");
     }
   }
 
@@ -57,9 +68,15 @@ final class ProtoMapping {
   }
 
   static dev.botfleet.proto.v1.Principal principal(Principal p, EnvironmentService environments) {
-    var b = dev.botfleet.proto.v1.Principal.newBuilder().setId(p.id()).setName(p.name()).setCreatedAt(ts(p.createdAt()));
+    var b =
+        dev.botfleet.proto.v1.Principal.newBuilder()
+            .setId(p.id())
+            .setName(p.name())
+            .setCreatedAt(ts(p.createdAt()));
     for (RoleGrant g : p.roles()) {
-      var rg = dev.botfleet.proto.v1.RoleGrant.newBuilder().setRole(dev.botfleet.proto.v1.Role.valueOf(g.role().name()));
+      var rg =
+          dev.botfleet.proto.v1.RoleGrant.newBuilder()
+              .setRole(dev.botfleet.proto.v1.Role.valueOf(g.role().name()));
       if (g.environmentId() != null) {
         rg.setEnvironment(environments.requireById(g.environmentId()).name());
       }

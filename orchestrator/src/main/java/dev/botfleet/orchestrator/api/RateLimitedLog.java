@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 
 /**
- * Logs one line per event kind at most once per interval, with how many were suppressed since,
- * so a client sending garbage in a loop cannot fill the log (issue 7). No stack traces.
+ * Logs one line per event kind at most once per interval, with how many were suppressed since, so a
+ * client sending garbage in a loop cannot fill the log (issue 7). No stack traces.
  */
 final class RateLimitedLog {
   private final Logger log;
@@ -29,7 +29,10 @@ final class RateLimitedLog {
     this.intervalNanos = unit.toNanos(interval);
   }
 
-  /** Warns {@code event=<event> <details> suppressed=<n>} unless this event was logged within the interval. */
+  /**
+   * Warns {@code event=<event> <details> suppressed=<n>} unless this event was logged within the
+   * interval.
+   */
   void warn(String event, String details) {
     long now = System.nanoTime();
     Window w = windows.get(event);

@@ -28,23 +28,24 @@ import org.slf4j.LoggerFactory;
  * Bounds every inbound message of every RPC, unary and the agent stream alike (issue 7, DESIGN
  * "API": every numeric and string field has a documented bound checked at the API).
  *
- * <p>The message is walked with protobuf reflection, so a new field is bounded the day it is
- * added: strings (also map keys and values, repeated items) get {@link #DEFAULT_MAX_CHARS}
- * characters unless {@link #STRINGS} says more; repeated and map fields get {@link
- * #DEFAULT_MAX_ITEMS} items unless {@link #ITEMS} says otherwise; every numeric field must have an
- * explicit range in {@link #NUMBERS} (a test fails for one without); enum values this server does
- * not know are refused. A violation answers {@code INVALID_ARGUMENT} naming the field and the
- * bound, never echoing a string of the input. A stream is closed with that status.
+ * <p>The message is walked with protobuf reflection, so a new field is bounded the day it is added:
+ * strings (also map keys and values, repeated items) get {@link #DEFAULT_MAX_CHARS} characters
+ * unless {@link #STRINGS} says more; repeated and map fields get {@link #DEFAULT_MAX_ITEMS} items
+ * unless {@link #ITEMS} says otherwise; every numeric field must have an explicit range in {@link
+ * #NUMBERS} (a test fails for one without); enum values this server does not know are refused. A
+ * violation answers {@code INVALID_ARGUMENT} naming the field and the bound, never echoing a string
+ * of the input. A stream is closed with that status.
  *
  * <p>Malformed bytes: {@link #guard} wraps each method's request marshaller so a parse failure
- * reaches this interceptor as a null message and answers {@code INVALID_ARGUMENT} (grpc-java
- * would otherwise close the call {@code UNKNOWN} and log a stack trace per call).
+ * reaches this interceptor as a null message and answers {@code INVALID_ARGUMENT} (grpc-java would
+ * otherwise close the call {@code UNKNOWN} and log a stack trace per call).
  *
  * <p>{@code docs/limits.md} is this table in words; {@code RequestLimitsTest} keeps them equal.
  */
 public final class RequestLimits implements ServerInterceptor {
   public static final int DEFAULT_MAX_CHARS = 256;
   public static final int DEFAULT_MAX_ITEMS = 1000;
+
   /** The most of a string of the input an error message may quote (issue 7). */
   static final int MAX_EXCERPT = 32;
 
@@ -54,9 +55,12 @@ public final class RequestLimits implements ServerInterceptor {
   public static final String UNKNOWN_ENUM = "INVALID_ARGUMENT_UNKNOWN_ENUM";
   public static final String MALFORMED = "INVALID_ARGUMENT_MALFORMED";
 
-  private static final RateLimitedLog LOG = new RateLimitedLog(LoggerFactory.getLogger(RequestLimits.class), 60, TimeUnit.SECONDS);
+  private static final RateLimitedLog LOG =
+      new RateLimitedLog(LoggerFactory.getLogger(RequestLimits.class), 60, TimeUnit.SECONDS);
 
-  /** An inclusive range of a numeric field; {@code reason} is the rule reason a violation carries. */
+  /**
+   * An inclusive range of a numeric field; {@code reason} is the rule reason a violation carries.
+   */
   public record Range(long min, long max, String reason, String meaning) {
     boolean contains(long v) {
       return v >= min && v <= max;
@@ -77,62 +81,119 @@ public final class RequestLimits implements ServerInterceptor {
   }
 
   static final long DAY = 86_400;
+
   /** Longest queue or run time-out (R10): 30 days. Longer ones made dispatch overflow (issue 7). */
-  public static final long MAX_TIMEOUT_SECONDS = dev.botfleet.orchestrator.runs.RunService.MAX_TIMEOUT.toSeconds();
+  public static final long MAX_TIMEOUT_SECONDS =
+      dev.botfleet.orchestrator.runs.RunService.MAX_TIMEOUT.toSeconds();
+
   /** Most units one purchase may add (C1). */
   public static final long MAX_PURCHASE_QUANTITY = 1_000_000;
+
   /** Most units of one SKU allocated to one environment (C2); also the most purchased per SKU. */
   public static final long MAX_UNITS = dev.botfleet.orchestrator.capacity.CapacityService.MAX_UNITS;
+
   /** Most bots or process units moved by one call (P3, P5, P10). */
   public static final long MAX_COUNT = 10_000;
+
   /** Sessions and bots of one machine (A2, P5). */
   public static final long MAX_SESSIONS = 10_000;
 
   /** Numeric fields by full name → inclusive range. Every numeric field of a request is here. */
   public static final Map<String, Range> NUMBERS;
-  /** String fields (map keys: {@code …Entry.key}, values: {@code …Entry.value}) allowed more or fewer characters. */
+
+  /**
+   * String fields (map keys: {@code …Entry.key}, values: {@code …Entry.value}) allowed more or
+   * fewer characters.
+   */
   public static final Map<String, Integer> STRINGS;
+
   /** Repeated and map fields allowed more or fewer items than {@link #DEFAULT_MAX_ITEMS}. */
   public static final Map<String, Integer> ITEMS;
 
   static {
     Map<String, Range> n = new LinkedHashMap<>();
     // runs.proto (R1, R10)
-    n.put("botfleet.v1.SubmitRunRequest.queue_timeout_seconds", new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = the desktop flow's default"));
-    n.put("botfleet.v1.SubmitRunRequest.run_timeout_seconds", new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = the desktop flow's default"));
-    n.put("botfleet.v1.SetDesktopFlowRequest.queue_timeout_seconds", new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = 6 hours"));
-    n.put("botfleet.v1.SetDesktopFlowRequest.run_timeout_seconds", new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = 24 hours"));
+    n.put(
+        "botfleet.v1.SubmitRunRequest.queue_timeout_seconds",
+        new Range(
+            0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = the desktop flow's default"));
+    n.put(
+        "botfleet.v1.SubmitRunRequest.run_timeout_seconds",
+        new Range(
+            0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = the desktop flow's default"));
+    n.put(
+        "botfleet.v1.SetDesktopFlowRequest.queue_timeout_seconds",
+        new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = 6 hours"));
+    n.put(
+        "botfleet.v1.SetDesktopFlowRequest.run_timeout_seconds",
+        new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = 24 hours"));
     n.put("botfleet.v1.ListRunsRequest.limit", new Range(0, 1000, OUT_OF_RANGE, "runs; 0 = 100"));
     // capacity.proto (C1, C2)
-    n.put("botfleet.v1.CreatePurchaseRequest.quantity", new Range(1, MAX_PURCHASE_QUANTITY, "C1_QUANTITY", "units"));
-    n.put("botfleet.v1.SetAllocationRequest.quantity", new Range(0, MAX_UNITS, "C2_QUANTITY", "units"));
+    n.put(
+        "botfleet.v1.CreatePurchaseRequest.quantity",
+        new Range(1, MAX_PURCHASE_QUANTITY, "C1_QUANTITY", "units"));
+    n.put(
+        "botfleet.v1.SetAllocationRequest.quantity",
+        new Range(0, MAX_UNITS, "C2_QUANTITY", "units"));
     // admin.proto (M2, M3)
-    n.put("botfleet.v1.UpdateTenantSettingsRequest.limit_multiplier", new Range(1, 1000, "M3_LIMIT_MULTIPLIER", "factor"));
-    n.put("botfleet.v1.UpdateTenantSettingsRequest.metering_day_offset_minutes", new Range(-840, 840, "M2_DAY_OFFSET", "minutes"));
-    n.put("botfleet.v1.ListAuditEventsRequest.limit", new Range(0, 1000, OUT_OF_RANGE, "events; 0 = 100"));
+    n.put(
+        "botfleet.v1.UpdateTenantSettingsRequest.limit_multiplier",
+        new Range(1, 1000, "M3_LIMIT_MULTIPLIER", "factor"));
+    n.put(
+        "botfleet.v1.UpdateTenantSettingsRequest.metering_day_offset_minutes",
+        new Range(-840, 840, "M2_DAY_OFFSET", "minutes"));
+    n.put(
+        "botfleet.v1.ListAuditEventsRequest.limit",
+        new Range(0, 1000, OUT_OF_RANGE, "events; 0 = 100"));
     // flows.proto (P3)
-    n.put("botfleet.v1.AllocateProcessRequest.count", new Range(1, MAX_COUNT, "P3_COUNT", "process units"));
-    n.put("botfleet.v1.DeallocateProcessRequest.count", new Range(1, MAX_COUNT, "P3_COUNT", "process units"));
+    n.put(
+        "botfleet.v1.AllocateProcessRequest.count",
+        new Range(1, MAX_COUNT, "P3_COUNT", "process units"));
+    n.put(
+        "botfleet.v1.DeallocateProcessRequest.count",
+        new Range(1, MAX_COUNT, "P3_COUNT", "process units"));
     // machines.proto (A1, P5, P10)
-    n.put("botfleet.v1.CreateJoinTokenRequest.ttl_seconds", new Range(0, MAX_TIMEOUT_SECONDS, "A1_TTL", "seconds; 0 = 1 hour"));
+    n.put(
+        "botfleet.v1.CreateJoinTokenRequest.ttl_seconds",
+        new Range(0, MAX_TIMEOUT_SECONDS, "A1_TTL", "seconds; 0 = 1 hour"));
     n.put("botfleet.v1.AllocateBotsRequest.count", new Range(1, MAX_COUNT, "P5_COUNT", "bots"));
     n.put("botfleet.v1.DeallocateBotsRequest.count", new Range(1, MAX_COUNT, "P10_COUNT", "bots"));
     // metering.proto (M1)
-    n.put("botfleet.v1.UsageRecord.requests", new Range(1, 1_000_000_000, "M1_REQUESTS", "requests"));
+    n.put(
+        "botfleet.v1.UsageRecord.requests", new Range(1, 1_000_000_000, "M1_REQUESTS", "requests"));
     // agent.proto (A2–A4)
     n.put("botfleet.v1.MachineCapacity.logical_cpus", new Range(0, 65_536, OUT_OF_RANGE, "CPUs"));
-    n.put("botfleet.v1.MachineCapacity.memory_bytes", new Range(0, 1L << 52, OUT_OF_RANGE, "bytes (4 PiB)"));
-    n.put("botfleet.v1.MachineCapacity.active_sessions", new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "sessions"));
-    n.put("botfleet.v1.MachineCapacity.max_sessions", new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "sessions"));
-    n.put("botfleet.v1.Heartbeat.sequence", new Range(Long.MIN_VALUE, Long.MAX_VALUE, OUT_OF_RANGE, "opaque, not interpreted"));
-    n.put("botfleet.v1.Heartbeat.active_sessions", new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "sessions"));
+    n.put(
+        "botfleet.v1.MachineCapacity.memory_bytes",
+        new Range(0, 1L << 52, OUT_OF_RANGE, "bytes (4 PiB)"));
+    n.put(
+        "botfleet.v1.MachineCapacity.active_sessions",
+        new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "sessions"));
+    n.put(
+        "botfleet.v1.MachineCapacity.max_sessions",
+        new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "sessions"));
+    n.put(
+        "botfleet.v1.Heartbeat.sequence",
+        new Range(Long.MIN_VALUE, Long.MAX_VALUE, OUT_OF_RANGE, "opaque, not interpreted"));
+    n.put(
+        "botfleet.v1.Heartbeat.active_sessions",
+        new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "sessions"));
     n.put("botfleet.v1.Heartbeat.busy_bots", new Range(0, MAX_SESSIONS, OUT_OF_RANGE, "bots"));
-    n.put("botfleet.v1.RunUpdate.attempt", new Range(0, Integer.MAX_VALUE, OUT_OF_RANGE, "attempt number"));
-    n.put("botfleet.v1.AssignAck.attempt", new Range(0, Integer.MAX_VALUE, OUT_OF_RANGE, "attempt number"));
-    n.put("botfleet.v1.RunFinished.exit_code", new Range(Integer.MIN_VALUE, Integer.MAX_VALUE, OUT_OF_RANGE, "any 32-bit exit code"));
+    n.put(
+        "botfleet.v1.RunUpdate.attempt",
+        new Range(0, Integer.MAX_VALUE, OUT_OF_RANGE, "attempt number"));
+    n.put(
+        "botfleet.v1.AssignAck.attempt",
+        new Range(0, Integer.MAX_VALUE, OUT_OF_RANGE, "attempt number"));
+    n.put(
+        "botfleet.v1.RunFinished.exit_code",
+        new Range(Integer.MIN_VALUE, Integer.MAX_VALUE, OUT_OF_RANGE, "any 32-bit exit code"));
     // Every Timestamp (run reports, license ends): the range google.protobuf.Timestamp allows.
-    n.put("google.protobuf.Timestamp.seconds", new Range(-62_135_596_800L, 253_402_300_799L, OUT_OF_RANGE, "0001-01-01 to 9999-12-31"));
-    n.put("google.protobuf.Timestamp.nanos", new Range(0, 999_999_999, OUT_OF_RANGE, "nanoseconds"));
+    n.put(
+        "google.protobuf.Timestamp.seconds",
+        new Range(-62_135_596_800L, 253_402_300_799L, OUT_OF_RANGE, "0001-01-01 to 9999-12-31"));
+    n.put(
+        "google.protobuf.Timestamp.nanos", new Range(0, 999_999_999, OUT_OF_RANGE, "nanoseconds"));
     NUMBERS = Collections.unmodifiableMap(n);
 
     Map<String, Integer> s = new LinkedHashMap<>();
@@ -181,10 +242,13 @@ public final class RequestLimits implements ServerInterceptor {
           continue;
         }
         if (count > maxItems(f)) {
-          return new Violation(TOO_MANY, path + ": " + count + " items (expected: at most " + maxItems(f) + ")");
+          return new Violation(
+              TOO_MANY, path + ": " + count + " items (expected: at most " + maxItems(f) + ")");
         }
         for (int i = 0; i < count; i++) {
-          Violation v = value(f, m.getRepeatedField(f, i), f.isMapField() ? path + "." : path + "[" + i + "]");
+          Violation v =
+              value(
+                  f, m.getRepeatedField(f, i), f.isMapField() ? path + "." : path + "[" + i + "]");
           if (v != null) {
             return v;
           }
@@ -211,13 +275,19 @@ public final class RequestLimits implements ServerInterceptor {
         {
           int length = ((String) value).length();
           int max = maxChars(f);
-          return length <= max ? null : new Violation(TOO_LONG, path + ": " + length + " characters (expected: at most " + max + ")");
+          return length <= max
+              ? null
+              : new Violation(
+                  TOO_LONG, path + ": " + length + " characters (expected: at most " + max + ")");
         }
       case BYTE_STRING:
         {
           int size = ((com.google.protobuf.ByteString) value).size();
           int max = maxChars(f);
-          return size <= max ? null : new Violation(TOO_LONG, path + ": " + size + " bytes (expected: at most " + max + ")");
+          return size <= max
+              ? null
+              : new Violation(
+                  TOO_LONG, path + ": " + size + " bytes (expected: at most " + max + ")");
         }
       case ENUM:
         {
@@ -227,7 +297,12 @@ public final class RequestLimits implements ServerInterceptor {
           }
           return new Violation(
               UNKNOWN_ENUM,
-              path + ": unknown value " + e.getNumber() + " (expected: one of " + enumNames(f) + ")");
+              path
+                  + ": unknown value "
+                  + e.getNumber()
+                  + " (expected: one of "
+                  + enumNames(f)
+                  + ")");
         }
       case INT:
       case LONG:
@@ -254,14 +329,21 @@ public final class RequestLimits implements ServerInterceptor {
       shown = Double.toString(v);
     } else {
       long v = ((Number) value).longValue();
-      if (f.getType() == FieldDescriptor.Type.UINT32 || f.getType() == FieldDescriptor.Type.FIXED32) {
+      if (f.getType() == FieldDescriptor.Type.UINT32
+          || f.getType() == FieldDescriptor.Type.FIXED32) {
         v = Integer.toUnsignedLong((int) v);
       }
-      boolean unsignedHuge = (f.getType() == FieldDescriptor.Type.UINT64 || f.getType() == FieldDescriptor.Type.FIXED64) && v < 0;
+      boolean unsignedHuge =
+          (f.getType() == FieldDescriptor.Type.UINT64
+                  || f.getType() == FieldDescriptor.Type.FIXED64)
+              && v < 0;
       ok = !unsignedHuge && r.contains(v);
       shown = unsignedHuge ? Long.toUnsignedString(v) : Long.toString(v);
     }
-    return ok ? null : new Violation(r.reason(), path + ": " + shown + " (expected: " + r.text() + ", " + r.meaning() + ")");
+    return ok
+        ? null
+        : new Violation(
+            r.reason(), path + ": " + shown + " (expected: " + r.text() + ", " + r.meaning() + ")");
   }
 
   private static String enumNames(FieldDescriptor f) {
@@ -288,11 +370,21 @@ public final class RequestLimits implements ServerInterceptor {
         }
         Violation v;
         if (message == null) {
-          v = new Violation(MALFORMED, "request: not a valid " + requestType(call) + " message (malformed protobuf bytes)");
+          v =
+              new Violation(
+                  MALFORMED,
+                  "request: not a valid "
+                      + requestType(call)
+                      + " message (malformed protobuf bytes)");
         } else if (message instanceof Message m) {
           v = check(m);
           if (v != null) {
-            LOG.warn("request_refused", "method=" + call.getMethodDescriptor().getFullMethodName() + " reason=" + v.reason());
+            LOG.warn(
+                "request_refused",
+                "method="
+                    + call.getMethodDescriptor().getFullMethodName()
+                    + " reason="
+                    + v.reason());
           }
         } else {
           v = null;
@@ -304,7 +396,8 @@ public final class RequestLimits implements ServerInterceptor {
         refused = true;
         StatusRuntimeException sre = v.status();
         try {
-          call.close(sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
+          call.close(
+              sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
         } catch (IllegalStateException alreadyClosed) {
           // The service closed the call first: nothing more to say.
         }
@@ -346,7 +439,8 @@ public final class RequestLimits implements ServerInterceptor {
   public static ServerServiceDefinition guard(ServerServiceDefinition definition) {
     ServiceDescriptor sd = definition.getServiceDescriptor();
     List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
-    ServiceDescriptor.Builder sdb = ServiceDescriptor.newBuilder(sd.getName()).setSchemaDescriptor(sd.getSchemaDescriptor());
+    ServiceDescriptor.Builder sdb =
+        ServiceDescriptor.newBuilder(sd.getName()).setSchemaDescriptor(sd.getSchemaDescriptor());
     for (ServerMethodDefinition<?, ?> m : definition.getMethods()) {
       ServerMethodDefinition<?, ?> guarded = guard(m);
       methods.add(guarded);
@@ -359,10 +453,14 @@ public final class RequestLimits implements ServerInterceptor {
     return b.build();
   }
 
-  private static <ReqT, RespT> ServerMethodDefinition<ReqT, RespT> guard(ServerMethodDefinition<ReqT, RespT> m) {
+  private static <ReqT, RespT> ServerMethodDefinition<ReqT, RespT> guard(
+      ServerMethodDefinition<ReqT, RespT> m) {
     MethodDescriptor<ReqT, RespT> md = m.getMethodDescriptor();
     MethodDescriptor<ReqT, RespT> guarded =
-        md.toBuilder(new LenientMarshaller<>(md.getRequestMarshaller(), md.getFullMethodName()), md.getResponseMarshaller()).build();
+        md.toBuilder(
+                new LenientMarshaller<>(md.getRequestMarshaller(), md.getFullMethodName()),
+                md.getResponseMarshaller())
+            .build();
     return ServerMethodDefinition.create(guarded, m.getServerCallHandler());
   }
 
@@ -388,7 +486,9 @@ public final class RequestLimits implements ServerInterceptor {
       } catch (RuntimeException e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
         String why = String.valueOf(cause.getMessage());
-        LOG.warn("request_malformed", "method=" + method + " error=" + (why.length() > 120 ? why.substring(0, 120) : why));
+        LOG.warn(
+            "request_malformed",
+            "method=" + method + " error=" + (why.length() > 120 ? why.substring(0, 120) : why));
         return null;
       }
     }

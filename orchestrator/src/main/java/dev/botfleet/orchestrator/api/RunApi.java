@@ -59,9 +59,12 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
               kind = RunTarget.Kind.HOSTED_GROUP;
               name = req.getTarget().getHostedGroup();
             }
-            default -> throw BotfleetException.invalid("R1_TARGET_REQUIRED", "target: missing (expected: a machine or a group)");
+            default ->
+                throw BotfleetException.invalid(
+                    "R1_TARGET_REQUIRED", "target: missing (expected: a machine or a group)");
           }
-          Priority priority = ProtoMapping.domainEnum(Priority.class, req.getPriority(), "priority");
+          Priority priority =
+              ProtoMapping.domainEnum(Priority.class, req.getPriority(), "priority");
           var submitted =
               runs.submit(
                   caller(),
@@ -79,8 +82,13 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
           // A new run is QUEUED and unassigned: answer from what we have (the hot path); GetRun
           // shows why it waits. A retried key returns the run as it is now.
           RunService.RunView view =
-              submitted.created() ? new RunService.RunView(submitted.run(), null, null, name) : runs.get(submitted.run().id());
-          return SubmitRunResponse.newBuilder().setRun(run(view)).setCreated(submitted.created()).build();
+              submitted.created()
+                  ? new RunService.RunView(submitted.run(), null, null, name)
+                  : runs.get(submitted.run().id());
+          return SubmitRunResponse.newBuilder()
+              .setRun(run(view))
+              .setCreated(submitted.created())
+              .build();
         });
   }
 
@@ -109,11 +117,17 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
 
   @Override
   public void cancelRun(CancelRunRequest req, StreamObserver<CancelRunResponse> out) {
-    Unary.respond(out, () -> CancelRunResponse.newBuilder().setRun(run(runs.cancel(caller(), req.getRunId()))).build());
+    Unary.respond(
+        out,
+        () ->
+            CancelRunResponse.newBuilder()
+                .setRun(run(runs.cancel(caller(), req.getRunId())))
+                .build());
   }
 
   @Override
-  public void setDesktopFlow(SetDesktopFlowRequest req, StreamObserver<SetDesktopFlowResponse> out) {
+  public void setDesktopFlow(
+      SetDesktopFlowRequest req, StreamObserver<SetDesktopFlowResponse> out) {
     Unary.respond(
         out,
         () -> {
@@ -130,13 +144,15 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
   }
 
   @Override
-  public void listDesktopFlows(ListDesktopFlowsRequest req, StreamObserver<ListDesktopFlowsResponse> out) {
+  public void listDesktopFlows(
+      ListDesktopFlowsRequest req, StreamObserver<ListDesktopFlowsResponse> out) {
     Unary.respond(
         out,
         () -> {
           caller();
           var b = ListDesktopFlowsResponse.newBuilder();
-          runs.desktopFlows(req.getEnvironment()).forEach(f -> b.addFlows(flow(req.getEnvironment(), f)));
+          runs.desktopFlows(req.getEnvironment())
+              .forEach(f -> b.addFlows(flow(req.getEnvironment(), f)));
           return b.build();
         });
   }

@@ -33,11 +33,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * overage (C8).
  *
  * <p>Every rule that bounds a count runs inside one transaction that first locks the SKU rows
- * ({@link Sku#lockSet()}), so two admins or two replicas can never push allocations past
- * purchases, or consumption past allocations.
+ * ({@link Sku#lockSet()}), so two admins or two replicas can never push allocations past purchases,
+ * or consumption past allocations.
  */
 public final class CapacityService {
-  /** The most units of one SKU a tenant may hold or allocate to one environment (C1, C2, issue 7). */
+  /**
+   * The most units of one SKU a tenant may hold or allocate to one environment (C1, C2, issue 7).
+   */
   public static final long MAX_UNITS = 1_000_000_000L;
 
   private final Transactions tx;
@@ -64,18 +66,23 @@ public final class CapacityService {
     consumers.add(new AppPassConsumption(repository));
   }
 
-  /** Areas that consume capacity (bots, process flows, hosted machines) register here at wiring time. */
+  /**
+   * Areas that consume capacity (bots, process flows, hosted machines) register here at wiring
+   * time.
+   */
   public void addConsumptionSource(ConsumptionSource source) {
     consumers.add(requireNonNull(source, "source"));
   }
 
   // ---------------------------------------------------------------- C1 purchases, L6 trials
 
-  public Purchase purchase(Principal caller, Sku sku, long quantity, boolean trial, String idempotencyKey) {
+  public Purchase purchase(
+      Principal caller, Sku sku, long quantity, boolean trial, String idempotencyKey) {
     Access.requireAnyRole(caller, "purchase capacity", Role.GLOBAL_ADMIN, Role.SERVICE_ADMIN);
     requireSku(sku);
     if (quantity <= 0 || quantity > MAX_UNITS) {
-      throw BotfleetException.invalid("C1_QUANTITY", "quantity: " + quantity + " (expected: 1 to " + MAX_UNITS + ")");
+      throw BotfleetException.invalid(
+          "C1_QUANTITY", "quantity: " + quantity + " (expected: 1 to " + MAX_UNITS + ")");
     }
     if (trial && !sku.offersTrial()) {
       throw BotfleetException.invalid(
@@ -95,11 +102,20 @@ public final class CapacityService {
           sku.lockSet().forEach(repository::lockSku);
           long held = purchased(sku, now);
           if (held > MAX_UNITS - quantity) {
-            // Issue 7: sums of stored quantities never wrap; a purchase that would pass the cap is refused.
+            // Issue 7: sums of stored quantities never wrap; a purchase that would pass the cap is
+            // refused.
             throw BotfleetException.precondition(
                 "C1_PURCHASE_LIMIT",
-                sku + ": " + held + " " + sku.unit() + " purchased; " + quantity + " more would pass the most one SKU may hold ("
-                    + MAX_UNITS + ")");
+                sku
+                    + ": "
+                    + held
+                    + " "
+                    + sku.unit()
+                    + " purchased; "
+                    + quantity
+                    + " more would pass the most one SKU may hold ("
+                    + MAX_UNITS
+                    + ")");
           }
           Purchase purchase =
               new Purchase(
@@ -114,7 +130,8 @@ public final class CapacityService {
                   caller.name());
           if (!repository.insertPurchase(purchase)) {
             // A concurrent retry with the same key won the insert.
-            return sameRequestOrConflict(repository.findPurchaseByKey(key).orElseThrow(), sku, quantity, trial);
+            return sameRequestOrConflict(
+                repository.findPurchaseByKey(key).orElseThrow(), sku, quantity, trial);
           }
           audit.append(
               now,
@@ -127,7 +144,8 @@ public final class CapacityService {
         });
   }
 
-  private static Purchase sameRequestOrConflict(Purchase existing, Sku sku, long quantity, boolean trial) {
+  private static Purchase sameRequestOrConflict(
+      Purchase existing, Sku sku, long quantity, boolean trial) {
     if (existing.sku() != sku || existing.quantity() != quantity || existing.trial() != trial) {
       throw BotfleetException.alreadyExists(
           "IDEMPOTENCY_KEY_REUSED",
@@ -156,24 +174,38 @@ public final class CapacityService {
                       () ->
                           BotfleetException.notFound(
                               "PURCHASE_NOT_FOUND",
-                              "purchase '" + purchaseId + "' does not exist (see `botfleet capacity purchases`)"));
+                              "purchase '"
+                                  + purchaseId
+                                  + "' does not exist (see `botfleet capacity purchases`)"));
           if (!p.trial()) {
             throw BotfleetException.precondition(
-                "L6_NOT_A_TRIAL", "purchase " + purchaseId + " is paid, not a trial; only trials are extended");
+                "L6_NOT_A_TRIAL",
+                "purchase " + purchaseId + " is paid, not a trial; only trials are extended");
           }
           if (p.extended()) {
             throw BotfleetException.precondition(
                 "L6_ALREADY_EXTENDED",
-                "trial " + purchaseId + " was already extended once (ends " + p.endsAt() + "); purchase the units to keep them");
+                "trial "
+                    + purchaseId
+                    + " was already extended once (ends "
+                    + p.endsAt()
+                    + "); purchase the units to keep them");
           }
           Instant now = clock.instant();
           if (!now.isBefore(p.endsAt())) {
             throw BotfleetException.precondition(
-                "L6_TRIAL_ENDED", "trial " + purchaseId + " ended at " + p.endsAt() + "; start a new purchase");
+                "L6_TRIAL_ENDED",
+                "trial " + purchaseId + " ended at " + p.endsAt() + "; start a new purchase");
           }
           Instant newEnd = p.endsAt().plus(Purchase.TRIAL_LENGTH);
           repository.updatePurchaseEnd(p.id(), newEnd, true);
-          audit.append(now, caller.name(), "capacity.extend-trial", "purchase=" + p.id(), p.endsAt().toString(), newEnd.toString());
+          audit.append(
+              now,
+              caller.name(),
+              "capacity.extend-trial",
+              "purchase=" + p.id(),
+              p.endsAt().toString(),
+              newEnd.toString());
           return repository.findPurchase(p.id(), false).orElseThrow();
         });
   }
@@ -203,10 +235,12 @@ public final class CapacityService {
    * harmless). C2: the sum of a SKU's allocations never exceeds its purchased units, and an
    * allocation never drops below what is consumed there. C5: governance decides who may call.
    */
-  public AllocationChange allocate(Principal caller, String environmentName, Sku sku, long quantity) {
+  public AllocationChange allocate(
+      Principal caller, String environmentName, Sku sku, long quantity) {
     requireSku(sku);
     if (quantity < 0 || quantity > MAX_UNITS) {
-      throw BotfleetException.invalid("C2_QUANTITY", "quantity: " + quantity + " (expected: 0 to " + MAX_UNITS + ")");
+      throw BotfleetException.invalid(
+          "C2_QUANTITY", "quantity: " + quantity + " (expected: 0 to " + MAX_UNITS + ")");
     }
     Environment env = environments.require(environmentName);
     return tx.inTransaction(
@@ -285,7 +319,10 @@ public final class CapacityService {
     if (!caller.isAdminOf(env.id())) {
       throw BotfleetException.denied(
           "C5_ENVIRONMENT_ADMIN_REQUIRED",
-          caller.name() + " may not allocate add-on capacity to '" + env.name() + "' (expected: an admin of that environment)");
+          caller.name()
+              + " may not allocate add-on capacity to '"
+              + env.name()
+              + "' (expected: an admin of that environment)");
     }
   }
 
@@ -295,7 +332,8 @@ public final class CapacityService {
     if (sku.inProcessPool()) {
       // P1: the pool is what is consumed; the other pool SKU's allocation still covers part of it.
       Sku other = sku == Sku.PROCESS ? Sku.UNATTENDED_RPA : Sku.PROCESS;
-      long otherAllocated = repository.findAllocation(env.id(), other, false).map(Allocation::quantity).orElse(0L);
+      long otherAllocated =
+          repository.findAllocation(env.id(), other, false).map(Allocation::quantity).orElse(0L);
       consumed = consumedIn(env.id(), Sku.PROCESS) + consumedIn(env.id(), Sku.UNATTENDED_RPA);
       coveredByNewAllocation = quantity + otherAllocated;
     } else {
@@ -331,19 +369,28 @@ public final class CapacityService {
 
   /**
    * For consumers: call inside a transaction before consuming one more unit of {@code sku} in an
-   * environment. Locks the SKU rows, refuses when the SKU is over capacity (C8) or the
-   * environment has no unconsumed allocated unit (C3). Returns the units still free there.
+   * environment. Locks the SKU rows, refuses when the SKU is over capacity (C8) or the environment
+   * has no unconsumed allocated unit (C3). Returns the units still free there.
    */
-  public long requireFreeUnit(String environmentId, Sku sku, String reasonIfNone, String whatIfNone) {
+  public long requireFreeUnit(
+      String environmentId, Sku sku, String reasonIfNone, String whatIfNone) {
     sku.lockSet().forEach(repository::lockSku);
     Instant now = clock.instant();
     for (Sku s : sku.lockSet()) {
       long purchased = purchased(s, now);
-      long allocated = repository.listAllocations(s).stream().mapToLong(Allocation::quantity).reduce(0, CapacityService::saturatedAdd);
+      long allocated =
+          repository.listAllocations(s).stream()
+              .mapToLong(Allocation::quantity)
+              .reduce(0, CapacityService::saturatedAdd);
       if (allocated > purchased) {
         throw BotfleetException.precondition(
             "C8_OVER_CAPACITY",
-            s + " is over capacity (" + allocated + " allocated, " + purchased + " purchased): new consumption is refused until purchases cover allocations");
+            s
+                + " is over capacity ("
+                + allocated
+                + " allocated, "
+                + purchased
+                + " purchased): new consumption is refused until purchases cover allocations");
       }
     }
     long free = freeIn(environmentId, sku);
@@ -360,7 +407,11 @@ public final class CapacityService {
           long allocated = 0;
           long consumed = 0;
           for (Sku s : sku.lockSet()) {
-            allocated += repository.findAllocation(environmentId, s, false).map(Allocation::quantity).orElse(0L);
+            allocated +=
+                repository
+                    .findAllocation(environmentId, s, false)
+                    .map(Allocation::quantity)
+                    .orElse(0L);
             consumed += consumedIn(environmentId, s);
           }
           return allocated - consumed;
@@ -412,7 +463,13 @@ public final class CapacityService {
           if (!repository.insertAppShare(share)) {
             return new ShareResult(share, false);
           }
-          audit.append(now, caller.name(), "app.share", "environment=" + env.name() + " app=" + app, null, user);
+          audit.append(
+              now,
+              caller.name(),
+              "app.share",
+              "environment=" + env.name() + " app=" + app,
+              null,
+              user);
           return new ShareResult(share, true);
         });
   }
@@ -424,7 +481,13 @@ public final class CapacityService {
         () -> {
           boolean removed = repository.deleteAppShare(env.id(), app, user);
           if (removed) {
-            audit.append(clock.instant(), caller.name(), "app.unshare", "environment=" + env.name() + " app=" + app, user, null);
+            audit.append(
+                clock.instant(),
+                caller.name(),
+                "app.unshare",
+                "environment=" + env.name() + " app=" + app,
+                user,
+                null);
           }
           return removed;
         });
@@ -453,7 +516,9 @@ public final class CapacityService {
                     (envId, bySku) ->
                         bySku.forEach(
                             (sku, n) ->
-                                consumed.computeIfAbsent(envId, k -> new EnumMap<>(Sku.class)).merge(sku, n, Long::sum)));
+                                consumed
+                                    .computeIfAbsent(envId, k -> new EnumMap<>(Sku.class))
+                                    .merge(sku, n, Long::sum)));
           }
           Map<Sku, Long> purchasedBySku = new EnumMap<>(Sku.class);
           for (Purchase p : repository.listPurchases()) {
@@ -463,7 +528,9 @@ public final class CapacityService {
           }
           Map<String, Map<Sku, Long>> allocatedByEnv = new HashMap<>();
           for (Allocation a : allocations) {
-            allocatedByEnv.computeIfAbsent(a.environmentId(), k -> new EnumMap<>(Sku.class)).put(a.sku(), a.quantity());
+            allocatedByEnv
+                .computeIfAbsent(a.environmentId(), k -> new EnumMap<>(Sku.class))
+                .put(a.sku(), a.quantity());
           }
           // C8: walk each SKU's allocations oldest first; whatever purchases do not cover is over.
           Map<String, Map<Sku, Long>> overByEnv = new HashMap<>();
@@ -474,16 +541,23 @@ public final class CapacityService {
             List<Allocation> ofSku =
                 allocations.stream()
                     .filter(a -> a.sku() == sku && a.quantity() > 0)
-                    .sorted(Comparator.comparing(Allocation::raisedAt).thenComparing(Allocation::environmentId))
+                    .sorted(
+                        Comparator.comparing(Allocation::raisedAt)
+                            .thenComparing(Allocation::environmentId))
                     .toList();
-            long allocatedTotal = ofSku.stream().mapToLong(Allocation::quantity).reduce(0, CapacityService::saturatedAdd);
+            long allocatedTotal =
+                ofSku.stream()
+                    .mapToLong(Allocation::quantity)
+                    .reduce(0, CapacityService::saturatedAdd);
             for (Allocation a : ofSku) {
               long coveredHere = Math.max(0, Math.min(a.quantity(), purchased - covered));
               covered += coveredHere;
               long unitsOver = a.quantity() - coveredHere;
               if (unitsOver > 0) {
                 Environment env = byId.get(a.environmentId());
-                overByEnv.computeIfAbsent(a.environmentId(), k -> new EnumMap<>(Sku.class)).put(sku, unitsOver);
+                overByEnv
+                    .computeIfAbsent(a.environmentId(), k -> new EnumMap<>(Sku.class))
+                    .put(sku, unitsOver);
                 over.add(
                     new OverCapacity(
                         sku,
@@ -531,8 +605,17 @@ public final class CapacityService {
           }
           List<SkuTotals> totals = new ArrayList<>();
           for (Sku sku : Sku.values()) {
-            long allocated = allocations.stream().filter(a -> a.sku() == sku).mapToLong(Allocation::quantity).reduce(0, CapacityService::saturatedAdd);
-            totals.add(new SkuTotals(sku, purchasedBySku.getOrDefault(sku, 0L), allocated, consumedBySku.getOrDefault(sku, 0L)));
+            long allocated =
+                allocations.stream()
+                    .filter(a -> a.sku() == sku)
+                    .mapToLong(Allocation::quantity)
+                    .reduce(0, CapacityService::saturatedAdd);
+            totals.add(
+                new SkuTotals(
+                    sku,
+                    purchasedBySku.getOrDefault(sku, 0L),
+                    allocated,
+                    consumedBySku.getOrDefault(sku, 0L)));
           }
           return new CapacitySummary(totals, envUsage, over);
         });
@@ -546,7 +629,8 @@ public final class CapacityService {
   private static Map<Sku, Long> poolSplit(Map<Sku, Long> allocated, Map<Sku, Long> consumed) {
     Map<Sku, Long> result = new EnumMap<>(Sku.class);
     result.putAll(consumed);
-    long pool = consumed.getOrDefault(Sku.PROCESS, 0L) + consumed.getOrDefault(Sku.UNATTENDED_RPA, 0L);
+    long pool =
+        consumed.getOrDefault(Sku.PROCESS, 0L) + consumed.getOrDefault(Sku.UNATTENDED_RPA, 0L);
     long process = allocated.getOrDefault(Sku.PROCESS, 0L);
     long urpa = allocated.getOrDefault(Sku.UNATTENDED_RPA, 0L);
     long onProcess = Math.min(pool, process);
@@ -575,7 +659,9 @@ public final class CapacityService {
 
   private static void requireSku(Sku sku) {
     if (sku == null) {
-      throw BotfleetException.invalid("SKU_REQUIRED", "sku: missing (expected: one of " + java.util.Arrays.toString(Sku.values()) + ")");
+      throw BotfleetException.invalid(
+          "SKU_REQUIRED",
+          "sku: missing (expected: one of " + java.util.Arrays.toString(Sku.values()) + ")");
     }
   }
 
@@ -589,7 +675,9 @@ public final class CapacityService {
     @Override
     public Map<String, Map<Sku, Long>> consumedByEnvironment() {
       Map<String, Map<Sku, Long>> result = new HashMap<>();
-      repository.countAppSharesByEnvironment().forEach((env, n) -> result.put(env, Map.of(Sku.APP_PASS, n)));
+      repository
+          .countAppSharesByEnvironment()
+          .forEach((env, n) -> result.put(env, Map.of(Sku.APP_PASS, n)));
       return result;
     }
 
@@ -599,7 +687,11 @@ public final class CapacityService {
         return "";
       }
       List<AppShare> shares = repository.listAppShares(environmentId);
-      return shares.size() + " app shares (" + shares.stream().limit(5).map(s -> s.app() + "→" + s.user()).toList() + (shares.size() > 5 ? "…" : "") + ")";
+      return shares.size()
+          + " app shares ("
+          + shares.stream().limit(5).map(s -> s.app() + "→" + s.user()).toList()
+          + (shares.size() > 5 ? "…" : "")
+          + ")";
     }
   }
 }

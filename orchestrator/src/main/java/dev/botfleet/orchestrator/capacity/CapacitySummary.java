@@ -4,7 +4,8 @@ import dev.botfleet.orchestrator.environments.Environment;
 import java.util.List;
 
 /** The "Add-ons tile" (C4), with consumption (C7) and overage flags (C8). */
-public record CapacitySummary(List<SkuTotals> skus, List<EnvironmentUsage> environments, List<OverCapacity> overCapacity) {
+public record CapacitySummary(
+    List<SkuTotals> skus, List<EnvironmentUsage> environments, List<OverCapacity> overCapacity) {
 
   public record SkuTotals(Sku sku, long purchased, long allocated, long consumed) {
     public long available() {
@@ -17,7 +18,12 @@ public record CapacitySummary(List<SkuTotals> skus, List<EnvironmentUsage> envir
   public record EnvironmentUsage(Environment environment, List<SkuUsage> usage) {}
 
   /** C8: an allocation not covered by purchased units; the newest allocations are flagged first. */
-  public record OverCapacity(Sku sku, Environment environment, long unitsOver, String remedy, java.time.Instant raisedAt) {}
+  public record OverCapacity(
+      Sku sku,
+      Environment environment,
+      long unitsOver,
+      String remedy,
+      java.time.Instant raisedAt) {}
 
   public SkuTotals totals(Sku sku) {
     return skus.stream().filter(t -> t.sku() == sku).findFirst().orElseThrow();

@@ -3,13 +3,13 @@ package dev.botfleet.orchestrator.capacity;
 import java.util.Map;
 
 /**
- * Something that consumes allocated capacity in an environment (C3): app shares consume
- * APP_PASS, bots and process flows consume the process pool, hosted machines consume
- * HOSTED_PROCESS. Each area registers one; capacity rules and the summary ask all of them.
+ * Something that consumes allocated capacity in an environment (C3): app shares consume APP_PASS,
+ * bots and process flows consume the process pool, hosted machines consume HOSTED_PROCESS. Each
+ * area registers one; capacity rules and the summary ask all of them.
  *
- * <p>Implementations are called inside the capacity transaction, after the SKU rows are locked,
- * so their answer cannot change before the transaction commits as long as every consumer takes
- * the same locks ({@link Sku#lockSet()}) before consuming.
+ * <p>Implementations are called inside the capacity transaction, after the SKU rows are locked, so
+ * their answer cannot change before the transaction commits as long as every consumer takes the
+ * same locks ({@link Sku#lockSet()}) before consuming.
  */
 public interface ConsumptionSource {
   /** Units consumed per SKU in one environment. Pool consumption is reported as PROCESS (P1). */

@@ -29,7 +29,8 @@ public record Purchase(
       throw new IllegalArgumentException("quantity: " + quantity + " (expected: > 0)");
     }
     if (trial != (endsAt != null)) {
-      throw new IllegalArgumentException("endsAt: " + endsAt + " (expected: set exactly for trials)");
+      throw new IllegalArgumentException(
+          "endsAt: " + endsAt + " (expected: set exactly for trials)");
     }
   }
 

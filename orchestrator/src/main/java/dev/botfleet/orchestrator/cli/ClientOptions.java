@@ -18,13 +18,21 @@ import picocli.CommandLine.Option;
 
 /** Options every admin command shares: where the server is, who calls, how to print. */
 public final class ClientOptions {
-  @Option(names = "--server", defaultValue = "localhost:7443", description = "Orchestrator gRPC address HOST:PORT (env BOTFLEET_SERVER).")
+  @Option(
+      names = "--server",
+      defaultValue = "localhost:7443",
+      description = "Orchestrator gRPC address HOST:PORT (env BOTFLEET_SERVER).")
   String server;
 
-  @Option(names = "--token", description = "Bearer token (env BOTFLEET_TOKEN; default: <data-dir>/admin.token).")
+  @Option(
+      names = "--token",
+      description = "Bearer token (env BOTFLEET_TOKEN; default: <data-dir>/admin.token).")
   String token;
 
-  @Option(names = "--data-dir", defaultValue = "data", description = "Where to find admin.token when no token is given (env BOTFLEET_DATA_DIR).")
+  @Option(
+      names = "--data-dir",
+      defaultValue = "data",
+      description = "Where to find admin.token when no token is given (env BOTFLEET_DATA_DIR).")
   Path dataDir;
 
   /** Validated by picocli while parsing, so a bad value is a usage error (exit 2). */
@@ -33,10 +41,16 @@ public final class ClientOptions {
     JSON
   }
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "table",
+      description = "table or json (default: ${DEFAULT-VALUE}).")
   Output output;
 
-  @Option(names = "--timeout", defaultValue = "30", description = "Deadline of each call in seconds.")
+  @Option(
+      names = "--timeout",
+      defaultValue = "30",
+      description = "Deadline of each call in seconds.")
   int timeoutSeconds;
 
   private ManagedChannel channel;
@@ -50,14 +64,18 @@ public final class ClientOptions {
 
   /** A stub with the caller's token and a deadline. */
   <S extends AbstractStub<S>> S stub(java.util.function.Function<io.grpc.Channel, S> factory) {
-    return factory.apply(channel()).withCallCredentials(credentials()).withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS);
+    return factory
+        .apply(channel())
+        .withCallCredentials(credentials())
+        .withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS);
   }
 
   private CallCredentials credentials() {
     String t = resolveToken();
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata m = new Metadata();
         if (t != null) {
           m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + t);

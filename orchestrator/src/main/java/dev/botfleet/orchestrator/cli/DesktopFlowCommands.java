@@ -8,10 +8,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "desktop-flow", mixinStandardHelpOptions = true, description = "Per desktop flow defaults: retry after agent loss (R5), time-outs (R10).",
+@Command(
+    name = "desktop-flow",
+    mixinStandardHelpOptions = true,
+    description = "Per desktop flow defaults: retry after agent loss (R5), time-outs (R10).",
     subcommands = {DesktopFlowCommands.Set.class, DesktopFlowCommands.List.class})
 final class DesktopFlowCommands {
-  @Command(name = "set", mixinStandardHelpOptions = true, description = "Set a desktop flow's defaults.")
+  @Command(
+      name = "set",
+      mixinStandardHelpOptions = true,
+      description = "Set a desktop flow's defaults.")
   static final class Set extends ClientCommand {
     @Parameters(index = "0", description = "Desktop flow name.")
     String name;
@@ -19,40 +25,82 @@ final class DesktopFlowCommands {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
-    @Option(names = "--retryable", description = "Re-queue its runs when their agent is lost (desktop automation is not idempotent: opt in only if safe).")
+    @Option(
+        names = "--retryable",
+        description =
+            "Re-queue its runs when their agent is lost (desktop automation is not idempotent: opt in only if safe).")
     boolean retryable;
 
-    @Option(names = "--queue-timeout", converter = DurationConverter.class, description = "Default queue time-out (6h if unset).")
+    @Option(
+        names = "--queue-timeout",
+        converter = DurationConverter.class,
+        description = "Default queue time-out (6h if unset).")
     Duration queueTimeout;
 
-    @Option(names = "--run-timeout", converter = DurationConverter.class, description = "Default run time-out (24h if unset).")
+    @Option(
+        names = "--run-timeout",
+        converter = DurationConverter.class,
+        description = "Default run time-out (24h if unset).")
     Duration runTimeout;
 
     @Override
     int run() {
-      var resp = client.stub(RunServiceGrpc::newBlockingStub).setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment(env).setName(name)
-          .setRetryable(retryable).setQueueTimeoutSeconds(queueTimeout == null ? 0 : queueTimeout.toSeconds())
-          .setRunTimeoutSeconds(runTimeout == null ? 0 : runTimeout.toSeconds()).build());
+      var resp =
+          client
+              .stub(RunServiceGrpc::newBlockingStub)
+              .setDesktopFlow(
+                  SetDesktopFlowRequest.newBuilder()
+                      .setEnvironment(env)
+                      .setName(name)
+                      .setRetryable(retryable)
+                      .setQueueTimeoutSeconds(queueTimeout == null ? 0 : queueTimeout.toSeconds())
+                      .setRunTimeoutSeconds(runTimeout == null ? 0 : runTimeout.toSeconds())
+                      .build());
       var f = resp.getFlow();
-      client.print(out(), resp, o -> new Table("FLOW", "RETRYABLE", "QUEUE TIMEOUT", "RUN TIMEOUT")
-          .row(f.getName(), f.getRetryable(), Duration.ofSeconds(f.getQueueTimeoutSeconds()), Duration.ofSeconds(f.getRunTimeoutSeconds())).print(o));
+      client.print(
+          out(),
+          resp,
+          o ->
+              new Table("FLOW", "RETRYABLE", "QUEUE TIMEOUT", "RUN TIMEOUT")
+                  .row(
+                      f.getName(),
+                      f.getRetryable(),
+                      Duration.ofSeconds(f.getQueueTimeoutSeconds()),
+                      Duration.ofSeconds(f.getRunTimeoutSeconds()))
+                  .print(o));
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Desktop flows with defaults set.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Desktop flows with defaults set.")
   static final class List extends ClientCommand {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
-      var resp = client.stub(RunServiceGrpc::newBlockingStub).listDesktopFlows(ListDesktopFlowsRequest.newBuilder().setEnvironment(env).build());
-      client.print(out(), resp, o -> {
-        Table t = new Table("FLOW", "RETRYABLE", "QUEUE TIMEOUT", "RUN TIMEOUT");
-        resp.getFlowsList().forEach(f -> t.row(f.getName(), f.getRetryable(), Duration.ofSeconds(f.getQueueTimeoutSeconds()), Duration.ofSeconds(f.getRunTimeoutSeconds())));
-        t.print(o);
-      });
+      var resp =
+          client
+              .stub(RunServiceGrpc::newBlockingStub)
+              .listDesktopFlows(ListDesktopFlowsRequest.newBuilder().setEnvironment(env).build());
+      client.print(
+          out(),
+          resp,
+          o -> {
+            Table t = new Table("FLOW", "RETRYABLE", "QUEUE TIMEOUT", "RUN TIMEOUT");
+            resp.getFlowsList()
+                .forEach(
+                    f ->
+                        t.row(
+                            f.getName(),
+                            f.getRetryable(),
+                            Duration.ofSeconds(f.getQueueTimeoutSeconds()),
+                            Duration.ofSeconds(f.getRunTimeoutSeconds())));
+            t.print(o);
+          });
       return 0;
     }
   }

@@ -26,7 +26,8 @@ final class DurationConverter implements ITypeConverter<Duration> {
     try {
       return Duration.parse(value.trim());
     } catch (RuntimeException e) {
-      throw new TypeConversionException("'" + value + "' (expected: a duration such as 90s, 10m, 6h, 1d)");
+      throw new TypeConversionException(
+          "'" + value + "' (expected: a duration such as 90s, 10m, 6h, 1d)");
     }
   }
 }

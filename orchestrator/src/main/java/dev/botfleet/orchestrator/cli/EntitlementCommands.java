@@ -10,10 +10,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-@Command(name = "entitlement", mixinStandardHelpOptions = true, description = "Entitlement checks (L7).", subcommands = {EntitlementCommands.Check.class})
+@Command(
+    name = "entitlement",
+    mixinStandardHelpOptions = true,
+    description = "Entitlement checks (L7).",
+    subcommands = {EntitlementCommands.Check.class})
 final class EntitlementCommands {
-  @Command(name = "check", mixinStandardHelpOptions = true,
-      description = "May USER do ACTION in ENV (on FLOW)? Prints allowed/denied, the rule that decided and a next step. Exit 0 when allowed, 1 when denied.")
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description =
+          "May USER do ACTION in ENV (on FLOW)? Prints allowed/denied, the rule that decided and a next step. Exit 0 when allowed, 1 when denied.")
   static final class Check extends ClientCommand {
     @Option(names = "--user", required = true, description = "User name.")
     String user;
@@ -21,19 +28,28 @@ final class EntitlementCommands {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
-    @Option(names = "--action", required = true,
-        description = "CREATE_FLOW, RUN_FLOW, SHARE_FLOW, USE_CONNECTOR, CREATE_DESKTOP_FLOW, RUN_ATTENDED, RUN_UNATTENDED, CREATE_BUSINESS_PROCESS_FLOW.")
+    @Option(
+        names = "--action",
+        required = true,
+        description =
+            "CREATE_FLOW, RUN_FLOW, SHARE_FLOW, USE_CONNECTOR, CREATE_DESKTOP_FLOW, RUN_ATTENDED, RUN_UNATTENDED, CREATE_BUSINESS_PROCESS_FLOW.")
     String action;
 
     @Option(names = "--flow", description = "Cloud flow in ENV (its plan and app count).")
     String flow;
 
-    @Option(names = "--connector", description = "standard, premium or custom (required for USE_CONNECTOR).")
+    @Option(
+        names = "--connector",
+        description = "standard, premium or custom (required for USE_CONNECTOR).")
     String connector;
 
     @Override
     int run() {
-      var req = CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(env).setAction(action());
+      var req =
+          CheckEntitlementRequest.newBuilder()
+              .setUser(user)
+              .setEnvironment(env)
+              .setAction(action());
       if (flow != null) {
         req.setFlow(flow);
       }
@@ -41,29 +57,43 @@ final class EntitlementCommands {
         req.setConnector(tier(spec, connector));
       }
       var resp = client.stub(LicensingServiceGrpc::newBlockingStub).checkEntitlement(req.build());
-      client.print(out(), resp, o -> {
-        o.println((resp.getAllowed() ? "ALLOWED" : "DENIED") + " (rule " + resp.getRule() + ")");
-        o.println("reason:    " + resp.getReason());
-        if (!resp.getNextStep().isEmpty()) {
-          o.println("next step: " + resp.getNextStep());
-        }
-        o.println("licenses:  " + resp.getLicensesList().stream().map(LicenseCommands::name).collect(Collectors.joining(", ")));
-      });
+      client.print(
+          out(),
+          resp,
+          o -> {
+            o.println(
+                (resp.getAllowed() ? "ALLOWED" : "DENIED") + " (rule " + resp.getRule() + ")");
+            o.println("reason:    " + resp.getReason());
+            if (!resp.getNextStep().isEmpty()) {
+              o.println("next step: " + resp.getNextStep());
+            }
+            o.println(
+                "licenses:  "
+                    + resp.getLicensesList().stream()
+                        .map(LicenseCommands::name)
+                        .collect(Collectors.joining(", ")));
+          });
       return resp.getAllowed() ? 0 : 1;
     }
 
     private EntitlementAction action() {
       String v = action.trim().toUpperCase(Locale.ROOT).replace('-', '_');
       try {
-        EntitlementAction a = EntitlementAction.valueOf(v.startsWith("ACTION_") ? v : "ACTION_" + v);
-        if (a != EntitlementAction.UNRECOGNIZED && a != EntitlementAction.ENTITLEMENT_ACTION_UNSPECIFIED) {
+        EntitlementAction a =
+            EntitlementAction.valueOf(v.startsWith("ACTION_") ? v : "ACTION_" + v);
+        if (a != EntitlementAction.UNRECOGNIZED
+            && a != EntitlementAction.ENTITLEMENT_ACTION_UNSPECIFIED) {
           return a;
         }
       } catch (IllegalArgumentException e) {
         // below
       }
-      throw new ParameterException(spec.commandLine(), "--action: '" + action + "' (expected: CREATE_FLOW, RUN_FLOW, SHARE_FLOW, USE_CONNECTOR,"
-          + " CREATE_DESKTOP_FLOW, RUN_ATTENDED, RUN_UNATTENDED or CREATE_BUSINESS_PROCESS_FLOW)");
+      throw new ParameterException(
+          spec.commandLine(),
+          "--action: '"
+              + action
+              + "' (expected: CREATE_FLOW, RUN_FLOW, SHARE_FLOW, USE_CONNECTOR,"
+              + " CREATE_DESKTOP_FLOW, RUN_ATTENDED, RUN_UNATTENDED or CREATE_BUSINESS_PROCESS_FLOW)");
     }
   }
 
@@ -77,7 +107,9 @@ final class EntitlementCommands {
       case "CUSTOM":
         return ConnectorTier.CONNECTOR_CUSTOM;
       default:
-        throw new ParameterException(spec.commandLine(), "--connector: '" + value + "' (expected: standard, premium or custom)");
+        throw new ParameterException(
+            spec.commandLine(),
+            "--connector: '" + value + "' (expected: standard, premium or custom)");
     }
   }
 }

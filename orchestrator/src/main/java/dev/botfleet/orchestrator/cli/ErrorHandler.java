@@ -17,11 +17,19 @@ final class ErrorHandler implements IExecutionExceptionHandler {
       String reason = GrpcErrors.reason(sre);
       String description = sre.getStatus().getDescription();
       var code = sre.getStatus().getCode();
-      if (code == io.grpc.Status.Code.UNAVAILABLE || code == io.grpc.Status.Code.DEADLINE_EXCEEDED) {
-        cmd.getErr().println("error: cannot reach the orchestrator (" + code + ": " + description + "); is it running? (--server, BOTFLEET_SERVER)");
+      if (code == io.grpc.Status.Code.UNAVAILABLE
+          || code == io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+        cmd.getErr()
+            .println(
+                "error: cannot reach the orchestrator ("
+                    + code
+                    + ": "
+                    + description
+                    + "); is it running? (--server, BOTFLEET_SERVER)");
         return 5;
       }
-      cmd.getErr().println("error: " + code + (reason.isEmpty() ? "" : " " + reason) + ": " + description);
+      cmd.getErr()
+          .println("error: " + code + (reason.isEmpty() ? "" : " " + reason) + ": " + description);
       return switch (code) {
         case UNAUTHENTICATED, PERMISSION_DENIED -> 3;
         case NOT_FOUND -> 4;

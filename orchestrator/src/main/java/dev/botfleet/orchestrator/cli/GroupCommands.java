@@ -9,16 +9,23 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "group", mixinStandardHelpOptions = true, description = "Machine groups.",
+@Command(
+    name = "group",
+    mixinStandardHelpOptions = true,
+    description = "Machine groups.",
     subcommands = {GroupCommands.Create.class, GroupCommands.Add.class, GroupCommands.List.class})
 final class GroupCommands {
   static void table(java.io.PrintWriter o, java.util.List<MachineGroup> groups) {
     Table t = new Table("NAME", "ENVIRONMENT", "MACHINES");
-    groups.forEach(g -> t.row(g.getName(), g.getEnvironment(), String.join(", ", g.getMachinesList())));
+    groups.forEach(
+        g -> t.row(g.getName(), g.getEnvironment(), String.join(", ", g.getMachinesList())));
     t.print(o);
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a machine group.")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Create a machine group.")
   static final class Create extends ClientCommand {
     @Parameters(index = "0", description = "Group name.")
     String name;
@@ -28,13 +35,20 @@ final class GroupCommands {
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).createGroup(CreateGroupRequest.newBuilder().setName(name).setEnvironment(env).build());
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .createGroup(
+                  CreateGroupRequest.newBuilder().setName(name).setEnvironment(env).build());
       client.print(out(), resp, o -> table(o, java.util.List.of(resp.getGroup())));
       return 0;
     }
   }
 
-  @Command(name = "add", mixinStandardHelpOptions = true, description = "Put a machine in a group (a machine is in at most one group).")
+  @Command(
+      name = "add",
+      mixinStandardHelpOptions = true,
+      description = "Put a machine in a group (a machine is in at most one group).")
   static final class Add extends ClientCommand {
     @Parameters(index = "0", description = "Group name.")
     String group;
@@ -44,20 +58,30 @@ final class GroupCommands {
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).addToGroup(AddToGroupRequest.newBuilder().setGroup(group).setMachine(machine).build());
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .addToGroup(
+                  AddToGroupRequest.newBuilder().setGroup(group).setMachine(machine).build());
       client.print(out(), resp, o -> table(o, java.util.List.of(resp.getGroup())));
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Groups of an environment.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Groups of an environment.")
   static final class List extends ClientCommand {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).listGroups(ListGroupsRequest.newBuilder().setEnvironment(env).build());
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .listGroups(ListGroupsRequest.newBuilder().setEnvironment(env).build());
       client.print(out(), resp, o -> table(o, resp.getGroupsList()));
       return 0;
     }

@@ -19,7 +19,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "machine", mixinStandardHelpOptions = true, description = "Machines, join tokens and bots (A1, P5, P6, P10, A7).",
+@Command(
+    name = "machine",
+    mixinStandardHelpOptions = true,
+    description = "Machines, join tokens and bots (A1, P5, P6, P10, A7).",
     subcommands = {
       MachineCommands.JoinToken.class,
       MachineCommands.RevokeToken.class,
@@ -31,10 +34,35 @@ import picocli.CommandLine.Parameters;
     })
 final class MachineCommands {
   static void table(PrintWriter o, java.util.List<Machine> machines) {
-    Table t = new Table("NAME", "STATUS", "GROUP", "OS", "CPUS", "MEMORY", "SESSIONS", "BOTS", "BUSY", "AUTO", "MAINT", "LAST HEARTBEAT");
-    machines.forEach(m -> t.row(m.getName(), m.getStatus(), m.getGroup(), m.getOsFamily(), m.getLogicalCpus(), gib(m.getMemoryBytes()),
-        m.getActiveSessions() + "/" + m.getMaxSessions(), m.getBots(), m.getBusyBots(), m.getAutoAllocation() ? "on" : "off",
-        m.getMaintenance() ? "yes" : "no", ClientCommand.ts(m.getLastHeartbeat())));
+    Table t =
+        new Table(
+            "NAME",
+            "STATUS",
+            "GROUP",
+            "OS",
+            "CPUS",
+            "MEMORY",
+            "SESSIONS",
+            "BOTS",
+            "BUSY",
+            "AUTO",
+            "MAINT",
+            "LAST HEARTBEAT");
+    machines.forEach(
+        m ->
+            t.row(
+                m.getName(),
+                m.getStatus(),
+                m.getGroup(),
+                m.getOsFamily(),
+                m.getLogicalCpus(),
+                gib(m.getMemoryBytes()),
+                m.getActiveSessions() + "/" + m.getMaxSessions(),
+                m.getBots(),
+                m.getBusyBots(),
+                m.getAutoAllocation() ? "on" : "off",
+                m.getMaintenance() ? "yes" : "no",
+                ClientCommand.ts(m.getLastHeartbeat())));
     t.print(o);
   }
 
@@ -44,19 +72,30 @@ final class MachineCommands {
 
   static void show(PrintWriter o, Machine m) {
     new Table("FIELD", "VALUE")
-        .row("name", m.getName()).row("id", m.getId()).row("environment", m.getEnvironment()).row("group", m.getGroup())
-        .row("status", m.getStatus()).row("last heartbeat", ClientCommand.ts(m.getLastHeartbeat()))
-        .row("os", m.getOsFamily() + " " + m.getOsVersion()).row("hostname", m.getHostname())
-        .row("cpus", m.getLogicalCpus()).row("memory", gib(m.getMemoryBytes()))
+        .row("name", m.getName())
+        .row("id", m.getId())
+        .row("environment", m.getEnvironment())
+        .row("group", m.getGroup())
+        .row("status", m.getStatus())
+        .row("last heartbeat", ClientCommand.ts(m.getLastHeartbeat()))
+        .row("os", m.getOsFamily() + " " + m.getOsVersion())
+        .row("hostname", m.getHostname())
+        .row("cpus", m.getLogicalCpus())
+        .row("memory", gib(m.getMemoryBytes()))
         .row("sessions (active/max)", m.getActiveSessions() + "/" + m.getMaxSessions())
         .row("bots (allocated/busy)", m.getBots() + "/" + m.getBusyBots())
-        .row("auto-allocation", m.getAutoAllocation() ? "on" : "off").row("maintenance", m.getMaintenance() ? "yes" : "no")
-        .row("installed flows", String.join(", ", m.getInstalledFlowsList())).row("agent", m.getAgentVersion())
+        .row("auto-allocation", m.getAutoAllocation() ? "on" : "off")
+        .row("maintenance", m.getMaintenance() ? "yes" : "no")
+        .row("installed flows", String.join(", ", m.getInstalledFlowsList()))
+        .row("agent", m.getAgentVersion())
         .row("enrolled", ClientCommand.ts(m.getEnrolledAt()))
         .print(o);
   }
 
-  @Command(name = "join-token", mixinStandardHelpOptions = true, description = "Make a one-time join token for an agent (A1).")
+  @Command(
+      name = "join-token",
+      mixinStandardHelpOptions = true,
+      description = "Make a one-time join token for an agent (A1).")
   static final class JoinToken extends ClientCommand {
     @Option(names = "--env", required = true, description = "Environment the machine joins.")
     String env;
@@ -64,86 +103,145 @@ final class MachineCommands {
     @Option(names = "--group", description = "Group the machine joins.")
     String group;
 
-    @Option(names = "--ttl", defaultValue = "1h", converter = DurationConverter.class, description = "Lifetime (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--ttl",
+        defaultValue = "1h",
+        converter = DurationConverter.class,
+        description = "Lifetime (default: ${DEFAULT-VALUE}).")
     Duration ttl;
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).createJoinToken(
-          CreateJoinTokenRequest.newBuilder().setEnvironment(env).setGroup(group == null ? "" : group).setTtlSeconds(ttl.toSeconds()).build());
-      client.print(out(), resp, o -> {
-        o.println(resp.getToken());
-        o.println("(token " + resp.getTokenId() + ", one use, expires " + ts(resp.getExpiresAt()) + ")");
-        o.println("start an agent: ./botfleet agent --server HOST:PORT --join-token " + resp.getToken() + " --flows-dir DIR");
-      });
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .createJoinToken(
+                  CreateJoinTokenRequest.newBuilder()
+                      .setEnvironment(env)
+                      .setGroup(group == null ? "" : group)
+                      .setTtlSeconds(ttl.toSeconds())
+                      .build());
+      client.print(
+          out(),
+          resp,
+          o -> {
+            o.println(resp.getToken());
+            o.println(
+                "(token "
+                    + resp.getTokenId()
+                    + ", one use, expires "
+                    + ts(resp.getExpiresAt())
+                    + ")");
+            o.println(
+                "start an agent: ./botfleet agent --server HOST:PORT --join-token "
+                    + resp.getToken()
+                    + " --flows-dir DIR");
+          });
       return 0;
     }
   }
 
-  @Command(name = "revoke-token", mixinStandardHelpOptions = true, description = "Revoke an unused join token.")
+  @Command(
+      name = "revoke-token",
+      mixinStandardHelpOptions = true,
+      description = "Revoke an unused join token.")
   static final class RevokeToken extends ClientCommand {
     @Parameters(index = "0", description = "Token id.")
     String id;
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).revokeJoinToken(RevokeJoinTokenRequest.newBuilder().setTokenId(id).build());
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .revokeJoinToken(RevokeJoinTokenRequest.newBuilder().setTokenId(id).build());
       client.print(out(), resp, o -> o.println("revoked " + id));
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Machines of an environment.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Machines of an environment.")
   static final class List extends ClientCommand {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).listMachines(ListMachinesRequest.newBuilder().setEnvironment(env).build());
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .listMachines(ListMachinesRequest.newBuilder().setEnvironment(env).build());
       client.print(out(), resp, o -> table(o, resp.getMachinesList()));
       return 0;
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "One machine: OS, CPUs, memory, sessions, bots, status, last heartbeat.")
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = "One machine: OS, CPUs, memory, sessions, bots, status, last heartbeat.")
   static final class Show extends ClientCommand {
     @Parameters(index = "0", description = "Machine name or id.")
     String machine;
 
     @Override
     int run() {
-      var resp = client.stub(MachineServiceGrpc::newBlockingStub).getMachine(GetMachineRequest.newBuilder().setMachine(machine).build());
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .getMachine(GetMachineRequest.newBuilder().setMachine(machine).build());
       client.print(out(), resp, o -> show(o, resp.getMachine()));
       return 0;
     }
   }
 
-  @Command(name = "bots", mixinStandardHelpOptions = true, description = "Allocate or de-allocate bots.",
+  @Command(
+      name = "bots",
+      mixinStandardHelpOptions = true,
+      description = "Allocate or de-allocate bots.",
       subcommands = {Bots.Allocate.class, Bots.Deallocate.class})
   static final class Bots {
-    @Command(name = "allocate", mixinStandardHelpOptions = true, description = "Allocate process units to a machine as bots (P5).")
+    @Command(
+        name = "allocate",
+        mixinStandardHelpOptions = true,
+        description = "Allocate process units to a machine as bots (P5).")
     static final class Allocate extends ClientCommand {
       @Parameters(index = "0", description = "Machine name or id.")
       String machine;
 
-      @Option(names = "--count", defaultValue = "1", description = "Bots to add (default: ${DEFAULT-VALUE}).")
+      @Option(
+          names = "--count",
+          defaultValue = "1",
+          description = "Bots to add (default: ${DEFAULT-VALUE}).")
       int count;
 
       @Override
       int run() {
-        var resp = client.stub(MachineServiceGrpc::newBlockingStub).allocateBots(AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
+        var resp =
+            client
+                .stub(MachineServiceGrpc::newBlockingStub)
+                .allocateBots(
+                    AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
         client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
         return 0;
       }
     }
 
-    @Command(name = "deallocate", mixinStandardHelpOptions = true, description = "Remove bots; busy bots need --force, which cancels their runs (P10).")
+    @Command(
+        name = "deallocate",
+        mixinStandardHelpOptions = true,
+        description = "Remove bots; busy bots need --force, which cancels their runs (P10).")
     static final class Deallocate extends ClientCommand {
       @Parameters(index = "0", description = "Machine name or id.")
       String machine;
 
-      @Option(names = "--count", defaultValue = "1", description = "Bots to remove (default: ${DEFAULT-VALUE}).")
+      @Option(
+          names = "--count",
+          defaultValue = "1",
+          description = "Bots to remove (default: ${DEFAULT-VALUE}).")
       int count;
 
       @Option(names = "--force", description = "Also remove busy bots, cancelling their runs.")
@@ -151,14 +249,24 @@ final class MachineCommands {
 
       @Override
       int run() {
-        var resp = client.stub(MachineServiceGrpc::newBlockingStub).deallocateBots(
-            DeallocateBotsRequest.newBuilder().setMachine(machine).setCount(count).setForce(force).build());
-        client.print(out(), resp, o -> {
-          table(o, java.util.List.of(resp.getMachine()));
-          if (resp.getCancelledRunIdsCount() > 0) {
-            o.println("cancelled runs: " + String.join(", ", resp.getCancelledRunIdsList()));
-          }
-        });
+        var resp =
+            client
+                .stub(MachineServiceGrpc::newBlockingStub)
+                .deallocateBots(
+                    DeallocateBotsRequest.newBuilder()
+                        .setMachine(machine)
+                        .setCount(count)
+                        .setForce(force)
+                        .build());
+        client.print(
+            out(),
+            resp,
+            o -> {
+              table(o, java.util.List.of(resp.getMachine()));
+              if (resp.getCancelledRunIdsCount() > 0) {
+                o.println("cancelled runs: " + String.join(", ", resp.getCancelledRunIdsList()));
+              }
+            });
         return 0;
       }
     }
@@ -172,8 +280,11 @@ final class MachineCommands {
     boolean off;
   }
 
-  /** A machine switch: the machine, --on or --off, and the call that sets it; prints its response. */
-  abstract static class Toggle<R extends com.google.protobuf.MessageOrBuilder> extends ClientCommand {
+  /**
+   * A machine switch: the machine, --on or --off, and the call that sets it; prints its response.
+   */
+  abstract static class Toggle<R extends com.google.protobuf.MessageOrBuilder>
+      extends ClientCommand {
     @Parameters(index = "0", description = "Machine name or id.")
     String machine;
 
@@ -192,11 +303,16 @@ final class MachineCommands {
     }
   }
 
-  @Command(name = "auto-allocation", mixinStandardHelpOptions = true, description = "Let the machine allocate itself bots when runs need them (P6).")
+  @Command(
+      name = "auto-allocation",
+      mixinStandardHelpOptions = true,
+      description = "Let the machine allocate itself bots when runs need them (P6).")
   static final class AutoAllocation extends Toggle<SetAutoAllocationResponse> {
     @Override
-    SetAutoAllocationResponse set(MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
-      return stub.setAutoAllocation(SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+    SetAutoAllocationResponse set(
+        MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
+      return stub.setAutoAllocation(
+          SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
     }
 
     @Override
@@ -205,11 +321,16 @@ final class MachineCommands {
     }
   }
 
-  @Command(name = "maintenance", mixinStandardHelpOptions = true, description = "Maintenance mode: no new runs; running runs finish (A7).")
+  @Command(
+      name = "maintenance",
+      mixinStandardHelpOptions = true,
+      description = "Maintenance mode: no new runs; running runs finish (A7).")
   static final class Maintenance extends Toggle<SetMaintenanceResponse> {
     @Override
-    SetMaintenanceResponse set(MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
-      return stub.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+    SetMaintenanceResponse set(
+        MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
+      return stub.setMaintenance(
+          SetMaintenanceRequest.newBuilder().setMachine(machine).setEnabled(on).build());
     }
 
     @Override

@@ -9,21 +9,31 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "principal", mixinStandardHelpOptions = true, description = "Users and admins that call the API.",
+@Command(
+    name = "principal",
+    mixinStandardHelpOptions = true,
+    description = "Users and admins that call the API.",
     subcommands = {PrincipalCommands.Create.class, PrincipalCommands.List.class})
 final class PrincipalCommands {
   static String roles(dev.botfleet.proto.v1.Principal p) {
     return p.getRolesList().stream()
-        .map(r -> r.getRole() + (r.getEnvironment().isEmpty() ? "" : "(" + r.getEnvironment() + ")"))
+        .map(
+            r -> r.getRole() + (r.getEnvironment().isEmpty() ? "" : "(" + r.getEnvironment() + ")"))
         .collect(Collectors.joining(","));
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a principal and print its token (shown once).")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Create a principal and print its token (shown once).")
   static final class Create extends ClientCommand {
     @Parameters(index = "0", description = "Name.")
     String name;
 
-    @Option(names = "--role", required = true, description = "GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER.")
+    @Option(
+        names = "--role",
+        required = true,
+        description = "GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER.")
     Role role;
 
     @Option(names = "--env", description = "Environment (ENVIRONMENT_ADMIN only).")
@@ -34,12 +44,25 @@ final class PrincipalCommands {
       var resp =
           client
               .stub(AdminServiceGrpc::newBlockingStub)
-              .createPrincipal(CreatePrincipalRequest.newBuilder().setName(name).setRole(role).setEnvironment(env == null ? "" : env).build());
-      client.print(out(), resp, o -> {
-        new Table("NAME", "ID", "ROLES").row(resp.getPrincipal().getName(), resp.getPrincipal().getId(), roles(resp.getPrincipal())).print(o);
-        o.println();
-        o.println("token (shown once, keep it secret): " + resp.getToken());
-      });
+              .createPrincipal(
+                  CreatePrincipalRequest.newBuilder()
+                      .setName(name)
+                      .setRole(role)
+                      .setEnvironment(env == null ? "" : env)
+                      .build());
+      client.print(
+          out(),
+          resp,
+          o -> {
+            new Table("NAME", "ID", "ROLES")
+                .row(
+                    resp.getPrincipal().getName(),
+                    resp.getPrincipal().getId(),
+                    roles(resp.getPrincipal()))
+                .print(o);
+            o.println();
+            o.println("token (shown once, keep it secret): " + resp.getToken());
+          });
       return 0;
     }
   }
@@ -48,12 +71,19 @@ final class PrincipalCommands {
   static final class List extends ClientCommand {
     @Override
     int run() {
-      var resp = client.stub(AdminServiceGrpc::newBlockingStub).listPrincipals(ListPrincipalsRequest.getDefaultInstance());
-      client.print(out(), resp, o -> {
-        Table t = new Table("NAME", "ID", "ROLES", "CREATED");
-        resp.getPrincipalsList().forEach(p -> t.row(p.getName(), p.getId(), roles(p), ts(p.getCreatedAt())));
-        t.print(o);
-      });
+      var resp =
+          client
+              .stub(AdminServiceGrpc::newBlockingStub)
+              .listPrincipals(ListPrincipalsRequest.getDefaultInstance());
+      client.print(
+          out(),
+          resp,
+          o -> {
+            Table t = new Table("NAME", "ID", "ROLES", "CREATED");
+            resp.getPrincipalsList()
+                .forEach(p -> t.row(p.getName(), p.getId(), roles(p), ts(p.getCreatedAt())));
+            t.print(o);
+          });
       return 0;
     }
   }

@@ -19,8 +19,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Desktop-flow runs (R1-R10).",
-    subcommands = {RunCommands.Submit.class, RunCommands.Show.class, RunCommands.List.class, RunCommands.Cancel.class})
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Desktop-flow runs (R1-R10).",
+    subcommands = {
+      RunCommands.Submit.class,
+      RunCommands.Show.class,
+      RunCommands.List.class,
+      RunCommands.Cancel.class
+    })
 final class RunCommands {
   static String target(RunTarget t) {
     return switch (t.getKindCase()) {
@@ -33,19 +41,32 @@ final class RunCommands {
   }
 
   static boolean terminal(RunState s) {
-    return s == RunState.SUCCEEDED || s == RunState.FAILED || s == RunState.CANCELLED || s == RunState.TIMED_OUT;
+    return s == RunState.SUCCEEDED
+        || s == RunState.FAILED
+        || s == RunState.CANCELLED
+        || s == RunState.TIMED_OUT;
   }
 
   static void show(PrintWriter o, Run r) {
-    Table t = new Table("FIELD", "VALUE")
-        .row("id", r.getId()).row("flow", r.getFlow()).row("environment", r.getEnvironment()).row("target", target(r.getTarget()))
-        .row("priority", r.getPriority()).row("state", r.getState());
+    Table t =
+        new Table("FIELD", "VALUE")
+            .row("id", r.getId())
+            .row("flow", r.getFlow())
+            .row("environment", r.getEnvironment())
+            .row("target", target(r.getTarget()))
+            .row("priority", r.getPriority())
+            .row("state", r.getState());
     if (r.getState() == RunState.QUEUED) {
       t.row("waiting", r.getWaitCode() + ": " + r.getWaitReason());
     }
-    t.row("machine", r.getMachine()).row("attempt", r.getAttempt()).row("submitted", ClientCommand.ts(r.getSubmittedAt()))
-        .row("started", ClientCommand.ts(r.getStartedAt())).row("ended", ClientCommand.ts(r.getEndedAt()))
-        .row("exit code", r.hasExitCode() ? r.getExitCode() : "").row("failure", r.getFailureReason()).row("message", r.getMessage());
+    t.row("machine", r.getMachine())
+        .row("attempt", r.getAttempt())
+        .row("submitted", ClientCommand.ts(r.getSubmittedAt()))
+        .row("started", ClientCommand.ts(r.getStartedAt()))
+        .row("ended", ClientCommand.ts(r.getEndedAt()))
+        .row("exit code", r.hasExitCode() ? r.getExitCode() : "")
+        .row("failure", r.getFailureReason())
+        .row("message", r.getMessage());
     if (r.hasLateResult()) {
       var late = r.getLateResult();
       t.row(
@@ -53,7 +74,8 @@ final class RunCommands {
           late.getOutcome()
               + (late.hasExitCode() ? " (exit code " + late.getExitCode() + ")" : "")
               + (late.hasEndedAt() ? ", ended " + ClientCommand.ts(late.getEndedAt()) : "")
-              + ", reported " + ClientCommand.ts(late.getReportedAt())
+              + ", reported "
+              + ClientCommand.ts(late.getReportedAt())
               + " after the run had ended; the run's state was not changed");
     }
     t.row("inputs", r.getInputsMap()).row("outputs", r.getOutputsMap());
@@ -73,18 +95,27 @@ final class RunCommands {
     String group;
   }
 
-  @Command(name = "submit", mixinStandardHelpOptions = true, description = "Queue a run of a desktop flow on a machine or group.")
+  @Command(
+      name = "submit",
+      mixinStandardHelpOptions = true,
+      description = "Queue a run of a desktop flow on a machine or group.")
   static final class Submit extends ClientCommand {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
-    @Option(names = "--flow", required = true, description = "Desktop flow name (installed on the agent).")
+    @Option(
+        names = "--flow",
+        required = true,
+        description = "Desktop flow name (installed on the agent).")
     String flow;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
-    @Option(names = "--priority", defaultValue = "NORMAL", description = "HIGH, NORMAL or LOW (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--priority",
+        defaultValue = "NORMAL",
+        description = "HIGH, NORMAL or LOW (default: ${DEFAULT-VALUE}).")
     Priority priority;
 
     @Option(names = "--input", description = "KEY=VALUE, repeatable.")
@@ -93,19 +124,31 @@ final class RunCommands {
     @Option(names = "--triggered-by", description = "Cloud flow that triggers the run (P7).")
     String triggeredBy;
 
-    @Option(names = "--queue-timeout", converter = DurationConverter.class, description = "Give up if no bot takes it in time (default: the flow's, else 6h).")
+    @Option(
+        names = "--queue-timeout",
+        converter = DurationConverter.class,
+        description = "Give up if no bot takes it in time (default: the flow's, else 6h).")
     Duration queueTimeout;
 
-    @Option(names = "--run-timeout", converter = DurationConverter.class, description = "Stop the run after this long (default: the flow's, else 24h).")
+    @Option(
+        names = "--run-timeout",
+        converter = DurationConverter.class,
+        description = "Stop the run after this long (default: the flow's, else 24h).")
     Duration runTimeout;
 
-    @Option(names = "--idempotency-key", description = "A retried submit with the same key returns the first run (R6).")
+    @Option(
+        names = "--idempotency-key",
+        description = "A retried submit with the same key returns the first run (R6).")
     String key;
 
     @Option(names = "--wait", description = "Wait until the run ends; exit 0 only if it succeeded.")
     boolean await;
 
-    @Option(names = "--wait-timeout", defaultValue = "1h", converter = DurationConverter.class, description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--wait-timeout",
+        defaultValue = "1h",
+        converter = DurationConverter.class,
+        description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
     Duration waitTimeout;
 
     @Override
@@ -116,53 +159,84 @@ final class RunCommands {
       } else {
         t.setGroup(target.group);
       }
-      var req = SubmitRunRequest.newBuilder().setEnvironment(env).setFlow(flow).setTarget(t).setPriority(priority).putAllInputs(inputs)
-          .setTriggeringFlow(triggeredBy == null ? "" : triggeredBy)
-          .setQueueTimeoutSeconds(queueTimeout == null ? 0 : queueTimeout.toSeconds())
-          .setRunTimeoutSeconds(runTimeout == null ? 0 : runTimeout.toSeconds())
-          .setIdempotencyKey(key == null ? "" : key);
+      var req =
+          SubmitRunRequest.newBuilder()
+              .setEnvironment(env)
+              .setFlow(flow)
+              .setTarget(t)
+              .setPriority(priority)
+              .putAllInputs(inputs)
+              .setTriggeringFlow(triggeredBy == null ? "" : triggeredBy)
+              .setQueueTimeoutSeconds(queueTimeout == null ? 0 : queueTimeout.toSeconds())
+              .setRunTimeoutSeconds(runTimeout == null ? 0 : runTimeout.toSeconds())
+              .setIdempotencyKey(key == null ? "" : key);
       var resp = client.stub(RunServiceGrpc::newBlockingStub).submitRun(req.build());
       Run run = resp.getRun();
       if (await) {
         long deadline = System.nanoTime() + waitTimeout.toNanos();
         while (!terminal(run.getState()) && System.nanoTime() < deadline) {
           TimeUnit.MILLISECONDS.sleep(250);
-          run = client.stub(RunServiceGrpc::newBlockingStub).getRun(GetRunRequest.newBuilder().setRunId(run.getId()).build()).getRun();
+          run =
+              client
+                  .stub(RunServiceGrpc::newBlockingStub)
+                  .getRun(GetRunRequest.newBuilder().setRunId(run.getId()).build())
+                  .getRun();
         }
       }
       Run shown = run;
       client.print(out(), shown, o -> show(o, shown));
       if (await && shown.getState() != RunState.SUCCEEDED) {
-        spec.commandLine().getErr().println("error: run " + shown.getId() + " ended " + shown.getState()
-            + (shown.getFailureReason().isEmpty() ? "" : " " + shown.getFailureReason()) + (terminal(shown.getState()) ? "" : " (still not finished)"));
+        spec.commandLine()
+            .getErr()
+            .println(
+                "error: run "
+                    + shown.getId()
+                    + " ended "
+                    + shown.getState()
+                    + (shown.getFailureReason().isEmpty() ? "" : " " + shown.getFailureReason())
+                    + (terminal(shown.getState()) ? "" : " (still not finished)"));
         return 1;
       }
       return 0;
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "One run, with why it waits (R8), outputs and log tail.")
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = "One run, with why it waits (R8), outputs and log tail.")
   static final class Show extends ClientCommand {
     @Parameters(index = "0", description = "Run id.")
     String id;
 
     @Override
     int run() {
-      var resp = client.stub(RunServiceGrpc::newBlockingStub).getRun(GetRunRequest.newBuilder().setRunId(id).build());
+      var resp =
+          client
+              .stub(RunServiceGrpc::newBlockingStub)
+              .getRun(GetRunRequest.newBuilder().setRunId(id).build());
       client.print(out(), resp.getRun(), o -> show(o, resp.getRun()));
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Runs of an environment, newest first.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Runs of an environment, newest first.")
   static final class List extends ClientCommand {
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
-    @Option(names = "--state", description = "QUEUED, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED or TIMED_OUT.")
+    @Option(
+        names = "--state",
+        description = "QUEUED, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED or TIMED_OUT.")
     RunState state;
 
-    @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--limit",
+        defaultValue = "100",
+        description = "At most this many (default: ${DEFAULT-VALUE}).")
     int limit;
 
     @Override
@@ -172,24 +246,54 @@ final class RunCommands {
         req.setState(state);
       }
       var resp = client.stub(RunServiceGrpc::newBlockingStub).listRuns(req.build());
-      client.print(out(), resp, o -> {
-        Table t = new Table("ID", "FLOW", "TARGET", "PRIORITY", "STATE", "MACHINE", "SUBMITTED", "WHY / RESULT");
-        resp.getRunsList().forEach(r -> t.row(r.getId(), r.getFlow(), target(r.getTarget()), r.getPriority(), r.getState(), r.getMachine(),
-            ts(r.getSubmittedAt()), r.getState() == RunState.QUEUED ? r.getWaitCode() : r.getFailureReason()));
-        t.print(o);
-      });
+      client.print(
+          out(),
+          resp,
+          o -> {
+            Table t =
+                new Table(
+                    "ID",
+                    "FLOW",
+                    "TARGET",
+                    "PRIORITY",
+                    "STATE",
+                    "MACHINE",
+                    "SUBMITTED",
+                    "WHY / RESULT");
+            resp.getRunsList()
+                .forEach(
+                    r ->
+                        t.row(
+                            r.getId(),
+                            r.getFlow(),
+                            target(r.getTarget()),
+                            r.getPriority(),
+                            r.getState(),
+                            r.getMachine(),
+                            ts(r.getSubmittedAt()),
+                            r.getState() == RunState.QUEUED
+                                ? r.getWaitCode()
+                                : r.getFailureReason()));
+            t.print(o);
+          });
       return 0;
     }
   }
 
-  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a queued run, or stop a running one on its agent (R7).")
+  @Command(
+      name = "cancel",
+      mixinStandardHelpOptions = true,
+      description = "Cancel a queued run, or stop a running one on its agent (R7).")
   static final class Cancel extends ClientCommand {
     @Parameters(index = "0", description = "Run id.")
     String id;
 
     @Override
     int run() {
-      var resp = client.stub(RunServiceGrpc::newBlockingStub).cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
+      var resp =
+          client
+              .stub(RunServiceGrpc::newBlockingStub)
+              .cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
       client.print(out(), resp.getRun(), o -> show(o, resp.getRun()));
       return 0;
     }

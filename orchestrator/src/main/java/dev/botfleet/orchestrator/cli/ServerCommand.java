@@ -9,21 +9,40 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the orchestrator (gRPC API, /metrics, /healthz).")
+@Command(
+    name = "server",
+    mixinStandardHelpOptions = true,
+    description = "Run the orchestrator (gRPC API, /metrics, /healthz).")
 final class ServerCommand implements Callable<Integer> {
-  @Option(names = "--data-dir", defaultValue = "data", description = "State directory: H2 database, admin.token (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--data-dir",
+      defaultValue = "data",
+      description = "State directory: H2 database, admin.token (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bind",
+      defaultValue = "0.0.0.0",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--grpc-port", defaultValue = "7443", description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--grpc-port",
+      defaultValue = "7443",
+      description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int grpcPort;
 
-  @Option(names = "--http-port", defaultValue = "9464", description = "HTTP port for /metrics and /healthz; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--http-port",
+      defaultValue = "9464",
+      description =
+          "HTTP port for /metrics and /healthz; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(names = "--db-url", description = "JDBC URL, e.g. jdbc:postgresql://db:5432/botfleet (default: H2 file under --data-dir).")
+  @Option(
+      names = "--db-url",
+      description =
+          "JDBC URL, e.g. jdbc:postgresql://db:5432/botfleet (default: H2 file under --data-dir).")
   String dbUrl;
 
   @Option(names = "--db-user", description = "Database user.")
@@ -32,19 +51,41 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--db-password", description = "Database password (prefer BOTFLEET_DB_PASSWORD).")
   String dbPassword;
 
-  @Option(names = "--db-pool-size", defaultValue = "16", description = "Database connections (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--db-pool-size",
+      defaultValue = "16",
+      description = "Database connections (default: ${DEFAULT-VALUE}).")
   int dbPoolSize;
 
-  @Option(names = "--db-wait", defaultValue = "2s", converter = DurationConverter.class, description = "How long a call waits for a database connection before failing with UNAVAILABLE, e.g. while the database is down (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--db-wait",
+      defaultValue = "2s",
+      converter = DurationConverter.class,
+      description =
+          "How long a call waits for a database connection before failing with UNAVAILABLE, e.g. while the database is down (default: ${DEFAULT-VALUE}).")
   Duration dbWait;
 
-  @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class, description = "Agent heartbeat interval (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--heartbeat-interval",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
+      description = "Agent heartbeat interval (default: ${DEFAULT-VALUE}).")
   Duration heartbeatInterval;
 
-  @Option(names = "--offline-after", defaultValue = "20s", converter = DurationConverter.class, description = "A machine silent this long is OFFLINE and its runs are lost (A3, R5) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--offline-after",
+      defaultValue = "20s",
+      converter = DurationConverter.class,
+      description =
+          "A machine silent this long is OFFLINE and its runs are lost (A3, R5) (default: ${DEFAULT-VALUE}).")
   Duration offlineAfter;
 
-  @Option(names = "--assign-lease", defaultValue = "30s", converter = DurationConverter.class, description = "An assignment not started by the agent in this time goes back to the queue (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--assign-lease",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "An assignment not started by the agent in this time goes back to the queue (default: ${DEFAULT-VALUE}).")
   Duration assignLease;
 
   @Override
@@ -58,8 +99,18 @@ final class ServerCommand implements Callable<Integer> {
 
   OrchestratorConfig config() {
     return new OrchestratorConfig(
-            dataDir, bind, grpcPort, httpPort, blankToNull(dbUrl), dbUser, dbPassword, dbPoolSize, Clock.systemUTC())
-        .withTimings(new OrchestratorConfig.Timings(heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease))
+            dataDir,
+            bind,
+            grpcPort,
+            httpPort,
+            blankToNull(dbUrl),
+            dbUser,
+            dbPassword,
+            dbPoolSize,
+            Clock.systemUTC())
+        .withTimings(
+            new OrchestratorConfig.Timings(
+                heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease))
         .withDbWait(dbWait);
   }
 
@@ -71,7 +122,9 @@ final class ServerCommand implements Callable<Integer> {
     System.out.println("  database: " + o.database.url());
     System.out.println(
         "  admin token: "
-            + o.adminTokenFile().map(p -> p.toAbsolutePath().toString()).orElse("(created by the first server of this database)"));
+            + o.adminTokenFile()
+                .map(p -> p.toAbsolutePath().toString())
+                .orElse("(created by the first server of this database)"));
     System.out.flush();
   }
 

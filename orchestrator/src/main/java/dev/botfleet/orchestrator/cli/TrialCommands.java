@@ -7,22 +7,38 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "trial", mixinStandardHelpOptions = true, description = "Self-service trials (L5).", subcommands = {TrialCommands.Start.class})
+@Command(
+    name = "trial",
+    mixinStandardHelpOptions = true,
+    description = "Self-service trials (L5).",
+    subcommands = {TrialCommands.Start.class})
 final class TrialCommands {
-  @Command(name = "start", mixinStandardHelpOptions = true,
-      description = "Start a self-service trial for a user (90 days). Not available in a government cloud, when an admin disabled it,"
-          + " or for a user whose trial was removed by disabling (L5).")
+  @Command(
+      name = "start",
+      mixinStandardHelpOptions = true,
+      description =
+          "Start a self-service trial for a user (90 days). Not available in a government cloud, when an admin disabled it,"
+              + " or for a user whose trial was removed by disabling (L5).")
   static final class Start extends ClientCommand {
     @Parameters(index = "0", description = "User name.")
     String user;
 
-    @Option(names = "--type", defaultValue = "TRIAL", description = "Trial license type (default: TRIAL).")
+    @Option(
+        names = "--type",
+        defaultValue = "TRIAL",
+        description = "Trial license type (default: TRIAL).")
     String type;
 
     @Override
     int run() {
-      var resp = client.stub(LicensingServiceGrpc::newBlockingStub)
-          .startTrial(StartTrialRequest.newBuilder().setUser(user).setType(LicenseCommands.licenseType(spec, type)).build());
+      var resp =
+          client
+              .stub(LicensingServiceGrpc::newBlockingStub)
+              .startTrial(
+                  StartTrialRequest.newBuilder()
+                      .setUser(user)
+                      .setType(LicenseCommands.licenseType(spec, type))
+                      .build());
       client.print(out(), resp, o -> LicenseCommands.table(o, List.of(resp.getLicense())));
       return 0;
     }

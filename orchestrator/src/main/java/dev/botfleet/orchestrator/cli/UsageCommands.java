@@ -9,12 +9,18 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "usage", mixinStandardHelpOptions = true, description = "Power Platform Request metering (M1-M6).",
+@Command(
+    name = "usage",
+    mixinStandardHelpOptions = true,
+    description = "Power Platform Request metering (M1-M6).",
     subcommands = {UsageCommands.Record.class, UsageCommands.Show.class})
 final class UsageCommands {
-  @Command(name = "record", mixinStandardHelpOptions = true,
-      description = "Record N requests of a flow or a user, idempotent by --key (M4). Prints the bucket charged (M1);"
-          + " over the limit with THROTTLE the call fails with RESOURCE_EXHAUSTED and the time the limit lifts (M3).")
+  @Command(
+      name = "record",
+      mixinStandardHelpOptions = true,
+      description =
+          "Record N requests of a flow or a user, idempotent by --key (M4). Prints the bucket charged (M1);"
+              + " over the limit with THROTTLE the call fails with RESOURCE_EXHAUSTED and the time the limit lifts (M3).")
   static final class Record extends ClientCommand {
     static final class Subject {
       @Option(names = "--flow", required = true, description = "Cloud flow.")
@@ -27,13 +33,21 @@ final class UsageCommands {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Subject subject;
 
-    @Option(names = "--env", description = "Environment of --flow (needed when the name exists in several).")
+    @Option(
+        names = "--env",
+        description = "Environment of --flow (needed when the name exists in several).")
     String env;
 
-    @Option(names = "--requests", required = true, description = "Requests this record carries (>= 1).")
+    @Option(
+        names = "--requests",
+        required = true,
+        description = "Requests this record carries (>= 1).")
     long requests;
 
-    @Option(names = "--key", required = true, description = "Idempotency key: a retry with the same key counts once.")
+    @Option(
+        names = "--key",
+        required = true,
+        description = "Idempotency key: a retry with the same key counts once.")
     String key;
 
     @Override
@@ -47,26 +61,48 @@ final class UsageCommands {
       } else {
         r.setUser(subject.user);
       }
-      var resp = client.stub(MeteringServiceGrpc::newBlockingStub).recordUsage(RecordUsageRequest.newBuilder().addRecords(r).build());
-      client.print(out(), resp, o -> {
-        Table t = new Table("KEY", "OUTCOME", "BUCKET", "PLAN", "OVERAGE");
-        resp.getResultsList().forEach(x -> t.row(x.getIdempotencyKey(), x.getOutcome(), x.getBucket(), x.getPlan().name().replace("PLAN_", ""), x.getOverage()));
-        t.print(o);
-      });
+      var resp =
+          client
+              .stub(MeteringServiceGrpc::newBlockingStub)
+              .recordUsage(RecordUsageRequest.newBuilder().addRecords(r).build());
+      client.print(
+          out(),
+          resp,
+          o -> {
+            Table t = new Table("KEY", "OUTCOME", "BUCKET", "PLAN", "OVERAGE");
+            resp.getResultsList()
+                .forEach(
+                    x ->
+                        t.row(
+                            x.getIdempotencyKey(),
+                            x.getOutcome(),
+                            x.getBucket(),
+                            x.getPlan().name().replace("PLAN_", ""),
+                            x.getOverage()));
+            t.print(o);
+          });
       return 0;
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
-      description = "Bucket, limit, used and overage for a flow, a user or an environment on a day, and who consumed how much (M6).")
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description =
+          "Bucket, limit, used and overage for a flow, a user or an environment on a day, and who consumed how much (M6).")
   static final class Show extends ClientCommand {
-    @Option(names = "--flow", description = "Cloud flow (with --env when the name exists in several environments).")
+    @Option(
+        names = "--flow",
+        description = "Cloud flow (with --env when the name exists in several environments).")
     String flow;
 
     @Option(names = "--user", description = "User.")
     String user;
 
-    @Option(names = "--env", description = "Alone: every bucket charged by the environment's flows; with --flow: the flow's environment.")
+    @Option(
+        names = "--env",
+        description =
+            "Alone: every bucket charged by the environment's flows; with --flow: the flow's environment.")
     String env;
 
     @Option(names = "--day", description = "Metering day YYYY-MM-DD (default: today).")
@@ -75,8 +111,11 @@ final class UsageCommands {
     @Override
     int run() {
       var req = GetUsageRequest.newBuilder();
-      if ((flow != null) == (user != null) ? flow != null || env == null : user != null && env != null) {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+      if ((flow != null) == (user != null)
+          ? flow != null || env == null
+          : user != null && env != null) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
             "expected exactly one of --flow FLOW [--env ENV], --user USER or --env ENV");
       }
       if (flow != null) {
@@ -93,23 +132,51 @@ final class UsageCommands {
         req.setDay(day.toString());
       }
       var resp = client.stub(MeteringServiceGrpc::newBlockingStub).getUsage(req.build());
-      client.print(out(), resp, o -> {
-        o.println("day " + ClientCommand.ts(resp.getDayStartsAt()) + " .. " + ClientCommand.ts(resp.getDayEndsAt())
-            + "  policy " + resp.getPolicy() + "  limit multiplier " + resp.getLimitMultiplier());
-        Table t = new Table("BUCKET", "PLAN", "LIMIT", "USED", "OVERAGE", "THROTTLED", "LIMIT LIFTS AT");
-        resp.getBucketsList().forEach(b -> t.row(b.getBucket(), b.getPlan().name().replace("PLAN_", ""), b.getDailyRequestLimit(), b.getUsed(),
-            b.getOverage(), b.getThrottled(), ClientCommand.ts(b.getLimitLiftsAt())));
-        t.print(o);
-        for (var b : resp.getBucketsList()) {
-          o.println();
-          o.println(b.getBucket() + ": " + b.getExplanation());
-          if (b.getContributionsCount() > 0) {
-            Table c = new Table("  CONSUMER", "REQUESTS", "OVERAGE", "THROTTLED");
-            b.getContributionsList().forEach(x -> c.row("  " + x.getKind() + ":" + x.getName(), x.getRequests(), x.getOverage(), x.getThrottled()));
-            c.print(o);
-          }
-        }
-      });
+      client.print(
+          out(),
+          resp,
+          o -> {
+            o.println(
+                "day "
+                    + ClientCommand.ts(resp.getDayStartsAt())
+                    + " .. "
+                    + ClientCommand.ts(resp.getDayEndsAt())
+                    + "  policy "
+                    + resp.getPolicy()
+                    + "  limit multiplier "
+                    + resp.getLimitMultiplier());
+            Table t =
+                new Table(
+                    "BUCKET", "PLAN", "LIMIT", "USED", "OVERAGE", "THROTTLED", "LIMIT LIFTS AT");
+            resp.getBucketsList()
+                .forEach(
+                    b ->
+                        t.row(
+                            b.getBucket(),
+                            b.getPlan().name().replace("PLAN_", ""),
+                            b.getDailyRequestLimit(),
+                            b.getUsed(),
+                            b.getOverage(),
+                            b.getThrottled(),
+                            ClientCommand.ts(b.getLimitLiftsAt())));
+            t.print(o);
+            for (var b : resp.getBucketsList()) {
+              o.println();
+              o.println(b.getBucket() + ": " + b.getExplanation());
+              if (b.getContributionsCount() > 0) {
+                Table c = new Table("  CONSUMER", "REQUESTS", "OVERAGE", "THROTTLED");
+                b.getContributionsList()
+                    .forEach(
+                        x ->
+                            c.row(
+                                "  " + x.getKind() + ":" + x.getName(),
+                                x.getRequests(),
+                                x.getOverage(),
+                                x.getThrottled()));
+                c.print(o);
+              }
+            }
+          });
       return 0;
     }
   }

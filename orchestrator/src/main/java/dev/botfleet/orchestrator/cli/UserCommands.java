@@ -11,17 +11,30 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "user", mixinStandardHelpOptions = true, description = "Licensed users (the people flows belong to).",
+@Command(
+    name = "user",
+    mixinStandardHelpOptions = true,
+    description = "Licensed users (the people flows belong to).",
     subcommands = {UserCommands.Create.class, UserCommands.ListCmd.class})
 final class UserCommands {
   static void table(PrintWriter o, List<User> users) {
     Table t = new Table("NAME", "LICENSES", "DAILY PPR", "CREATED");
-    users.forEach(u -> t.row(u.getName(), u.getLicensesList().stream().map(LicenseCommands::name).collect(Collectors.joining(",")),
-        u.getDailyRequestLimit(), ClientCommand.ts(u.getCreatedAt())));
+    users.forEach(
+        u ->
+            t.row(
+                u.getName(),
+                u.getLicensesList().stream()
+                    .map(LicenseCommands::name)
+                    .collect(Collectors.joining(",")),
+                u.getDailyRequestLimit(),
+                ClientCommand.ts(u.getCreatedAt())));
     t.print(o);
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a user; it gets the FREE license unless --no-free.")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Create a user; it gets the FREE license unless --no-free.")
   static final class Create extends ClientCommand {
     @Parameters(index = "0", description = "User name.")
     String name;
@@ -31,17 +44,27 @@ final class UserCommands {
 
     @Override
     int run() {
-      var resp = client.stub(LicensingServiceGrpc::newBlockingStub).createUser(CreateUserRequest.newBuilder().setName(name).setWithoutFree(noFree).build());
+      var resp =
+          client
+              .stub(LicensingServiceGrpc::newBlockingStub)
+              .createUser(
+                  CreateUserRequest.newBuilder().setName(name).setWithoutFree(noFree).build());
       client.print(out(), resp, o -> table(o, List.of(resp.getUser())));
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List users, their active licenses and daily request limit (L3).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List users, their active licenses and daily request limit (L3).")
   static final class ListCmd extends ClientCommand {
     @Override
     int run() {
-      var resp = client.stub(LicensingServiceGrpc::newBlockingStub).listUsers(ListUsersRequest.getDefaultInstance());
+      var resp =
+          client
+              .stub(LicensingServiceGrpc::newBlockingStub)
+              .listUsers(ListUsersRequest.getDefaultInstance());
       client.print(out(), resp, o -> table(o, resp.getUsersList()));
       return 0;
     }

@@ -17,15 +17,19 @@ public final class EnvironmentService {
   private final EnvironmentRepository environments;
   private final AuditLog audit;
   private final Clock clock;
+
   /**
    * Environments are never renamed or deleted, so a found one can be remembered for good; this
    * keeps name lookups off the database on hot paths (run submission, metering).
    */
-  private final java.util.Map<String, Environment> byName = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Environment> byName =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
-  private final java.util.Map<String, Environment> byId = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Environment> byId =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
-  public EnvironmentService(Transactions tx, EnvironmentRepository environments, AuditLog audit, Clock clock) {
+  public EnvironmentService(
+      Transactions tx, EnvironmentRepository environments, AuditLog audit, Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.environments = requireNonNull(environments, "environments");
     this.audit = requireNonNull(audit, "audit");
@@ -45,9 +49,16 @@ public final class EnvironmentService {
           Environment env = new Environment(Ids.newId("env"), name, type, clock.instant());
           if (!environments.insert(env)) {
             throw BotfleetException.alreadyExists(
-                "ENVIRONMENT_EXISTS", "environment '" + name + "' already exists (expected: a new name)");
+                "ENVIRONMENT_EXISTS",
+                "environment '" + name + "' already exists (expected: a new name)");
           }
-          audit.append(clock.instant(), caller.name(), "environment.create", "environment=" + name, null, type.name());
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "environment.create",
+              "environment=" + name,
+              null,
+              type.name());
           return env;
         });
   }
@@ -59,7 +70,8 @@ public final class EnvironmentService {
   /** The environment by name, or NOT_FOUND. */
   public Environment require(String name) {
     if (name == null || name.isBlank()) {
-      throw BotfleetException.invalid("ENVIRONMENT_REQUIRED", "environment: missing (expected: an environment name)");
+      throw BotfleetException.invalid(
+          "ENVIRONMENT_REQUIRED", "environment: missing (expected: an environment name)");
     }
     Environment cached = byName.get(name);
     if (cached != null) {
@@ -84,7 +96,9 @@ public final class EnvironmentService {
     Environment env =
         tx.inTransaction(() -> environments.findById(id))
             .orElseThrow(
-                () -> BotfleetException.notFound("ENVIRONMENT_NOT_FOUND", "environment id '" + id + "' does not exist"));
+                () ->
+                    BotfleetException.notFound(
+                        "ENVIRONMENT_NOT_FOUND", "environment id '" + id + "' does not exist"));
     remember(env);
     return env;
   }

@@ -11,8 +11,8 @@ import dev.botfleet.orchestrator.licensing.FlowPlan;
  * @param bucketKind FLOW (a flow's own plan: P3, P7, P9; P4 charges the parent's) or USER (L3)
  * @param bucketId the flow id or user id of the bucket
  * @param bucketName "flow:NAME" or "user:NAME", for people
- * @param bucketPlan the plan that gives the bucket its limit (PROCESS, PROCESS_INHERITED_FROM_MACHINE,
- *     PER_FLOW or OWNER_LICENSES)
+ * @param bucketPlan the plan that gives the bucket its limit (PROCESS,
+ *     PROCESS_INHERITED_FROM_MACHINE, PER_FLOW or OWNER_LICENSES)
  * @param baseLimit the bucket's daily request limit before the M3 multiplier
  * @param explanation why this bucket, in words, naming the rule
  */

@@ -38,9 +38,10 @@ public record CloudFlow(
     requireNonNull(environmentId, "environmentId");
     requireNonNull(name, "name");
     requireNonNull(ownerId, "ownerId");
-    connectors = connectors.isEmpty()
-        ? Collections.unmodifiableSet(EnumSet.of(ConnectorTier.STANDARD))
-        : Collections.unmodifiableSet(EnumSet.copyOf(connectors));
+    connectors =
+        connectors.isEmpty()
+            ? Collections.unmodifiableSet(EnumSet.of(ConnectorTier.STANDARD))
+            : Collections.unmodifiableSet(EnumSet.copyOf(connectors));
     requireNonNull(createdAt, "createdAt");
   }
 

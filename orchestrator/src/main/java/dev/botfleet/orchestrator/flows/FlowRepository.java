@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Cloud flows, shares and what P7 needs to know about runs and bots. Called inside transactions. */
+/**
+ * Cloud flows, shares and what P7 needs to know about runs and bots. Called inside transactions.
+ */
 public interface FlowRepository {
   /** False when the name is taken in that environment. */
   boolean insert(CloudFlow flow);
@@ -36,8 +38,8 @@ public interface FlowRepository {
   List<String> sharedWithUserIds(String flowId);
 
   /**
-   * P7: the target (machine or group) of a run the flow triggered in its environment that holds
-   * at least one bot now, as "machine NAME" or "group NAME"; empty when none does.
+   * P7: the target (machine or group) of a run the flow triggered in its environment that holds at
+   * least one bot now, as "machine NAME" or "group NAME"; empty when none does.
    */
   Optional<String> coveringTarget(String environmentId, String flowName);
 

@@ -27,7 +27,6 @@ import dev.botfleet.orchestrator.licensing.LicenseType;
 import dev.botfleet.orchestrator.users.LicenseService;
 import dev.botfleet.orchestrator.users.LicensedUser;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
@@ -55,7 +54,8 @@ public final class FlowService {
   private final LicenseService licenses;
   private final AuditLog audit;
   private final Clock clock;
-  private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong version =
+      new java.util.concurrent.atomic.AtomicLong();
 
   public FlowService(
       Transactions tx,
@@ -114,29 +114,69 @@ public final class FlowService {
     Access.requireMakerIn(caller, env.id(), env.name(), "create flows in '" + env.name() + "'");
     LicensedUser owner = licenses.requireUser(ownerName);
     String appName = app == null || app.isBlank() ? null : Names.require("app", app);
-    LicenseType license = appName == null ? null : (appLicense == null ? LicenseType.POWER_APPS_PREMIUM : appLicense);
+    LicenseType license =
+        appName == null ? null : (appLicense == null ? LicenseType.POWER_APPS_PREMIUM : appLicense);
     if (appName == null && appLicense != null) {
-      throw BotfleetException.invalid("L2_APP_REQUIRED", "app license: " + appLicense + " given without --app (expected: the app the flow is associated to)");
+      throw BotfleetException.invalid(
+          "L2_APP_REQUIRED",
+          "app license: "
+              + appLicense
+              + " given without --app (expected: the app the flow is associated to)");
     }
-    Set<ConnectorTier> tiers = connectors == null || connectors.isEmpty() ? EnumSet.of(ConnectorTier.STANDARD) : EnumSet.copyOf(connectors);
-    CloudFlow flow = new CloudFlow(Ids.newId("flw"), env.id(), name, owner.id(), tiers, appName, license, 0, false, null, clock.instant());
+    Set<ConnectorTier> tiers =
+        connectors == null || connectors.isEmpty()
+            ? EnumSet.of(ConnectorTier.STANDARD)
+            : EnumSet.copyOf(connectors);
+    CloudFlow flow =
+        new CloudFlow(
+            Ids.newId("flw"),
+            env.id(),
+            name,
+            owner.id(),
+            tiers,
+            appName,
+            license,
+            0,
+            false,
+            null,
+            clock.instant());
     EnvironmentKind kind = kind(env);
-    FlowContext context = license == null ? FlowContext.onUserLicenses(kind) : FlowContext.inContextOf(license, kind);
+    FlowContext context =
+        license == null ? FlowContext.onUserLicenses(kind) : FlowContext.inContextOf(license, kind);
     Decision d =
         licenses.decide(
             new EntitlementCheck.Request(
-                owner.name(), licenses.activeLicenses(owner.id()), kind, Action.CREATE_FLOW,
-                flow.highestTier() == ConnectorTier.STANDARD ? null : flow.highestTier(), context,
+                owner.name(),
+                licenses.activeLicenses(owner.id()),
+                kind,
+                Action.CREATE_FLOW,
+                flow.highestTier() == ConnectorTier.STANDARD ? null : flow.highestTier(),
+                context,
                 licenses.selfServiceTrialAvailable(owner.id())));
     d.requireAllowed();
     return tx.inTransaction(
         () -> {
           if (!flows.insert(flow)) {
-            throw BotfleetException.alreadyExists("FLOW_EXISTS", "flow '" + name + "' already exists in '" + env.name() + "' (expected: a new name)");
+            throw BotfleetException.alreadyExists(
+                "FLOW_EXISTS",
+                "flow '"
+                    + name
+                    + "' already exists in '"
+                    + env.name()
+                    + "' (expected: a new name)");
           }
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.create", "environment=" + env.name() + " flow=" + name, null,
-              "owner=" + owner.name() + " connectors=" + tiers + (appName == null ? "" : " app=" + appName));
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.create",
+              "environment=" + env.name() + " flow=" + name,
+              null,
+              "owner="
+                  + owner.name()
+                  + " connectors="
+                  + tiers
+                  + (appName == null ? "" : " app=" + appName));
           return view(flow, env);
         });
   }
@@ -161,7 +201,8 @@ public final class FlowService {
   /** The flow by name; the environment is needed only when the name exists in several. */
   public CloudFlow require(String name, String environmentName) {
     if (name == null || name.isBlank()) {
-      throw BotfleetException.invalid("FLOW_REQUIRED", "flow: missing (expected: a cloud flow name)");
+      throw BotfleetException.invalid(
+          "FLOW_REQUIRED", "flow: missing (expected: a cloud flow name)");
     }
     if (environmentName != null && !environmentName.isBlank()) {
       Environment env = environments.require(environmentName);
@@ -174,26 +215,35 @@ public final class FlowService {
     }
     if (found.size() > 1) {
       throw BotfleetException.invalid(
-          "FLOW_AMBIGUOUS", "flow '" + name + "' exists in " + found.size() + " environments (expected: --env ENV)");
+          "FLOW_AMBIGUOUS",
+          "flow '" + name + "' exists in " + found.size() + " environments (expected: --env ENV)");
     }
     return found.get(0);
   }
 
   public CloudFlow requireById(String id) {
     return tx.inTransaction(() -> flows.findById(id, false))
-        .orElseThrow(() -> BotfleetException.notFound("FLOW_NOT_FOUND", "flow id '" + id + "' does not exist"));
+        .orElseThrow(
+            () ->
+                BotfleetException.notFound(
+                    "FLOW_NOT_FOUND", "flow id '" + id + "' does not exist"));
   }
 
   private static BotfleetException notFound(String name, String where) {
-    return BotfleetException.notFound("FLOW_NOT_FOUND", "flow '" + name + "' does not exist " + where + " (see `botfleet flow list --env ENV`)");
+    return BotfleetException.notFound(
+        "FLOW_NOT_FOUND",
+        "flow '" + name + "' does not exist " + where + " (see `botfleet flow list --env ENV`)");
   }
 
   private FlowView view(CloudFlow flow, Environment env) {
     Charge charge = charge(flow);
     Optional<String> coveredBy = flows.coveringTarget(flow.environmentId(), flow.name());
     Optional<String> parent =
-        flow.parentId() == null ? Optional.empty() : flows.findById(flow.parentId(), false).map(CloudFlow::name);
-    List<String> associated = flows.children(flow.id()).stream().map(CloudFlow::name).sorted().toList();
+        flow.parentId() == null
+            ? Optional.empty()
+            : flows.findById(flow.parentId(), false).map(CloudFlow::name);
+    List<String> associated =
+        flows.children(flow.id()).stream().map(CloudFlow::name).sorted().toList();
     List<String> shared = new ArrayList<>();
     for (String userId : flows.sharedWithUserIds(flow.id())) {
       shared.add(licenses.requireUserById(userId).name());
@@ -222,7 +272,8 @@ public final class FlowService {
   public Charge charge(CloudFlow flow) {
     return tx.inTransaction(
         () -> {
-          Optional<Charge> own = ownProcessCharge(flow, flow.processUnits() > 0 ? FlowPlan.PROCESS : null);
+          Optional<Charge> own =
+              ownProcessCharge(flow, flow.processUnits() > 0 ? FlowPlan.PROCESS : null);
           if (own.isPresent()) {
             return own.get();
           }
@@ -233,31 +284,66 @@ public final class FlowService {
               if (parentCharge.isPresent()) {
                 Charge p = parentCharge.get();
                 return new Charge(
-                    FlowPlan.ASSOCIATED_TO_PROCESS, p.bucketKind(), p.bucketId(), p.bucketName(), p.bucketPlan(), p.baseLimit(),
-                    "P4: '" + flow.name() + "' is associated to process flow '" + parent.name() + "'; its requests count against the parent's "
-                        + p.bucketPlan().displayName() + " (" + p.explanation() + ")");
+                    FlowPlan.ASSOCIATED_TO_PROCESS,
+                    p.bucketKind(),
+                    p.bucketId(),
+                    p.bucketName(),
+                    p.bucketPlan(),
+                    p.baseLimit(),
+                    "P4: '"
+                        + flow.name()
+                        + "' is associated to process flow '"
+                        + parent.name()
+                        + "'; its requests count against the parent's "
+                        + p.bucketPlan().displayName()
+                        + " ("
+                        + p.explanation()
+                        + ")");
               }
             }
           }
           Optional<String> cover = flows.coveringTarget(flow.environmentId(), flow.name());
           if (cover.isPresent()) {
             return new Charge(
-                FlowPlan.PROCESS_INHERITED_FROM_MACHINE, Charge.BucketKind.FLOW, flow.id(), "flow:" + flow.name(),
-                FlowPlan.PROCESS_INHERITED_FROM_MACHINE, EntitlementMatrix.flowDailyRequestLimit(FlowPlan.PROCESS_INHERITED_FROM_MACHINE, 1),
-                "P7: '" + flow.name() + "' triggered runs on " + cover.get() + ", which holds at least one bot; 250,000 requests a day, not stacked");
+                FlowPlan.PROCESS_INHERITED_FROM_MACHINE,
+                Charge.BucketKind.FLOW,
+                flow.id(),
+                "flow:" + flow.name(),
+                FlowPlan.PROCESS_INHERITED_FROM_MACHINE,
+                EntitlementMatrix.flowDailyRequestLimit(FlowPlan.PROCESS_INHERITED_FROM_MACHINE, 1),
+                "P7: '"
+                    + flow.name()
+                    + "' triggered runs on "
+                    + cover.get()
+                    + ", which holds at least one bot; 250,000 requests a day, not stacked");
           }
           if (flow.perFlow()) {
             return new Charge(
-                FlowPlan.PER_FLOW, Charge.BucketKind.FLOW, flow.id(), "flow:" + flow.name(), FlowPlan.PER_FLOW,
+                FlowPlan.PER_FLOW,
+                Charge.BucketKind.FLOW,
+                flow.id(),
+                "flow:" + flow.name(),
+                FlowPlan.PER_FLOW,
                 EntitlementMatrix.flowDailyRequestLimit(FlowPlan.PER_FLOW, 1),
-                "P9: '" + flow.name() + "' has a per-flow plan; 250,000 requests a day, not stacked");
+                "P9: '"
+                    + flow.name()
+                    + "' has a per-flow plan; 250,000 requests a day, not stacked");
           }
           LicensedUser owner = licenses.requireUserById(flow.ownerId());
           Set<LicenseType> active = licenses.activeLicenses(owner.id());
           return new Charge(
-              FlowPlan.OWNER_LICENSES, Charge.BucketKind.USER, owner.id(), "user:" + owner.name(), FlowPlan.OWNER_LICENSES,
+              FlowPlan.OWNER_LICENSES,
+              Charge.BucketKind.USER,
+              owner.id(),
+              "user:" + owner.name(),
+              FlowPlan.OWNER_LICENSES,
               EntitlementMatrix.dailyRequestLimit(active),
-              "L3: '" + flow.name() + "' has no flow plan; its requests count against owner " + owner.name() + "'s licenses " + active);
+              "L3: '"
+                  + flow.name()
+                  + "' has no flow plan; its requests count against owner "
+                  + owner.name()
+                  + "'s licenses "
+                  + active);
         });
   }
 
@@ -265,7 +351,11 @@ public final class FlowService {
   public Charge userCharge(LicensedUser user) {
     Set<LicenseType> active = licenses.activeLicenses(user.id());
     return new Charge(
-        FlowPlan.OWNER_LICENSES, Charge.BucketKind.USER, user.id(), "user:" + user.name(), FlowPlan.OWNER_LICENSES,
+        FlowPlan.OWNER_LICENSES,
+        Charge.BucketKind.USER,
+        user.id(),
+        "user:" + user.name(),
+        FlowPlan.OWNER_LICENSES,
         EntitlementMatrix.dailyRequestLimit(active),
         "L3: " + user.name() + "'s requests count against the sum of their licenses " + active);
   }
@@ -276,9 +366,18 @@ public final class FlowService {
     }
     return Optional.of(
         new Charge(
-            FlowPlan.PROCESS, Charge.BucketKind.FLOW, flow.id(), "flow:" + flow.name(), FlowPlan.PROCESS,
+            FlowPlan.PROCESS,
+            Charge.BucketKind.FLOW,
+            flow.id(),
+            "flow:" + flow.name(),
+            FlowPlan.PROCESS,
             EntitlementMatrix.flowDailyRequestLimit(FlowPlan.PROCESS, flow.processUnits()),
-            "P3: '" + flow.name() + "' holds " + flow.processUnits() + " process unit" + (flow.processUnits() == 1 ? "" : "s")
+            "P3: '"
+                + flow.name()
+                + "' holds "
+                + flow.processUnits()
+                + " process unit"
+                + (flow.processUnits() == 1 ? "" : "s")
                 + " × 250,000 requests a day (stacked)"));
   }
 
@@ -287,33 +386,53 @@ public final class FlowService {
     if (flow.processUnits() > 0) {
       return ownProcessCharge(flow, FlowPlan.PROCESS);
     }
-    return flows.coveringTarget(flow.environmentId(), flow.name())
-        .map(cover -> new Charge(
-            FlowPlan.PROCESS_INHERITED_FROM_MACHINE, Charge.BucketKind.FLOW, flow.id(), "flow:" + flow.name(),
-            FlowPlan.PROCESS_INHERITED_FROM_MACHINE, EntitlementMatrix.PROCESS_INHERITED_FROM_MACHINE_DAILY_REQUESTS,
-            "P7: '" + flow.name() + "' is covered by " + cover));
+    return flows
+        .coveringTarget(flow.environmentId(), flow.name())
+        .map(
+            cover ->
+                new Charge(
+                    FlowPlan.PROCESS_INHERITED_FROM_MACHINE,
+                    Charge.BucketKind.FLOW,
+                    flow.id(),
+                    "flow:" + flow.name(),
+                    FlowPlan.PROCESS_INHERITED_FROM_MACHINE,
+                    EntitlementMatrix.PROCESS_INHERITED_FROM_MACHINE_DAILY_REQUESTS,
+                    "P7: '" + flow.name() + "' is covered by " + cover));
   }
 
   // ---------------------------------------------------------------- L4 share
 
   /** L4: the owner shares the flow with a user; an owner holding only FREE cannot share. */
-  public FlowView share(Principal caller, String flowName, String environmentName, String userName) {
+  public FlowView share(
+      Principal caller, String flowName, String environmentName, String userName) {
     CloudFlow flow = require(flowName, environmentName);
     Environment env = environments.requireById(flow.environmentId());
     Access.requireMakerIn(caller, env.id(), env.name(), "share flows in '" + env.name() + "'");
     LicensedUser target = licenses.requireUser(userName);
     LicensedUser owner = licenses.requireUserById(flow.ownerId());
     EnvironmentKind kind = kind(env);
-    licenses.decide(
+    licenses
+        .decide(
             new EntitlementCheck.Request(
-                owner.name(), licenses.activeLicenses(owner.id()), kind, Action.SHARE_FLOW, null, context(flow, kind),
+                owner.name(),
+                licenses.activeLicenses(owner.id()),
+                kind,
+                Action.SHARE_FLOW,
+                null,
+                context(flow, kind),
                 licenses.selfServiceTrialAvailable(owner.id())))
         .requireAllowed();
     return tx.inTransaction(
         () -> {
           if (flows.insertShare(flow.id(), target.id(), clock.instant())) {
             version.incrementAndGet();
-            audit.append(clock.instant(), caller.name(), "flow.share", "environment=" + env.name() + " flow=" + flow.name(), null, target.name());
+            audit.append(
+                clock.instant(),
+                caller.name(),
+                "flow.share",
+                "environment=" + env.name() + " flow=" + flow.name(),
+                null,
+                target.name());
           }
           return view(flows.findById(flow.id(), false).orElseThrow(), env);
         });
@@ -321,58 +440,104 @@ public final class FlowService {
 
   // ---------------------------------------------------------------- P3 process units
 
-  /** P3: allocates {@code count} more process units of the environment's pool to the flow (stackable). */
-  public FlowView allocateProcess(Principal caller, String flowName, String environmentName, int count) {
+  /**
+   * P3: allocates {@code count} more process units of the environment's pool to the flow
+   * (stackable).
+   */
+  public FlowView allocateProcess(
+      Principal caller, String flowName, String environmentName, int count) {
     if (count < 1) {
       throw BotfleetException.invalid("P3_COUNT", "count: " + count + " (expected: >= 1)");
     }
     CloudFlow ref = require(flowName, environmentName);
     Environment env = environments.requireById(ref.environmentId());
-    Access.requireAdminOf(caller, env.id(), env.name(), "allocate process capacity in '" + env.name() + "'");
+    Access.requireAdminOf(
+        caller, env.id(), env.name(), "allocate process capacity in '" + env.name() + "'");
     return tx.inTransaction(
         () -> {
           long free =
               capacity.requireFreeUnit(
-                  env.id(), Sku.PROCESS, "P3_NO_PROCESS_CAPACITY",
-                  "no free process unit in '" + env.name() + "' for flow '" + ref.name() + "': every unit of the pool is allocated to machines or flows"
-                      + " (see `botfleet capacity summary`); allocate more with `botfleet capacity allocate --env " + env.name() + " --sku PROCESS --quantity N`");
+                  env.id(),
+                  Sku.PROCESS,
+                  "P3_NO_PROCESS_CAPACITY",
+                  "no free process unit in '"
+                      + env.name()
+                      + "' for flow '"
+                      + ref.name()
+                      + "': every unit of the pool is allocated to machines or flows"
+                      + " (see `botfleet capacity summary`); allocate more with `botfleet capacity allocate --env "
+                      + env.name()
+                      + " --sku PROCESS --quantity N`");
           if (free < count) {
             throw BotfleetException.exhausted(
                 "P3_NO_PROCESS_CAPACITY",
-                "only " + free + " free process unit" + (free == 1 ? "" : "s") + " in '" + env.name() + "' (asked: " + count + "); allocate more with"
-                    + " `botfleet capacity allocate --env " + env.name() + " --sku PROCESS --quantity N`");
+                "only "
+                    + free
+                    + " free process unit"
+                    + (free == 1 ? "" : "s")
+                    + " in '"
+                    + env.name()
+                    + "' (asked: "
+                    + count
+                    + "); allocate more with"
+                    + " `botfleet capacity allocate --env "
+                    + env.name()
+                    + " --sku PROCESS --quantity N`");
           }
-          CloudFlow flow = flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
+          CloudFlow flow =
+              flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (flow.parentId() != null) {
-            String parent = flows.findById(flow.parentId(), false).map(CloudFlow::name).orElse(flow.parentId());
+            String parent =
+                flows.findById(flow.parentId(), false).map(CloudFlow::name).orElse(flow.parentId());
             throw BotfleetException.precondition(
                 "P4_CHILD_CANNOT_BE_PROCESS_FLOW",
-                "'" + flow.name() + "' is associated to process flow '" + parent + "' and so cannot become a process flow itself (P4);"
-                    + " dissociate it first with `botfleet flow dissociate " + flow.name() + "`");
+                "'"
+                    + flow.name()
+                    + "' is associated to process flow '"
+                    + parent
+                    + "' and so cannot become a process flow itself (P4);"
+                    + " dissociate it first with `botfleet flow dissociate "
+                    + flow.name()
+                    + "`");
           }
           int after = Math.addExact(flow.processUnits(), count);
           flows.updateProcessUnits(flow.id(), after);
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.allocate-process", "environment=" + env.name() + " flow=" + flow.name(),
-              Integer.toString(flow.processUnits()), Integer.toString(after));
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.allocate-process",
+              "environment=" + env.name() + " flow=" + flow.name(),
+              Integer.toString(flow.processUnits()),
+              Integer.toString(after));
           return view(flows.findById(flow.id(), false).orElseThrow(), env);
         });
   }
 
   /** P3: gives {@code count} process units of the flow back to the pool. */
-  public FlowView deallocateProcess(Principal caller, String flowName, String environmentName, int count) {
+  public FlowView deallocateProcess(
+      Principal caller, String flowName, String environmentName, int count) {
     if (count < 1) {
       throw BotfleetException.invalid("P3_COUNT", "count: " + count + " (expected: >= 1)");
     }
     CloudFlow ref = require(flowName, environmentName);
     Environment env = environments.requireById(ref.environmentId());
-    Access.requireAdminOf(caller, env.id(), env.name(), "deallocate process capacity in '" + env.name() + "'");
+    Access.requireAdminOf(
+        caller, env.id(), env.name(), "deallocate process capacity in '" + env.name() + "'");
     return tx.inTransaction(
         () -> {
-          CloudFlow flow = flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
+          CloudFlow flow =
+              flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (count > flow.processUnits()) {
             throw BotfleetException.precondition(
-                "P3_NOT_ALLOCATED", "'" + flow.name() + "' holds " + flow.processUnits() + " process units (asked to release " + count + ")");
+                "P3_NOT_ALLOCATED",
+                "'"
+                    + flow.name()
+                    + "' holds "
+                    + flow.processUnits()
+                    + " process units (asked to release "
+                    + count
+                    + ")");
           }
           int after = flow.processUnits() - count;
           if (after == 0) {
@@ -380,14 +545,25 @@ public final class FlowService {
             if (children > 0 && flows.coveringTarget(flow.environmentId(), flow.name()).isEmpty()) {
               throw BotfleetException.precondition(
                   "P4_PARENT_HAS_ASSOCIATED_FLOWS",
-                  "'" + flow.name() + "' has " + children + " associated flows, which need it to stay a process flow (P4);"
-                      + " dissociate them first (`botfleet flow show " + flow.name() + "` lists them)");
+                  "'"
+                      + flow.name()
+                      + "' has "
+                      + children
+                      + " associated flows, which need it to stay a process flow (P4);"
+                      + " dissociate them first (`botfleet flow show "
+                      + flow.name()
+                      + "` lists them)");
             }
           }
           flows.updateProcessUnits(flow.id(), after);
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.deallocate-process", "environment=" + env.name() + " flow=" + flow.name(),
-              Integer.toString(flow.processUnits()), Integer.toString(after));
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.deallocate-process",
+              "environment=" + env.name() + " flow=" + flow.name(),
+              Integer.toString(flow.processUnits()),
+              Integer.toString(after));
           return view(flows.findById(flow.id(), false).orElseThrow(), env);
         });
   }
@@ -398,23 +574,39 @@ public final class FlowService {
   public FlowView allocatePerFlow(Principal caller, String flowName, String environmentName) {
     CloudFlow ref = require(flowName, environmentName);
     Environment env = environments.requireById(ref.environmentId());
-    Access.requireAdminOf(caller, env.id(), env.name(), "allocate per-flow plans in '" + env.name() + "'");
+    Access.requireAdminOf(
+        caller, env.id(), env.name(), "allocate per-flow plans in '" + env.name() + "'");
     return tx.inTransaction(
         () -> {
           capacity.requireFreeUnit(
-              env.id(), Sku.PER_FLOW, "P9_NO_PER_FLOW_CAPACITY",
-              "no free per-flow plan in '" + env.name() + "': allocate one with `botfleet capacity allocate --env " + env.name()
+              env.id(),
+              Sku.PER_FLOW,
+              "P9_NO_PER_FLOW_CAPACITY",
+              "no free per-flow plan in '"
+                  + env.name()
+                  + "': allocate one with `botfleet capacity allocate --env "
+                  + env.name()
                   + " --sku PER_FLOW --quantity N`");
-          CloudFlow flow = flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
+          CloudFlow flow =
+              flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (flow.perFlow()) {
             throw BotfleetException.precondition(
                 "P9_ONE_PER_FLOW",
-                "'" + flow.name() + "' already has a per-flow plan; at most " + EntitlementMatrix.PER_FLOW_MAX_PLANS_PER_FLOW
+                "'"
+                    + flow.name()
+                    + "' already has a per-flow plan; at most "
+                    + EntitlementMatrix.PER_FLOW_MAX_PLANS_PER_FLOW
                     + " per cloud flow, and its 250,000 daily requests do not stack (for more, allocate process units: P3)");
           }
           flows.updatePerFlow(flow.id(), true);
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.allocate-per-flow", "environment=" + env.name() + " flow=" + flow.name(), "0", "1");
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.allocate-per-flow",
+              "environment=" + env.name() + " flow=" + flow.name(),
+              "0",
+              "1");
           return view(flows.findById(flow.id(), false).orElseThrow(), env);
         });
   }
@@ -422,16 +614,25 @@ public final class FlowService {
   public FlowView deallocatePerFlow(Principal caller, String flowName, String environmentName) {
     CloudFlow ref = require(flowName, environmentName);
     Environment env = environments.requireById(ref.environmentId());
-    Access.requireAdminOf(caller, env.id(), env.name(), "deallocate per-flow plans in '" + env.name() + "'");
+    Access.requireAdminOf(
+        caller, env.id(), env.name(), "deallocate per-flow plans in '" + env.name() + "'");
     return tx.inTransaction(
         () -> {
-          CloudFlow flow = flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
+          CloudFlow flow =
+              flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (!flow.perFlow()) {
-            throw BotfleetException.precondition("P9_NOT_ALLOCATED", "'" + flow.name() + "' has no per-flow plan");
+            throw BotfleetException.precondition(
+                "P9_NOT_ALLOCATED", "'" + flow.name() + "' has no per-flow plan");
           }
           flows.updatePerFlow(flow.id(), false);
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.deallocate-per-flow", "environment=" + env.name() + " flow=" + flow.name(), "1", "0");
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.deallocate-per-flow",
+              "environment=" + env.name() + " flow=" + flow.name(),
+              "1",
+              "0");
           return view(flows.findById(flow.id(), false).orElseThrow(), env);
         });
   }
@@ -444,66 +645,120 @@ public final class FlowService {
    * process flow, must not have associated flows, and has at most one parent; a parent has at most
    * 25 children. Both rows are locked (in id order), so concurrent associations cannot exceed 25.
    */
-  public FlowView associate(Principal caller, String processFlowName, String flowName, String environmentName) {
+  public FlowView associate(
+      Principal caller, String processFlowName, String flowName, String environmentName) {
     CloudFlow parentRef = require(processFlowName, environmentName);
-    CloudFlow childRef = require(flowName, environmentName == null || environmentName.isBlank()
-        ? environments.requireById(parentRef.environmentId()).name() : environmentName);
+    CloudFlow childRef =
+        require(
+            flowName,
+            environmentName == null || environmentName.isBlank()
+                ? environments.requireById(parentRef.environmentId()).name()
+                : environmentName);
     Environment env = environments.requireById(parentRef.environmentId());
     Access.requireMakerIn(caller, env.id(), env.name(), "associate flows in '" + env.name() + "'");
     if (parentRef.id().equals(childRef.id())) {
-      throw BotfleetException.invalid("P4_SELF_ASSOCIATION", "a flow cannot be associated to itself ('" + flowName + "')");
+      throw BotfleetException.invalid(
+          "P4_SELF_ASSOCIATION", "a flow cannot be associated to itself ('" + flowName + "')");
     }
     if (!parentRef.environmentId().equals(childRef.environmentId())) {
-      throw BotfleetException.invalid("P4_OTHER_ENVIRONMENT", "'" + flowName + "' and '" + processFlowName + "' are in different environments");
+      throw BotfleetException.invalid(
+          "P4_OTHER_ENVIRONMENT",
+          "'" + flowName + "' and '" + processFlowName + "' are in different environments");
     }
     return tx.inTransaction(
         () -> {
           CloudFlow parent;
           CloudFlow child;
           if (parentRef.id().compareTo(childRef.id()) < 0) {
-            parent = flows.findById(parentRef.id(), true).orElseThrow(() -> notFound(processFlowName, "any more"));
-            child = flows.findById(childRef.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
+            parent =
+                flows
+                    .findById(parentRef.id(), true)
+                    .orElseThrow(() -> notFound(processFlowName, "any more"));
+            child =
+                flows
+                    .findById(childRef.id(), true)
+                    .orElseThrow(() -> notFound(flowName, "any more"));
           } else {
-            child = flows.findById(childRef.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
-            parent = flows.findById(parentRef.id(), true).orElseThrow(() -> notFound(processFlowName, "any more"));
+            child =
+                flows
+                    .findById(childRef.id(), true)
+                    .orElseThrow(() -> notFound(flowName, "any more"));
+            parent =
+                flows
+                    .findById(parentRef.id(), true)
+                    .orElseThrow(() -> notFound(processFlowName, "any more"));
           }
           if (parent.id().equals(child.parentId())) {
             return view(child, env);
           }
           if (parent.parentId() != null) {
             throw BotfleetException.precondition(
-                "P4_PARENT_IS_ASSOCIATED", "'" + parent.name() + "' is itself associated to another flow; only a process flow can have associated flows");
+                "P4_PARENT_IS_ASSOCIATED",
+                "'"
+                    + parent.name()
+                    + "' is itself associated to another flow; only a process flow can have associated flows");
           }
           if (processBacked(parent).isEmpty()) {
             throw BotfleetException.precondition(
                 "P4_PARENT_NOT_PROCESS_FLOW",
-                "'" + parent.name() + "' is not a process flow: allocate a process unit to it first (`botfleet flow allocate-process "
-                    + parent.name() + " --count 1`, P3), or let it trigger runs on a machine holding a bot (P7)");
+                "'"
+                    + parent.name()
+                    + "' is not a process flow: allocate a process unit to it first (`botfleet flow allocate-process "
+                    + parent.name()
+                    + " --count 1`, P3), or let it trigger runs on a machine holding a bot (P7)");
           }
-          if (child.processUnits() > 0 || flows.countChildren(child.id()) > 0 || processBacked(child).isPresent()) {
+          if (child.processUnits() > 0
+              || flows.countChildren(child.id()) > 0
+              || processBacked(child).isPresent()) {
             throw BotfleetException.precondition(
                 "P4_PROCESS_FLOW_AS_CHILD",
-                "'" + child.name() + "' is a process flow (" + (child.processUnits() > 0 ? child.processUnits() + " process units"
-                    : flows.countChildren(child.id()) > 0 ? "it has associated flows" : "covered by a machine, P7")
+                "'"
+                    + child.name()
+                    + "' is a process flow ("
+                    + (child.processUnits() > 0
+                        ? child.processUnits() + " process units"
+                        : flows.countChildren(child.id()) > 0
+                            ? "it has associated flows"
+                            : "covered by a machine, P7")
                     + "); a process flow cannot be associated to another flow (P4)");
           }
           if (child.parentId() != null) {
-            String other = flows.findById(child.parentId(), false).map(CloudFlow::name).orElse(child.parentId());
+            String other =
+                flows
+                    .findById(child.parentId(), false)
+                    .map(CloudFlow::name)
+                    .orElse(child.parentId());
             throw BotfleetException.precondition(
                 "P4_ALREADY_ASSOCIATED",
-                "'" + child.name() + "' is already associated to '" + other + "'; a flow has at most one parent (P4): `botfleet flow dissociate "
-                    + child.name() + "` first");
+                "'"
+                    + child.name()
+                    + "' is already associated to '"
+                    + other
+                    + "'; a flow has at most one parent (P4): `botfleet flow dissociate "
+                    + child.name()
+                    + "` first");
           }
           int children = flows.countChildren(parent.id());
           if (children >= MAX_ASSOCIATED_FLOWS) {
             throw BotfleetException.precondition(
                 "P4_ASSOCIATION_LIMIT",
-                "'" + parent.name() + "' already has " + children + " associated flows (expected: at most " + MAX_ASSOCIATED_FLOWS
+                "'"
+                    + parent.name()
+                    + "' already has "
+                    + children
+                    + " associated flows (expected: at most "
+                    + MAX_ASSOCIATED_FLOWS
                     + "); allocate a process unit to another flow and associate there");
           }
           flows.updateParent(child.id(), parent.id());
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.associate", "environment=" + env.name() + " flow=" + child.name(), null, parent.name());
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.associate",
+              "environment=" + env.name() + " flow=" + child.name(),
+              null,
+              parent.name());
           return view(flows.findById(child.id(), false).orElseThrow(), env);
         });
   }
@@ -515,14 +770,23 @@ public final class FlowService {
     Access.requireMakerIn(caller, env.id(), env.name(), "dissociate flows in '" + env.name() + "'");
     return tx.inTransaction(
         () -> {
-          CloudFlow flow = flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
+          CloudFlow flow =
+              flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (flow.parentId() == null) {
-            throw BotfleetException.precondition("P4_NOT_ASSOCIATED", "'" + flow.name() + "' is not associated to a process flow");
+            throw BotfleetException.precondition(
+                "P4_NOT_ASSOCIATED", "'" + flow.name() + "' is not associated to a process flow");
           }
-          String parent = flows.findById(flow.parentId(), false).map(CloudFlow::name).orElse(flow.parentId());
+          String parent =
+              flows.findById(flow.parentId(), false).map(CloudFlow::name).orElse(flow.parentId());
           flows.updateParent(flow.id(), null);
           version.incrementAndGet();
-          audit.append(clock.instant(), caller.name(), "flow.dissociate", "environment=" + env.name() + " flow=" + flow.name(), parent, null);
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "flow.dissociate",
+              "environment=" + env.name() + " flow=" + flow.name(),
+              parent,
+              null);
           return view(flows.findById(flow.id(), false).orElseThrow(), env);
         });
   }
@@ -538,10 +802,15 @@ public final class FlowService {
    * the user could still self-start a trial (L5).
    */
   public EntitlementAnswer checkEntitlement(
-      String userName, String environmentName, Action action, String flowName, ConnectorTier connector) {
+      String userName,
+      String environmentName,
+      Action action,
+      String flowName,
+      ConnectorTier connector) {
     if (action == null) {
       throw BotfleetException.invalid(
-          "L7_ACTION_REQUIRED", "action: missing (expected: one of " + java.util.Arrays.toString(Action.values()) + ")");
+          "L7_ACTION_REQUIRED",
+          "action: missing (expected: one of " + java.util.Arrays.toString(Action.values()) + ")");
     }
     LicensedUser user = licenses.requireUser(userName);
     Environment env = environments.require(environmentName);
@@ -555,7 +824,13 @@ public final class FlowService {
     Decision d =
         licenses.decide(
             new EntitlementCheck.Request(
-                user.name(), active, kind, action, connector, context, licenses.selfServiceTrialAvailable(user.id())));
+                user.name(),
+                active,
+                kind,
+                action,
+                connector,
+                context,
+                licenses.selfServiceTrialAvailable(user.id())));
     return new EntitlementAnswer(d, active);
   }
 
@@ -580,7 +855,10 @@ public final class FlowService {
             () ->
                 flows.list(environmentId).stream()
                     .filter(f -> f.processUnits() > 0)
-                    .map(f -> new ProcessUnitHolder.Held("flow", f.name(), f.processUnits(), "PROCESS"))
+                    .map(
+                        f ->
+                            new ProcessUnitHolder.Held(
+                                "flow", f.name(), f.processUnits(), "PROCESS"))
                     .toList());
   }
 
@@ -596,8 +874,20 @@ public final class FlowService {
       Map<String, Map<Sku, Long>> result = new HashMap<>();
       tx.run(
           () -> {
-            flows.processUnitsByEnvironment().forEach((env, n) -> result.computeIfAbsent(env, k -> new java.util.EnumMap<>(Sku.class)).put(Sku.PROCESS, n));
-            flows.perFlowPlansByEnvironment().forEach((env, n) -> result.computeIfAbsent(env, k -> new java.util.EnumMap<>(Sku.class)).put(Sku.PER_FLOW, n));
+            flows
+                .processUnitsByEnvironment()
+                .forEach(
+                    (env, n) ->
+                        result
+                            .computeIfAbsent(env, k -> new java.util.EnumMap<>(Sku.class))
+                            .put(Sku.PROCESS, n));
+            flows
+                .perFlowPlansByEnvironment()
+                .forEach(
+                    (env, n) ->
+                        result
+                            .computeIfAbsent(env, k -> new java.util.EnumMap<>(Sku.class))
+                            .put(Sku.PER_FLOW, n));
           });
       return result;
     }
@@ -609,12 +899,19 @@ public final class FlowService {
             List<CloudFlow> list = flows.list(environmentId);
             if (sku.inProcessPool()) {
               var held = list.stream().filter(f -> f.processUnits() > 0).toList();
-              return held.isEmpty() ? "" : held.stream().mapToInt(CloudFlow::processUnits).sum() + " process units on flows "
-                  + held.stream().limit(5).map(f -> f.name() + "×" + f.processUnits()).toList();
+              return held.isEmpty()
+                  ? ""
+                  : held.stream().mapToInt(CloudFlow::processUnits).sum()
+                      + " process units on flows "
+                      + held.stream().limit(5).map(f -> f.name() + "×" + f.processUnits()).toList();
             }
             if (sku == Sku.PER_FLOW) {
               var held = list.stream().filter(CloudFlow::perFlow).toList();
-              return held.isEmpty() ? "" : held.size() + " per-flow plans on flows " + held.stream().limit(5).map(CloudFlow::name).toList();
+              return held.isEmpty()
+                  ? ""
+                  : held.size()
+                      + " per-flow plans on flows "
+                      + held.stream().limit(5).map(CloudFlow::name).toList();
             }
             return "";
           });

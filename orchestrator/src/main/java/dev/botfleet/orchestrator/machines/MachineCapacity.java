@@ -26,7 +26,8 @@ public record MachineCapacity(
   public void validate() {
     if (maxSessions < 1) {
       throw BotfleetException.invalid(
-          "A2_MAX_SESSIONS", "max_sessions: " + maxSessions + " (expected: >= 1; set --max-sessions on the agent)");
+          "A2_MAX_SESSIONS",
+          "max_sessions: " + maxSessions + " (expected: >= 1; set --max-sessions on the agent)");
     }
     if (logicalCpus < 0 || memoryBytes < 0 || activeSessions < 0) {
       throw BotfleetException.invalid("A2_CAPACITY", "capacity: negative cpus, memory or sessions");

@@ -59,8 +59,8 @@ public interface MachineRepository {
   List<String> staleOnline(Instant before);
 
   /**
-   * OFFLINE machines not seen since {@code before} that still hold active runs: loss detection
-   * must cover every machine holding runs, not only those whose status moved (R5, issue 7).
+   * OFFLINE machines not seen since {@code before} that still hold active runs: loss detection must
+   * cover every machine holding runs, not only those whose status moved (R5, issue 7).
    */
   List<String> silentHoldingRuns(Instant before);
 

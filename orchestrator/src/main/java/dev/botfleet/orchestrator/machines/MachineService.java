@@ -89,12 +89,15 @@ public final class MachineService {
 
   public record CreatedJoinToken(String id, String token, Instant expiresAt) {}
 
-  public CreatedJoinToken createJoinToken(Principal caller, String environmentName, String groupName, Duration ttl) {
+  public CreatedJoinToken createJoinToken(
+      Principal caller, String environmentName, String groupName, Duration ttl) {
     Environment env = environments.require(environmentName);
-    Access.requireAdminOf(caller, env.id(), env.name(), "create join tokens for '" + env.name() + "'");
+    Access.requireAdminOf(
+        caller, env.id(), env.name(), "create join tokens for '" + env.name() + "'");
     Duration life = ttl == null || ttl.isZero() ? DEFAULT_JOIN_TOKEN_TTL : ttl;
     if (life.isNegative() || life.compareTo(Duration.ofDays(30)) > 0) {
-      throw BotfleetException.invalid("A1_TTL", "ttl: " + life + " (expected: between 1 second and 30 days)");
+      throw BotfleetException.invalid(
+          "A1_TTL", "ttl: " + life + " (expected: between 1 second and 30 days)");
     }
     return tx.inTransaction(
         () -> {
@@ -104,9 +107,16 @@ public final class MachineService {
           }
           Instant now = clock.instant();
           String token = Tokens.newToken("bfj_");
-          JoinToken jt = new JoinToken(Ids.newId("jtk"), env.id(), groupId, now.plus(life), null, false);
+          JoinToken jt =
+              new JoinToken(Ids.newId("jtk"), env.id(), groupId, now.plus(life), null, false);
           machines.insertJoinToken(jt, Tokens.hash(token), caller.name(), now);
-          audit.append(now, caller.name(), "machine.join-token", "environment=" + env.name(), null, jt.id() + " expires " + jt.expiresAt());
+          audit.append(
+              now,
+              caller.name(),
+              "machine.join-token",
+              "environment=" + env.name(),
+              null,
+              jt.id() + " expires " + jt.expiresAt());
           return new CreatedJoinToken(jt.id(), token, jt.expiresAt());
         });
   }
@@ -117,11 +127,21 @@ public final class MachineService {
           JoinToken jt =
               machines
                   .findJoinToken(tokenId)
-                  .orElseThrow(() -> BotfleetException.notFound("A1_TOKEN_NOT_FOUND", "join token '" + tokenId + "' does not exist"));
+                  .orElseThrow(
+                      () ->
+                          BotfleetException.notFound(
+                              "A1_TOKEN_NOT_FOUND", "join token '" + tokenId + "' does not exist"));
           Environment env = environments.requireById(jt.environmentId());
-          Access.requireAdminOf(caller, env.id(), env.name(), "revoke join tokens of '" + env.name() + "'");
+          Access.requireAdminOf(
+              caller, env.id(), env.name(), "revoke join tokens of '" + env.name() + "'");
           machines.revokeJoinToken(tokenId);
-          audit.append(clock.instant(), caller.name(), "machine.join-token.revoke", "token=" + tokenId, null, "revoked");
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "machine.join-token.revoke",
+              "token=" + tokenId,
+              null,
+              "revoked");
         });
   }
 
@@ -130,10 +150,13 @@ public final class MachineService {
   /** A1: spends a join token and registers the machine; the credential is shown once. */
   public Enrolled enroll(String joinToken, MachineCapacity capacityReport, String machineName) {
     capacityReport.validate();
-    String name = machineName == null || machineName.isBlank() ? capacityReport.hostname() : machineName;
+    String name =
+        machineName == null || machineName.isBlank() ? capacityReport.hostname() : machineName;
     Names.require("machine name", name);
     if (joinToken == null || joinToken.isBlank()) {
-      throw BotfleetException.unauthenticated("A1_TOKEN_REQUIRED", "join token: missing (expected: --join-token from `botfleet machine join-token`)");
+      throw BotfleetException.unauthenticated(
+          "A1_TOKEN_REQUIRED",
+          "join token: missing (expected: --join-token from `botfleet machine join-token`)");
     }
     Enrolled enrolled =
         tx.inTransaction(
@@ -142,16 +165,26 @@ public final class MachineService {
               JoinToken jt =
                   machines
                       .findJoinTokenForUpdate(Tokens.hash(joinToken))
-                      .orElseThrow(() -> BotfleetException.unauthenticated("A1_TOKEN_UNKNOWN", "unknown join token"));
+                      .orElseThrow(
+                          () ->
+                              BotfleetException.unauthenticated(
+                                  "A1_TOKEN_UNKNOWN", "unknown join token"));
               if (jt.revoked()) {
-                throw BotfleetException.unauthenticated("A1_TOKEN_REVOKED", "join token " + jt.id() + " was revoked");
+                throw BotfleetException.unauthenticated(
+                    "A1_TOKEN_REVOKED", "join token " + jt.id() + " was revoked");
               }
               if (jt.usedAt() != null) {
                 throw BotfleetException.unauthenticated(
-                    "A1_TOKEN_USED", "join token " + jt.id() + " was already used at " + jt.usedAt() + "; ask for a new one");
+                    "A1_TOKEN_USED",
+                    "join token "
+                        + jt.id()
+                        + " was already used at "
+                        + jt.usedAt()
+                        + "; ask for a new one");
               }
               if (!now.isBefore(jt.expiresAt())) {
-                throw BotfleetException.unauthenticated("A1_TOKEN_EXPIRED", "join token " + jt.id() + " expired at " + jt.expiresAt());
+                throw BotfleetException.unauthenticated(
+                    "A1_TOKEN_EXPIRED", "join token " + jt.id() + " expired at " + jt.expiresAt());
               }
               Environment env = environments.requireById(jt.environmentId());
               String credential = Tokens.newToken("bfm_");
@@ -171,10 +204,21 @@ public final class MachineService {
                       0);
               if (!machines.insertMachine(m, Tokens.hash(credential))) {
                 throw BotfleetException.alreadyExists(
-                    "MACHINE_EXISTS", "a machine named '" + name + "' is already enrolled in '" + env.name() + "' (expected: --machine-name with a new name)");
+                    "MACHINE_EXISTS",
+                    "a machine named '"
+                        + name
+                        + "' is already enrolled in '"
+                        + env.name()
+                        + "' (expected: --machine-name with a new name)");
               }
               machines.markJoinTokenUsed(jt.id(), m.id(), now);
-              audit.append(now, "agent:" + name, "machine.enroll", "environment=" + env.name() + " machine=" + name, null, m.id());
+              audit.append(
+                  now,
+                  "agent:" + name,
+                  "machine.enroll",
+                  "environment=" + env.name() + " machine=" + name,
+                  null,
+                  m.id());
               return new Enrolled(m, credential, env);
             });
     return enrolled;
@@ -183,11 +227,11 @@ public final class MachineService {
   // ------------------------------------------------------------------ A2, A3 reports
 
   /**
-   * A3 Hello: checks the credential, stores the reported capacity and marks the machine ONLINE,
-   * in one transaction, because after an orchestrator restart thousands of agents say Hello at
-   * once.
+   * A3 Hello: checks the credential, stores the reported capacity and marks the machine ONLINE, in
+   * one transaction, because after an orchestrator restart thousands of agents say Hello at once.
    */
-  public Machine hello(String machineId, String credential, MachineCapacity report, String replica) {
+  public Machine hello(
+      String machineId, String credential, MachineCapacity report, String replica) {
     report.validate();
     return tx.inTransaction(
         () -> {
@@ -197,9 +241,11 @@ public final class MachineService {
                   .orElseThrow(
                       () ->
                           BotfleetException.unauthenticated(
-                              "A1_CREDENTIAL_UNKNOWN", "unknown machine credential; enrol again with a new join token"));
+                              "A1_CREDENTIAL_UNKNOWN",
+                              "unknown machine credential; enrol again with a new join token"));
           if (!id.equals(machineId)) {
-            throw BotfleetException.unauthenticated("A1_CREDENTIAL_MISMATCH", "credential does not belong to machine " + machineId);
+            throw BotfleetException.unauthenticated(
+                "A1_CREDENTIAL_MISMATCH", "credential does not belong to machine " + machineId);
           }
           machines.updateCapacity(id, report);
           machines.markConnected(id, replica, clock.instant());
@@ -229,7 +275,9 @@ public final class MachineService {
     tx.run(() -> machines.touch(Map.of(machineId, at), null));
   }
 
-  /** OFFLINE machines silent since {@code before} that still hold active runs (R5 must reach them). */
+  /**
+   * OFFLINE machines silent since {@code before} that still hold active runs (R5 must reach them).
+   */
   public List<String> silentHoldingRuns(Instant before) {
     return tx.inTransaction(() -> machines.silentHoldingRuns(before));
   }
@@ -250,21 +298,32 @@ public final class MachineService {
 
   public Machine require(String id) {
     return tx.inTransaction(() -> machines.find(id))
-        .orElseThrow(() -> BotfleetException.notFound("MACHINE_NOT_FOUND", "machine '" + id + "' does not exist"));
+        .orElseThrow(
+            () ->
+                BotfleetException.notFound(
+                    "MACHINE_NOT_FOUND", "machine '" + id + "' does not exist"));
   }
 
   /** By name or id; a name used in several environments must be given as an id. */
   public Machine resolve(String nameOrId) {
     if (nameOrId == null || nameOrId.isBlank()) {
-      throw BotfleetException.invalid("MACHINE_REQUIRED", "machine: missing (expected: a machine name or id)");
+      throw BotfleetException.invalid(
+          "MACHINE_REQUIRED", "machine: missing (expected: a machine name or id)");
     }
     List<Machine> found = tx.inTransaction(() -> machines.findByNameOrId(nameOrId));
     if (found.isEmpty()) {
-      throw BotfleetException.notFound("MACHINE_NOT_FOUND", "machine '" + nameOrId + "' does not exist (see `botfleet machine list --env ENV`)");
+      throw BotfleetException.notFound(
+          "MACHINE_NOT_FOUND",
+          "machine '" + nameOrId + "' does not exist (see `botfleet machine list --env ENV`)");
     }
     if (found.size() > 1) {
       throw BotfleetException.invalid(
-          "MACHINE_AMBIGUOUS", "machine name '" + nameOrId + "' is used in several environments; use its id (" + found.stream().map(Machine::id).toList() + ")");
+          "MACHINE_AMBIGUOUS",
+          "machine name '"
+              + nameOrId
+              + "' is used in several environments; use its id ("
+              + found.stream().map(Machine::id).toList()
+              + ")");
     }
     return found.get(0);
   }
@@ -300,10 +359,13 @@ public final class MachineService {
     if (until != null && until.isAfter(now)) {
       return true;
     }
-    boolean has = tx.inTransaction(() -> group ? machines.groupHasBot(targetId) : machines.machineHasBot(targetId));
+    boolean has =
+        tx.inTransaction(
+            () -> group ? machines.groupHasBot(targetId) : machines.machineHasBot(targetId));
     if (has) {
       // A yes is remembered briefly: it only decides between queueing and failing fast (R4), and
-      // a run queued for a target whose bots were just removed still waits, says why, and times out.
+      // a run queued for a target whose bots were just removed still waits, says why, and times
+      // out.
       hasBotUntil.put(targetId, now.plusSeconds(2));
     } else {
       hasBotUntil.remove(targetId);
@@ -323,10 +385,17 @@ public final class MachineService {
 
   public Machine resolveIn(String environmentId, String nameOrId) {
     Machine m =
-        tx.inTransaction(() -> machines.findByName(environmentId, nameOrId).or(() -> machines.find(nameOrId)))
-            .orElseThrow(() -> BotfleetException.notFound("MACHINE_NOT_FOUND", "machine '" + nameOrId + "' does not exist in this environment"));
+        tx.inTransaction(
+                () ->
+                    machines.findByName(environmentId, nameOrId).or(() -> machines.find(nameOrId)))
+            .orElseThrow(
+                () ->
+                    BotfleetException.notFound(
+                        "MACHINE_NOT_FOUND",
+                        "machine '" + nameOrId + "' does not exist in this environment"));
     if (!m.environmentId().equals(environmentId)) {
-      throw BotfleetException.notFound("MACHINE_NOT_FOUND", "machine '" + nameOrId + "' is not in this environment");
+      throw BotfleetException.notFound(
+          "MACHINE_NOT_FOUND", "machine '" + nameOrId + "' is not in this environment");
     }
     return m;
   }
@@ -367,22 +436,31 @@ public final class MachineService {
           for (int i = 0; i < count; i++) {
             addBot(target.id(), Bot.Source.MANUAL);
           }
-          audit.append(clock.instant(), caller.name(), "machine.bots.allocate", "machine=" + target.name(), Integer.toString(target.bots()), Integer.toString(target.bots() + count));
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "machine.bots.allocate",
+              "machine=" + target.name(),
+              Integer.toString(target.bots()),
+              Integer.toString(target.bots() + count));
         });
     changed(target.id());
     return require(target.id());
   }
 
   /**
-   * P6: called by dispatch when a run needs a bot on this machine and none is free. Returns the
-   * new bot, or null when auto-allocation is off, P5 is reached or there is no free capacity.
+   * P6: called by dispatch when a run needs a bot on this machine and none is free. Returns the new
+   * bot, or null when auto-allocation is off, P5 is reached or there is no free capacity.
    */
   public Bot autoAllocate(String machineId) {
     Bot bot =
         tx.inTransaction(
             () -> {
               Machine m = machines.find(machineId).orElse(null);
-              if (m == null || !m.autoAllocation() || m.maintenance() || m.bots() >= m.capacity().maxSessions()) {
+              if (m == null
+                  || !m.autoAllocation()
+                  || m.maintenance()
+                  || m.bots() >= m.capacity().maxSessions()) {
                 return null;
               }
               if (capacity.freeIn(m.environmentId(), Sku.PROCESS) <= 0) {
@@ -390,7 +468,13 @@ public final class MachineService {
               }
               try {
                 Bot b = addBot(machineId, Bot.Source.AUTO);
-                audit.append(clock.instant(), "system", "machine.bots.auto-allocate", "machine=" + m.name(), Integer.toString(m.bots()), Integer.toString(m.bots() + 1));
+                audit.append(
+                    clock.instant(),
+                    "system",
+                    "machine.bots.auto-allocate",
+                    "machine=" + m.name(),
+                    Integer.toString(m.bots()),
+                    Integer.toString(m.bots() + 1));
                 return b;
               } catch (BotfleetException e) {
                 return null;
@@ -402,7 +486,9 @@ public final class MachineService {
     return bot;
   }
 
-  /** Must run inside a transaction. Takes the capacity locks, then the machine lock (lock order). */
+  /**
+   * Must run inside a transaction. Takes the capacity locks, then the machine lock (lock order).
+   */
   private Bot addBot(String machineId, Bot.Source source) {
     Machine probe = machines.find(machineId).orElseThrow();
     Environment env = environments.requireById(probe.environmentId());
@@ -421,9 +507,23 @@ public final class MachineService {
     if (m.bots() >= m.capacity().maxSessions()) {
       throw BotfleetException.precondition(
           "P5_MAX_SESSIONS",
-          "machine " + m.name() + " holds " + m.bots() + " bots and allows at most " + m.capacity().maxSessions() + " concurrent sessions (P5)");
+          "machine "
+              + m.name()
+              + " holds "
+              + m.bots()
+              + " bots and allows at most "
+              + m.capacity().maxSessions()
+              + " concurrent sessions (P5)");
     }
-    Bot bot = new Bot(Ids.newId("bot"), m.id(), m.environmentId(), source, Sku.PROCESS, null, clock.instant());
+    Bot bot =
+        new Bot(
+            Ids.newId("bot"),
+            m.id(),
+            m.environmentId(),
+            source,
+            Sku.PROCESS,
+            null,
+            clock.instant());
     machines.insertBot(bot);
     return bot;
   }
@@ -445,11 +545,19 @@ public final class MachineService {
               Machine m = machines.findForUpdate(target.id()).orElseThrow();
               if (count > m.bots()) {
                 throw BotfleetException.precondition(
-                    "P10_NOT_ENOUGH_BOTS", "machine " + m.name() + " holds " + m.bots() + " bots; cannot de-allocate " + count);
+                    "P10_NOT_ENOUGH_BOTS",
+                    "machine "
+                        + m.name()
+                        + " holds "
+                        + m.bots()
+                        + " bots; cannot de-allocate "
+                        + count);
               }
               List<Bot> bots = new ArrayList<>(machines.bots(m.id()));
               // Free bots first, newest first: the oldest bots keep their place.
-              bots.sort(Comparator.comparing(Bot::busy).thenComparing(Bot::allocatedAt, Comparator.reverseOrder()));
+              bots.sort(
+                  Comparator.comparing(Bot::busy)
+                      .thenComparing(Bot::allocatedAt, Comparator.reverseOrder()));
               List<String> cancelledRuns = new ArrayList<>();
               int removed = 0;
               for (Bot b : bots) {
@@ -461,7 +569,10 @@ public final class MachineService {
                   continue;
                 }
                 // It was free when listed but took a run before it could be deleted: read its run.
-                String runId = b.currentRunId() != null ? b.currentRunId() : machines.bot(b.id()).map(Bot::currentRunId).orElse(null);
+                String runId =
+                    b.currentRunId() != null
+                        ? b.currentRunId()
+                        : machines.bot(b.id()).map(Bot::currentRunId).orElse(null);
                 if (!force) {
                   throw BotfleetException.precondition(
                       "P10_BOT_BUSY",
@@ -487,7 +598,8 @@ public final class MachineService {
                   "machine.bots.deallocate",
                   "machine=" + m.name() + (force ? " force" : ""),
                   Integer.toString(m.bots()),
-                  Integer.toString(m.bots() - removed) + (cancelledRuns.isEmpty() ? "" : " cancelled " + cancelledRuns));
+                  Integer.toString(m.bots() - removed)
+                      + (cancelledRuns.isEmpty() ? "" : " cancelled " + cancelledRuns));
               return cancelledRuns;
             });
     for (String[] s : stopped) {
@@ -498,15 +610,21 @@ public final class MachineService {
   }
 
   public Machine setAutoAllocation(Principal caller, String machineRef, boolean enabled) {
-    return updateSettings(caller, machineRef, "auto-allocation", m -> new boolean[] {enabled, m.maintenance()});
+    return updateSettings(
+        caller, machineRef, "auto-allocation", m -> new boolean[] {enabled, m.maintenance()});
   }
 
   /** A7: a machine in maintenance takes no new runs; running runs finish. */
   public Machine setMaintenance(Principal caller, String machineRef, boolean enabled) {
-    return updateSettings(caller, machineRef, "maintenance", m -> new boolean[] {m.autoAllocation(), enabled});
+    return updateSettings(
+        caller, machineRef, "maintenance", m -> new boolean[] {m.autoAllocation(), enabled});
   }
 
-  private Machine updateSettings(Principal caller, String machineRef, String what, java.util.function.Function<Machine, boolean[]> change) {
+  private Machine updateSettings(
+      Principal caller,
+      String machineRef,
+      String what,
+      java.util.function.Function<Machine, boolean[]> change) {
     Machine target = resolve(machineRef);
     Environment env = environments.requireById(target.environmentId());
     Access.requireAdminOf(caller, env.id(), env.name(), "change machines in '" + env.name() + "'");
@@ -537,9 +655,16 @@ public final class MachineService {
         () -> {
           MachineGroup g = new MachineGroup(Ids.newId("grp"), env.id(), name, clock.instant());
           if (!machines.insertGroup(g)) {
-            throw BotfleetException.alreadyExists("GROUP_EXISTS", "group '" + name + "' already exists in '" + env.name() + "'");
+            throw BotfleetException.alreadyExists(
+                "GROUP_EXISTS", "group '" + name + "' already exists in '" + env.name() + "'");
           }
-          audit.append(clock.instant(), caller.name(), "group.create", "environment=" + env.name() + " group=" + name, null, g.id());
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "group.create",
+              "environment=" + env.name() + " group=" + name,
+              null,
+              g.id());
           return g;
         });
   }
@@ -554,7 +679,13 @@ public final class MachineService {
               MachineGroup group = requireGroup(env, groupName);
               machines.findForUpdate(m.id());
               machines.setGroup(m.id(), group.id());
-              audit.append(clock.instant(), caller.name(), "group.add", "group=" + group.name(), m.groupId(), m.name());
+              audit.append(
+                  clock.instant(),
+                  caller.name(),
+                  "group.add",
+                  "group=" + group.name(),
+                  m.groupId(),
+                  m.name());
               return group;
             });
     changed(m.id());
@@ -563,7 +694,11 @@ public final class MachineService {
 
   public MachineGroup requireGroup(Environment env, String name) {
     return tx.inTransaction(() -> machines.findGroup(env.id(), name))
-        .orElseThrow(() -> BotfleetException.notFound("GROUP_NOT_FOUND", "group '" + name + "' does not exist in '" + env.name() + "'"));
+        .orElseThrow(
+            () ->
+                BotfleetException.notFound(
+                    "GROUP_NOT_FOUND",
+                    "group '" + name + "' does not exist in '" + env.name() + "'"));
   }
 
   public MachineGroup requireGroupById(String id) {
@@ -577,7 +712,13 @@ public final class MachineService {
 
   // ------------------------------------------------------------------ P8
 
-  public record ProcessUtilization(Environment environment, long pool, long toMachines, long toFlows, long free, List<ProcessUnitHolder.Held> units) {}
+  public record ProcessUtilization(
+      Environment environment,
+      long pool,
+      long toMachines,
+      long toFlows,
+      long free,
+      List<ProcessUnitHolder.Held> units) {}
 
   public ProcessUtilization processUtilization(String environmentName) {
     Environment env = environments.require(environmentName);
@@ -589,10 +730,18 @@ public final class MachineService {
           Map<String, Map<Bot.Source, Long>> perMachine = new HashMap<>();
           for (Bot b : machines.botsInEnvironment(env.id())) {
             if (b.sku() == Sku.PROCESS) {
-              perMachine.computeIfAbsent(b.machineId(), k -> new HashMap<>()).merge(b.source(), 1L, Long::sum);
+              perMachine
+                  .computeIfAbsent(b.machineId(), k -> new HashMap<>())
+                  .merge(b.source(), 1L, Long::sum);
             }
           }
-          perMachine.forEach((mid, bySource) -> bySource.forEach((src, n) -> held.add(new ProcessUnitHolder.Held("machine", byId.get(mid).name(), n, src.name()))));
+          perMachine.forEach(
+              (mid, bySource) ->
+                  bySource.forEach(
+                      (src, n) ->
+                          held.add(
+                              new ProcessUnitHolder.Held(
+                                  "machine", byId.get(mid).name(), n, src.name()))));
           long toMachines = held.stream().mapToLong(ProcessUnitHolder.Held::units).sum();
           long toFlows = 0;
           for (ProcessUnitHolder h : otherHolders) {
@@ -601,7 +750,9 @@ public final class MachineService {
               toFlows += x.kind().equals("flow") ? x.units() : 0;
             }
           }
-          held.sort(Comparator.comparing(ProcessUnitHolder.Held::kind).thenComparing(ProcessUnitHolder.Held::name));
+          held.sort(
+              Comparator.comparing(ProcessUnitHolder.Held::kind)
+                  .thenComparing(ProcessUnitHolder.Held::name));
           long free = capacity.freeIn(env.id(), Sku.PROCESS);
           long pool = free + toMachines + toFlows;
           return new ProcessUtilization(env, pool, toMachines, toFlows, free, held);
@@ -618,7 +769,9 @@ public final class MachineService {
     @Override
     public Map<String, Map<Sku, Long>> consumedByEnvironment() {
       Map<String, Map<Sku, Long>> result = new HashMap<>();
-      machines.processBotsByEnvironment().forEach((env, n) -> result.put(env, Map.of(Sku.PROCESS, n)));
+      machines
+          .processBotsByEnvironment()
+          .forEach((env, n) -> result.put(env, Map.of(Sku.PROCESS, n)));
       return result;
     }
 
@@ -635,8 +788,11 @@ public final class MachineService {
         return "";
       }
       List<String> parts = new ArrayList<>();
-      byMachine.forEach((mid, n) -> parts.add(machines.find(mid).map(Machine::name).orElse(mid) + "=" + n));
-      return byMachine.values().stream().mapToLong(Long::longValue).sum() + " bots on machines " + parts;
+      byMachine.forEach(
+          (mid, n) -> parts.add(machines.find(mid).map(Machine::name).orElse(mid) + "=" + n));
+      return byMachine.values().stream().mapToLong(Long::longValue).sum()
+          + " bots on machines "
+          + parts;
     }
   }
 }

@@ -4,7 +4,8 @@ import dev.botfleet.orchestrator.flows.Charge;
 import java.time.LocalDate;
 
 /** One bucket on one metering day (M1, M2). */
-public record BucketKey(Charge.BucketKind kind, String id, LocalDate day) implements Comparable<BucketKey> {
+public record BucketKey(Charge.BucketKind kind, String id, LocalDate day)
+    implements Comparable<BucketKey> {
   @Override
   public int compareTo(BucketKey o) {
     int c = kind.compareTo(o.kind);

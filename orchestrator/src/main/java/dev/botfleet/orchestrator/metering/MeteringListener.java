@@ -4,7 +4,9 @@ import dev.botfleet.orchestrator.licensing.FlowPlan;
 
 /** Told after each committed batch (metrics). */
 public interface MeteringListener {
-  /** {@code requests} requests in {@code records} records were counted for flows on {@code plan}. */
+  /**
+   * {@code requests} requests in {@code records} records were counted for flows on {@code plan}.
+   */
   void recorded(FlowPlan plan, long records, long requests);
 
   /** {@code records} records carrying {@code requests} requests were refused by THROTTLE (M3). */

@@ -7,16 +7,32 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
-/** Daily bucket counters, contributions (M6) and idempotency keys (M4). Called inside transactions. */
+/**
+ * Daily bucket counters, contributions (M6) and idempotency keys (M4). Called inside transactions.
+ */
 public interface MeteringRepository {
   /** A bucket's counters on one day. */
-  record BucketDay(BucketKey key, String plan, long dailyLimit, long used, long overage, long throttled) {}
+  record BucketDay(
+      BucketKey key, String plan, long dailyLimit, long used, long overage, long throttled) {}
 
   /** A recorded key and what it was charged. */
-  record KeyRow(String key, Instant recordedAt, Charge.BucketKind bucketKind, String bucketId, String plan, long requests, long overage) {}
+  record KeyRow(
+      String key,
+      Instant recordedAt,
+      Charge.BucketKind bucketKind,
+      String bucketId,
+      String plan,
+      long requests,
+      long overage) {}
 
   /** Who contributed how much to a bucket that day (M6). */
-  record Contribution(BucketKey bucket, String sourceKind, String sourceId, long requests, long overage, long throttled) {}
+  record Contribution(
+      BucketKey bucket,
+      String sourceKind,
+      String sourceId,
+      long requests,
+      long overage,
+      long throttled) {}
 
   /** The keys among {@code keys} that are already recorded. */
   Map<String, KeyRow> findKeys(Collection<String> keys);

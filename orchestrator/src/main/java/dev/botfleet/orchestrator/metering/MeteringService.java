@@ -44,12 +44,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Callers hand in batches of records; a writer thread ({@link #WRITERS} of them) takes whatever
  * is queued (up to {@link #MAX_BATCH_RECORDS} records from many callers) and writes it in one
- * transaction: it claims the keys and skips those already recorded (M4), charges each record to its one bucket (M1, see {@link FlowService#charge})
- * of the current metering day (M2), locks those bucket rows, applies the over-limit policy (M3),
- * adds to the bucket and contribution counters (M6), stores the keys, and commits. Only then are
- * the callers' futures completed: a record is acknowledged only after the transaction holding it
- * committed, so an acknowledged record survives a crash (M5) — this is group commit: one commit
- * (one log flush) for the whole batch.
+ * transaction: it claims the keys and skips those already recorded (M4), charges each record to its
+ * one bucket (M1, see {@link FlowService#charge}) of the current metering day (M2), locks those
+ * bucket rows, applies the over-limit policy (M3), adds to the bucket and contribution counters
+ * (M6), stores the keys, and commits. Only then are the callers' futures completed: a record is
+ * acknowledged only after the transaction holding it committed, so an acknowledged record survives
+ * a crash (M5) — this is group commit: one commit (one log flush) for the whole batch.
  */
 public final class MeteringService implements AutoCloseable {
   /** M4: keys are kept this long; a record retried later than this would be counted again. */
@@ -82,15 +82,22 @@ public final class MeteringService implements AutoCloseable {
   private final List<Thread> writers = new ArrayList<>();
   private volatile boolean running = true;
   private Instant lastPrune;
-  /** Charges by subject, valid while {@link FlowService#version()} is unchanged and for {@link #CACHE_TTL_NANOS}. */
-  private final Map<Subject, CachedCharge> chargeCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Charges by subject, valid while {@link FlowService#version()} is unchanged and for {@link
+   * #CACHE_TTL_NANOS}.
+   */
+  private final Map<Subject, CachedCharge> chargeCache =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Subject names to ids, for {@link #CACHE_TTL_NANOS}. */
-  private final Map<String, CachedSubject> subjectCache = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, CachedSubject> subjectCache =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * How long a resolved charge or name is reused. Plan changes made through this replica apply to
-   * the next batch (the version check); P7 cover changes (bots, runs) and changes made through other
-   * replicas apply within this time.
+   * the next batch (the version check); P7 cover changes (bots, runs) and changes made through
+   * other replicas apply within this time.
    */
   static final long CACHE_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -133,7 +140,10 @@ public final class MeteringService implements AutoCloseable {
 
   private record ContributionKey(BucketKey bucket, Subject source) {}
 
-  private record Pending(List<UsageRecord> records, List<Subject> subjects, CompletableFuture<List<RecordResult>> done) {}
+  private record Pending(
+      List<UsageRecord> records,
+      List<Subject> subjects,
+      CompletableFuture<List<RecordResult>> done) {}
 
   /**
    * Queues {@code records} for the writer. The future completes after the batch holding them
@@ -148,7 +158,12 @@ public final class MeteringService implements AutoCloseable {
     }
     if (records.size() > MAX_RECORDS_PER_CALL) {
       throw BotfleetException.invalid(
-          "M5_BATCH_TOO_LARGE", "records: " + records.size() + " in one call (expected: at most " + MAX_RECORDS_PER_CALL + ")");
+          "M5_BATCH_TOO_LARGE",
+          "records: "
+              + records.size()
+              + " in one call (expected: at most "
+              + MAX_RECORDS_PER_CALL
+              + ")");
     }
     Map<String, Subject> resolved = new HashMap<>();
     List<Subject> subjects = new ArrayList<>(records.size());
@@ -161,9 +176,11 @@ public final class MeteringService implements AutoCloseable {
         if (cached != null && now - cached.until() < 0) {
           s = cached.subject();
         } else {
-          s = r.flow() != null
-              ? new Subject(Charge.BucketKind.FLOW, flows.require(r.flow(), r.environment()).id())
-              : new Subject(Charge.BucketKind.USER, licenses.requireUser(r.user()).id());
+          s =
+              r.flow() != null
+                  ? new Subject(
+                      Charge.BucketKind.FLOW, flows.require(r.flow(), r.environment()).id())
+                  : new Subject(Charge.BucketKind.USER, licenses.requireUser(r.user()).id());
           if (subjectCache.size() > 100_000) {
             subjectCache.clear();
           }
@@ -175,7 +192,10 @@ public final class MeteringService implements AutoCloseable {
     }
     Pending p = new Pending(List.copyOf(records), subjects, new CompletableFuture<>());
     if (!running) {
-      throw new BotfleetException(ErrorCode.UNAVAILABLE, "M5_SHUTTING_DOWN", "the orchestrator is shutting down; retry with the same keys");
+      throw new BotfleetException(
+          ErrorCode.UNAVAILABLE,
+          "M5_SHUTTING_DOWN",
+          "the orchestrator is shutting down; retry with the same keys");
     }
     queue.add(p);
     return p.done();
@@ -212,8 +232,12 @@ public final class MeteringService implements AutoCloseable {
       }
     }
     for (Pending p; (p = queue.poll()) != null; ) {
-      p.done().completeExceptionally(
-          new BotfleetException(ErrorCode.UNAVAILABLE, "M5_SHUTTING_DOWN", "the orchestrator is shutting down; retry with the same keys"));
+      p.done()
+          .completeExceptionally(
+              new BotfleetException(
+                  ErrorCode.UNAVAILABLE,
+                  "M5_SHUTTING_DOWN",
+                  "the orchestrator is shutting down; retry with the same keys"));
     }
   }
 
@@ -247,7 +271,10 @@ public final class MeteringService implements AutoCloseable {
   }
 
   private record Written(
-      List<List<RecordResult>> results, Map<FlowPlan, long[]> recorded, long throttledRecords, long throttledRequests) {}
+      List<List<RecordResult>> results,
+      Map<FlowPlan, long[]> recorded,
+      long throttledRecords,
+      long throttledRequests) {}
 
   /** Running counters of one bucket while a batch is decided. */
   private static final class State {
@@ -290,7 +317,10 @@ public final class MeteringService implements AutoCloseable {
         UsageRecord r = p.records().get(i);
         if (!claims.containsKey(r.key())) {
           Charge c = charges.get(p.subjects().get(i));
-          claims.put(r.key(), new KeyRow(r.key(), now, c.bucketKind(), c.bucketId(), c.plan().name(), r.requests(), 0));
+          claims.put(
+              r.key(),
+              new KeyRow(
+                  r.key(), now, c.bucketKind(), c.bucketId(), c.plan().name(), r.requests(), 0));
         }
       }
     }
@@ -316,16 +346,28 @@ public final class MeteringService implements AutoCloseable {
         UsageRecord r = p.records().get(i);
         KeyRow before = existing.get(r.key());
         if (before != null) {
-          out.add(new RecordResult(
-              r.key(), RecordResult.Outcome.DUPLICATE, bucketName(new BucketKey(before.bucketKind(), before.bucketId(), day)),
-              FlowPlan.valueOf(before.plan()), before.overage(), null));
+          out.add(
+              new RecordResult(
+                  r.key(),
+                  RecordResult.Outcome.DUPLICATE,
+                  bucketName(new BucketKey(before.bucketKind(), before.bucketId(), day)),
+                  FlowPlan.valueOf(before.plan()),
+                  before.overage(),
+                  null));
           continue;
         }
         RecordResult earlier = seen.get(r.key());
         if (earlier != null) {
-          out.add(earlier.outcome() == RecordResult.Outcome.THROTTLED
-              ? earlier
-              : new RecordResult(r.key(), RecordResult.Outcome.DUPLICATE, earlier.bucket(), earlier.plan(), earlier.overage(), null));
+          out.add(
+              earlier.outcome() == RecordResult.Outcome.THROTTLED
+                  ? earlier
+                  : new RecordResult(
+                      r.key(),
+                      RecordResult.Outcome.DUPLICATE,
+                      earlier.bucket(),
+                      earlier.plan(),
+                      earlier.overage(),
+                      null));
           continue;
         }
         Subject subject = p.subjects().get(i);
@@ -339,9 +381,24 @@ public final class MeteringService implements AutoCloseable {
           overage = Math.max(0, Math.min(n, overage));
           st.used += n;
           st.overage += overage;
-          result = new RecordResult(r.key(), RecordResult.Outcome.RECORDED, charge.bucketName(), charge.plan(), overage, null);
+          result =
+              new RecordResult(
+                  r.key(),
+                  RecordResult.Outcome.RECORDED,
+                  charge.bucketName(),
+                  charge.plan(),
+                  overage,
+                  null);
           if (overage > 0) {
-            withOverage.add(new KeyRow(r.key(), now, charge.bucketKind(), charge.bucketId(), charge.plan().name(), n, overage));
+            withOverage.add(
+                new KeyRow(
+                    r.key(),
+                    now,
+                    charge.bucketKind(),
+                    charge.bucketId(),
+                    charge.plan().name(),
+                    n,
+                    overage));
           }
           long[] c = recorded.computeIfAbsent(charge.plan(), k -> new long[2]);
           c[0]++;
@@ -350,7 +407,14 @@ public final class MeteringService implements AutoCloseable {
           st.throttled += n;
           throttledRecords++;
           throttledRequests += n;
-          result = new RecordResult(r.key(), RecordResult.Outcome.THROTTLED, charge.bucketName(), charge.plan(), 0, reset);
+          result =
+              new RecordResult(
+                  r.key(),
+                  RecordResult.Outcome.THROTTLED,
+                  charge.bucketName(),
+                  charge.plan(),
+                  0,
+                  reset);
           released.add(r.key());
         }
         ContributionKey ck = new ContributionKey(st.key, subject);
@@ -380,7 +444,11 @@ public final class MeteringService implements AutoCloseable {
     }
     repository.updateBuckets(deltas);
     List<Contribution> cs = new ArrayList<>();
-    contributions.forEach((k, d) -> cs.add(new Contribution(k.bucket(), k.source().kind().name(), k.source().id(), d[0], d[1], d[2])));
+    contributions.forEach(
+        (k, d) ->
+            cs.add(
+                new Contribution(
+                    k.bucket(), k.source().kind().name(), k.source().id(), d[0], d[1], d[2])));
     repository.addContributions(cs);
     return new Written(results, recorded, throttledRecords, throttledRequests);
   }
@@ -392,9 +460,10 @@ public final class MeteringService implements AutoCloseable {
     if (cached != null && cached.version() == version && now - cached.until() < 0) {
       return cached.charge();
     }
-    Charge c = s.kind() == Charge.BucketKind.FLOW
-        ? flows.charge(flows.requireById(s.id()))
-        : flows.userCharge(licenses.requireUserById(s.id()));
+    Charge c =
+        s.kind() == Charge.BucketKind.FLOW
+            ? flows.charge(flows.requireById(s.id()))
+            : flows.userCharge(licenses.requireUserById(s.id()));
     if (chargeCache.size() > 100_000) {
       chargeCache.clear();
     }
@@ -403,7 +472,11 @@ public final class MeteringService implements AutoCloseable {
   }
 
   /** Locks the bucket rows of the batch in key order, creating missing ones. */
-  private Map<BucketKey, State> lockOrCreate(Set<BucketKey> keys, java.util.Collection<Charge> charges, TenantSettings settings, LocalDate day) {
+  private Map<BucketKey, State> lockOrCreate(
+      Set<BucketKey> keys,
+      java.util.Collection<Charge> charges,
+      TenantSettings settings,
+      LocalDate day) {
     Map<BucketKey, Charge> chargeOf = new HashMap<>();
     for (Charge c : charges) {
       chargeOf.put(new BucketKey(c.bucketKind(), c.bucketId(), day), c);
@@ -417,7 +490,9 @@ public final class MeteringService implements AutoCloseable {
     for (BucketKey k : keys) {
       if (!rows.containsKey(k)) {
         Charge c = chargeOf.get(k);
-        missing.add(new BucketDay(k, c.bucketPlan().name(), settings.effectiveLimit(c.baseLimit()), 0, 0, 0));
+        missing.add(
+            new BucketDay(
+                k, c.bucketPlan().name(), settings.effectiveLimit(c.baseLimit()), 0, 0, 0));
       }
     }
     if (!missing.isEmpty()) {
@@ -446,7 +521,9 @@ public final class MeteringService implements AutoCloseable {
 
   private void maybePrune() {
     Instant now = clock.instant();
-    if (lastPrune != null && Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) < 0 && !now.isBefore(lastPrune)) {
+    if (lastPrune != null
+        && Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) < 0
+        && !now.isBefore(lastPrune)) {
       return;
     }
     lastPrune = now;
@@ -478,7 +555,8 @@ public final class MeteringService implements AutoCloseable {
 
   // ---------------------------------------------------------------- M6 read side
 
-  public record ContributionView(String kind, String name, long requests, long overage, long throttled) {}
+  public record ContributionView(
+      String kind, String name, long requests, long overage, long throttled) {}
 
   public record BucketUsage(
       String bucket,
@@ -492,7 +570,12 @@ public final class MeteringService implements AutoCloseable {
       List<ContributionView> contributions,
       String explanation) {}
 
-  public record UsageReport(List<BucketUsage> buckets, Instant dayStart, Instant dayEnd, OverLimitPolicy policy, double multiplier) {}
+  public record UsageReport(
+      List<BucketUsage> buckets,
+      Instant dayStart,
+      Instant dayEnd,
+      OverLimitPolicy policy,
+      double multiplier) {}
 
   /** Usage of the bucket(s) a flow is charged to that day (today: its current bucket). */
   public UsageReport usageOfFlow(String flowName, String environmentName, LocalDate dayOrNull) {
@@ -524,7 +607,12 @@ public final class MeteringService implements AutoCloseable {
           LocalDate day = dayOrNull == null ? today : dayOrNull;
           Charge c = flows.userCharge(user);
           BucketKey k = new BucketKey(Charge.BucketKind.USER, user.id(), day);
-          return report(s, day, today, new LinkedHashSet<>(List.of(k)), day.equals(today) ? Map.of(k, c) : Map.of());
+          return report(
+              s,
+              day,
+              today,
+              new LinkedHashSet<>(List.of(k)),
+              day.equals(today) ? Map.of(k, c) : Map.of());
         });
   }
 
@@ -571,7 +659,12 @@ public final class MeteringService implements AutoCloseable {
         });
   }
 
-  private UsageReport report(TenantSettings s, LocalDate day, LocalDate today, Set<BucketKey> keys, Map<BucketKey, Charge> current) {
+  private UsageReport report(
+      TenantSettings s,
+      LocalDate day,
+      LocalDate today,
+      Set<BucketKey> keys,
+      Map<BucketKey, Charge> current) {
     Map<BucketKey, BucketDay> rows = new HashMap<>();
     for (BucketDay b : repository.buckets(keys)) {
       rows.put(b.key(), b);
@@ -593,20 +686,41 @@ public final class MeteringService implements AutoCloseable {
       }
       long used = row == null ? 0 : row.used();
       Instant lifts = null;
-      if (day.equals(today) && s.overLimit() == OverLimitPolicy.THROTTLE && row != null && (used >= limit || row.throttled() > 0)) {
+      if (day.equals(today)
+          && s.overLimit() == OverLimitPolicy.THROTTLE
+          && row != null
+          && (used >= limit || row.throttled() > 0)) {
         lifts = s.dayStart(day.plusDays(1));
       }
       List<ContributionView> who = new ArrayList<>();
       for (Contribution x : repository.contributions(k)) {
-        who.add(new ContributionView(x.sourceKind().toLowerCase(java.util.Locale.ROOT), sourceName(x), x.requests(), x.overage(), x.throttled()));
+        who.add(
+            new ContributionView(
+                x.sourceKind().toLowerCase(java.util.Locale.ROOT),
+                sourceName(x),
+                x.requests(),
+                x.overage(),
+                x.throttled()));
       }
-      who.sort(Comparator.comparingLong(ContributionView::requests).reversed().thenComparing(ContributionView::name));
+      who.sort(
+          Comparator.comparingLong(ContributionView::requests)
+              .reversed()
+              .thenComparing(ContributionView::name));
       result.add(
           new BucketUsage(
-              bucketName(k), plan, day, limit, used, row == null ? 0 : row.overage(), row == null ? 0 : row.throttled(), lifts, who,
+              bucketName(k),
+              plan,
+              day,
+              limit,
+              used,
+              row == null ? 0 : row.overage(),
+              row == null ? 0 : row.throttled(),
+              lifts,
+              who,
               c != null ? c.explanation() : "charged under " + plan.rule() + " that day"));
     }
-    return new UsageReport(result, s.dayStart(day), s.dayStart(day.plusDays(1)), s.overLimit(), s.limitMultiplier());
+    return new UsageReport(
+        result, s.dayStart(day), s.dayStart(day.plusDays(1)), s.overLimit(), s.limitMultiplier());
   }
 
   private String bucketName(BucketKey k) {
@@ -616,7 +730,9 @@ public final class MeteringService implements AutoCloseable {
   }
 
   private String sourceName(Contribution c) {
-    return c.sourceKind().equals("FLOW") ? flows.requireById(c.sourceId()).name() : licenses.requireUserById(c.sourceId()).name();
+    return c.sourceKind().equals("FLOW")
+        ? flows.requireById(c.sourceId()).name()
+        : licenses.requireUserById(c.sourceId()).name();
   }
 
   /** Gauges: today's buckets at or over {@code percent}% of their limit. */
@@ -627,5 +743,4 @@ public final class MeteringService implements AutoCloseable {
           return repository.countBucketsAtLeast(s.meteringDay(clock.instant()), percent);
         });
   }
-
 }

@@ -9,7 +9,8 @@ import java.time.Instant;
  * @param overage the part of the record counted beyond the limit (RECORD_OVERAGE)
  * @param retryAt for THROTTLED: when the bucket's limit lifts (the next reset); else null
  */
-public record RecordResult(String key, Outcome outcome, String bucket, FlowPlan plan, long overage, Instant retryAt) {
+public record RecordResult(
+    String key, Outcome outcome, String bucket, FlowPlan plan, long overage, Instant retryAt) {
   public enum Outcome {
     /** Counted now. */
     RECORDED,

@@ -18,16 +18,28 @@ public record UsageRecord(String flow, String user, String environment, long req
     boolean hasFlow = flow != null && !flow.isBlank();
     boolean hasUser = user != null && !user.isBlank();
     if (hasFlow == hasUser) {
-      throw BotfleetException.invalid("M1_SUBJECT_REQUIRED", "record: " + (hasFlow ? "both flow and user" : "neither flow nor user") + " given (expected: exactly one)");
+      throw BotfleetException.invalid(
+          "M1_SUBJECT_REQUIRED",
+          "record: "
+              + (hasFlow ? "both flow and user" : "neither flow nor user")
+              + " given (expected: exactly one)");
     }
     if (requests < 1) {
       throw BotfleetException.invalid("M1_REQUESTS", "requests: " + requests + " (expected: >= 1)");
     }
     if (key == null || key.isBlank()) {
-      throw BotfleetException.invalid("M4_KEY_REQUIRED", "idempotency key: missing (expected: a key unique to this record, reused on retry)");
+      throw BotfleetException.invalid(
+          "M4_KEY_REQUIRED",
+          "idempotency key: missing (expected: a key unique to this record, reused on retry)");
     }
     if (key.length() > MAX_KEY_LENGTH) {
-      throw BotfleetException.invalid("M4_KEY_TOO_LONG", "idempotency key: " + key.length() + " characters (expected: at most " + MAX_KEY_LENGTH + ")");
+      throw BotfleetException.invalid(
+          "M4_KEY_TOO_LONG",
+          "idempotency key: "
+              + key.length()
+              + " characters (expected: at most "
+              + MAX_KEY_LENGTH
+              + ")");
     }
   }
 

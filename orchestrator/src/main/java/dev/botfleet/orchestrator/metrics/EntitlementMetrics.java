@@ -28,8 +28,10 @@ public final class EntitlementMetrics implements MeterBinder {
   }
 
   private Counter counter(String rule) {
-    return Counter.builder("botfleet.entitlement.denials").description("Entitlement checks denied, per rule that decided (L7)")
-        .tag("rule", rule).register(registry);
+    return Counter.builder("botfleet.entitlement.denials")
+        .description("Entitlement checks denied, per rule that decided (L7)")
+        .tag("rule", rule)
+        .register(registry);
   }
 
   private void decided(Decision d) {

@@ -11,12 +11,11 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * M1–M6 as metrics: {@code botfleet_ppr_requests_recorded_total{plan}} and
- * {@code botfleet_ppr_records_total{plan}} (counted per plan kind, never per flow),
- * {@code botfleet_ppr_throttled_records_total} and {@code botfleet_ppr_throttled_requests_total}
- * (M3), and {@code botfleet_ppr_buckets{level="over_80_percent"|"at_limit"}}: how many of today's
- * buckets are at or above 80% and 100% of their limit, refreshed from the database before each
- * scrape.
+ * M1–M6 as metrics: {@code botfleet_ppr_requests_recorded_total{plan}} and {@code
+ * botfleet_ppr_records_total{plan}} (counted per plan kind, never per flow), {@code
+ * botfleet_ppr_throttled_records_total} and {@code botfleet_ppr_throttled_requests_total} (M3), and
+ * {@code botfleet_ppr_buckets{level="over_80_percent"|"at_limit"}}: how many of today's buckets are
+ * at or above 80% and 100% of their limit, refreshed from the database before each scrape.
  */
 public final class MeteringMetrics implements MeterBinder, ScrapeRefresh, MeteringListener {
   private final MeteringService metering;
@@ -34,18 +33,35 @@ public final class MeteringMetrics implements MeterBinder, ScrapeRefresh, Meteri
   @Override
   public void bindTo(MeterRegistry registry) {
     for (FlowPlan plan : FlowPlan.values()) {
-      requests.put(plan, Counter.builder("botfleet.ppr.requests.recorded").description("Power Platform Requests recorded, per plan kind of the flow (M1)")
-          .tag("plan", plan.name()).register(registry));
-      records.put(plan, Counter.builder("botfleet.ppr.records").description("Usage records counted, per plan kind of the flow (M1)")
-          .tag("plan", plan.name()).register(registry));
+      requests.put(
+          plan,
+          Counter.builder("botfleet.ppr.requests.recorded")
+              .description("Power Platform Requests recorded, per plan kind of the flow (M1)")
+              .tag("plan", plan.name())
+              .register(registry));
+      records.put(
+          plan,
+          Counter.builder("botfleet.ppr.records")
+              .description("Usage records counted, per plan kind of the flow (M1)")
+              .tag("plan", plan.name())
+              .register(registry));
     }
-    throttledRecords = Counter.builder("botfleet.ppr.throttled.records").description("Usage records refused by THROTTLE (M3)").register(registry);
-    throttledRequests = Counter.builder("botfleet.ppr.throttled.requests").description("Requests in records refused by THROTTLE (M3)")
+    throttledRecords =
+        Counter.builder("botfleet.ppr.throttled.records")
+            .description("Usage records refused by THROTTLE (M3)")
+            .register(registry);
+    throttledRequests =
+        Counter.builder("botfleet.ppr.throttled.requests")
+            .description("Requests in records refused by THROTTLE (M3)")
+            .register(registry);
+    Gauge.builder("botfleet.ppr.buckets", () -> over80)
+        .description("Today's request buckets at or above 80% of their daily limit")
+        .tag("level", "over_80_percent")
         .register(registry);
-    Gauge.builder("botfleet.ppr.buckets", () -> over80).description("Today's request buckets at or above 80% of their daily limit")
-        .tag("level", "over_80_percent").register(registry);
-    Gauge.builder("botfleet.ppr.buckets", () -> atLimit).description("Today's request buckets at or above 100% of their daily limit")
-        .tag("level", "at_limit").register(registry);
+    Gauge.builder("botfleet.ppr.buckets", () -> atLimit)
+        .description("Today's request buckets at or above 100% of their daily limit")
+        .tag("level", "at_limit")
+        .register(registry);
     metering.addListener(this);
   }
 

@@ -20,8 +20,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs, bots and machines (O1): event-driven timers and counters, and gauges read from the
- * database at scrape time so every replica reports the same fleet-wide numbers.
+ * Runs, bots and machines (O1): event-driven timers and counters, and gauges read from the database
+ * at scrape time so every replica reports the same fleet-wide numbers.
  */
 public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   private final RunService runService;
@@ -37,7 +37,8 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   private MultiGauge processUnits;
   private MultiGauge machinesByStatus;
 
-  public RunMetrics(RunService runService, MachineService machines, EnvironmentService environments) {
+  public RunMetrics(
+      RunService runService, MachineService machines, EnvironmentService environments) {
     this.runService = runService;
     this.machines = machines;
     this.environments = environments;
@@ -57,15 +58,37 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
         Timer.builder("botfleet.dispatch.latency")
             .description("Submit to assigned, for runs that found a bot")
             .serviceLevelObjectives(
-                Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(50),
-                Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1))
+                Duration.ofMillis(1),
+                Duration.ofMillis(5),
+                Duration.ofMillis(10),
+                Duration.ofMillis(20),
+                Duration.ofMillis(50),
+                Duration.ofMillis(100),
+                Duration.ofMillis(500),
+                Duration.ofSeconds(1))
             .register(registry);
-    offline = Counter.builder("botfleet.machine.offline.transitions").description("Machines marked OFFLINE after missed heartbeats").register(registry);
-    runsByState = MultiGauge.builder("botfleet.runs").description("Runs by state").register(registry);
-    queueDepth = MultiGauge.builder("botfleet.run.queue.depth").description("Queued runs per target (machine or group id)").register(registry);
-    bots = MultiGauge.builder("botfleet.bots").description("Unattended bots per environment: allocated, busy").register(registry);
-    processUnits = MultiGauge.builder("botfleet.process.units").description("Process units per environment: machines, flows, free (P8)").register(registry);
-    machinesByStatus = MultiGauge.builder("botfleet.machines").description("Machines per environment and status").register(registry);
+    offline =
+        Counter.builder("botfleet.machine.offline.transitions")
+            .description("Machines marked OFFLINE after missed heartbeats")
+            .register(registry);
+    runsByState =
+        MultiGauge.builder("botfleet.runs").description("Runs by state").register(registry);
+    queueDepth =
+        MultiGauge.builder("botfleet.run.queue.depth")
+            .description("Queued runs per target (machine or group id)")
+            .register(registry);
+    bots =
+        MultiGauge.builder("botfleet.bots")
+            .description("Unattended bots per environment: allocated, busy")
+            .register(registry);
+    processUnits =
+        MultiGauge.builder("botfleet.process.units")
+            .description("Process units per environment: machines, flows, free (P8)")
+            .register(registry);
+    machinesByStatus =
+        MultiGauge.builder("botfleet.machines")
+            .description("Machines per environment and status")
+            .register(registry);
   }
 
   @Override
@@ -78,11 +101,19 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   public void ended(String runId, RunState state, String failureReason, Duration runDuration) {
     Counter.builder("botfleet.runs.ended")
         .description("Runs that reached a final state")
-        .tags("state", state.name(), "reason", failureReason == null ? "" : reasonLabel(failureReason))
+        .tags(
+            "state",
+            state.name(),
+            "reason",
+            failureReason == null ? "" : reasonLabel(failureReason))
         .register(registry)
         .increment();
     if (runDuration != null && !runDuration.isZero()) {
-      Timer.builder("botfleet.run.duration").description("Run duration, start to end").tags("state", state.name()).register(registry).record(runDuration);
+      Timer.builder("botfleet.run.duration")
+          .description("Run duration, start to end")
+          .tags("state", state.name())
+          .register(registry)
+          .record(runDuration);
     }
   }
 
@@ -96,12 +127,14 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   }
 
   @Override
-  public void reportRefused(String machineId, dev.botfleet.orchestrator.runs.AgentReportFence.Refusal why) {
+  public void reportRefused(
+      String machineId, dev.botfleet.orchestrator.runs.AgentReportFence.Refusal why) {
     if (registry == null) {
       return;
     }
     Counter.builder("botfleet.agent.reports.refused")
-        .description("Agent messages about runs refused: not the sender's run in that attempt (issue 7)")
+        .description(
+            "Agent messages about runs refused: not the sender's run in that attempt (issue 7)")
         .tag("reason", why.name())
         .register(registry)
         .increment();
@@ -113,7 +146,8 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
       return;
     }
     Counter.builder("botfleet.runs.late.results")
-        .description("Results kept after their run had ended without them (AGENT_LOST, time-out backstop)")
+        .description(
+            "Results kept after their run had ended without them (AGENT_LOST, time-out backstop)")
         .tag("outcome", outcome.name())
         .register(registry)
         .increment();
@@ -133,7 +167,9 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
     }
     runsByState.register(states, true);
     List<MultiGauge.Row<?>> depth = new ArrayList<>();
-    runService.queueDepthByTarget().forEach((target, n) -> depth.add(MultiGauge.Row.of(Tags.of("target", target), n)));
+    runService
+        .queueDepthByTarget()
+        .forEach((target, n) -> depth.add(MultiGauge.Row.of(Tags.of("target", target), n)));
     queueDepth.register(depth, true);
     List<MultiGauge.Row<?>> botRows = new ArrayList<>();
     List<MultiGauge.Row<?>> unitRows = new ArrayList<>();
@@ -142,15 +178,27 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
       List<Machine> ms = machines.list(env.name());
       long allocated = ms.stream().mapToLong(Machine::bots).sum();
       long busy = ms.stream().mapToLong(Machine::busyBots).sum();
-      botRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "allocated"), allocated));
+      botRows.add(
+          MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "allocated"), allocated));
       botRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "busy"), busy));
-      long online = ms.stream().filter(m -> m.status() == dev.botfleet.orchestrator.machines.MachineStatus.ONLINE).count();
-      machineRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "status", "ONLINE"), online));
-      machineRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "status", "OFFLINE"), ms.size() - online));
+      long online =
+          ms.stream()
+              .filter(m -> m.status() == dev.botfleet.orchestrator.machines.MachineStatus.ONLINE)
+              .count();
+      machineRows.add(
+          MultiGauge.Row.of(Tags.of("environment", env.name(), "status", "ONLINE"), online));
+      machineRows.add(
+          MultiGauge.Row.of(
+              Tags.of("environment", env.name(), "status", "OFFLINE"), ms.size() - online));
       var u = machines.processUtilization(env.name());
-      unitRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "machines"), u.toMachines()));
-      unitRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "flows"), u.toFlows()));
-      unitRows.add(MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "free"), Math.max(0, u.free())));
+      unitRows.add(
+          MultiGauge.Row.of(
+              Tags.of("environment", env.name(), "state", "machines"), u.toMachines()));
+      unitRows.add(
+          MultiGauge.Row.of(Tags.of("environment", env.name(), "state", "flows"), u.toFlows()));
+      unitRows.add(
+          MultiGauge.Row.of(
+              Tags.of("environment", env.name(), "state", "free"), Math.max(0, u.free())));
     }
     bots.register(botRows, true);
     processUnits.register(unitRows, true);

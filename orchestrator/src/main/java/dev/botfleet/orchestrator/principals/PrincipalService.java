@@ -64,11 +64,20 @@ public final class PrincipalService {
           String token = Tokens.newToken("bfa_");
           Principal admin =
               new Principal(
-                  Ids.newId("prn"), "admin", List.of(RoleGrant.of(Role.GLOBAL_ADMIN)), clock.instant());
+                  Ids.newId("prn"),
+                  "admin",
+                  List.of(RoleGrant.of(Role.GLOBAL_ADMIN)),
+                  clock.instant());
           if (!principals.insert(admin, Tokens.hash(token))) {
             return Optional.empty();
           }
-          audit.append(clock.instant(), "system", "principal.create", "principal=admin", null, "GLOBAL_ADMIN");
+          audit.append(
+              clock.instant(),
+              "system",
+              "principal.create",
+              "principal=admin",
+              null,
+              "GLOBAL_ADMIN");
           return Optional.of(new Created(admin, token));
         });
   }
@@ -83,22 +92,29 @@ public final class PrincipalService {
           if (role == Role.ENVIRONMENT_ADMIN) {
             if (environmentName == null || environmentName.isBlank()) {
               throw BotfleetException.invalid(
-                  "ENVIRONMENT_REQUIRED", "environment: missing (expected: an environment for ENVIRONMENT_ADMIN)");
+                  "ENVIRONMENT_REQUIRED",
+                  "environment: missing (expected: an environment for ENVIRONMENT_ADMIN)");
             }
             Environment env = environments.require(environmentName);
             environmentId = env.id();
           } else if (environmentName != null && !environmentName.isBlank()) {
             throw BotfleetException.invalid(
                 "ENVIRONMENT_NOT_ALLOWED",
-                "environment: '" + environmentName + "' (expected: none; only ENVIRONMENT_ADMIN is scoped)");
+                "environment: '"
+                    + environmentName
+                    + "' (expected: none; only ENVIRONMENT_ADMIN is scoped)");
           }
           String token = Tokens.newToken("bfp_");
           Principal principal =
               new Principal(
-                  Ids.newId("prn"), name, List.of(new RoleGrant(role, environmentId)), clock.instant());
+                  Ids.newId("prn"),
+                  name,
+                  List.of(new RoleGrant(role, environmentId)),
+                  clock.instant());
           if (!principals.insert(principal, Tokens.hash(token))) {
             throw BotfleetException.alreadyExists(
-                "PRINCIPAL_EXISTS", "principal '" + name + "' already exists (expected: a new name)");
+                "PRINCIPAL_EXISTS",
+                "principal '" + name + "' already exists (expected: a new name)");
           }
           audit.append(
               clock.instant(),
@@ -106,7 +122,10 @@ public final class PrincipalService {
               "principal.create",
               "principal=" + name,
               null,
-              role + (environmentName == null || environmentName.isBlank() ? "" : " env=" + environmentName));
+              role
+                  + (environmentName == null || environmentName.isBlank()
+                      ? ""
+                      : " env=" + environmentName));
           return new Created(principal, token);
         });
   }
@@ -123,7 +142,8 @@ public final class PrincipalService {
       return Optional.of(cached.principal());
     }
     Optional<Principal> found = tx.inTransaction(() -> principals.findByTokenHash(hash));
-    found.ifPresentOrElse(p -> cache.put(hash, new Cached(p, now.plus(CACHE_TTL))), () -> cache.remove(hash));
+    found.ifPresentOrElse(
+        p -> cache.put(hash, new Cached(p, now.plus(CACHE_TTL))), () -> cache.remove(hash));
     return found;
   }
 

@@ -3,8 +3,8 @@ package dev.botfleet.orchestrator.runs;
 import java.util.Set;
 
 /**
- * The agent streams held by this orchestrator replica, seen from the run rules. Implemented by
- * the API layer; keeps the domain free of gRPC.
+ * The agent streams held by this orchestrator replica, seen from the run rules. Implemented by the
+ * API layer; keeps the domain free of gRPC.
  */
 public interface AgentGateway {
   /** Machines whose agent stream is open on this replica. */
@@ -17,8 +17,8 @@ public interface AgentGateway {
   void cancel(String machineId, String runId, String reason);
 
   /**
-   * Ends the machine's stream on this replica, if it has one: the machine was declared OFFLINE,
-   * so its agent must say Hello again (and reconcile its runs) before it gets new work.
+   * Ends the machine's stream on this replica, if it has one: the machine was declared OFFLINE, so
+   * its agent must say Hello again (and reconcile its runs) before it gets new work.
    */
   void disconnect(String machineId, String reason);
 

@@ -50,8 +50,11 @@ public final class AgentReportFence {
     this.events = requireNonNull(events, "events");
   }
 
-  /** The refusal for a message that changed nothing, or empty when it repeats one already applied. */
-  public static Optional<Refusal> judge(Optional<Run> found, String machineId, int attempt, boolean finished) {
+  /**
+   * The refusal for a message that changed nothing, or empty when it repeats one already applied.
+   */
+  public static Optional<Refusal> judge(
+      Optional<Run> found, String machineId, int attempt, boolean finished) {
     if (found.isEmpty()) {
       return Optional.of(Refusal.UNKNOWN_RUN);
     }
@@ -100,7 +103,9 @@ public final class AgentReportFence {
         suppressed);
     if (windows.size() > 10_000) {
       // Bounded memory under a flood of machine ids: forget expired windows.
-      windows.entrySet().removeIf(e -> e.getValue().until != null && now.isAfter(e.getValue().until));
+      windows
+          .entrySet()
+          .removeIf(e -> e.getValue().until != null && now.isAfter(e.getValue().until));
     }
   }
 }

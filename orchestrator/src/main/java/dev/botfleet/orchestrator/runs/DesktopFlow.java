@@ -3,7 +3,12 @@ package dev.botfleet.orchestrator.runs;
 import java.time.Duration;
 
 /** Per desktop flow defaults: retry after agent loss is opt-in (R5); time-outs (R10). */
-public record DesktopFlow(String environmentId, String name, boolean retryable, Duration queueTimeout, Duration runTimeout) {
+public record DesktopFlow(
+    String environmentId,
+    String name,
+    boolean retryable,
+    Duration queueTimeout,
+    Duration runTimeout) {
   /** R10 defaults. */
   public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofHours(6);
 

@@ -25,17 +25,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Matches queued runs to free bots of the machines whose streams this replica holds (R2, R3, R9,
- * P6, A7). Woken by events — run queued, bot freed, machine connected or changed — never by a
- * busy poll; the sweeper wakes it now and then as a safety net.
+ * P6, A7). Woken by events — run queued, bot freed, machine connected or changed — never by a busy
+ * poll; the sweeper wakes it now and then as a safety net.
  *
  * <p>Only this replica assigns to its connected machines, so its view of their free bots is the
- * working copy; the database stays the judge: a claim is a conditional update of the run and of
- * the bot, so a run is assigned at most once and a bot carries at most one run, whatever races.
+ * working copy; the database stays the judge: a claim is a conditional update of the run and of the
+ * bot, so a run is assigned at most once and a bot carries at most one run, whatever races.
  */
 public final class Dispatcher implements MachineListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
-  /** While the database is down every pass fails: logged once per interval, not every pass (issue 7). */
+
+  /**
+   * While the database is down every pass fails: logged once per interval, not every pass (issue
+   * 7).
+   */
   private final ThrottledLog dispatchFailures = new ThrottledLog(log, "dispatch_failed");
+
   private static final int BATCH = 512;
 
   private final Transactions tx;
@@ -45,8 +50,10 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
   private final Clock clock;
   private final Duration lease;
   private final Map<String, LocalMachine> local = new ConcurrentHashMap<>();
+
   /** run id → the machine and bot it holds here, to free the bot when it ends. */
   private final Map<String, Held> held = new ConcurrentHashMap<>();
+
   private final Set<String> pendingReloads = ConcurrentHashMap.newKeySet();
   private final Object signal = new Object();
   private boolean dirty;
@@ -79,7 +86,12 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
   }
 
   public Dispatcher(
-      Transactions tx, RunRepository runs, MachineService machines, RunService runService, Clock clock, Duration lease) {
+      Transactions tx,
+      RunRepository runs,
+      MachineService machines,
+      RunService runService,
+      Clock clock,
+      Duration lease) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.machines = requireNonNull(machines, "machines");
@@ -254,7 +266,12 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       if (!deadlineComputable(run, leaseUntil)) {
         // Issue 7: a run whose deadline cannot be computed (a time-out stored before the API
         // bounded it) ends alone; it must not fail the batch, and so every run behind it (R9).
-        failedAny |= failUndispatchable(run, "its run time-out of " + run.runTimeout().toSeconds() + " s cannot be added to the current time");
+        failedAny |=
+            failUndispatchable(
+                run,
+                "its run time-out of "
+                    + run.runTimeout().toSeconds()
+                    + " s cannot be added to the current time");
         continue;
       }
       LocalMachine chosen = choose(run, cannotGrow);
@@ -270,7 +287,8 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
         }
         chosen.bots++;
         bot = added.id();
-        // The stream is ordered: the agent learns of its new bot before the assignment that uses it.
+        // The stream is ordered: the agent learns of its new bot before the assignment that uses
+        // it.
         gateway.pushSettings(chosen.id, chosen.bots, chosen.maintenance);
       }
       claims.add(new Claim(run, chosen.id, bot, run.attempt() + 1));
@@ -345,7 +363,9 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
    */
   private static boolean notAboutTheRun(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof ArithmeticException || c instanceof java.time.DateTimeException || c instanceof IllegalArgumentException) {
+      if (c instanceof ArithmeticException
+          || c instanceof java.time.DateTimeException
+          || c instanceof IllegalArgumentException) {
         return false;
       }
     }
@@ -362,12 +382,17 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     }
   }
 
-  /** Issue 7: a run that cannot be dispatched fails alone, with a reason, instead of blocking the queue. */
+  /**
+   * Issue 7: a run that cannot be dispatched fails alone, with a reason, instead of blocking the
+   * queue.
+   */
   private boolean failUndispatchable(Run run, String why) {
     try {
       Instant at = clock.instant();
       String message = "the run cannot be dispatched: " + why;
-      if (tx.inTransaction(() -> runs.end(run.id(), run.attempt(), RunState.FAILED, "DISPATCH_FAILED", message, at))) {
+      if (tx.inTransaction(
+          () ->
+              runs.end(run.id(), run.attempt(), RunState.FAILED, "DISPATCH_FAILED", message, at))) {
         log.warn("event=run_dispatch_failed run={} why={}", run.id(), why);
         runService.events().ended(run.id(), RunState.FAILED, "DISPATCH_FAILED", Duration.ZERO);
         return true;
@@ -398,7 +423,8 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       return best;
     }
     return local.values().stream()
-        .filter(m -> run.target().id().equals(m.groupId) && m.growable() && !cannotGrow.contains(m.id))
+        .filter(
+            m -> run.target().id().equals(m.groupId) && m.growable() && !cannotGrow.contains(m.id))
         .min(Comparator.comparingInt(m -> m.bots))
         .orElse(null);
   }

@@ -4,14 +4,14 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * What an agent reports about a run it was assigned (A4). {@code outcome} null: it started.
- * {@code machineId} is the machine whose authenticated stream carried the report, never a value
- * the agent chose: a report is applied only to a run assigned to that machine in that attempt.
+ * What an agent reports about a run it was assigned (A4). {@code outcome} null: it started. {@code
+ * machineId} is the machine whose authenticated stream carried the report, never a value the agent
+ * chose: a report is applied only to a run assigned to that machine in that attempt.
  *
  * <p>A report always fits the run row: a failure reason longer than its column keeps its code (the
  * part before ':') and the whole text goes to the message; outputs too large to store are dropped
- * with a note in the message. Otherwise the report could never be written, its run would never
- * end, and the batch it is in would be retried for ever.
+ * with a note in the message. Otherwise the report could never be written, its run would never end,
+ * and the batch it is in would be retried for ever.
  */
 public record RunReport(
     String machineId,
@@ -28,6 +28,7 @@ public record RunReport(
 
   /** Size of the {@code failure_reason} column. */
   public static final int MAX_FAILURE_REASON = 128;
+
   /** Largest outputs kept, in characters of JSON (the {@code outputs} column holds 65,536). */
   public static final int MAX_OUTPUTS_JSON = 60_000;
 
@@ -36,14 +37,22 @@ public record RunReport(
     java.util.Objects.requireNonNull(runId, "runId");
     if (failureReason != null && failureReason.length() > MAX_FAILURE_REASON) {
       int colon = failureReason.indexOf(':');
-      String code = colon > 0 && colon <= MAX_FAILURE_REASON ? failureReason.substring(0, colon) : failureReason.substring(0, MAX_FAILURE_REASON);
+      String code =
+          colon > 0 && colon <= MAX_FAILURE_REASON
+              ? failureReason.substring(0, colon)
+              : failureReason.substring(0, MAX_FAILURE_REASON);
       message = message == null || message.isBlank() ? failureReason : message;
       failureReason = code;
     }
     if (outputs != null && !outputs.isEmpty()) {
       long json = outputsJsonLength(outputs);
       if (json > MAX_OUTPUTS_JSON) {
-        String note = "outputs dropped: " + json + " characters as JSON (expected: at most " + MAX_OUTPUTS_JSON + ")";
+        String note =
+            "outputs dropped: "
+                + json
+                + " characters as JSON (expected: at most "
+                + MAX_OUTPUTS_JSON
+                + ")";
         message = message == null || message.isBlank() ? note : message + "; " + note;
         outputs = Map.of();
       }
@@ -65,7 +74,8 @@ public record RunReport(
   private static long outputsJsonLength(Map<String, String> outputs) {
     long length = 2;
     for (Map.Entry<String, String> e : outputs.entrySet()) {
-      length += escapedLength(e.getKey()) + escapedLength(e.getValue() == null ? "" : e.getValue()) + 6;
+      length +=
+          escapedLength(e.getKey()) + escapedLength(e.getValue() == null ? "" : e.getValue()) + 6;
     }
     return length;
   }
@@ -76,7 +86,8 @@ public record RunReport(
       char c = s.charAt(i);
       if (c == '"' || c == '\\') {
         n += 2;
-      } else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '=' || c == '\'' || c > 0x7e) {
+      } else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '=' || c == '\''
+          || c > 0x7e) {
         n += 6;
       } else {
         n += 1;

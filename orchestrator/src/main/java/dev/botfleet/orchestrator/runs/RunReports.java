@@ -17,14 +17,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Agent reports (started, finished) are written in batches by one writer: one transaction for
- * many reports (group commit). A report is acknowledged to its agent only after its batch
- * committed, so an acknowledged result is never lost and a re-sent one is accepted once (A6).
+ * Agent reports (started, finished) are written in batches by one writer: one transaction for many
+ * reports (group commit). A report is acknowledged to its agent only after its batch committed, so
+ * an acknowledged result is never lost and a re-sent one is accepted once (A6).
  */
 public final class RunReports implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunReports.class);
   private static final int MAX_BATCH = 1000;
-  /** While the database is down the batch is retried every few seconds: logged once per interval (issue 7). */
+
+  /**
+   * While the database is down the batch is retried every few seconds: logged once per interval
+   * (issue 7).
+   */
   private final ThrottledLog writeFailures = new ThrottledLog(log, "run_reports_write_failed");
 
   private final Transactions tx;
@@ -38,7 +42,12 @@ public final class RunReports implements AutoCloseable {
 
   private record Pending(RunReport report, Runnable committed) {}
 
-  public RunReports(Transactions tx, RunRepository runs, Dispatcher dispatcher, RunService runService, Clock clock) {
+  public RunReports(
+      Transactions tx,
+      RunRepository runs,
+      Dispatcher dispatcher,
+      RunService runService,
+      Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.dispatcher = requireNonNull(dispatcher, "dispatcher");
@@ -116,18 +125,34 @@ public final class RunReports implements AutoCloseable {
     }
     for (RunReport r : reports) {
       // A start sent in the same batch as its own end was folded into the end on purpose.
-      if (done.contains(r) || !r.finished() && finishedTogether.contains(r.machineId() + "/" + r.runId() + "#" + r.attempt())) {
+      if (done.contains(r)
+          || !r.finished()
+              && finishedTogether.contains(r.machineId() + "/" + r.runId() + "#" + r.attempt())) {
         continue;
       }
       try {
         if (r.finished() && tx.inTransaction(() -> runs.recordLateResult(r, clock.instant()))) {
-          log.info("event=late_result_kept run={} attempt={} machine={} outcome={}", r.runId(), r.attempt(), r.machineId(), r.outcome());
+          log.info(
+              "event=late_result_kept run={} attempt={} machine={} outcome={}",
+              r.runId(),
+              r.attempt(),
+              r.machineId(),
+              r.outcome());
           runService.events().lateResult(r.runId(), r.outcome());
           continue;
         }
         var found = tx.inTransaction(() -> runs.find(r.runId()));
         AgentReportFence.judge(found, r.machineId(), r.attempt(), r.finished())
-            .ifPresent(why -> runService.reportFence().refused(why, r.machineId(), r.runId(), r.attempt(), r.finished() ? "finished" : "started"));
+            .ifPresent(
+                why ->
+                    runService
+                        .reportFence()
+                        .refused(
+                            why,
+                            r.machineId(),
+                            r.runId(),
+                            r.attempt(),
+                            r.finished() ? "finished" : "started"));
       } catch (RuntimeException e) {
         // The batch is committed; judging is bookkeeping and must not make it retry.
         log.warn("event=report_judge_failed run={} error={}", r.runId(), e.toString());
@@ -163,7 +188,11 @@ public final class RunReports implements AutoCloseable {
       try {
         return tx.inTransaction(() -> runs.applyReports(List.of(stripped), clock.instant()));
       } catch (RuntimeException second) {
-        log.error("event=run_report_dropped run={} attempt={} error={}", r.runId(), r.attempt(), second.toString());
+        log.error(
+            "event=run_report_dropped run={} attempt={} error={}",
+            r.runId(),
+            r.attempt(),
+            second.toString());
         return List.of();
       }
     }
@@ -182,7 +211,10 @@ public final class RunReports implements AutoCloseable {
     for (RunReport r : applied) {
       if (r.finished()) {
         finished.add(r.runId());
-        Duration took = r.startedAt() == null || r.endedAt() == null ? Duration.ZERO : Duration.between(r.startedAt(), r.endedAt());
+        Duration took =
+            r.startedAt() == null || r.endedAt() == null
+                ? Duration.ZERO
+                : Duration.between(r.startedAt(), r.endedAt());
         runService.events().ended(r.runId(), r.outcome(), r.failureReason(), took);
       }
     }

@@ -61,7 +61,8 @@ public interface RunRepository {
   boolean requeue(String runId, int attempt, String machineId, String message);
 
   /** Ends an active or queued run with a terminal state and frees its bot. */
-  boolean end(String runId, int attempt, RunState state, String failureReason, String message, Instant at);
+  boolean end(
+      String runId, int attempt, RunState state, String failureReason, String message, Instant at);
 
   void requestCancel(String runId);
 

@@ -48,7 +48,8 @@ public final class RunService implements RunControl {
   private final Clock clock;
   private static final Duration FLOW_DEFAULTS_TTL = Duration.ofSeconds(5);
   private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
-  private final Map<String, CachedFlow> flowDefaults = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, CachedFlow> flowDefaults =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final GroupCommit<Run, Boolean> inserts;
   private volatile AgentGateway gateway;
   private volatile RunEvents events = RunEvents.NONE;
@@ -71,7 +72,9 @@ public final class RunService implements RunControl {
     this.clock = requireNonNull(clock, "clock");
     this.fence = new AgentReportFence(clock, Duration.ofMinutes(1), () -> events);
     machines.setRunControl(this);
-    this.inserts = new GroupCommit<>("run-inserts", 500, batch -> tx.inTransaction(() -> runs.insertAll(batch)));
+    this.inserts =
+        new GroupCommit<>(
+            "run-inserts", 500, batch -> tx.inTransaction(() -> runs.insertAll(batch)));
   }
 
   /** Stops accepting submissions; queued ones are answered first. */
@@ -121,24 +124,38 @@ public final class RunService implements RunControl {
     Access.requireMakerIn(caller, env.id(), env.name(), "submit runs in '" + env.name() + "'");
     Names.require("flow", req.flow());
     if (req.targetKind() == null || req.targetName() == null || req.targetName().isBlank()) {
-      throw BotfleetException.invalid("R1_TARGET_REQUIRED", "target: missing (expected: --machine M or --group G)");
+      throw BotfleetException.invalid(
+          "R1_TARGET_REQUIRED", "target: missing (expected: --machine M or --group G)");
     }
-    if (req.targetKind() == RunTarget.Kind.HOSTED_MACHINE || req.targetKind() == RunTarget.Kind.HOSTED_GROUP) {
-      throw BotfleetException.invalid("R1_HOSTED_NOT_AVAILABLE", "hosted machine targets are not available in this version (expected: --machine or --group)");
+    if (req.targetKind() == RunTarget.Kind.HOSTED_MACHINE
+        || req.targetKind() == RunTarget.Kind.HOSTED_GROUP) {
+      throw BotfleetException.invalid(
+          "R1_HOSTED_NOT_AVAILABLE",
+          "hosted machine targets are not available in this version (expected: --machine or --group)");
     }
     Map<String, String> inputs = req.inputs() == null ? Map.of() : Map.copyOf(req.inputs());
-    int size = inputs.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length() + 8).sum();
+    int size =
+        inputs.entrySet().stream()
+            .mapToInt(e -> e.getKey().length() + e.getValue().length() + 8)
+            .sum();
     if (size > MAX_INPUTS_BYTES) {
-      throw BotfleetException.invalid("R1_INPUTS_TOO_LARGE", "inputs: " + size + " bytes (expected: at most " + MAX_INPUTS_BYTES + ")");
+      throw BotfleetException.invalid(
+          "R1_INPUTS_TOO_LARGE",
+          "inputs: " + size + " bytes (expected: at most " + MAX_INPUTS_BYTES + ")");
     }
     for (String key : inputs.keySet()) {
       if (!key.matches("[A-Za-z_][A-Za-z0-9_.-]{0,63}")) {
-        throw BotfleetException.invalid("R1_INPUT_NAME", "input name '" + key + "' (expected: a letter or _, then letters, digits, _ . -)");
+        throw BotfleetException.invalid(
+            "R1_INPUT_NAME",
+            "input name '" + key + "' (expected: a letter or _, then letters, digits, _ . -)");
       }
     }
     requireTimeout("queue time-out", req.queueTimeout());
     requireTimeout("run time-out", req.runTimeout());
-    String key = req.idempotencyKey() == null || req.idempotencyKey().isBlank() ? null : req.idempotencyKey();
+    String key =
+        req.idempotencyKey() == null || req.idempotencyKey().isBlank()
+            ? null
+            : req.idempotencyKey();
     if (key != null) {
       var existing = tx.inTransaction(() -> runs.findByKey(key));
       if (existing.isPresent()) {
@@ -154,15 +171,17 @@ public final class RunService implements RunControl {
     // Group commit: concurrent submissions share one transaction (DESIGN "Metering" pattern).
     if (!inserts.submit(run, Duration.ofSeconds(30))) {
       // A concurrent retry with the same key won (R6).
-      return new Submitted(sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req), false);
+      return new Submitted(
+          sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req),
+          false);
     }
     queued();
     return new Submitted(run, true);
   }
 
   /**
-   * Desktop-flow defaults change rarely and are read on every submission: kept for a few seconds.
-   * A change applies to runs submitted after it, within that delay, on every replica.
+   * Desktop-flow defaults change rarely and are read on every submission: kept for a few seconds. A
+   * change applies to runs submitted after it, within that delay, on every replica.
    */
   private DesktopFlow desktopFlowDefaults(String environmentId, String flow) {
     String key = environmentId + "/" + flow;
@@ -171,7 +190,9 @@ public final class RunService implements RunControl {
     if (cached != null && cached.until().isAfter(now)) {
       return cached.flow();
     }
-    DesktopFlow f = tx.inTransaction(() -> runs.findDesktopFlow(environmentId, flow)).orElse(DesktopFlow.defaults(environmentId, flow));
+    DesktopFlow f =
+        tx.inTransaction(() -> runs.findDesktopFlow(environmentId, flow))
+            .orElse(DesktopFlow.defaults(environmentId, flow));
     flowDefaults.put(key, new CachedFlow(f, now.plus(FLOW_DEFAULTS_TTL)));
     return f;
   }
@@ -179,49 +200,67 @@ public final class RunService implements RunControl {
   private record CachedFlow(DesktopFlow flow, Instant until) {}
 
   private Run newRun(
-      Principal caller, SubmitRequest req, Environment env, RunTarget target, Map<String, String> inputs, String key, DesktopFlow defaults) {
+      Principal caller,
+      SubmitRequest req,
+      Environment env,
+      RunTarget target,
+      Map<String, String> inputs,
+      String key,
+      DesktopFlow defaults) {
     // A desktop-flow default stored before time-outs were bounded may be larger: use the bound.
     Duration queueTimeout = effective(req.queueTimeout(), defaults.queueTimeout());
     Duration runTimeout = effective(req.runTimeout(), defaults.runTimeout());
     Instant now = clock.instant();
     return new Run(
-            Ids.newId("run"),
-            env.id(),
-            req.flow(),
-            target,
-            req.priority() == null ? Priority.NORMAL : req.priority(),
-            inputs,
-            req.triggeringFlow() == null || req.triggeringFlow().isBlank() ? null : req.triggeringFlow(),
-            queueTimeout,
-            runTimeout,
-            defaults.retryable(),
-            key,
-            RunState.QUEUED,
-            null,
-            null,
-            0,
-            now,
-            now.plus(queueTimeout),
-            null,
-            null,
-            null,
-            null,
-            Map.of(),
-            "",
-            null,
-            null,
-            false,
-            caller.name(),
-            null);
+        Ids.newId("run"),
+        env.id(),
+        req.flow(),
+        target,
+        req.priority() == null ? Priority.NORMAL : req.priority(),
+        inputs,
+        req.triggeringFlow() == null || req.triggeringFlow().isBlank()
+            ? null
+            : req.triggeringFlow(),
+        queueTimeout,
+        runTimeout,
+        defaults.retryable(),
+        key,
+        RunState.QUEUED,
+        null,
+        null,
+        0,
+        now,
+        now.plus(queueTimeout),
+        null,
+        null,
+        null,
+        null,
+        Map.of(),
+        "",
+        null,
+        null,
+        false,
+        caller.name(),
+        null);
   }
 
   private static void requireTimeout(String what, Duration d) {
     if (d != null && (d.isNegative() || d.compareTo(MAX_TIMEOUT) > 0)) {
-      throw BotfleetException.invalid("R10_TIMEOUT", what + ": " + d + " (expected: 0 to " + MAX_TIMEOUT.toDays() + " days; 0 means the default)");
+      throw BotfleetException.invalid(
+          "R10_TIMEOUT",
+          what
+              + ": "
+              + d
+              + " (expected: 0 to "
+              + MAX_TIMEOUT.toDays()
+              + " days; 0 means the default)");
     }
   }
 
-  /** A time-out as used: the default for 0, and never past {@link #MAX_TIMEOUT}, so deadlines cannot overflow. */
+  /**
+   * A time-out as used: the default for 0, and never past {@link #MAX_TIMEOUT}, so deadlines cannot
+   * overflow.
+   */
   private static Duration effective(Duration requested, Duration fallback) {
     Duration d = positiveOr(requested, fallback);
     return d.compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT : d;
@@ -235,7 +274,13 @@ public final class RunService implements RunControl {
     if (!existing.environmentId().equals(env.id()) || !existing.flowName().equals(req.flow())) {
       throw BotfleetException.alreadyExists(
           "R6_IDEMPOTENCY_KEY_REUSED",
-          "idempotency key '" + existing.idempotencyKey() + "' was used for run " + existing.id() + " of flow " + existing.flowName() + " (expected: a new key for a new run)");
+          "idempotency key '"
+              + existing.idempotencyKey()
+              + "' was used for run "
+              + existing.id()
+              + " of flow "
+              + existing.flowName()
+              + " (expected: a new key for a new run)");
     }
     return existing;
   }
@@ -254,9 +299,17 @@ public final class RunService implements RunControl {
    */
   private void refuseIfNoBotCanEverCome(Environment env, RunTarget target, String targetName) {
     List<Machine> candidates =
-        target.kind() == RunTarget.Kind.MACHINE ? List.of(machines.require(target.id())) : machines.machinesInGroup(target.id());
+        target.kind() == RunTarget.Kind.MACHINE
+            ? List.of(machines.require(target.id()))
+            : machines.machinesInGroup(target.id());
     if (candidates.isEmpty()) {
-      throw BotfleetException.precondition("R4_GROUP_EMPTY", "group '" + targetName + "' has no machines; add one with `botfleet group add " + targetName + " MACHINE`");
+      throw BotfleetException.precondition(
+          "R4_GROUP_EMPTY",
+          "group '"
+              + targetName
+              + "' has no machines; add one with `botfleet group add "
+              + targetName
+              + " MACHINE`");
     }
     if (candidates.stream().anyMatch(m -> m.bots() > 0)) {
       return;
@@ -267,16 +320,26 @@ public final class RunService implements RunControl {
       if (!m.autoAllocation()) {
         why.append(m.name()).append(": no bot and auto-allocation is off; ");
       } else if (m.bots() >= m.capacity().maxSessions()) {
-        why.append(m.name()).append(": at its maximum of ").append(m.capacity().maxSessions()).append(" sessions; ");
+        why.append(m.name())
+            .append(": at its maximum of ")
+            .append(m.capacity().maxSessions())
+            .append(" sessions; ");
       } else if (free <= 0) {
-        why.append(m.name()).append(": no bot and no free process capacity in '").append(env.name()).append("'; ");
+        why.append(m.name())
+            .append(": no bot and no free process capacity in '")
+            .append(env.name())
+            .append("'; ");
       } else {
         return;
       }
     }
     throw BotfleetException.precondition(
         "R4_NO_BOT_POSSIBLE",
-        "no bot can ever run this on '" + targetName + "' (" + why.toString().replaceAll("; $", "") + "): allocate bots with `botfleet machine bots allocate`, turn auto-allocation on, or allocate process capacity");
+        "no bot can ever run this on '"
+            + targetName
+            + "' ("
+            + why.toString().replaceAll("; $", "")
+            + "): allocate bots with `botfleet machine bots allocate`, turn auto-allocation on, or allocate process capacity");
   }
 
   // ------------------------------------------------------------------ reads, R8
@@ -286,14 +349,19 @@ public final class RunService implements RunControl {
   public RunView get(String runId) {
     Run run =
         tx.inTransaction(() -> runs.find(runId))
-            .orElseThrow(() -> BotfleetException.notFound("RUN_NOT_FOUND", "run '" + runId + "' does not exist"));
+            .orElseThrow(
+                () ->
+                    BotfleetException.notFound(
+                        "RUN_NOT_FOUND", "run '" + runId + "' does not exist"));
     return view(run);
   }
 
   public List<RunView> list(String environmentName, RunState state, int limit) {
     Environment env = environments.require(environmentName);
     int bounded = limit <= 0 ? 100 : Math.min(limit, 1000);
-    return tx.inTransaction(() -> runs.list(env.id(), state, bounded)).stream().map(this::view).toList();
+    return tx.inTransaction(() -> runs.list(env.id(), state, bounded)).stream()
+        .map(this::view)
+        .toList();
   }
 
   private RunView view(Run run) {
@@ -304,13 +372,16 @@ public final class RunService implements RunControl {
           case GROUP -> machines.groupNameOf(run.target().id());
           default -> run.target().id();
         };
-    return new RunView(run, run.state() == RunState.QUEUED ? waitReason(run) : null, machineName, targetName);
+    return new RunView(
+        run, run.state() == RunState.QUEUED ? waitReason(run) : null, machineName, targetName);
   }
 
   /** R8: the code names what would unblock the run; the words say the numbers. */
   public WaitReason waitReason(Run run) {
     List<Machine> ms =
-        run.target().kind() == RunTarget.Kind.MACHINE ? List.of(machines.require(run.target().id())) : machines.machinesInGroup(run.target().id());
+        run.target().kind() == RunTarget.Kind.MACHINE
+            ? List.of(machines.require(run.target().id()))
+            : machines.machinesInGroup(run.target().id());
     long ahead = tx.inTransaction(() -> runs.aheadOf(run));
     String queue = ahead == 0 ? "first in line" : ahead + " run(s) ahead";
     if (ms.isEmpty()) {
@@ -318,18 +389,24 @@ public final class RunService implements RunControl {
     }
     List<Machine> online = ms.stream().filter(m -> m.status() == MachineStatus.ONLINE).toList();
     if (online.isEmpty()) {
-      return new WaitReason(WaitReason.NO_MACHINE_ONLINE, "no machine of the target is online (" + names(ms) + "); " + queue);
+      return new WaitReason(
+          WaitReason.NO_MACHINE_ONLINE,
+          "no machine of the target is online (" + names(ms) + "); " + queue);
     }
     List<Machine> usable = online.stream().filter(m -> !m.maintenance()).toList();
     if (usable.isEmpty()) {
-      return new WaitReason(WaitReason.MACHINE_IN_MAINTENANCE, "every online machine of the target is in maintenance (" + names(online) + "); " + queue);
+      return new WaitReason(
+          WaitReason.MACHINE_IN_MAINTENANCE,
+          "every online machine of the target is in maintenance (" + names(online) + "); " + queue);
     }
     if (usable.stream().anyMatch(m -> m.freeBots() > 0)) {
-      return new WaitReason(WaitReason.DISPATCHING, "a bot is free; the run is being assigned; " + queue);
+      return new WaitReason(
+          WaitReason.DISPATCHING, "a bot is free; the run is being assigned; " + queue);
     }
     int bots = usable.stream().mapToInt(Machine::bots).sum();
     boolean canGrow = usable.stream().anyMatch(m -> m.bots() < m.capacity().maxSessions());
-    boolean autoOn = usable.stream().anyMatch(m -> m.autoAllocation() && m.bots() < m.capacity().maxSessions());
+    boolean autoOn =
+        usable.stream().anyMatch(m -> m.autoAllocation() && m.bots() < m.capacity().maxSessions());
     long free = capacity.freeIn(run.environmentId(), Sku.PROCESS);
     if (!canGrow) {
       return new WaitReason(
@@ -339,18 +416,25 @@ public final class RunService implements RunControl {
     if (!autoOn) {
       return new WaitReason(
           WaitReason.AUTO_ALLOCATION_OFF,
-          "all " + bots + " bots are busy and auto-allocation is off (`botfleet machine auto-allocation M --on` or allocate bots); " + queue);
+          "all "
+              + bots
+              + " bots are busy and auto-allocation is off (`botfleet machine auto-allocation M --on` or allocate bots); "
+              + queue);
     }
     if (free <= 0) {
       return new WaitReason(
           WaitReason.NO_PROCESS_CAPACITY,
-          "all " + bots + " bots are busy and the environment has no free process capacity to auto-allocate another; " + queue);
+          "all "
+              + bots
+              + " bots are busy and the environment has no free process capacity to auto-allocate another; "
+              + queue);
     }
     return new WaitReason(WaitReason.ALL_BOTS_BUSY, "all " + bots + " bots are busy; " + queue);
   }
 
   private static String names(List<Machine> ms) {
-    return String.join(", ", ms.stream().map(Machine::name).limit(5).toList()) + (ms.size() > 5 ? ", …" : "");
+    return String.join(", ", ms.stream().map(Machine::name).limit(5).toList())
+        + (ms.size() > 5 ? ", …" : "");
   }
 
   // ------------------------------------------------------------------ R7 cancel
@@ -367,11 +451,23 @@ public final class RunService implements RunControl {
                 return r;
               }
               if (r.state() == RunState.QUEUED) {
-                runs.end(r.id(), r.attempt(), RunState.CANCELLED, "CANCELLED_BY_USER", "cancelled by " + caller.name() + " while queued", clock.instant());
+                runs.end(
+                    r.id(),
+                    r.attempt(),
+                    RunState.CANCELLED,
+                    "CANCELLED_BY_USER",
+                    "cancelled by " + caller.name() + " while queued",
+                    clock.instant());
               } else {
                 runs.requestCancel(r.id());
               }
-              audit.append(clock.instant(), caller.name(), "run.cancel", "run=" + r.id(), r.state().name(), r.state() == RunState.QUEUED ? "CANCELLED" : "cancel requested");
+              audit.append(
+                  clock.instant(),
+                  caller.name(),
+                  "run.cancel",
+                  "run=" + r.id(),
+                  r.state().name(),
+                  r.state() == RunState.QUEUED ? "CANCELLED" : "cancel requested");
               return r;
             });
     if (now.state() == RunState.QUEUED) {
@@ -386,7 +482,13 @@ public final class RunService implements RunControl {
   public void cancelForDeallocation(String runId, String reason) {
     Run r = runs.findForUpdate(runId).orElse(null);
     if (r != null && r.state().active()) {
-      runs.end(r.id(), r.attempt(), RunState.CANCELLED, reason, "its bot was de-allocated with --force (P10)", clock.instant());
+      runs.end(
+          r.id(),
+          r.attempt(),
+          RunState.CANCELLED,
+          reason,
+          "its bot was de-allocated with --force (P10)",
+          clock.instant());
       events.ended(r.id(), RunState.CANCELLED, reason, durationSince(r.startedAt()));
     }
   }
@@ -407,7 +509,8 @@ public final class RunService implements RunControl {
    * whether the run went back to the queue.
    */
   public boolean refused(String machineId, String runId, int attempt, String reason) {
-    if (tx.inTransaction(() -> runs.requeue(runId, attempt, machineId, "agent refused: " + reason))) {
+    if (tx.inTransaction(
+        () -> runs.requeue(runId, attempt, machineId, "agent refused: " + reason))) {
       queued();
       return true;
     }
@@ -421,7 +524,10 @@ public final class RunService implements RunControl {
     return fence;
   }
 
-  /** R5: the run's agent is lost: FAILED AGENT_LOST, or back to the queue when its flow is retryable. */
+  /**
+   * R5: the run's agent is lost: FAILED AGENT_LOST, or back to the queue when its flow is
+   * retryable.
+   */
   public void agentLost(Run run, String why) {
     boolean requeued =
         tx.inTransaction(
@@ -429,8 +535,10 @@ public final class RunService implements RunControl {
               if (run.retryable()) {
                 return runs.requeue(run.id(), run.attempt(), run.machineId(), "re-queued: " + why);
               }
-              if (runs.end(run.id(), run.attempt(), RunState.FAILED, "AGENT_LOST", why, clock.instant())) {
-                events.ended(run.id(), RunState.FAILED, "AGENT_LOST", durationSince(run.startedAt()));
+              if (runs.end(
+                  run.id(), run.attempt(), RunState.FAILED, "AGENT_LOST", why, clock.instant())) {
+                events.ended(
+                    run.id(), RunState.FAILED, "AGENT_LOST", durationSince(run.startedAt()));
               }
               return false;
             });
@@ -440,21 +548,43 @@ public final class RunService implements RunControl {
   }
 
   public void leaseExpired(Run run) {
-    if (tx.inTransaction(() -> runs.requeue(run.id(), run.attempt(), run.machineId(), "assignment not acknowledged by the agent in time; re-queued"))) {
+    if (tx.inTransaction(
+        () ->
+            runs.requeue(
+                run.id(),
+                run.attempt(),
+                run.machineId(),
+                "assignment not acknowledged by the agent in time; re-queued"))) {
       queued();
     }
   }
 
   public void queueTimedOut(Run run) {
     if (tx.inTransaction(
-        () -> runs.end(run.id(), run.attempt(), RunState.FAILED, "QUEUE_TIMEOUT", "no bot took the run within its queue time-out of " + run.queueTimeout(), clock.instant()))) {
+        () ->
+            runs.end(
+                run.id(),
+                run.attempt(),
+                RunState.FAILED,
+                "QUEUE_TIMEOUT",
+                "no bot took the run within its queue time-out of " + run.queueTimeout(),
+                clock.instant()))) {
       events.ended(run.id(), RunState.FAILED, "QUEUE_TIMEOUT", Duration.ZERO);
     }
   }
 
   public void runTimedOut(Run run) {
     if (tx.inTransaction(
-        () -> runs.end(run.id(), run.attempt(), RunState.TIMED_OUT, "TIMED_OUT", "the run passed its time-out of " + run.runTimeout() + " and no result came from the agent", clock.instant()))) {
+        () ->
+            runs.end(
+                run.id(),
+                run.attempt(),
+                RunState.TIMED_OUT,
+                "TIMED_OUT",
+                "the run passed its time-out of "
+                    + run.runTimeout()
+                    + " and no result came from the agent",
+                clock.instant()))) {
       events.ended(run.id(), RunState.TIMED_OUT, "TIMED_OUT", durationSince(run.startedAt()));
       stopOnAgent(run.machineId(), run.id(), "TIMED_OUT");
     }
@@ -470,9 +600,16 @@ public final class RunService implements RunControl {
 
   // ------------------------------------------------------------------ desktop flows (R5, R10)
 
-  public DesktopFlow setDesktopFlow(Principal caller, String environmentName, String name, boolean retryable, Duration queueTimeout, Duration runTimeout) {
+  public DesktopFlow setDesktopFlow(
+      Principal caller,
+      String environmentName,
+      String name,
+      boolean retryable,
+      Duration queueTimeout,
+      Duration runTimeout) {
     Environment env = environments.require(environmentName);
-    Access.requireMakerIn(caller, env.id(), env.name(), "configure desktop flows in '" + env.name() + "'");
+    Access.requireMakerIn(
+        caller, env.id(), env.name(), "configure desktop flows in '" + env.name() + "'");
     Names.require("flow", name);
     requireTimeout("queue time-out", queueTimeout);
     requireTimeout("run time-out", runTimeout);
@@ -487,8 +624,18 @@ public final class RunService implements RunControl {
     tx.run(
         () -> {
           runs.saveDesktopFlow(flow);
-          audit.append(clock.instant(), caller.name(), "desktop-flow.set", "environment=" + env.name() + " flow=" + name, null,
-              "retryable=" + retryable + " queue_timeout=" + flow.queueTimeout() + " run_timeout=" + flow.runTimeout());
+          audit.append(
+              clock.instant(),
+              caller.name(),
+              "desktop-flow.set",
+              "environment=" + env.name() + " flow=" + name,
+              null,
+              "retryable="
+                  + retryable
+                  + " queue_timeout="
+                  + flow.queueTimeout()
+                  + " run_timeout="
+                  + flow.runTimeout());
         });
     return flow;
   }

@@ -18,18 +18,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Time-driven rules, checked every sweep: machines silent past offline-after go OFFLINE and
- * their runs are lost (A3, R5); unacknowledged assignments go back to the queue; queue and run
- * time-outs (R4, R10); cancels requested through other replicas reach local agents (R7).
+ * Time-driven rules, checked every sweep: machines silent past offline-after go OFFLINE and their
+ * runs are lost (A3, R5); unacknowledged assignments go back to the queue; queue and run time-outs
+ * (R4, R10); cancels requested through other replicas reach local agents (R7).
  *
  * <p>Every change is a conditional update, so several replicas may sweep at once. A replica does
- * not declare machines offline during its first offline-after after starting: agents need that
- * long to reconnect after an orchestrator restart (A6).
+ * not declare machines offline during its first offline-after after starting: agents need that long
+ * to reconnect after an orchestrator restart (A6).
  */
 public final class RunSweeper implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunSweeper.class);
+
   /** While the database is down every sweep fails: logged once per interval (issue 7). */
   private final ThrottledLog sweepFailures = new ThrottledLog(log, "sweep_failed");
+
   /** A sweep failed since the last successful one: the database may have been away (issue 7). */
   private volatile boolean failedSinceLastSweep;
 
@@ -75,7 +77,8 @@ public final class RunSweeper implements AutoCloseable {
     this.gateway = gateway;
     // The grace for reconnecting agents counts from when they can reach us, not from construction.
     this.startedAt = clock.instant();
-    executor.scheduleWithFixedDelay(this::safeSweep, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    executor.scheduleWithFixedDelay(
+        this::safeSweep, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void safeSweep() {
@@ -108,7 +111,9 @@ public final class RunSweeper implements AutoCloseable {
         if (g != null) {
           // A stream that is still open but silent (a frozen agent) is no proof of life: end it, so
           // the agent says Hello again when it wakes and gets no new work meanwhile.
-          g.disconnect(machineId, "marked OFFLINE after " + offlineAfter + " without heartbeats; say Hello again");
+          g.disconnect(
+              machineId,
+              "marked OFFLINE after " + offlineAfter + " without heartbeats; say Hello again");
         }
         loseRuns(machineId, name);
       }

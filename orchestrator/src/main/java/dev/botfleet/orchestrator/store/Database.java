@@ -20,9 +20,9 @@ import org.flywaydb.core.Flyway;
 /**
  * The connection pool, schema migration and dialect of one database (O2).
  *
- * <p>Outages (issue 7): a caller waits at most {@code connectionWait} for a pool connection and then
- * fails (Hikari {@code connectionTimeout}), so calls answer UNAVAILABLE quickly while the database
- * is away. PostgreSQL URLs get network time-outs unless they set their own: {@link
+ * <p>Outages (issue 7): a caller waits at most {@code connectionWait} for a pool connection and
+ * then fails (Hikari {@code connectionTimeout}), so calls answer UNAVAILABLE quickly while the
+ * database is away. PostgreSQL URLs get network time-outs unless they set their own: {@link
  * #POSTGRES_DEFAULTS}. Idle pool connections are checked every {@link #KEEPALIVE} and before use
  * (Hikari validation, at most 1 s), so a dead connection is dropped instead of hanging a call.
  */
@@ -31,11 +31,12 @@ public final class Database implements AutoCloseable {
    * Added to a PostgreSQL URL unless it sets them itself: a connection attempt gives up after 5 s
    * ({@code connectTimeout}, seconds), a read that gets no byte for 60 s fails ({@code
    * socketTimeout}, seconds: a silent network freeze must not hang a call for the ~15 minutes of
-   * TCP retransmission; no statement of ours runs that long), and TCP keepalive is on.
-   * Migrations run without the socket time-out, as they may legitimately take longer.
+   * TCP retransmission; no statement of ours runs that long), and TCP keepalive is on. Migrations
+   * run without the socket time-out, as they may legitimately take longer.
    */
   public static final Map<String, String> POSTGRES_DEFAULTS =
       Map.of("connectTimeout", "5", "socketTimeout", "60", "tcpKeepAlive", "true");
+
   /** How often Hikari checks an idle pooled connection (its minimum). */
   public static final Duration KEEPALIVE = Duration.ofSeconds(30);
 
@@ -45,7 +46,8 @@ public final class Database implements AutoCloseable {
   private final String user;
   private final String password;
 
-  private Database(HikariDataSource dataSource, Dialect dialect, String url, String user, String password) {
+  private Database(
+      HikariDataSource dataSource, Dialect dialect, String url, String user, String password) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.url = url;
@@ -59,7 +61,9 @@ public final class Database implements AutoCloseable {
    */
   public static String h2FileUrl(Path dataDir) {
     Path base = dataDir.toAbsolutePath().resolve("botfleet");
-    return "jdbc:h2:file:" + base + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;LOCK_TIMEOUT=10000";
+    return "jdbc:h2:file:"
+        + base
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;LOCK_TIMEOUT=10000";
   }
 
   public static Database open(String url, String user, String password, int maxPoolSize) {
@@ -70,7 +74,8 @@ public final class Database implements AutoCloseable {
    * @param connectionWait how long a caller waits for a pool connection before it fails with a
    *     {@link java.sql.SQLTransientConnectionException} (at least 250 ms, Hikari's floor)
    */
-  public static Database open(String givenUrl, String user, String password, int maxPoolSize, Duration connectionWait) {
+  public static Database open(
+      String givenUrl, String user, String password, int maxPoolSize, Duration connectionWait) {
     requireNonNull(givenUrl, "url");
     requireNonNull(connectionWait, "connectionWait");
     Dialect dialect = Dialect.forUrl(givenUrl);
@@ -97,15 +102,15 @@ public final class Database implements AutoCloseable {
       var flyway = Flyway.configure();
       if (postgres) {
         // Own connection without the socket time-out: a migration may run longer than a call.
-        flyway.dataSource(withParameters(givenUrl, Map.of("connectTimeout", POSTGRES_DEFAULTS.get("connectTimeout"))), user, password);
+        flyway.dataSource(
+            withParameters(
+                givenUrl, Map.of("connectTimeout", POSTGRES_DEFAULTS.get("connectTimeout"))),
+            user,
+            password);
       } else {
         flyway.dataSource(ds);
       }
-      flyway
-          .locations("classpath:db/migration")
-          .failOnMissingLocations(true)
-          .load()
-          .migrate();
+      flyway.locations("classpath:db/migration").failOnMissingLocations(true).load().migrate();
     } catch (RuntimeException e) {
       ds.close();
       throw e;
@@ -137,7 +142,10 @@ public final class Database implements AutoCloseable {
     return b.toString();
   }
 
-  /** The full JDBC URL the pool uses, with its time-outs (contains any password given in it: not for logs). */
+  /**
+   * The full JDBC URL the pool uses, with its time-outs (contains any password given in it: not for
+   * logs).
+   */
   public String jdbcUrl() {
     return url;
   }
@@ -190,7 +198,9 @@ public final class Database implements AutoCloseable {
     return dialect;
   }
 
-  /** The URL without parameters (H2 {@code ;…}, PostgreSQL {@code ?user=…&password=…}), for logs. */
+  /**
+   * The URL without parameters (H2 {@code ;…}, PostgreSQL {@code ?user=…&password=…}), for logs.
+   */
   public String url() {
     int end = url.length();
     for (char c : new char[] {';', '?'}) {

@@ -10,9 +10,9 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 
 /**
- * Tells "the database cannot be reached" apart from other SQL failures (issue 7): such a failure
- * is worth retrying later, never worth retrying in a tight loop, and answers UNAVAILABLE rather
- * than INTERNAL.
+ * Tells "the database cannot be reached" apart from other SQL failures (issue 7): such a failure is
+ * worth retrying later, never worth retrying in a tight loop, and answers UNAVAILABLE rather than
+ * INTERNAL.
  */
 public final class DatabaseFailures {
   private DatabaseFailures() {}
@@ -21,12 +21,13 @@ public final class DatabaseFailures {
    * Whether {@code t} or one of its causes says the database is unreachable: no connection within
    * the wait (Hikari's {@link SQLTransientConnectionException}), a JDBC connection error (SQLState
    * class 08, e.g. PostgreSQL 08001 connection refused, 08006 connection failure), a server going
-   * down (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), or a socket
-   * error (refused, reset, timed out).
+   * down (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), or a socket error
+   * (refused, reset, timed out).
    */
   public static boolean isUnreachable(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof SQLTransientConnectionException || c instanceof SQLNonTransientConnectionException) {
+      if (c instanceof SQLTransientConnectionException
+          || c instanceof SQLNonTransientConnectionException) {
         return true;
       }
       if (c instanceof SQLException e && isConnectionState(e.getSQLState())) {
@@ -48,6 +49,9 @@ public final class DatabaseFailures {
     if (sqlState == null) {
       return false;
     }
-    return sqlState.startsWith("08") || "57P01".equals(sqlState) || "57P02".equals(sqlState) || "57P03".equals(sqlState);
+    return sqlState.startsWith("08")
+        || "57P01".equals(sqlState)
+        || "57P02".equals(sqlState)
+        || "57P03".equals(sqlState);
   }
 }

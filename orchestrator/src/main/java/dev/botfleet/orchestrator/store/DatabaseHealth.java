@@ -34,7 +34,9 @@ public final class DatabaseHealth implements AutoCloseable {
     this.database = requireNonNull(database, "database");
   }
 
-  /** Probes once now (so a started orchestrator reports healthy at once), then in the background. */
+  /**
+   * Probes once now (so a started orchestrator reports healthy at once), then in the background.
+   */
   public synchronized void start() {
     if (thread != null) {
       return;

@@ -98,5 +98,4 @@ public final class Jdbc {
     OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
     return t == null ? null : t.toInstant();
   }
-
 }

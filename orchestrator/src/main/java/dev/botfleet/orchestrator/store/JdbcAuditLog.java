@@ -14,7 +14,8 @@ public final class JdbcAuditLog implements AuditLog {
   }
 
   @Override
-  public void append(Instant at, String actor, String action, String target, String before, String after) {
+  public void append(
+      Instant at, String actor, String action, String target, String before, String after) {
     jdbc.update(
         "INSERT INTO audit_event (at, actor, action, target, before_value, after_value) VALUES (?, ?, ?, ?, ?, ?)",
         at,

@@ -45,17 +45,21 @@ public final class JdbcCapacityRepository implements CapacityRepository {
   @Override
   public Optional<Purchase> findPurchase(String id, boolean forUpdate) {
     return jdbc.queryOne(
-        "SELECT * FROM purchase WHERE id = ?" + (forUpdate ? " FOR UPDATE" : ""), JdbcCapacityRepository::purchase, id);
+        "SELECT * FROM purchase WHERE id = ?" + (forUpdate ? " FOR UPDATE" : ""),
+        JdbcCapacityRepository::purchase,
+        id);
   }
 
   @Override
   public Optional<Purchase> findPurchaseByKey(String key) {
-    return jdbc.queryOne("SELECT * FROM purchase WHERE idempotency_key = ?", JdbcCapacityRepository::purchase, key);
+    return jdbc.queryOne(
+        "SELECT * FROM purchase WHERE idempotency_key = ?", JdbcCapacityRepository::purchase, key);
   }
 
   @Override
   public List<Purchase> listPurchases() {
-    return jdbc.query("SELECT * FROM purchase ORDER BY starts_at, id", JdbcCapacityRepository::purchase);
+    return jdbc.query(
+        "SELECT * FROM purchase ORDER BY starts_at, id", JdbcCapacityRepository::purchase);
   }
 
   @Override
@@ -65,19 +69,24 @@ public final class JdbcCapacityRepository implements CapacityRepository {
 
   @Override
   public List<Allocation> listAllocations() {
-    return jdbc.query("SELECT * FROM allocation ORDER BY raised_at, environment_id", JdbcCapacityRepository::allocation);
+    return jdbc.query(
+        "SELECT * FROM allocation ORDER BY raised_at, environment_id",
+        JdbcCapacityRepository::allocation);
   }
 
   @Override
   public List<Allocation> listAllocations(Sku sku) {
     return jdbc.query(
-        "SELECT * FROM allocation WHERE sku = ? ORDER BY raised_at, environment_id", JdbcCapacityRepository::allocation, sku);
+        "SELECT * FROM allocation WHERE sku = ? ORDER BY raised_at, environment_id",
+        JdbcCapacityRepository::allocation,
+        sku);
   }
 
   @Override
   public Optional<Allocation> findAllocation(String environmentId, Sku sku, boolean forUpdate) {
     return jdbc.queryOne(
-        "SELECT * FROM allocation WHERE environment_id = ? AND sku = ?" + (forUpdate ? " FOR UPDATE" : ""),
+        "SELECT * FROM allocation WHERE environment_id = ? AND sku = ?"
+            + (forUpdate ? " FOR UPDATE" : ""),
         JdbcCapacityRepository::allocation,
         environmentId,
         sku);
@@ -119,7 +128,10 @@ public final class JdbcCapacityRepository implements CapacityRepository {
   @Override
   public boolean deleteAppShare(String environmentId, String app, String user) {
     return jdbc.update(
-            "DELETE FROM app_share WHERE environment_id = ? AND app = ? AND user_name = ?", environmentId, app, user)
+            "DELETE FROM app_share WHERE environment_id = ? AND app = ? AND user_name = ?",
+            environmentId,
+            app,
+            user)
         == 1;
   }
 
@@ -129,7 +141,10 @@ public final class JdbcCapacityRepository implements CapacityRepository {
         "SELECT * FROM app_share WHERE environment_id = ? ORDER BY app, user_name",
         rs ->
             new AppShare(
-                rs.getString("environment_id"), rs.getString("app"), rs.getString("user_name"), Jdbc.instant(rs, "shared_at")),
+                rs.getString("environment_id"),
+                rs.getString("app"),
+                rs.getString("user_name"),
+                Jdbc.instant(rs, "shared_at")),
         environmentId);
   }
 

@@ -28,12 +28,14 @@ public final class JdbcEnvironmentRepository implements EnvironmentRepository {
 
   @Override
   public Optional<Environment> findByName(String name) {
-    return jdbc.queryOne("SELECT * FROM environment WHERE name = ?", JdbcEnvironmentRepository::map, name);
+    return jdbc.queryOne(
+        "SELECT * FROM environment WHERE name = ?", JdbcEnvironmentRepository::map, name);
   }
 
   @Override
   public Optional<Environment> findById(String id) {
-    return jdbc.queryOne("SELECT * FROM environment WHERE id = ?", JdbcEnvironmentRepository::map, id);
+    return jdbc.queryOne(
+        "SELECT * FROM environment WHERE id = ?", JdbcEnvironmentRepository::map, id);
   }
 
   @Override

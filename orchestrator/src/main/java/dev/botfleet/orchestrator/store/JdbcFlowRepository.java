@@ -26,37 +26,60 @@ public final class JdbcFlowRepository implements FlowRepository {
     return jdbc.update(
             "INSERT INTO cloud_flow (id, environment_id, name, owner_id, connectors, app, app_license, process_units, per_flow,"
                 + " parent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            f.id(), f.environmentId(), f.name(), f.ownerId(),
+            f.id(),
+            f.environmentId(),
+            f.name(),
+            f.ownerId(),
             f.connectors().stream().map(Enum::name).collect(Collectors.joining(",")),
-            f.app(), f.appLicense(), f.processUnits(), f.perFlow(), f.parentId(), f.createdAt())
+            f.app(),
+            f.appLicense(),
+            f.processUnits(),
+            f.perFlow(),
+            f.parentId(),
+            f.createdAt())
         == 1;
   }
 
   @Override
   public Optional<CloudFlow> find(String environmentId, String name, boolean forUpdate) {
     return jdbc.queryOne(
-        "SELECT * FROM cloud_flow WHERE environment_id = ? AND name = ?" + (forUpdate ? " FOR UPDATE" : ""),
-        JdbcFlowRepository::flow, environmentId, name);
+        "SELECT * FROM cloud_flow WHERE environment_id = ? AND name = ?"
+            + (forUpdate ? " FOR UPDATE" : ""),
+        JdbcFlowRepository::flow,
+        environmentId,
+        name);
   }
 
   @Override
   public Optional<CloudFlow> findById(String id, boolean forUpdate) {
-    return jdbc.queryOne("SELECT * FROM cloud_flow WHERE id = ?" + (forUpdate ? " FOR UPDATE" : ""), JdbcFlowRepository::flow, id);
+    return jdbc.queryOne(
+        "SELECT * FROM cloud_flow WHERE id = ?" + (forUpdate ? " FOR UPDATE" : ""),
+        JdbcFlowRepository::flow,
+        id);
   }
 
   @Override
   public List<CloudFlow> findByName(String name) {
-    return jdbc.query("SELECT * FROM cloud_flow WHERE name = ? ORDER BY environment_id", JdbcFlowRepository::flow, name);
+    return jdbc.query(
+        "SELECT * FROM cloud_flow WHERE name = ? ORDER BY environment_id",
+        JdbcFlowRepository::flow,
+        name);
   }
 
   @Override
   public List<CloudFlow> list(String environmentId) {
-    return jdbc.query("SELECT * FROM cloud_flow WHERE environment_id = ? ORDER BY name", JdbcFlowRepository::flow, environmentId);
+    return jdbc.query(
+        "SELECT * FROM cloud_flow WHERE environment_id = ? ORDER BY name",
+        JdbcFlowRepository::flow,
+        environmentId);
   }
 
   @Override
   public List<CloudFlow> children(String parentId) {
-    return jdbc.query("SELECT * FROM cloud_flow WHERE parent_id = ? ORDER BY name", JdbcFlowRepository::flow, parentId);
+    return jdbc.query(
+        "SELECT * FROM cloud_flow WHERE parent_id = ? ORDER BY name",
+        JdbcFlowRepository::flow,
+        parentId);
   }
 
   @Override
@@ -81,12 +104,20 @@ public final class JdbcFlowRepository implements FlowRepository {
 
   @Override
   public boolean insertShare(String flowId, String userId, Instant at) {
-    return jdbc.update("INSERT INTO flow_share (flow_id, user_id, shared_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", flowId, userId, at) == 1;
+    return jdbc.update(
+            "INSERT INTO flow_share (flow_id, user_id, shared_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            flowId,
+            userId,
+            at)
+        == 1;
   }
 
   @Override
   public List<String> sharedWithUserIds(String flowId) {
-    return jdbc.query("SELECT user_id FROM flow_share WHERE flow_id = ? ORDER BY shared_at", rs -> rs.getString(1), flowId);
+    return jdbc.query(
+        "SELECT user_id FROM flow_share WHERE flow_id = ? ORDER BY shared_at",
+        rs -> rs.getString(1),
+        flowId);
   }
 
   @Override
@@ -101,10 +132,16 @@ public final class JdbcFlowRepository implements FlowRepository {
           String kind = rs.getString(1);
           String id = rs.getString(2);
           return kind.equals("MACHINE")
-              ? "machine " + jdbc.queryOne("SELECT name FROM machine WHERE id = ?", r -> r.getString(1), id).orElse(id)
-              : "group " + jdbc.queryOne("SELECT name FROM machine_group WHERE id = ?", r -> r.getString(1), id).orElse(id);
+              ? "machine "
+                  + jdbc.queryOne("SELECT name FROM machine WHERE id = ?", r -> r.getString(1), id)
+                      .orElse(id)
+              : "group "
+                  + jdbc.queryOne(
+                          "SELECT name FROM machine_group WHERE id = ?", r -> r.getString(1), id)
+                      .orElse(id);
         },
-        environmentId, flowName);
+        environmentId,
+        flowName);
   }
 
   @Override

@@ -26,6 +26,7 @@ public final class JdbcMachineRepository implements MachineRepository {
       "SELECT m.*, (SELECT COUNT(*) FROM bot b WHERE b.machine_id = m.id) AS bots,"
           + " (SELECT COUNT(*) FROM bot b WHERE b.machine_id = m.id AND b.current_run_id IS NOT NULL) AS busy_bots"
           + " FROM machine m ";
+
   private final Jdbc jdbc;
 
   public JdbcMachineRepository(Jdbc jdbc) {
@@ -48,17 +49,22 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public Optional<JoinToken> findJoinTokenForUpdate(String tokenHash) {
-    return jdbc.queryOne("SELECT * FROM join_token WHERE token_hash = ? FOR UPDATE", JdbcMachineRepository::joinToken, tokenHash);
+    return jdbc.queryOne(
+        "SELECT * FROM join_token WHERE token_hash = ? FOR UPDATE",
+        JdbcMachineRepository::joinToken,
+        tokenHash);
   }
 
   @Override
   public Optional<JoinToken> findJoinToken(String id) {
-    return jdbc.queryOne("SELECT * FROM join_token WHERE id = ?", JdbcMachineRepository::joinToken, id);
+    return jdbc.queryOne(
+        "SELECT * FROM join_token WHERE id = ?", JdbcMachineRepository::joinToken, id);
   }
 
   @Override
   public void markJoinTokenUsed(String id, String machineId, Instant at) {
-    jdbc.update("UPDATE join_token SET used_at = ?, used_by_machine = ? WHERE id = ?", at, machineId, id);
+    jdbc.update(
+        "UPDATE join_token SET used_at = ?, used_by_machine = ? WHERE id = ?", at, machineId, id);
   }
 
   @Override
@@ -109,22 +115,34 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public Optional<Machine> findByName(String environmentId, String name) {
-    return jdbc.queryOne(SELECT + "WHERE m.environment_id = ? AND m.name = ?", JdbcMachineRepository::machine, environmentId, name);
+    return jdbc.queryOne(
+        SELECT + "WHERE m.environment_id = ? AND m.name = ?",
+        JdbcMachineRepository::machine,
+        environmentId,
+        name);
   }
 
   @Override
   public List<Machine> findByNameOrId(String nameOrId) {
-    return jdbc.query(SELECT + "WHERE m.id = ? OR m.name = ? ORDER BY m.id", JdbcMachineRepository::machine, nameOrId, nameOrId);
+    return jdbc.query(
+        SELECT + "WHERE m.id = ? OR m.name = ? ORDER BY m.id",
+        JdbcMachineRepository::machine,
+        nameOrId,
+        nameOrId);
   }
 
   @Override
   public Optional<String> findIdByCredentialHash(String credentialHash) {
-    return jdbc.queryOne("SELECT id FROM machine WHERE credential_hash = ?", rs -> rs.getString(1), credentialHash);
+    return jdbc.queryOne(
+        "SELECT id FROM machine WHERE credential_hash = ?", rs -> rs.getString(1), credentialHash);
   }
 
   @Override
   public List<Machine> list(String environmentId) {
-    return jdbc.query(SELECT + "WHERE m.environment_id = ? ORDER BY m.name", JdbcMachineRepository::machine, environmentId);
+    return jdbc.query(
+        SELECT + "WHERE m.environment_id = ? ORDER BY m.name",
+        JdbcMachineRepository::machine,
+        environmentId);
   }
 
   @Override
@@ -137,14 +155,19 @@ public final class JdbcMachineRepository implements MachineRepository {
     for (int from = 0; from < all.size(); from += 500) {
       List<String> chunk = all.subList(from, Math.min(all.size(), from + 500));
       String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
-      result.addAll(jdbc.query(SELECT + "WHERE m.id IN (" + in + ")", JdbcMachineRepository::machine, chunk.toArray()));
+      result.addAll(
+          jdbc.query(
+              SELECT + "WHERE m.id IN (" + in + ")",
+              JdbcMachineRepository::machine,
+              chunk.toArray()));
     }
     return result;
   }
 
   @Override
   public List<Machine> listInGroup(String groupId) {
-    return jdbc.query(SELECT + "WHERE m.group_id = ? ORDER BY m.name", JdbcMachineRepository::machine, groupId);
+    return jdbc.query(
+        SELECT + "WHERE m.group_id = ? ORDER BY m.name", JdbcMachineRepository::machine, groupId);
   }
 
   @Override
@@ -166,7 +189,11 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public void updateSettings(String id, boolean autoAllocation, boolean maintenance) {
-    jdbc.update("UPDATE machine SET auto_allocation = ?, maintenance = ? WHERE id = ?", autoAllocation, maintenance, id);
+    jdbc.update(
+        "UPDATE machine SET auto_allocation = ?, maintenance = ? WHERE id = ?",
+        autoAllocation,
+        maintenance,
+        id);
   }
 
   @Override
@@ -176,7 +203,11 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public void markConnected(String id, String replica, Instant at) {
-    jdbc.update("UPDATE machine SET status = 'ONLINE', connected_to = ?, last_heartbeat = ? WHERE id = ?", replica, at, id);
+    jdbc.update(
+        "UPDATE machine SET status = 'ONLINE', connected_to = ?, last_heartbeat = ? WHERE id = ?",
+        replica,
+        at,
+        id);
   }
 
   @Override
@@ -190,7 +221,9 @@ public final class JdbcMachineRepository implements MachineRepository {
     // The last_heartbeat guard also keeps an old, half-dead stream on another replica from
     // claiming a machine that has since connected elsewhere: its last-seen time is older.
     lastSeen.forEach((id, at) -> rows.add(new Object[] {at, replica, id, at}));
-    jdbc.batch("UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?", rows);
+    jdbc.batch(
+        "UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?",
+        rows);
   }
 
   @Override
@@ -204,25 +237,33 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public List<String> staleOnline(Instant before) {
-    return jdbc.query("SELECT id FROM machine WHERE status = 'ONLINE' AND last_heartbeat < ?", rs -> rs.getString(1), before);
+    return jdbc.query(
+        "SELECT id FROM machine WHERE status = 'ONLINE' AND last_heartbeat < ?",
+        rs -> rs.getString(1),
+        before);
   }
 
   @Override
   public boolean markOffline(String id, Instant before) {
     return jdbc.update(
-            "UPDATE machine SET status = 'OFFLINE', connected_to = NULL WHERE id = ? AND status = 'ONLINE' AND last_heartbeat < ?", id, before)
+            "UPDATE machine SET status = 'OFFLINE', connected_to = NULL WHERE id = ? AND status = 'ONLINE' AND last_heartbeat < ?",
+            id,
+            before)
         == 1;
   }
 
   @Override
   public boolean machineHasBot(String machineId) {
-    return jdbc.queryOne("SELECT 1 FROM bot WHERE machine_id = ? LIMIT 1", rs -> 1, machineId).isPresent();
+    return jdbc.queryOne("SELECT 1 FROM bot WHERE machine_id = ? LIMIT 1", rs -> 1, machineId)
+        .isPresent();
   }
 
   @Override
   public boolean groupHasBot(String groupId) {
     return jdbc.queryOne(
-            "SELECT 1 FROM bot b JOIN machine m ON m.id = b.machine_id WHERE m.group_id = ? LIMIT 1", rs -> 1, groupId)
+            "SELECT 1 FROM bot b JOIN machine m ON m.id = b.machine_id WHERE m.group_id = ? LIMIT 1",
+            rs -> 1,
+            groupId)
         .isPresent();
   }
 
@@ -240,7 +281,10 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public List<Bot> bots(String machineId) {
-    return jdbc.query("SELECT * FROM bot WHERE machine_id = ? ORDER BY allocated_at, id", JdbcMachineRepository::bot, machineId);
+    return jdbc.query(
+        "SELECT * FROM bot WHERE machine_id = ? ORDER BY allocated_at, id",
+        JdbcMachineRepository::bot,
+        machineId);
   }
 
   @Override
@@ -250,7 +294,11 @@ public final class JdbcMachineRepository implements MachineRepository {
     for (int from = 0; from < all.size(); from += 500) {
       List<String> chunk = all.subList(from, Math.min(all.size(), from + 500));
       String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
-      result.addAll(jdbc.query("SELECT * FROM bot WHERE machine_id IN (" + in + ")", JdbcMachineRepository::bot, chunk.toArray()));
+      result.addAll(
+          jdbc.query(
+              "SELECT * FROM bot WHERE machine_id IN (" + in + ")",
+              JdbcMachineRepository::bot,
+              chunk.toArray()));
     }
     return result;
   }
@@ -262,7 +310,10 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public List<Bot> botsInEnvironment(String environmentId) {
-    return jdbc.query("SELECT * FROM bot WHERE environment_id = ? ORDER BY machine_id, allocated_at", JdbcMachineRepository::bot, environmentId);
+    return jdbc.query(
+        "SELECT * FROM bot WHERE environment_id = ? ORDER BY machine_id, allocated_at",
+        JdbcMachineRepository::bot,
+        environmentId);
   }
 
   @Override
@@ -286,7 +337,8 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public long processBots(String environmentId) {
-    return jdbc.queryLong("SELECT COUNT(*) FROM bot WHERE environment_id = ? AND sku = 'PROCESS'", environmentId);
+    return jdbc.queryLong(
+        "SELECT COUNT(*) FROM bot WHERE environment_id = ? AND sku = 'PROCESS'", environmentId);
   }
 
   @Override
@@ -302,21 +354,33 @@ public final class JdbcMachineRepository implements MachineRepository {
 
   @Override
   public Optional<MachineGroup> findGroup(String environmentId, String name) {
-    return jdbc.queryOne("SELECT * FROM machine_group WHERE environment_id = ? AND name = ?", JdbcMachineRepository::group, environmentId, name);
+    return jdbc.queryOne(
+        "SELECT * FROM machine_group WHERE environment_id = ? AND name = ?",
+        JdbcMachineRepository::group,
+        environmentId,
+        name);
   }
 
   @Override
   public Optional<MachineGroup> findGroupById(String id) {
-    return jdbc.queryOne("SELECT * FROM machine_group WHERE id = ?", JdbcMachineRepository::group, id);
+    return jdbc.queryOne(
+        "SELECT * FROM machine_group WHERE id = ?", JdbcMachineRepository::group, id);
   }
 
   @Override
   public List<MachineGroup> groups(String environmentId) {
-    return jdbc.query("SELECT * FROM machine_group WHERE environment_id = ? ORDER BY name", JdbcMachineRepository::group, environmentId);
+    return jdbc.query(
+        "SELECT * FROM machine_group WHERE environment_id = ? ORDER BY name",
+        JdbcMachineRepository::group,
+        environmentId);
   }
 
   private static MachineGroup group(ResultSet rs) throws SQLException {
-    return new MachineGroup(rs.getString("id"), rs.getString("environment_id"), rs.getString("name"), Jdbc.instant(rs, "created_at"));
+    return new MachineGroup(
+        rs.getString("id"),
+        rs.getString("environment_id"),
+        rs.getString("name"),
+        Jdbc.instant(rs, "created_at"));
   }
 
   private static JoinToken joinToken(ResultSet rs) throws SQLException {

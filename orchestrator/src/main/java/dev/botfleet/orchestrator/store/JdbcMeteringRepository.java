@@ -33,7 +33,10 @@ public final class JdbcMeteringRepository implements MeteringRepository {
     List<String> all = new ArrayList<>(keys);
     for (int from = 0; from < all.size(); from += CHUNK) {
       List<String> chunk = all.subList(from, Math.min(all.size(), from + CHUNK));
-      String sql = "SELECT * FROM usage_key WHERE idempotency_key IN (" + placeholders(chunk.size(), "?") + ")";
+      String sql =
+          "SELECT * FROM usage_key WHERE idempotency_key IN ("
+              + placeholders(chunk.size(), "?")
+              + ")";
       for (KeyRow k : jdbc.query(sql, JdbcMeteringRepository::keyRow, chunk.toArray())) {
         found.put(k.key(), k);
       }
@@ -54,7 +57,10 @@ public final class JdbcMeteringRepository implements MeteringRepository {
         atInstant = k.recordedAt();
         at = java.time.OffsetDateTime.ofInstant(atInstant, java.time.ZoneOffset.UTC);
       }
-      args.add(new Object[] {k.key(), at, k.bucketKind().name(), k.bucketId(), k.plan(), k.requests(), k.overage()});
+      args.add(
+          new Object[] {
+            k.key(), at, k.bucketKind().name(), k.bucketId(), k.plan(), k.requests(), k.overage()
+          });
     }
     int[] counts =
         jdbc.batch(
@@ -106,8 +112,11 @@ public final class JdbcMeteringRepository implements MeteringRepository {
         args[3 * i + 2] = Date.valueOf(chunk.get(i).day());
       }
       String sql =
-          "SELECT * FROM usage_bucket_day WHERE (bucket_kind, bucket_id, usage_day) IN (" + placeholders(chunk.size(), "(?, ?, ?)") + ")"
-              + " ORDER BY bucket_kind, bucket_id, usage_day" + (forUpdate ? " FOR UPDATE" : "");
+          "SELECT * FROM usage_bucket_day WHERE (bucket_kind, bucket_id, usage_day) IN ("
+              + placeholders(chunk.size(), "(?, ?, ?)")
+              + ")"
+              + " ORDER BY bucket_kind, bucket_id, usage_day"
+              + (forUpdate ? " FOR UPDATE" : "");
       for (BucketDay b : jdbc.query(sql, JdbcMeteringRepository::bucket, args)) {
         found.put(b.key(), b);
       }
@@ -122,7 +131,17 @@ public final class JdbcMeteringRepository implements MeteringRepository {
     }
     List<Object[]> args = new ArrayList<>();
     for (BucketDay b : rows) {
-      args.add(new Object[] {b.key().kind(), b.key().id(), Date.valueOf(b.key().day()), b.plan(), b.dailyLimit(), b.used(), b.overage(), b.throttled()});
+      args.add(
+          new Object[] {
+            b.key().kind(),
+            b.key().id(),
+            Date.valueOf(b.key().day()),
+            b.plan(),
+            b.dailyLimit(),
+            b.used(),
+            b.overage(),
+            b.throttled()
+          });
     }
     int[] counts =
         jdbc.batch(
@@ -143,7 +162,17 @@ public final class JdbcMeteringRepository implements MeteringRepository {
     }
     List<Object[]> args = new ArrayList<>();
     for (BucketDay b : rows) {
-      args.add(new Object[] {b.plan(), b.dailyLimit(), b.used(), b.overage(), b.throttled(), b.key().kind(), b.key().id(), Date.valueOf(b.key().day())});
+      args.add(
+          new Object[] {
+            b.plan(),
+            b.dailyLimit(),
+            b.used(),
+            b.overage(),
+            b.throttled(),
+            b.key().kind(),
+            b.key().id(),
+            Date.valueOf(b.key().day())
+          });
     }
     jdbc.batch(
         "UPDATE usage_bucket_day SET plan = ?, daily_limit = ?, used = ?, overage = ?, throttled = ?"
@@ -158,19 +187,40 @@ public final class JdbcMeteringRepository implements MeteringRepository {
     }
     List<Object[]> args = new ArrayList<>();
     for (Contribution c : deltas) {
-      args.add(new Object[] {c.requests(), c.overage(), c.throttled(), c.bucket().kind(), c.bucket().id(), Date.valueOf(c.bucket().day()), c.sourceKind(), c.sourceId()});
+      args.add(
+          new Object[] {
+            c.requests(),
+            c.overage(),
+            c.throttled(),
+            c.bucket().kind(),
+            c.bucket().id(),
+            Date.valueOf(c.bucket().day()),
+            c.sourceKind(),
+            c.sourceId()
+          });
     }
     int[] counts =
         jdbc.batch(
             "UPDATE usage_contribution SET requests = requests + ?, overage = overage + ?, throttled = throttled + ?"
                 + " WHERE bucket_kind = ? AND bucket_id = ? AND usage_day = ? AND source_kind = ? AND source_id = ?",
             args);
-    // The bucket row lock serialises writers of its contributions, so a missing row is ours to insert.
+    // The bucket row lock serialises writers of its contributions, so a missing row is ours to
+    // insert.
     List<Object[]> inserts = new ArrayList<>();
     for (int i = 0; i < counts.length; i++) {
       if (counts[i] == 0) {
         Contribution c = deltas.get(i);
-        inserts.add(new Object[] {c.bucket().kind(), c.bucket().id(), Date.valueOf(c.bucket().day()), c.sourceKind(), c.sourceId(), c.requests(), c.overage(), c.throttled()});
+        inserts.add(
+            new Object[] {
+              c.bucket().kind(),
+              c.bucket().id(),
+              Date.valueOf(c.bucket().day()),
+              c.sourceKind(),
+              c.sourceId(),
+              c.requests(),
+              c.overage(),
+              c.throttled()
+            });
       }
     }
     if (!inserts.isEmpty()) {
@@ -190,23 +240,39 @@ public final class JdbcMeteringRepository implements MeteringRepository {
   public List<BucketKey> bucketsOfSource(String sourceKind, String sourceId, LocalDate day) {
     return jdbc.query(
         "SELECT bucket_kind, bucket_id, usage_day FROM usage_contribution WHERE source_kind = ? AND source_id = ? AND usage_day = ? ORDER BY bucket_kind, bucket_id",
-        rs -> new BucketKey(Charge.BucketKind.valueOf(rs.getString(1)), rs.getString(2), rs.getObject(3, LocalDate.class)),
-        sourceKind, sourceId, Date.valueOf(day));
+        rs ->
+            new BucketKey(
+                Charge.BucketKind.valueOf(rs.getString(1)),
+                rs.getString(2),
+                rs.getObject(3, LocalDate.class)),
+        sourceKind,
+        sourceId,
+        Date.valueOf(day));
   }
 
   @Override
   public List<Contribution> contributions(BucketKey b) {
     return jdbc.query(
         "SELECT * FROM usage_contribution WHERE bucket_kind = ? AND bucket_id = ? AND usage_day = ? ORDER BY requests DESC",
-        rs -> new Contribution(b, rs.getString("source_kind"), rs.getString("source_id"), rs.getLong("requests"), rs.getLong("overage"), rs.getLong("throttled")),
-        b.kind(), b.id(), Date.valueOf(b.day()));
+        rs ->
+            new Contribution(
+                b,
+                rs.getString("source_kind"),
+                rs.getString("source_id"),
+                rs.getLong("requests"),
+                rs.getLong("overage"),
+                rs.getLong("throttled")),
+        b.kind(),
+        b.id(),
+        Date.valueOf(b.day()));
   }
 
   @Override
   public long countBucketsAtLeast(LocalDate day, int percent) {
     return jdbc.queryLong(
         "SELECT COUNT(*) FROM usage_bucket_day WHERE usage_day = ? AND daily_limit > 0 AND used * 100 >= daily_limit * ?",
-        Date.valueOf(day), (long) percent);
+        Date.valueOf(day),
+        (long) percent);
   }
 
   private static String placeholders(int n, String one) {
@@ -233,7 +299,10 @@ public final class JdbcMeteringRepository implements MeteringRepository {
 
   private static BucketDay bucket(ResultSet rs) throws SQLException {
     return new BucketDay(
-        new BucketKey(Charge.BucketKind.valueOf(rs.getString("bucket_kind")), rs.getString("bucket_id"), rs.getObject("usage_day", LocalDate.class)),
+        new BucketKey(
+            Charge.BucketKind.valueOf(rs.getString("bucket_kind")),
+            rs.getString("bucket_id"),
+            rs.getObject("usage_day", LocalDate.class)),
         rs.getString("plan"),
         rs.getLong("daily_limit"),
         rs.getLong("used"),

@@ -1,9 +1,9 @@
 package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.orchestrator.admin.Principal;
-import dev.botfleet.orchestrator.principals.PrincipalRepository;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.RoleGrant;
+import dev.botfleet.orchestrator.principals.PrincipalRepository;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,7 +67,8 @@ public final class JdbcPrincipalRepository implements PrincipalRepository {
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
   }
 
-  private record Row(String id, String name, java.time.Instant createdAt, String role, String environmentId) {}
+  private record Row(
+      String id, String name, java.time.Instant createdAt, String role, String environmentId) {}
 
   private List<Principal> many(String sql, Object... args) {
     List<Row> rows =

@@ -96,14 +96,18 @@ public final class JdbcRunRepository implements RunRepository {
 
   @Override
   public Optional<Run> findByKey(String key) {
-    return jdbc.queryOne("SELECT * FROM run WHERE idempotency_key = ?", JdbcRunRepository::run, key);
+    return jdbc.queryOne(
+        "SELECT * FROM run WHERE idempotency_key = ?", JdbcRunRepository::run, key);
   }
 
   @Override
   public List<Run> list(String environmentId, RunState state, int limit) {
     if (state == null) {
       return jdbc.query(
-          "SELECT * FROM run WHERE environment_id = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?", JdbcRunRepository::run, environmentId, limit);
+          "SELECT * FROM run WHERE environment_id = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?",
+          JdbcRunRepository::run,
+          environmentId,
+          limit);
     }
     return jdbc.query(
         "SELECT * FROM run WHERE environment_id = ? AND state = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?",
@@ -123,20 +127,25 @@ public final class JdbcRunRepository implements RunRepository {
     List<Run> result = new ArrayList<>();
     List<Map.Entry<String, Integer>> targets = new ArrayList<>(limitPerTarget.entrySet());
     for (int from = 0; from < targets.size(); from += 200) {
-      List<Map.Entry<String, Integer>> chunk = targets.subList(from, Math.min(targets.size(), from + 200));
+      List<Map.Entry<String, Integer>> chunk =
+          targets.subList(from, Math.min(targets.size(), from + 200));
       StringBuilder sql = new StringBuilder();
       List<Object> args = new ArrayList<>();
       for (Map.Entry<String, Integer> t : chunk) {
         if (sql.length() > 0) {
           sql.append(" UNION ALL ");
         }
-        sql.append("(SELECT * FROM run WHERE state = 'QUEUED' AND target_id = ?").append(QUEUE_ORDER).append(" LIMIT ?)");
+        sql.append("(SELECT * FROM run WHERE state = 'QUEUED' AND target_id = ?")
+            .append(QUEUE_ORDER)
+            .append(" LIMIT ?)");
         args.add(t.getKey());
         args.add(Math.max(1, t.getValue()));
       }
       result.addAll(jdbc.query(sql.toString(), JdbcRunRepository::run, args.toArray()));
     }
-    result.sort(java.util.Comparator.comparing((Run r) -> -r.priority().weight()).thenComparing(Run::submittedAt));
+    result.sort(
+        java.util.Comparator.comparing((Run r) -> -r.priority().weight())
+            .thenComparing(Run::submittedAt));
     return result;
   }
 
@@ -166,7 +175,9 @@ public final class JdbcRunRepository implements RunRepository {
   @Override
   public Map<RunState, Long> countByState() {
     Map<RunState, Long> result = new EnumMap<>(RunState.class);
-    jdbc.query("SELECT state, COUNT(*) AS n FROM run GROUP BY state", rs -> result.put(RunState.valueOf(rs.getString("state")), rs.getLong("n")));
+    jdbc.query(
+        "SELECT state, COUNT(*) AS n FROM run GROUP BY state",
+        rs -> result.put(RunState.valueOf(rs.getString("state")), rs.getLong("n")));
     return result;
   }
 
@@ -202,7 +213,9 @@ public final class JdbcRunRepository implements RunRepository {
     }
     List<Object[]> botRows = new ArrayList<>(runWon.size());
     runWon.forEach(c -> botRows.add(new Object[] {c.run().id(), c.botId()}));
-    int[] botCounts = jdbc.batch("UPDATE bot SET current_run_id = ? WHERE id = ? AND current_run_id IS NULL", botRows);
+    int[] botCounts =
+        jdbc.batch(
+            "UPDATE bot SET current_run_id = ? WHERE id = ? AND current_run_id IS NULL", botRows);
     List<Claim> won = new ArrayList<>(runWon.size());
     List<Object[]> revert = new ArrayList<>();
     for (int i = 0; i < runWon.size(); i++) {
@@ -248,7 +261,15 @@ public final class JdbcRunRepository implements RunRepository {
     List<RunReport> applied = new ArrayList<>();
     if (!started.isEmpty()) {
       List<Object[]> rows = new ArrayList<>();
-      started.forEach(r -> rows.add(new Object[] {r.startedAt() == null ? now : r.startedAt(), r.runId(), r.attempt(), r.machineId()}));
+      started.forEach(
+          r ->
+              rows.add(
+                  new Object[] {
+                    r.startedAt() == null ? now : r.startedAt(),
+                    r.runId(),
+                    r.attempt(),
+                    r.machineId()
+                  }));
       // Fenced by machine and attempt: only the machine holding the run in its current attempt
       // may move it (issue 7: a report from another machine never changes a run).
       int[] counts =
@@ -319,7 +340,8 @@ public final class JdbcRunRepository implements RunRepository {
             attempt,
             machineId);
     if (n == 1 && botId != null) {
-      jdbc.update("UPDATE bot SET current_run_id = NULL WHERE id = ? AND current_run_id = ?", botId, runId);
+      jdbc.update(
+          "UPDATE bot SET current_run_id = NULL WHERE id = ? AND current_run_id = ?", botId, runId);
     }
     return n == 1;
   }
@@ -344,7 +366,8 @@ public final class JdbcRunRepository implements RunRepository {
   }
 
   @Override
-  public boolean end(String runId, int attempt, RunState state, String failureReason, String message, Instant at) {
+  public boolean end(
+      String runId, int attempt, RunState state, String failureReason, String message, Instant at) {
     int n =
         jdbc.update(
             "UPDATE run SET state = ?, failure_reason = ?, message = ?, ended_at = ?, lease_expires_at = NULL, run_deadline = NULL"
@@ -372,7 +395,8 @@ public final class JdbcRunRepository implements RunRepository {
     List<Object[]> rows = new ArrayList<>(runIds.size());
     runIds.forEach(id -> rows.add(new Object[] {id, id}));
     jdbc.batch(
-        "UPDATE bot SET current_run_id = NULL WHERE id = (SELECT bot_id FROM run WHERE id = ?) AND current_run_id = ?", rows);
+        "UPDATE bot SET current_run_id = NULL WHERE id = (SELECT bot_id FROM run WHERE id = ?) AND current_run_id = ?",
+        rows);
   }
 
   @Override
@@ -382,7 +406,10 @@ public final class JdbcRunRepository implements RunRepository {
 
   @Override
   public List<Run> activeOn(String machineId) {
-    return jdbc.query("SELECT * FROM run WHERE machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')", JdbcRunRepository::run, machineId);
+    return jdbc.query(
+        "SELECT * FROM run WHERE machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')",
+        JdbcRunRepository::run,
+        machineId);
   }
 
   @Override
@@ -392,22 +419,33 @@ public final class JdbcRunRepository implements RunRepository {
     }
     String in = machineIds.stream().map(x -> "?").collect(Collectors.joining(","));
     return jdbc.query(
-        "SELECT * FROM run WHERE state IN ('ASSIGNED', 'RUNNING') AND machine_id IN (" + in + ")", JdbcRunRepository::run, machineIds.toArray());
+        "SELECT * FROM run WHERE state IN ('ASSIGNED', 'RUNNING') AND machine_id IN (" + in + ")",
+        JdbcRunRepository::run,
+        machineIds.toArray());
   }
 
   @Override
   public List<Run> expiredLeases(Instant now) {
-    return jdbc.query("SELECT * FROM run WHERE state = 'ASSIGNED' AND lease_expires_at < ? LIMIT 1000", JdbcRunRepository::run, now);
+    return jdbc.query(
+        "SELECT * FROM run WHERE state = 'ASSIGNED' AND lease_expires_at < ? LIMIT 1000",
+        JdbcRunRepository::run,
+        now);
   }
 
   @Override
   public List<Run> expiredQueue(Instant now) {
-    return jdbc.query("SELECT * FROM run WHERE state = 'QUEUED' AND queue_deadline < ? LIMIT 1000", JdbcRunRepository::run, now);
+    return jdbc.query(
+        "SELECT * FROM run WHERE state = 'QUEUED' AND queue_deadline < ? LIMIT 1000",
+        JdbcRunRepository::run,
+        now);
   }
 
   @Override
   public List<Run> overdueRunning(Instant now) {
-    return jdbc.query("SELECT * FROM run WHERE state = 'RUNNING' AND run_deadline < ? LIMIT 1000", JdbcRunRepository::run, now);
+    return jdbc.query(
+        "SELECT * FROM run WHERE state = 'RUNNING' AND run_deadline < ? LIMIT 1000",
+        JdbcRunRepository::run,
+        now);
   }
 
   @Override
@@ -416,7 +454,9 @@ public final class JdbcRunRepository implements RunRepository {
       return List.of();
     }
     List<Run> all =
-        jdbc.query("SELECT * FROM run WHERE cancel_requested = TRUE AND state IN ('ASSIGNED', 'RUNNING') LIMIT 1000", JdbcRunRepository::run);
+        jdbc.query(
+            "SELECT * FROM run WHERE cancel_requested = TRUE AND state IN ('ASSIGNED', 'RUNNING') LIMIT 1000",
+            JdbcRunRepository::run);
     return all.stream().filter(r -> machineIds.contains(r.machineId())).toList();
   }
 
@@ -445,12 +485,18 @@ public final class JdbcRunRepository implements RunRepository {
   @Override
   public Optional<DesktopFlow> findDesktopFlow(String environmentId, String name) {
     return jdbc.queryOne(
-        "SELECT * FROM desktop_flow WHERE environment_id = ? AND name = ?", JdbcRunRepository::desktopFlow, environmentId, name);
+        "SELECT * FROM desktop_flow WHERE environment_id = ? AND name = ?",
+        JdbcRunRepository::desktopFlow,
+        environmentId,
+        name);
   }
 
   @Override
   public List<DesktopFlow> desktopFlows(String environmentId) {
-    return jdbc.query("SELECT * FROM desktop_flow WHERE environment_id = ? ORDER BY name", JdbcRunRepository::desktopFlow, environmentId);
+    return jdbc.query(
+        "SELECT * FROM desktop_flow WHERE environment_id = ? ORDER BY name",
+        JdbcRunRepository::desktopFlow,
+        environmentId);
   }
 
   private static DesktopFlow desktopFlow(ResultSet rs) throws SQLException {
@@ -469,7 +515,8 @@ public final class JdbcRunRepository implements RunRepository {
         rs.getString("id"),
         rs.getString("environment_id"),
         rs.getString("flow_name"),
-        new RunTarget(RunTarget.Kind.valueOf(rs.getString("target_kind")), rs.getString("target_id")),
+        new RunTarget(
+            RunTarget.Kind.valueOf(rs.getString("target_kind")), rs.getString("target_id")),
         Priority.ofWeight(rs.getInt("priority")),
         JsonMaps.read(rs.getString("inputs")),
         rs.getString("triggering_flow"),
@@ -503,7 +550,11 @@ public final class JdbcRunRepository implements RunRepository {
     }
     int exit = rs.getInt("late_exit_code");
     Integer exitCode = rs.wasNull() ? null : exit;
-    return new LateResult(RunState.valueOf(outcome), exitCode, Jdbc.instant(rs, "late_ended_at"), Jdbc.instant(rs, "late_reported_at"));
+    return new LateResult(
+        RunState.valueOf(outcome),
+        exitCode,
+        Jdbc.instant(rs, "late_ended_at"),
+        Jdbc.instant(rs, "late_reported_at"));
   }
 
   private static String clip(String s, int max) {

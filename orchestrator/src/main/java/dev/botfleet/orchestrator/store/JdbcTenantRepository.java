@@ -19,12 +19,14 @@ public final class JdbcTenantRepository implements TenantRepository {
 
   @Override
   public TenantSettings get() {
-    return jdbc.queryOne("SELECT * FROM tenant WHERE id = 1", JdbcTenantRepository::map).orElseThrow();
+    return jdbc.queryOne("SELECT * FROM tenant WHERE id = 1", JdbcTenantRepository::map)
+        .orElseThrow();
   }
 
   @Override
   public TenantSettings getForUpdate() {
-    return jdbc.queryOne("SELECT * FROM tenant WHERE id = 1 FOR UPDATE", JdbcTenantRepository::map).orElseThrow();
+    return jdbc.queryOne("SELECT * FROM tenant WHERE id = 1 FOR UPDATE", JdbcTenantRepository::map)
+        .orElseThrow();
   }
 
   @Override

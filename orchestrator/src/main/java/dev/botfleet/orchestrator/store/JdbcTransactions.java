@@ -10,9 +10,9 @@ import java.util.function.Supplier;
 
 /**
  * Transactions on a thread-bound connection, so domain services stay free of JDBC while the
- * repositories they call join the same transaction. Deadlocks and serialization failures retry
- * the whole unit of work a few times: the work must therefore only touch the database. A failure
- * to reach the database is not retried: it surfaces after the pool's wait (issue 7).
+ * repositories they call join the same transaction. Deadlocks and serialization failures retry the
+ * whole unit of work a few times: the work must therefore only touch the database. A failure to
+ * reach the database is not retried: it surfaces after the pool's wait (issue 7).
  */
 public final class JdbcTransactions implements Transactions {
   private static final int ATTEMPTS = 5;
@@ -71,9 +71,9 @@ public final class JdbcTransactions implements Transactions {
   }
 
   /**
-   * Deadlocks and serialization failures only. A lost or refused connection is never retried
-   * here (issue 7): getting a connection already waited up to --db-wait, and retrying would
-   * multiply that wait; the caller gets UNAVAILABLE and background writers retry on their own.
+   * Deadlocks and serialization failures only. A lost or refused connection is never retried here
+   * (issue 7): getting a connection already waited up to --db-wait, and retrying would multiply
+   * that wait; the caller gets UNAVAILABLE and background writers retry on their own.
    */
   private boolean retryable(SQLException e) {
     return database.dialect().isRetryable(e.getSQLState()) && !DatabaseFailures.isUnreachable(e);
@@ -84,7 +84,8 @@ public final class JdbcTransactions implements Transactions {
       Thread.sleep(ThreadLocalRandom.current().nextLong(1, 10L << attempt));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BotfleetException(ErrorCode.ABORTED, "INTERRUPTED", "interrupted while retrying a transaction");
+      throw new BotfleetException(
+          ErrorCode.ABORTED, "INTERRUPTED", "interrupted while retrying a transaction");
     }
   }
 

@@ -17,7 +17,8 @@ final class JsonMaps {
       return "{}";
     }
     Struct.Builder b = Struct.newBuilder();
-    new TreeMap<>(map).forEach((k, v) -> b.putFields(k, Value.newBuilder().setStringValue(v).build()));
+    new TreeMap<>(map)
+        .forEach((k, v) -> b.putFields(k, Value.newBuilder().setStringValue(v).build()));
     try {
       return JsonFormat.printer().omittingInsignificantWhitespace().print(b);
     } catch (InvalidProtocolBufferException e) {
@@ -36,7 +37,14 @@ final class JsonMaps {
       throw new IllegalStateException("stored JSON is not an object: " + e.getMessage(), e);
     }
     Map<String, String> out = new LinkedHashMap<>();
-    b.getFieldsMap().forEach((k, v) -> out.put(k, v.getKindCase() == Value.KindCase.STRING_VALUE ? v.getStringValue() : v.toString()));
+    b.getFieldsMap()
+        .forEach(
+            (k, v) ->
+                out.put(
+                    k,
+                    v.getKindCase() == Value.KindCase.STRING_VALUE
+                        ? v.getStringValue()
+                        : v.toString()));
     return out;
   }
 }

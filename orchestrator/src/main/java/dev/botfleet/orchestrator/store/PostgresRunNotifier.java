@@ -15,16 +15,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Replicas sharing one PostgreSQL learn of newly queued runs through LISTEN/NOTIFY (DESIGN
- * "State and concurrency"), so a run submitted through one replica reaches a machine connected
- * to another at once rather than at the next safety sweep. Publishing is coalesced: a burst of
- * submissions sends one NOTIFY per few milliseconds. Each replica ignores its own notifications.
+ * Replicas sharing one PostgreSQL learn of newly queued runs through LISTEN/NOTIFY (DESIGN "State
+ * and concurrency"), so a run submitted through one replica reaches a machine connected to another
+ * at once rather than at the next safety sweep. Publishing is coalesced: a burst of submissions
+ * sends one NOTIFY per few milliseconds. Each replica ignores its own notifications.
  */
 public final class PostgresRunNotifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PostgresRunNotifier.class);
   private static final String CHANNEL = "botfleet_runs";
-  /** While the database is down both loops reconnect every second: logged once per interval (issue 7). */
+
+  /**
+   * While the database is down both loops reconnect every second: logged once per interval (issue
+   * 7).
+   */
   private final ThrottledLog notifyFailures = new ThrottledLog(log, "pg_notify_failed");
+
   private final ThrottledLog listenFailures = new ThrottledLog(log, "pg_listen_failed");
 
   private final String url;
@@ -32,7 +37,8 @@ public final class PostgresRunNotifier implements AutoCloseable {
   private final String replicaId;
   private final Runnable onRemoteQueued;
   private final java.util.function.Consumer<String> onRemoteMachineChange;
-  private final java.util.Set<String> changedMachines = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<String> changedMachines =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final Object signal = new Object();
   private final Thread listener;
@@ -74,8 +80,8 @@ public final class PostgresRunNotifier implements AutoCloseable {
   }
 
   /**
-   * A machine's bots or settings changed through this replica: the replica holding its agent
-   * stream must re-read it now (A7 maintenance, new bots), not at its next safety reload.
+   * A machine's bots or settings changed through this replica: the replica holding its agent stream
+   * must re-read it now (A7 maintenance, new bots), not at its next safety reload.
    */
   public void machineChanged(String machineId) {
     changedMachines.add(machineId);

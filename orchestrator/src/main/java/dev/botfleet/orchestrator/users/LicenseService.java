@@ -37,7 +37,10 @@ public final class LicenseService {
   /** L6: an admin-managed trial lasts 30 days and can be extended once by 30 days. */
   public static final Duration ADMIN_TRIAL_LENGTH = Duration.ofDays(30);
 
-  /** L6: the user license types with an admin-managed trial (Process and Hosted Process are capacity, C1). */
+  /**
+   * L6: the user license types with an admin-managed trial (Process and Hosted Process are
+   * capacity, C1).
+   */
   public static final Set<LicenseType> ADMIN_TRIAL_TYPES = EnumSet.of(LicenseType.PREMIUM);
 
   private final Transactions tx;
@@ -45,10 +48,12 @@ public final class LicenseService {
   private final TenantRepository tenant;
   private final AuditLog audit;
   private final Clock clock;
-  private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong version =
+      new java.util.concurrent.atomic.AtomicLong();
   private final List<Consumer<Decision>> decisionListeners = new CopyOnWriteArrayList<>();
 
-  public LicenseService(Transactions tx, UserRepository users, TenantRepository tenant, AuditLog audit, Clock clock) {
+  public LicenseService(
+      Transactions tx, UserRepository users, TenantRepository tenant, AuditLog audit, Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.users = requireNonNull(users, "users");
     this.tenant = requireNonNull(tenant, "tenant");
@@ -67,11 +72,18 @@ public final class LicenseService {
   }
 
   /** A user with their active licenses. */
-  public record UserView(LicensedUser user, List<UserLicense> licenses, Set<LicenseType> active, long dailyRequestLimit) {}
+  public record UserView(
+      LicensedUser user,
+      List<UserLicense> licenses,
+      Set<LicenseType> active,
+      long dailyRequestLimit) {}
 
   // ---------------------------------------------------------------- users
 
-  /** Creates a user; with {@code withFree} it starts with the FREE license ([003]: every work account has it). */
+  /**
+   * Creates a user; with {@code withFree} it starts with the FREE license ([003]: every work
+   * account has it).
+   */
   public UserView createUser(Principal caller, String name, boolean withFree) {
     Access.requireTenantAdmin(caller, "create users");
     Names.require("user", name);
@@ -80,13 +92,23 @@ public final class LicenseService {
           Instant now = clock.instant();
           LicensedUser user = new LicensedUser(Ids.newId("usr"), name, now);
           if (!users.insertUser(user)) {
-            throw BotfleetException.alreadyExists("USER_EXISTS", "user '" + name + "' already exists (expected: a new name)");
+            throw BotfleetException.alreadyExists(
+                "USER_EXISTS", "user '" + name + "' already exists (expected: a new name)");
           }
           if (withFree) {
-            users.insertLicense(new UserLicense(Ids.newId("lic"), user.id(), LicenseType.FREE, LicenseSource.ASSIGNED, now, null, false));
+            users.insertLicense(
+                new UserLicense(
+                    Ids.newId("lic"),
+                    user.id(),
+                    LicenseType.FREE,
+                    LicenseSource.ASSIGNED,
+                    now,
+                    null,
+                    false));
           }
           version.incrementAndGet();
-          audit.append(now, caller.name(), "user.create", "user=" + name, null, withFree ? "FREE" : "");
+          audit.append(
+              now, caller.name(), "user.create", "user=" + name, null, withFree ? "FREE" : "");
           return view(user, now);
         });
   }
@@ -112,12 +134,19 @@ public final class LicenseService {
       throw BotfleetException.invalid("USER_REQUIRED", "user: missing (expected: a user name)");
     }
     return tx.inTransaction(() -> users.findUserByName(name, false))
-        .orElseThrow(() -> BotfleetException.notFound("USER_NOT_FOUND", "user '" + name + "' does not exist (see `botfleet user list`)"));
+        .orElseThrow(
+            () ->
+                BotfleetException.notFound(
+                    "USER_NOT_FOUND",
+                    "user '" + name + "' does not exist (see `botfleet user list`)"));
   }
 
   public LicensedUser requireUserById(String id) {
     return tx.inTransaction(() -> users.findUserById(id))
-        .orElseThrow(() -> BotfleetException.notFound("USER_NOT_FOUND", "user id '" + id + "' does not exist"));
+        .orElseThrow(
+            () ->
+                BotfleetException.notFound(
+                    "USER_NOT_FOUND", "user id '" + id + "' does not exist"));
   }
 
   public UserView user(String name) {
@@ -166,26 +195,31 @@ public final class LicenseService {
    * date, WINDOWS always (a machine license); TRIAL is self-service only (L5). With {@code
    * adminTrial} the license is an admin-managed trial of 30 days (L6, PREMIUM only).
    */
-  public UserLicense assign(Principal caller, String userName, LicenseType type, Instant endsAt, boolean adminTrial) {
+  public UserLicense assign(
+      Principal caller, String userName, LicenseType type, Instant endsAt, boolean adminTrial) {
     Access.requireTenantAdmin(caller, "assign licenses");
     if (type == null) {
-      throw BotfleetException.invalid("LICENSE_TYPE_REQUIRED", "type: missing (expected: a license type such as PREMIUM)");
+      throw BotfleetException.invalid(
+          "LICENSE_TYPE_REQUIRED", "type: missing (expected: a license type such as PREMIUM)");
     }
     Instant now = clock.instant();
     type.requireAssignableToUser(LocalDate.ofInstant(now, ZoneOffset.UTC));
     if (type == LicenseType.TRIAL) {
       throw BotfleetException.invalid(
           "L5_TRIAL_IS_SELF_SERVICE",
-          "TRIAL is a self-service trial: the user starts it with `botfleet trial start " + userName
+          "TRIAL is a self-service trial: the user starts it with `botfleet trial start "
+              + userName
               + "`; for an admin-managed trial assign PREMIUM with --trial (L6)");
     }
     if (adminTrial && !ADMIN_TRIAL_TYPES.contains(type)) {
       throw BotfleetException.invalid(
           "L6_TRIAL_NOT_OFFERED",
-          type + " has no admin-managed user trial (expected: PREMIUM; PROCESS and HOSTED_PROCESS trials are capacity: `botfleet capacity purchase --trial`)");
+          type
+              + " has no admin-managed user trial (expected: PREMIUM; PROCESS and HOSTED_PROCESS trials are capacity: `botfleet capacity purchase --trial`)");
     }
     if (!adminTrial && endsAt != null && !endsAt.isAfter(now)) {
-      throw BotfleetException.invalid("LICENSE_END_IN_PAST", "end: " + endsAt + " (expected: after now, " + now + ")");
+      throw BotfleetException.invalid(
+          "LICENSE_END_IN_PAST", "end: " + endsAt + " (expected: after now, " + now + ")");
     }
     return tx.inTransaction(
         () -> {
@@ -195,8 +229,19 @@ public final class LicenseService {
             if (existing.get().activeAt(now)) {
               throw BotfleetException.alreadyExists(
                   "LICENSE_ALREADY_ASSIGNED",
-                  userName + " already holds " + type + " (" + existing.get().source() + (existing.get().endsAt() == null ? "" : ", until " + existing.get().endsAt())
-                      + "); remove it first with `botfleet license remove " + userName + " --type " + type + "`");
+                  userName
+                      + " already holds "
+                      + type
+                      + " ("
+                      + existing.get().source()
+                      + (existing.get().endsAt() == null
+                          ? ""
+                          : ", until " + existing.get().endsAt())
+                      + "); remove it first with `botfleet license remove "
+                      + userName
+                      + " --type "
+                      + type
+                      + "`");
             }
             users.deleteLicense(user.id(), type);
           }
@@ -205,13 +250,20 @@ public final class LicenseService {
                   Ids.newId("lic"),
                   user.id(),
                   type,
-                  adminTrial ? LicenseSource.ADMIN_TRIAL : (type.seeded() ? LicenseSource.SEEDED : LicenseSource.ASSIGNED),
+                  adminTrial
+                      ? LicenseSource.ADMIN_TRIAL
+                      : (type.seeded() ? LicenseSource.SEEDED : LicenseSource.ASSIGNED),
                   now,
                   adminTrial ? now.plus(ADMIN_TRIAL_LENGTH) : endsAt,
                   false);
           users.insertLicense(license);
           version.incrementAndGet();
-          audit.append(now, caller.name(), "license.assign", "user=" + userName + " type=" + type, null,
+          audit.append(
+              now,
+              caller.name(),
+              "license.assign",
+              "user=" + userName + " type=" + type,
+              null,
               license.source() + (license.endsAt() == null ? "" : " until " + license.endsAt()));
           return license;
         });
@@ -231,7 +283,8 @@ public final class LicenseService {
   public boolean remove(Principal caller, String userName, LicenseType type) {
     Access.requireTenantAdmin(caller, "remove licenses");
     if (type == null) {
-      throw BotfleetException.invalid("LICENSE_TYPE_REQUIRED", "type: missing (expected: a license type)");
+      throw BotfleetException.invalid(
+          "LICENSE_TYPE_REQUIRED", "type: missing (expected: a license type)");
     }
     return tx.inTransaction(
         () -> {
@@ -239,7 +292,13 @@ public final class LicenseService {
           boolean removed = users.deleteLicense(user.id(), type);
           if (removed) {
             version.incrementAndGet();
-            audit.append(clock.instant(), caller.name(), "license.remove", "user=" + userName + " type=" + type, type.name(), null);
+            audit.append(
+                clock.instant(),
+                caller.name(),
+                "license.remove",
+                "user=" + userName + " type=" + type,
+                type.name(),
+                null);
           }
           return removed;
         });
@@ -252,26 +311,57 @@ public final class LicenseService {
         () -> {
           LicensedUser user = lockUser(userName);
           UserLicense l =
-              users.findLicense(user.id(), type)
-                  .orElseThrow(() -> BotfleetException.notFound("LICENSE_NOT_FOUND", userName + " holds no " + type + " license"));
+              users
+                  .findLicense(user.id(), type)
+                  .orElseThrow(
+                      () ->
+                          BotfleetException.notFound(
+                              "LICENSE_NOT_FOUND", userName + " holds no " + type + " license"));
           if (l.source() != LicenseSource.ADMIN_TRIAL) {
             throw BotfleetException.precondition(
-                "L6_NOT_A_TRIAL", userName + "'s " + type + " is " + l.source() + ", not an admin-managed trial; only those are extended");
+                "L6_NOT_A_TRIAL",
+                userName
+                    + "'s "
+                    + type
+                    + " is "
+                    + l.source()
+                    + ", not an admin-managed trial; only those are extended");
           }
           if (l.extended()) {
             throw BotfleetException.precondition(
                 "L6_ALREADY_EXTENDED",
-                userName + "'s " + type + " trial was already extended once (ends " + l.endsAt() + "); assign a paid " + type + " license to keep it");
+                userName
+                    + "'s "
+                    + type
+                    + " trial was already extended once (ends "
+                    + l.endsAt()
+                    + "); assign a paid "
+                    + type
+                    + " license to keep it");
           }
           Instant now = clock.instant();
           if (!now.isBefore(l.endsAt())) {
             throw BotfleetException.precondition(
-                "L6_TRIAL_ENDED", userName + "'s " + type + " trial ended at " + l.endsAt() + "; assign a paid " + type + " license");
+                "L6_TRIAL_ENDED",
+                userName
+                    + "'s "
+                    + type
+                    + " trial ended at "
+                    + l.endsAt()
+                    + "; assign a paid "
+                    + type
+                    + " license");
           }
           Instant newEnd = l.endsAt().plus(ADMIN_TRIAL_LENGTH);
           users.updateLicenseEnd(l.id(), newEnd, true);
           version.incrementAndGet();
-          audit.append(now, caller.name(), "license.extend-trial", "user=" + userName + " type=" + type, l.endsAt().toString(), newEnd.toString());
+          audit.append(
+              now,
+              caller.name(),
+              "license.extend-trial",
+              "user=" + userName + " type=" + type,
+              l.endsAt().toString(),
+              newEnd.toString());
           return users.findLicense(user.id(), type).orElseThrow();
         });
   }
@@ -292,14 +382,19 @@ public final class LicenseService {
   private static void requireSelfServiceType(LicenseType type) {
     if (type == null || type.selfServiceTrialDays().isEmpty()) {
       throw BotfleetException.invalid(
-          "L5_NO_SELF_SERVICE_TRIAL", "type: " + type + " (expected: a license type with a self-service trial: " + selfServiceTrialTypes() + ")");
+          "L5_NO_SELF_SERVICE_TRIAL",
+          "type: "
+              + type
+              + " (expected: a license type with a self-service trial: "
+              + selfServiceTrialTypes()
+              + ")");
     }
   }
 
   /**
-   * L5: a user self-starts a trial (90 days). Refused in a government cloud, when an admin
-   * disabled the type, for a user whose trial of that type was removed by disabling it, and for a
-   * user who already used one. The tenant row lock serialises this with disabling.
+   * L5: a user self-starts a trial (90 days). Refused in a government cloud, when an admin disabled
+   * the type, for a user whose trial of that type was removed by disabling it, and for a user who
+   * already used one. The tenant row lock serialises this with disabling.
    */
   public UserLicense startTrial(Principal caller, String userName, LicenseType type) {
     requireNonNull(caller, "caller");
@@ -316,33 +411,56 @@ public final class LicenseService {
           }
           if (!users.selfServiceTrialEnabled(t).orElse(true)) {
             throw BotfleetException.precondition(
-                "L5_TRIAL_DISABLED", "an admin disabled self-service " + t + " trials; ask an admin to assign a license (PREMIUM)");
+                "L5_TRIAL_DISABLED",
+                "an admin disabled self-service "
+                    + t
+                    + " trials; ask an admin to assign a license (PREMIUM)");
           }
           var bar = users.trialBar(user.id(), t);
           if (bar.isPresent() && bar.get().equals("REVOKED")) {
             throw BotfleetException.precondition(
                 "L5_TRIAL_REVOKED",
-                userName + "'s " + t + " trial was removed when an admin disabled " + t
+                userName
+                    + "'s "
+                    + t
+                    + " trial was removed when an admin disabled "
+                    + t
                     + " trials; it cannot be started again (ask an admin to assign a license)");
           }
           Instant now = clock.instant();
           var existing = users.findLicense(user.id(), t);
           if (existing.isPresent() && existing.get().activeAt(now)) {
             throw BotfleetException.alreadyExists(
-                "L5_TRIAL_ACTIVE", userName + " already has a " + t + " trial until " + existing.get().endsAt());
+                "L5_TRIAL_ACTIVE",
+                userName + " already has a " + t + " trial until " + existing.get().endsAt());
           }
           if (bar.isPresent() || existing.isPresent()) {
             throw BotfleetException.precondition(
-                "L5_TRIAL_ALREADY_USED", userName + " already used a self-service " + t + " trial; ask an admin to assign a license (PREMIUM)");
+                "L5_TRIAL_ALREADY_USED",
+                userName
+                    + " already used a self-service "
+                    + t
+                    + " trial; ask an admin to assign a license (PREMIUM)");
           }
           UserLicense license =
               new UserLicense(
-                  Ids.newId("lic"), user.id(), t, LicenseSource.SELF_SERVICE_TRIAL, now,
-                  now.plus(Duration.ofDays(t.selfServiceTrialDays().getAsInt())), false);
+                  Ids.newId("lic"),
+                  user.id(),
+                  t,
+                  LicenseSource.SELF_SERVICE_TRIAL,
+                  now,
+                  now.plus(Duration.ofDays(t.selfServiceTrialDays().getAsInt())),
+                  false);
           users.insertLicense(license);
           users.barTrial(user.id(), t, "USED", now);
           version.incrementAndGet();
-          audit.append(now, caller.name(), "trial.start", "user=" + userName + " type=" + t, null, "until " + license.endsAt());
+          audit.append(
+              now,
+              caller.name(),
+              "trial.start",
+              "user=" + userName + " type=" + t,
+              null,
+              "until " + license.endsAt());
           return license;
         });
   }
@@ -374,10 +492,17 @@ public final class LicenseService {
           }
           if (before != enabled || !removed.isEmpty()) {
             version.incrementAndGet();
-            audit.append(now, caller.name(), "tenant.trials", "type=" + type, before ? "enabled" : "disabled",
-                (enabled ? "enabled" : "disabled") + (removed.isEmpty() ? "" : "; removed from " + removed));
+            audit.append(
+                now,
+                caller.name(),
+                "tenant.trials",
+                "type=" + type,
+                before ? "enabled" : "disabled",
+                (enabled ? "enabled" : "disabled")
+                    + (removed.isEmpty() ? "" : "; removed from " + removed));
           }
-          return new TrialChange(new TrialSetting(type, enabled, type.selfServiceTrialDays().getAsInt()), removed);
+          return new TrialChange(
+              new TrialSetting(type, enabled, type.selfServiceTrialDays().getAsInt()), removed);
         });
   }
 
@@ -389,7 +514,9 @@ public final class LicenseService {
           Map<LicenseType, Boolean> set = users.selfServiceTrialSettings();
           List<TrialSetting> result = new ArrayList<>();
           for (LicenseType t : selfServiceTrialTypes()) {
-            result.add(new TrialSetting(t, set.getOrDefault(t, true), t.selfServiceTrialDays().getAsInt()));
+            result.add(
+                new TrialSetting(
+                    t, set.getOrDefault(t, true), t.selfServiceTrialDays().getAsInt()));
           }
           return new TrialSettings(result, tenant.get().governmentCloud());
         });
@@ -420,7 +547,12 @@ public final class LicenseService {
     if (name == null || name.isBlank()) {
       throw BotfleetException.invalid("USER_REQUIRED", "user: missing (expected: a user name)");
     }
-    return users.findUserByName(name, true)
-        .orElseThrow(() -> BotfleetException.notFound("USER_NOT_FOUND", "user '" + name + "' does not exist (see `botfleet user list`)"));
+    return users
+        .findUserByName(name, true)
+        .orElseThrow(
+            () ->
+                BotfleetException.notFound(
+                    "USER_NOT_FOUND",
+                    "user '" + name + "' does not exist (see `botfleet user list`)"));
   }
 }

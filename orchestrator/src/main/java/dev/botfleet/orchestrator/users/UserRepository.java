@@ -36,7 +36,9 @@ public interface UserRepository {
 
   void setSelfServiceTrialEnabled(LicenseType type, boolean enabled, Instant at);
 
-  /** L5: deletes every self-service trial of {@code type}; returns the users it was removed from. */
+  /**
+   * L5: deletes every self-service trial of {@code type}; returns the users it was removed from.
+   */
   List<LicensedUser> deleteSelfServiceTrials(LicenseType type);
 
   /** L5: the reason a user may not self-start {@code type} (REVOKED or USED), if any. */

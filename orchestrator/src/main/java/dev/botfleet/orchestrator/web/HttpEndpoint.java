@@ -20,14 +20,21 @@ public final class HttpEndpoint implements AutoCloseable {
   private final HttpServer server;
 
   public HttpEndpoint(
-      String host, int port, PrometheusMeterRegistry registry, List<ScrapeRefresh> refreshers, BooleanSupplier healthy)
+      String host,
+      int port,
+      PrometheusMeterRegistry registry,
+      List<ScrapeRefresh> refreshers,
+      BooleanSupplier healthy)
       throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 64);
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "http");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "http");
+              t.setDaemon(true);
+              return t;
+            }));
     server.createContext(
         "/metrics",
         exchange -> {
@@ -57,7 +64,8 @@ public final class HttpEndpoint implements AutoCloseable {
           } catch (RuntimeException e) {
             ok = false;
           }
-          respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "unhealthy\n");
+          respond(
+              exchange, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "unhealthy\n");
         });
     server.start();
   }
@@ -66,7 +74,8 @@ public final class HttpEndpoint implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+  static void respond(HttpExchange exchange, int status, String contentType, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", contentType);
     exchange.sendResponseHeaders(status, bytes.length);

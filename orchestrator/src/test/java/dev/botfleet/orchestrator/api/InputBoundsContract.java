@@ -1,8 +1,8 @@
 package dev.botfleet.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import dev.botfleet.orchestrator.testing.ProtocolAgent;
@@ -65,12 +65,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 7 ("defects an outside client found"), input bounds: every regression goes through the
- * raw generated stubs (or raw bytes) over a real channel to a real orchestrator, once per database.
+ * Issue 7 ("defects an outside client found"), input bounds: every regression goes through the raw
+ * generated stubs (or raw bytes) over a real channel to a real orchestrator, once per database.
  */
 abstract class InputBoundsContract {
   static final OrchestratorConfig.Timings TIMINGS =
-      new OrchestratorConfig.Timings(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(30));
+      new OrchestratorConfig.Timings(
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(10),
+          Duration.ofMillis(200),
+          Duration.ofSeconds(30));
 
   @TempDir Path dir;
   TestOrchestrator t;
@@ -88,9 +92,19 @@ abstract class InputBoundsContract {
     machines = t.admin(MachineServiceGrpc::newBlockingStub);
     capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
     t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("prod").setType(EnvironmentType.PRODUCTION).build());
-    capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
-    capacity.setAllocation(SetAllocationRequest.newBuilder().setEnvironment("prod").setSku(Sku.PROCESS).setQuantity(4).build());
+        .createEnvironment(
+            CreateEnvironmentRequest.newBuilder()
+                .setName("prod")
+                .setType(EnvironmentType.PRODUCTION)
+                .build());
+    capacity.createPurchase(
+        CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
+    capacity.setAllocation(
+        SetAllocationRequest.newBuilder()
+            .setEnvironment("prod")
+            .setSku(Sku.PROCESS)
+            .setQuantity(4)
+            .build());
   }
 
   @AfterEach
@@ -102,16 +116,30 @@ abstract class InputBoundsContract {
   }
 
   ProtocolAgent agent(String name, int bots) {
-    String token = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken();
+    String token =
+        machines
+            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
+            .getToken();
     agent = ProtocolAgent.enroll(t.channel(), token, name, bots).connect();
-    await().until(() -> machines.getMachine(GetMachineRequest.newBuilder().setMachine(name).build()).getMachine().getStatus() == MachineStatus.ONLINE);
-    machines.setAutoAllocation(SetAutoAllocationRequest.newBuilder().setMachine(name).setEnabled(false).build());
+    await()
+        .until(
+            () ->
+                machines
+                        .getMachine(GetMachineRequest.newBuilder().setMachine(name).build())
+                        .getMachine()
+                        .getStatus()
+                    == MachineStatus.ONLINE);
+    machines.setAutoAllocation(
+        SetAutoAllocationRequest.newBuilder().setMachine(name).setEnabled(false).build());
     machines.allocateBots(AllocateBotsRequest.newBuilder().setMachine(name).setCount(bots).build());
     return agent;
   }
 
   SubmitRunRequest.Builder submit(String machine) {
-    return SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop").setTarget(RunTarget.newBuilder().setMachine(machine));
+    return SubmitRunRequest.newBuilder()
+        .setEnvironment("prod")
+        .setFlow("noop")
+        .setTarget(RunTarget.newBuilder().setMachine(machine));
   }
 
   dev.botfleet.proto.v1.Run run(String id) {
@@ -132,15 +160,21 @@ abstract class InputBoundsContract {
     assertThat(GrpcErrors.reason(e)).isEqualTo(reason);
   }
 
-  /** Bytes of every trailer the client receives: the status description and the ErrorInfo details. */
+  /**
+   * Bytes of every trailer the client receives: the status description and the ErrorInfo details.
+   */
   static int trailerBytes(StatusRuntimeException e) {
-    int n = e.getStatus().getDescription() == null ? 0 : e.getStatus().getDescription().getBytes(StandardCharsets.UTF_8).length;
+    int n =
+        e.getStatus().getDescription() == null
+            ? 0
+            : e.getStatus().getDescription().getBytes(StandardCharsets.UTF_8).length;
     Metadata trailers = e.getTrailers();
     if (trailers != null) {
       for (String key : trailers.keys()) {
-        n += key.endsWith(Metadata.BINARY_HEADER_SUFFIX)
-            ? trailers.get(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER)).length
-            : trailers.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER)).length();
+        n +=
+            key.endsWith(Metadata.BINARY_HEADER_SUFFIX)
+                ? trailers.get(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER)).length
+                : trailers.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER)).length();
       }
     }
     return n;
@@ -151,33 +185,68 @@ abstract class InputBoundsContract {
   @Test
   void issue_7_r10_a_huge_run_time_out_is_refused_and_other_runs_still_dispatch() {
     ProtocolAgent a = agent("m1", 1);
-    var e = refused(() -> runs.submitRun(submit("m1").setRunTimeoutSeconds(Long.MAX_VALUE).build()));
+    var e =
+        refused(() -> runs.submitRun(submit("m1").setRunTimeoutSeconds(Long.MAX_VALUE).build()));
     assertInvalid(e, "R10_TIMEOUT");
-    assertThat(e.getStatus().getDescription()).contains("run_timeout_seconds").contains("expected: 0 to 2592000");
+    assertThat(e.getStatus().getDescription())
+        .contains("run_timeout_seconds")
+        .contains("expected: 0 to 2592000");
     String ok = runs.submitRun(submit("m1").build()).getRun().getId();
     await().until(() -> a.assignedRunIds().contains(ok));
   }
 
   @Test
-  void issue_7_r10_huge_queue_time_out_and_desktop_flow_default_are_invalid_argument_not_internal() {
-    assertInvalid(refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(Long.MAX_VALUE).build())), "R10_TIMEOUT");
-    assertInvalid(refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(-1).build())), "R10_TIMEOUT");
+  void
+      issue_7_r10_huge_queue_time_out_and_desktop_flow_default_are_invalid_argument_not_internal() {
     assertInvalid(
-        refused(() -> runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").setQueueTimeoutSeconds(Long.MAX_VALUE).build())),
+        refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(Long.MAX_VALUE).build())),
         "R10_TIMEOUT");
     assertInvalid(
-        refused(() -> runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").setRunTimeoutSeconds(Long.MAX_VALUE).build())),
+        refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(-1).build())),
         "R10_TIMEOUT");
-    assertInvalid(refused(() -> runs.listRuns(ListRunsRequest.newBuilder().setEnvironment("prod").setLimit(1_000_000).build())), RequestLimits.OUT_OF_RANGE);
+    assertInvalid(
+        refused(
+            () ->
+                runs.setDesktopFlow(
+                    SetDesktopFlowRequest.newBuilder()
+                        .setEnvironment("prod")
+                        .setName("noop")
+                        .setQueueTimeoutSeconds(Long.MAX_VALUE)
+                        .build())),
+        "R10_TIMEOUT");
+    assertInvalid(
+        refused(
+            () ->
+                runs.setDesktopFlow(
+                    SetDesktopFlowRequest.newBuilder()
+                        .setEnvironment("prod")
+                        .setName("noop")
+                        .setRunTimeoutSeconds(Long.MAX_VALUE)
+                        .build())),
+        "R10_TIMEOUT");
+    assertInvalid(
+        refused(
+            () ->
+                runs.listRuns(
+                    ListRunsRequest.newBuilder()
+                        .setEnvironment("prod")
+                        .setLimit(1_000_000)
+                        .build())),
+        RequestLimits.OUT_OF_RANGE);
   }
 
   @Test
-  void issue_7_r10_a_desktop_flow_default_stored_before_the_bound_is_used_as_the_bound_not_internal() throws Exception {
+  void
+      issue_7_r10_a_desktop_flow_default_stored_before_the_bound_is_used_as_the_bound_not_internal()
+          throws Exception {
     agent("m1", 1);
-    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").build());
+    runs.setDesktopFlow(
+        SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").build());
     // No API path can store such a default any more; rows from before the bound can hold one.
     try (Connection c = t.orchestrator.database.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement("UPDATE desktop_flow SET queue_timeout_s = ?, run_timeout_s = ? WHERE name = 'noop'")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE desktop_flow SET queue_timeout_s = ?, run_timeout_s = ? WHERE name = 'noop'")) {
       ps.setLong(1, Long.MAX_VALUE);
       ps.setLong(2, Long.MAX_VALUE);
       assertThat(ps.executeUpdate()).isEqualTo(1);
@@ -193,15 +262,18 @@ abstract class InputBoundsContract {
   }
 
   @Test
-  void issue_7_r9_a_stored_absurd_time_out_fails_that_run_alone_and_the_next_run_is_dispatched() throws Exception {
+  void issue_7_r9_a_stored_absurd_time_out_fails_that_run_alone_and_the_next_run_is_dispatched()
+      throws Exception {
     ProtocolAgent a = agent("m1", 1);
-    machines.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+    machines.setMaintenance(
+        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
     String absurd = runs.submitRun(submit("m1").build()).getRun().getId();
     t.clock.advance(Duration.ofMillis(5));
     String next = runs.submitRun(submit("m1").build()).getRun().getId();
     // No API path can store such a time-out any more; rows from before the bound can hold one.
     try (Connection c = t.orchestrator.database.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement("UPDATE run SET run_timeout_s = ? WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("UPDATE run SET run_timeout_s = ? WHERE id = ?")) {
       ps.setLong(1, Long.MAX_VALUE);
       ps.setString(2, absurd);
       assertThat(ps.executeUpdate()).isEqualTo(1);
@@ -209,7 +281,8 @@ abstract class InputBoundsContract {
         c.commit();
       }
     }
-    machines.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(false).build());
+    machines.setMaintenance(
+        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(false).build());
     await().until(() -> a.assignedRunIds().contains(next));
     var failed = run(absurd);
     assertThat(failed.getState()).isEqualTo(RunState.FAILED);
@@ -219,34 +292,59 @@ abstract class InputBoundsContract {
   }
 
   @Test
-  void issue_7_c1_a_purchase_that_would_overflow_is_refused_and_capacity_is_unchanged() throws Exception {
+  void issue_7_c1_a_purchase_that_would_overflow_is_refused_and_capacity_is_unchanged()
+      throws Exception {
     long before = purchased(Sku.PROCESS);
     for (int i = 0; i < 2; i++) {
-      var e = refused(() -> capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(Long.MAX_VALUE).build()));
+      var e =
+          refused(
+              () ->
+                  capacity.createPurchase(
+                      CreatePurchaseRequest.newBuilder()
+                          .setSku(Sku.PROCESS)
+                          .setQuantity(Long.MAX_VALUE)
+                          .build()));
       assertInvalid(e, "C1_QUANTITY");
     }
     assertThat(purchased(Sku.PROCESS)).isEqualTo(before);
     assertThat(purchased(Sku.PROCESS)).isEqualTo(10);
 
-    // A row stored before the bound: sums saturate, and a purchase past the cap is refused with a reason.
+    // A row stored before the bound: sums saturate, and a purchase past the cap is refused with a
+    // reason.
     try (Connection c = t.orchestrator.database.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement("UPDATE purchase SET quantity = ? WHERE sku = 'PROCESS'")) {
+        PreparedStatement ps =
+            c.prepareStatement("UPDATE purchase SET quantity = ? WHERE sku = 'PROCESS'")) {
       ps.setLong(1, Long.MAX_VALUE - 5);
       assertThat(ps.executeUpdate()).isEqualTo(1);
       if (!c.getAutoCommit()) {
         c.commit();
       }
     }
-    var e = refused(() -> capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build()));
+    var e =
+        refused(
+            () ->
+                capacity.createPurchase(
+                    CreatePurchaseRequest.newBuilder()
+                        .setSku(Sku.PROCESS)
+                        .setQuantity(10)
+                        .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C1_PURCHASE_LIMIT");
     assertThat(purchased(Sku.PROCESS)).isEqualTo(Long.MAX_VALUE - 5);
     // Allocation still works on the frozen-looking SKU: nothing wrapped negative.
-    capacity.setAllocation(SetAllocationRequest.newBuilder().setEnvironment("prod").setSku(Sku.PROCESS).setQuantity(5).build());
+    capacity.setAllocation(
+        SetAllocationRequest.newBuilder()
+            .setEnvironment("prod")
+            .setSku(Sku.PROCESS)
+            .setQuantity(5)
+            .build());
   }
 
   long purchased(Sku sku) {
-    return capacity.getCapacitySummary(GetCapacitySummaryRequest.getDefaultInstance()).getSkusList().stream()
+    return capacity
+        .getCapacitySummary(GetCapacitySummaryRequest.getDefaultInstance())
+        .getSkusList()
+        .stream()
         .filter(s -> s.getSku() == sku)
         .mapToLong(SkuSummary::getPurchased)
         .findFirst()
@@ -265,16 +363,22 @@ abstract class InputBoundsContract {
                 refused(
                     () ->
                         t.admin(EnvironmentServiceGrpc::newBlockingStub)
-                            .createEnvironment(CreateEnvironmentRequest.newBuilder().setName(huge).setType(EnvironmentType.SANDBOX).build())));
+                            .createEnvironment(
+                                CreateEnvironmentRequest.newBuilder()
+                                    .setName(huge)
+                                    .setType(EnvironmentType.SANDBOX)
+                                    .build())));
     assertInvalid(e, RequestLimits.TOO_LONG);
-    assertThat(e.getStatus().getDescription()).isEqualTo("name: 102400 characters (expected: at most 256)");
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("name: 102400 characters (expected: at most 256)");
     assertThat(trailerBytes(e)).isLessThan(1024);
 
     var id = refused(() -> runs.getRun(GetRunRequest.newBuilder().setRunId(huge).build()));
     assertInvalid(id, RequestLimits.TOO_LONG);
     assertThat(trailerBytes(id)).isLessThan(1024);
 
-    var input = refused(() -> runs.submitRun(submit("m1").putInputs("k", "v".repeat(70_000)).build()));
+    var input =
+        refused(() -> runs.submitRun(submit("m1").putInputs("k", "v".repeat(70_000)).build()));
     assertInvalid(input, RequestLimits.TOO_LONG);
     assertThat(input.getStatus().getDescription()).startsWith("inputs.value: 70000 characters");
   }
@@ -283,11 +387,13 @@ abstract class InputBoundsContract {
   void issue_7_error_descriptions_are_clipped_to_1_kib_as_a_last_line_of_defence() {
     var e = GrpcErrors.build(Status.Code.NOT_FOUND, "X", "x".repeat(100_000));
     assertThat(e.getStatus().getDescription()).hasSizeLessThanOrEqualTo(GrpcErrors.MAX_DESCRIPTION);
-    assertThat(StatusProto.fromThrowable(e).getMessage()).hasSizeLessThanOrEqualTo(GrpcErrors.MAX_DESCRIPTION);
+    assertThat(StatusProto.fromThrowable(e).getMessage())
+        .hasSizeLessThanOrEqualTo(GrpcErrors.MAX_DESCRIPTION);
   }
 
   @Test
-  void issue_7_a_100_kb_credential_on_the_agent_stream_closes_it_invalid_argument() throws Exception {
+  void issue_7_a_100_kb_credential_on_the_agent_stream_closes_it_invalid_argument()
+      throws Exception {
     CompletableFuture<Throwable> closed = new CompletableFuture<>();
     StreamObserver<AgentMessage> up =
         AgentServiceGrpc.newStub(t.channel())
@@ -306,43 +412,78 @@ abstract class InputBoundsContract {
                     closed.complete(null);
                   }
                 });
-    up.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setMachineId("mach_x").setCredential("c".repeat(100 * 1024))).build());
+    up.onNext(
+        AgentMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder().setMachineId("mach_x").setCredential("c".repeat(100 * 1024)))
+            .build());
     Throwable error = closed.get(10, TimeUnit.SECONDS);
     assertThat(error).isInstanceOf(StatusRuntimeException.class);
     assertInvalid((StatusRuntimeException) error, RequestLimits.TOO_LONG);
-    assertThat(((StatusRuntimeException) error).getStatus().getDescription()).startsWith("hello.credential: 102400 characters");
+    assertThat(((StatusRuntimeException) error).getStatus().getDescription())
+        .startsWith("hello.credential: 102400 characters");
   }
 
   // ------------------------------------------------------------------ enums and bytes
 
   @Test
   void issue_7_an_unknown_enum_value_is_invalid_argument() {
-    var list = refused(() -> runs.listRuns(ListRunsRequest.newBuilder().setEnvironment("prod").setStateValue(42).build()));
+    var list =
+        refused(
+            () ->
+                runs.listRuns(
+                    ListRunsRequest.newBuilder().setEnvironment("prod").setStateValue(42).build()));
     assertInvalid(list, RequestLimits.UNKNOWN_ENUM);
     assertThat(list.getStatus().getDescription()).startsWith("state: unknown value 42");
     var submit = refused(() -> runs.submitRun(submit("m1").setPriorityValue(9).build()));
     assertInvalid(submit, RequestLimits.UNKNOWN_ENUM);
-    var env = refused(() -> t.admin(EnvironmentServiceGrpc::newBlockingStub).createEnvironment(CreateEnvironmentRequest.newBuilder().setName("x").setTypeValue(77).build()));
+    var env =
+        refused(
+            () ->
+                t.admin(EnvironmentServiceGrpc::newBlockingStub)
+                    .createEnvironment(
+                        CreateEnvironmentRequest.newBuilder()
+                            .setName("x")
+                            .setTypeValue(77)
+                            .build()));
     assertInvalid(env, RequestLimits.UNKNOWN_ENUM);
   }
 
   @Test
   void issue_7_malformed_request_bytes_are_invalid_argument_not_unknown() {
     // Wire type 7 does not exist.
-    var garbage = refused(() -> raw("botfleet.v1.EnvironmentService/ListEnvironments", new byte[] {0x0f, 0x01, 0x02}, true));
+    var garbage =
+        refused(
+            () ->
+                raw(
+                    "botfleet.v1.EnvironmentService/ListEnvironments",
+                    new byte[] {0x0f, 0x01, 0x02},
+                    true));
     assertInvalid(garbage, RequestLimits.MALFORMED);
     assertThat(garbage.getStatus().getDescription()).contains("ListEnvironmentsRequest");
     // A proto3 string that is not UTF-8.
-    var utf8 = refused(() -> raw("botfleet.v1.EnvironmentService/CreateEnvironment", new byte[] {0x0a, 0x02, (byte) 0xc3, 0x28}, true));
+    var utf8 =
+        refused(
+            () ->
+                raw(
+                    "botfleet.v1.EnvironmentService/CreateEnvironment",
+                    new byte[] {0x0a, 0x02, (byte) 0xc3, 0x28},
+                    true));
     assertInvalid(utf8, RequestLimits.MALFORMED);
     // The open agent service too.
-    var enroll = refused(() -> raw("botfleet.v1.AgentService/Enroll", new byte[] {0x0a, 0x7f, 0x01}, false));
+    var enroll =
+        refused(() -> raw("botfleet.v1.AgentService/Enroll", new byte[] {0x0a, 0x7f, 0x01}, false));
     assertInvalid(enroll, RequestLimits.MALFORMED);
     // Unauthenticated garbage is refused by auth first.
-    var anonymous = refused(() -> raw("botfleet.v1.EnvironmentService/ListEnvironments", new byte[] {0x0f}, false));
+    var anonymous =
+        refused(
+            () -> raw("botfleet.v1.EnvironmentService/ListEnvironments", new byte[] {0x0f}, false));
     assertThat(anonymous.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     // And a well-formed call on the same method still works.
-    assertThat(t.admin(EnvironmentServiceGrpc::newBlockingStub).listEnvironments(ListEnvironmentsRequest.getDefaultInstance()).getEnvironmentsCount())
+    assertThat(
+            t.admin(EnvironmentServiceGrpc::newBlockingStub)
+                .listEnvironments(ListEnvironmentsRequest.getDefaultInstance())
+                .getEnvironmentsCount())
         .isEqualTo(1);
   }
 
@@ -381,9 +522,11 @@ abstract class InputBoundsContract {
   static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata m = new Metadata();
-        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        m.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         applier.apply(m);
       }
     };
@@ -391,7 +534,8 @@ abstract class InputBoundsContract {
 
   @Test
   void issue_7_guarded_services_are_still_described_by_server_reflection() throws Exception {
-    CompletableFuture<io.grpc.reflection.v1.ServerReflectionResponse> answer = new CompletableFuture<>();
+    CompletableFuture<io.grpc.reflection.v1.ServerReflectionResponse> answer =
+        new CompletableFuture<>();
     StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> ask =
         io.grpc.reflection.v1.ServerReflectionGrpc.newStub(t.channel())
             .serverReflectionInfo(
@@ -409,7 +553,10 @@ abstract class InputBoundsContract {
                   @Override
                   public void onCompleted() {}
                 });
-    ask.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setFileContainingSymbol("botfleet.v1.RunService").build());
+    ask.onNext(
+        io.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
+            .setFileContainingSymbol("botfleet.v1.RunService")
+            .build());
     var response = answer.get(10, TimeUnit.SECONDS);
     ask.onCompleted();
     assertThat(response.getFileDescriptorResponse().getFileDescriptorProtoCount()).isPositive();

@@ -65,17 +65,28 @@ abstract class CapacityRulesContract {
 
   void env(String name, EnvironmentType type) {
     t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(CreateEnvironmentRequest.newBuilder().setName(name).setType(type).build());
+        .createEnvironment(
+            CreateEnvironmentRequest.newBuilder().setName(name).setType(type).build());
   }
 
   dev.botfleet.proto.v1.Purchase purchase(Sku sku, long quantity, boolean trial) {
     return capacity
-        .createPurchase(CreatePurchaseRequest.newBuilder().setSku(sku).setQuantity(quantity).setTrial(trial).build())
+        .createPurchase(
+            CreatePurchaseRequest.newBuilder()
+                .setSku(sku)
+                .setQuantity(quantity)
+                .setTrial(trial)
+                .build())
         .getPurchase();
   }
 
   long allocate(CapacityServiceBlockingStub stub, String env, Sku sku, long quantity) {
-    return stub.setAllocation(SetAllocationRequest.newBuilder().setEnvironment(env).setSku(sku).setQuantity(quantity).build())
+    return stub.setAllocation(
+            SetAllocationRequest.newBuilder()
+                .setEnvironment(env)
+                .setSku(sku)
+                .setQuantity(quantity)
+                .build())
         .getAfter();
   }
 
@@ -98,18 +109,28 @@ abstract class CapacityRulesContract {
     purchase(Sku.PROCESS, 4, false);
     purchase(Sku.APP_PASS, 10, false);
     var s = summary();
-    assertThat(s.getSkusList()).filteredOn(x -> x.getSku() == Sku.PROCESS).singleElement()
-        .satisfies(x -> {
-          assertThat(x.getPurchased()).isEqualTo(7);
-          assertThat(x.getUnit()).isEqualTo("bots");
-        });
-    assertThat(s.getSkusList()).filteredOn(x -> x.getSku() == Sku.APP_PASS).singleElement()
+    assertThat(s.getSkusList())
+        .filteredOn(x -> x.getSku() == Sku.PROCESS)
+        .singleElement()
+        .satisfies(
+            x -> {
+              assertThat(x.getPurchased()).isEqualTo(7);
+              assertThat(x.getUnit()).isEqualTo("bots");
+            });
+    assertThat(s.getSkusList())
+        .filteredOn(x -> x.getSku() == Sku.APP_PASS)
+        .singleElement()
         .satisfies(x -> assertThat(x.getUnit()).isEqualTo("passes"));
   }
 
   @Test
   void c1_purchase_is_idempotent_by_key() {
-    var req = CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(5).setIdempotencyKey("po-1").build();
+    var req =
+        CreatePurchaseRequest.newBuilder()
+            .setSku(Sku.PROCESS)
+            .setQuantity(5)
+            .setIdempotencyKey("po-1")
+            .build();
     var a = capacity.createPurchase(req).getPurchase();
     var b = capacity.createPurchase(req).getPurchase();
     assertThat(b.getId()).isEqualTo(a.getId());
@@ -127,7 +148,11 @@ abstract class CapacityRulesContract {
     assertThat(GrpcErrors.reason(e)).isEqualTo("C2_EXCEEDS_PURCHASED");
     assertThat(e.getStatus().getDescription()).contains("at most 2");
     assertThat(allocate(capacity, "dev", Sku.PROCESS, 2)).isEqualTo(2);
-    var s = summary().getSkusList().stream().filter(x -> x.getSku() == Sku.PROCESS).findFirst().orElseThrow();
+    var s =
+        summary().getSkusList().stream()
+            .filter(x -> x.getSku() == Sku.PROCESS)
+            .findFirst()
+            .orElseThrow();
     assertThat(s.getAllocated()).isEqualTo(5);
     assertThat(s.getAvailable()).isZero();
   }
@@ -144,14 +169,26 @@ abstract class CapacityRulesContract {
   void c2_lowering_below_consumption_is_refused_naming_the_consumer() {
     purchase(Sku.APP_PASS, 3, false);
     allocate(capacity, "prod", Sku.APP_PASS, 2);
-    capacity.shareApp(ShareAppRequest.newBuilder().setEnvironment("prod").setApp("expenses").setUser("ana").build());
-    capacity.shareApp(ShareAppRequest.newBuilder().setEnvironment("prod").setApp("expenses").setUser("bo").build());
+    capacity.shareApp(
+        ShareAppRequest.newBuilder()
+            .setEnvironment("prod")
+            .setApp("expenses")
+            .setUser("ana")
+            .build());
+    capacity.shareApp(
+        ShareAppRequest.newBuilder()
+            .setEnvironment("prod")
+            .setApp("expenses")
+            .setUser("bo")
+            .build());
     var e = refused(() -> allocate(capacity, "prod", Sku.APP_PASS, 1));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C2_BELOW_CONSUMED");
     assertThat(e.getStatus().getDescription()).contains("expenses→ana");
-    assertThat(summary().getEnvironmentsList()).filteredOn(x -> x.getEnvironment().getName().equals("prod"))
-        .singleElement().satisfies(x -> assertThat(x.getUsage(0).getAllocated()).isEqualTo(2));
+    assertThat(summary().getEnvironmentsList())
+        .filteredOn(x -> x.getEnvironment().getName().equals("prod"))
+        .singleElement()
+        .satisfies(x -> assertThat(x.getUsage(0).getAllocated()).isEqualTo(2));
   }
 
   @Test
@@ -167,21 +204,27 @@ abstract class CapacityRulesContract {
       for (int i = 0; i < 6; i++) {
         String env = "e" + i;
         long q = round + 1;
-        futures.add(pool.submit(() -> {
-          try {
-            allocate(capacity, env, Sku.PROCESS, q);
-            granted.incrementAndGet();
-          } catch (StatusRuntimeException e) {
-            assertThat(GrpcErrors.reason(e)).isEqualTo("C2_EXCEEDS_PURCHASED");
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  try {
+                    allocate(capacity, env, Sku.PROCESS, q);
+                    granted.incrementAndGet();
+                  } catch (StatusRuntimeException e) {
+                    assertThat(GrpcErrors.reason(e)).isEqualTo("C2_EXCEEDS_PURCHASED");
+                  }
+                }));
       }
     }
     for (Future<?> f : futures) {
       f.get();
     }
     pool.shutdown();
-    var s = summary().getSkusList().stream().filter(x -> x.getSku() == Sku.PROCESS).findFirst().orElseThrow();
+    var s =
+        summary().getSkusList().stream()
+            .filter(x -> x.getSku() == Sku.PROCESS)
+            .findFirst()
+            .orElseThrow();
     assertThat(s.getAllocated()).isLessThanOrEqualTo(10);
     assertThat(granted.get()).isPositive();
   }
@@ -190,7 +233,15 @@ abstract class CapacityRulesContract {
   void c3_consumption_happens_only_where_capacity_is_allocated() {
     purchase(Sku.APP_PASS, 5, false);
     allocate(capacity, "prod", Sku.APP_PASS, 5);
-    var e = refused(() -> capacity.shareApp(ShareAppRequest.newBuilder().setEnvironment("dev").setApp("a").setUser("u").build()));
+    var e =
+        refused(
+            () ->
+                capacity.shareApp(
+                    ShareAppRequest.newBuilder()
+                        .setEnvironment("dev")
+                        .setApp("a")
+                        .setUser("u")
+                        .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C6_NO_APP_PASS");
   }
@@ -200,14 +251,20 @@ abstract class CapacityRulesContract {
     purchase(Sku.APP_PASS, 5, false);
     allocate(capacity, "prod", Sku.APP_PASS, 3);
     allocate(capacity, "dev", Sku.APP_PASS, 1);
-    capacity.shareApp(ShareAppRequest.newBuilder().setEnvironment("prod").setApp("a").setUser("u1").build());
+    capacity.shareApp(
+        ShareAppRequest.newBuilder().setEnvironment("prod").setApp("a").setUser("u1").build());
     var s = summary();
-    var appPass = s.getSkusList().stream().filter(x -> x.getSku() == Sku.APP_PASS).findFirst().orElseThrow();
+    var appPass =
+        s.getSkusList().stream().filter(x -> x.getSku() == Sku.APP_PASS).findFirst().orElseThrow();
     assertThat(appPass.getPurchased()).isEqualTo(5);
     assertThat(appPass.getAllocated()).isEqualTo(4);
     assertThat(appPass.getAvailable()).isEqualTo(1);
     assertThat(appPass.getConsumed()).isEqualTo(1);
-    var prod = s.getEnvironmentsList().stream().filter(x -> x.getEnvironment().getName().equals("prod")).findFirst().orElseThrow();
+    var prod =
+        s.getEnvironmentsList().stream()
+            .filter(x -> x.getEnvironment().getName().equals("prod"))
+            .findFirst()
+            .orElseThrow();
     assertThat(prod.getUsage(0).getAllocated()).isEqualTo(3);
     assertThat(prod.getUsage(0).getConsumed()).isEqualTo(1);
     assertThat(prod.getUsage(0).getUnit()).isEqualTo("passes");
@@ -224,15 +281,24 @@ abstract class CapacityRulesContract {
     assertThat(allocate(asEnvAdmin, "prod", Sku.PROCESS, 1)).isEqualTo(1);
     var other = refused(() -> allocate(asEnvAdmin, "dev", Sku.PROCESS, 1));
     assertThat(other.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-    var makerRefused = refused(() -> allocate(t.as(maker, CapacityServiceGrpc::newBlockingStub), "prod", Sku.PROCESS, 2));
+    var makerRefused =
+        refused(
+            () ->
+                allocate(
+                    t.as(maker, CapacityServiceGrpc::newBlockingStub), "prod", Sku.PROCESS, 2));
     assertThat(makerRefused.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
 
-    t.admin(AdminServiceGrpc::newBlockingStub).updateTenantSettings(
-        UpdateTenantSettingsRequest.newBuilder().setCapacityAllocation(CapacityAllocationMode.ONLY_SPECIFIC_ADMINS).build());
+    t.admin(AdminServiceGrpc::newBlockingStub)
+        .updateTenantSettings(
+            UpdateTenantSettingsRequest.newBuilder()
+                .setCapacityAllocation(CapacityAllocationMode.ONLY_SPECIFIC_ADMINS)
+                .build());
     var e = refused(() -> allocate(asEnvAdmin, "prod", Sku.PROCESS, 2));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C5_ONLY_SPECIFIC_ADMINS");
-    assertThat(allocate(t.as(service, CapacityServiceGrpc::newBlockingStub), "prod", Sku.PROCESS, 2)).isEqualTo(2);
+    assertThat(
+            allocate(t.as(service, CapacityServiceGrpc::newBlockingStub), "prod", Sku.PROCESS, 2))
+        .isEqualTo(2);
   }
 
   @Test
@@ -240,8 +306,11 @@ abstract class CapacityRulesContract {
     purchase(Sku.PROCESS, 5, false);
     allocate(capacity, "prod", Sku.PROCESS, 2);
     allocate(capacity, "prod", Sku.PROCESS, 4);
-    var events = t.admin(AdminServiceGrpc::newBlockingStub)
-        .listAuditEvents(ListAuditEventsRequest.newBuilder().setActionPrefix("capacity.allocate").build()).getEventsList();
+    var events =
+        t.admin(AdminServiceGrpc::newBlockingStub)
+            .listAuditEvents(
+                ListAuditEventsRequest.newBuilder().setActionPrefix("capacity.allocate").build())
+            .getEventsList();
     assertThat(events).hasSize(2);
     assertThat(events.get(0).getActor()).isEqualTo("admin");
     assertThat(events.get(0).getTarget()).isEqualTo("environment=prod sku=PROCESS");
@@ -253,8 +322,15 @@ abstract class CapacityRulesContract {
   @Test
   void c6_app_passes_cannot_be_assigned_to_users() {
     purchase(Sku.APP_PASS, 5, false);
-    var e = refused(() -> capacity.setAllocation(
-        SetAllocationRequest.newBuilder().setUser("ana").setSku(Sku.APP_PASS).setQuantity(1).build()));
+    var e =
+        refused(
+            () ->
+                capacity.setAllocation(
+                    SetAllocationRequest.newBuilder()
+                        .setUser("ana")
+                        .setSku(Sku.APP_PASS)
+                        .setQuantity(1)
+                        .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C6_APP_PASS_ENVIRONMENT_ONLY");
     assertThat(e.getStatus().getDescription()).contains("app share");
@@ -264,23 +340,42 @@ abstract class CapacityRulesContract {
   void c6_sharing_an_app_consumes_one_pass_per_user_and_app() {
     purchase(Sku.APP_PASS, 5, false);
     allocate(capacity, "prod", Sku.APP_PASS, 2);
-    var share = ShareAppRequest.newBuilder().setEnvironment("prod").setApp("expenses").setUser("ana").build();
+    var share =
+        ShareAppRequest.newBuilder()
+            .setEnvironment("prod")
+            .setApp("expenses")
+            .setUser("ana")
+            .build();
     assertThat(capacity.shareApp(share).getCreated()).isTrue();
     assertThat(capacity.shareApp(share).getCreated()).isFalse();
     capacity.shareApp(share.toBuilder().setApp("travel").build());
     var e = refused(() -> capacity.shareApp(share.toBuilder().setUser("bo").build()));
     assertThat(GrpcErrors.reason(e)).isEqualTo("C6_NO_APP_PASS");
-    assertThat(summary().getSkusList().stream().filter(x -> x.getSku() == Sku.APP_PASS).findFirst().orElseThrow().getConsumed())
+    assertThat(
+            summary().getSkusList().stream()
+                .filter(x -> x.getSku() == Sku.APP_PASS)
+                .findFirst()
+                .orElseThrow()
+                .getConsumed())
         .isEqualTo(2);
   }
 
   @Test
   void l6_trial_ends_after_30_days_and_extends_once() {
     var trial = purchase(Sku.PROCESS, 4, true);
-    assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds()).isEqualTo(Duration.ofDays(30).toSeconds());
-    var extended = capacity.extendTrial(ExtendTrialRequest.newBuilder().setPurchaseId(trial.getId()).build()).getPurchase();
-    assertThat(extended.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds()).isEqualTo(Duration.ofDays(60).toSeconds());
-    var again = refused(() -> capacity.extendTrial(ExtendTrialRequest.newBuilder().setPurchaseId(trial.getId()).build()));
+    assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
+        .isEqualTo(Duration.ofDays(30).toSeconds());
+    var extended =
+        capacity
+            .extendTrial(ExtendTrialRequest.newBuilder().setPurchaseId(trial.getId()).build())
+            .getPurchase();
+    assertThat(extended.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
+        .isEqualTo(Duration.ofDays(60).toSeconds());
+    var again =
+        refused(
+            () ->
+                capacity.extendTrial(
+                    ExtendTrialRequest.newBuilder().setPurchaseId(trial.getId()).build()));
     assertThat(GrpcErrors.reason(again)).isEqualTo("L6_ALREADY_EXTENDED");
     t.clock.advance(Duration.ofDays(60).plusSeconds(1));
     assertThat(summary().getSkus(0).getPurchased()).isZero();
@@ -293,7 +388,8 @@ abstract class CapacityRulesContract {
     purchase(Sku.APP_PASS, 2, false);
     purchase(Sku.APP_PASS, 3, false);
     env("late", EnvironmentType.SANDBOX);
-    // Only PROCESS and HOSTED_PROCESS have trials; model a shrinking APP_PASS through PROCESS instead.
+    // Only PROCESS and HOSTED_PROCESS have trials; model a shrinking APP_PASS through PROCESS
+    // instead.
     purchase(Sku.PROCESS, 2, false);
     purchase(Sku.PROCESS, 3, true);
     allocate(capacity, "prod", Sku.PROCESS, 2);
@@ -301,14 +397,18 @@ abstract class CapacityRulesContract {
     allocate(capacity, "late", Sku.PROCESS, 3);
     t.clock.advance(Duration.ofDays(31));
     var s = summary();
-    var process = s.getSkusList().stream().filter(x -> x.getSku() == Sku.PROCESS).findFirst().orElseThrow();
+    var process =
+        s.getSkusList().stream().filter(x -> x.getSku() == Sku.PROCESS).findFirst().orElseThrow();
     assertThat(process.getPurchased()).isEqualTo(2);
     assertThat(process.getAvailable()).isEqualTo(-3);
-    assertThat(s.getOverCapacityList()).singleElement().satisfies(o -> {
-      assertThat(o.getEnvironment()).isEqualTo("late");
-      assertThat(o.getUnitsOver()).isEqualTo(3);
-      assertThat(o.getRemedy()).contains("purchase 3 more PROCESS");
-    });
+    assertThat(s.getOverCapacityList())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getEnvironment()).isEqualTo("late");
+              assertThat(o.getUnitsOver()).isEqualTo(3);
+              assertThat(o.getRemedy()).contains("purchase 3 more PROCESS");
+            });
     var e = refused(() -> allocate(capacity, "dev", Sku.PROCESS, 1));
     assertThat(GrpcErrors.reason(e)).isEqualTo("C8_OVER_CAPACITY");
     // Lowering the flagged allocation is the fix, and is allowed.
@@ -318,14 +418,31 @@ abstract class CapacityRulesContract {
 
   @Test
   void unauthenticated_and_unknown_tokens_are_refused() {
-    var none = refused(() -> t.anonymous(AdminServiceGrpc::newBlockingStub).whoAmI(WhoAmIRequest.getDefaultInstance()));
+    var none =
+        refused(
+            () ->
+                t.anonymous(AdminServiceGrpc::newBlockingStub)
+                    .whoAmI(WhoAmIRequest.getDefaultInstance()));
     assertThat(none.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-    var bad = refused(() -> t.as("bfp_nope", AdminServiceGrpc::newBlockingStub).whoAmI(WhoAmIRequest.getDefaultInstance()));
+    var bad =
+        refused(
+            () ->
+                t.as("bfp_nope", AdminServiceGrpc::newBlockingStub)
+                    .whoAmI(WhoAmIRequest.getDefaultInstance()));
     assertThat(bad.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-    AdminServiceBlockingStub maker = t.as(t.principal("mo", Role.MAKER, null), AdminServiceGrpc::newBlockingStub);
-    assertThat(maker.whoAmI(WhoAmIRequest.getDefaultInstance()).getPrincipal().getName()).isEqualTo("mo");
-    var denied = refused(() -> t.as(t.principal("mo2", Role.MAKER, null), CapacityServiceGrpc::newBlockingStub)
-        .createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(1).build()));
+    AdminServiceBlockingStub maker =
+        t.as(t.principal("mo", Role.MAKER, null), AdminServiceGrpc::newBlockingStub);
+    assertThat(maker.whoAmI(WhoAmIRequest.getDefaultInstance()).getPrincipal().getName())
+        .isEqualTo("mo");
+    var denied =
+        refused(
+            () ->
+                t.as(t.principal("mo2", Role.MAKER, null), CapacityServiceGrpc::newBlockingStub)
+                    .createPurchase(
+                        CreatePurchaseRequest.newBuilder()
+                            .setSku(Sku.PROCESS)
+                            .setQuantity(1)
+                            .build()));
     assertThat(denied.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
   }
 
@@ -341,6 +458,7 @@ abstract class CapacityRulesContract {
     var badName = refused(() -> env("../x", EnvironmentType.SANDBOX));
     assertThat(badName.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(summary().getSkus(0).getAllocated()).isZero();
-    assertThatThrownBy(() -> purchase(Sku.PROCESS, 0, false)).isInstanceOf(StatusRuntimeException.class);
+    assertThatThrownBy(() -> purchase(Sku.PROCESS, 0, false))
+        .isInstanceOf(StatusRuntimeException.class);
   }
 }

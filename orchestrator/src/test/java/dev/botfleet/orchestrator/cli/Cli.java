@@ -21,18 +21,28 @@ public final class Cli {
   public record Result(int exitCode, String out, String err) {
     public Result requireSuccess() {
       if (exitCode != 0) {
-        throw new AssertionError("CLI exited " + exitCode + " (expected: 0)\nstdout:\n" + out + "\nstderr:\n" + err);
+        throw new AssertionError(
+            "CLI exited " + exitCode + " (expected: 0)\nstdout:\n" + out + "\nstderr:\n" + err);
       }
       return this;
     }
 
-    /** Parses stdout of a {@code -o json} call into {@code builder}; fails if it is not that JSON. */
+    /**
+     * Parses stdout of a {@code -o json} call into {@code builder}; fails if it is not that JSON.
+     */
     public <B extends Message.Builder> B json(B builder) {
       requireSuccess();
       try {
         JsonFormat.parser().merge(out, builder);
       } catch (InvalidProtocolBufferException e) {
-        throw new AssertionError("stdout is not " + builder.getDescriptorForType().getFullName() + " JSON: " + e.getMessage() + "\n" + out, e);
+        throw new AssertionError(
+            "stdout is not "
+                + builder.getDescriptorForType().getFullName()
+                + " JSON: "
+                + e.getMessage()
+                + "\n"
+                + out,
+            e);
       }
       return builder;
     }

@@ -36,7 +36,8 @@ class CliTest {
   void start() throws Exception {
     clock = new MutableClock(Instant.parse("2026-03-02T10:00:00Z"));
     Path data = dir.resolve("data");
-    OrchestratorConfig config = new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, clock);
+    OrchestratorConfig config =
+        new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, clock);
     orchestrator = Orchestrator.start(config);
     cli = Cli.forServer("127.0.0.1:" + orchestrator.grpcPort(), data);
     cli.run("env", "create", "prod", "--type", "PRODUCTION").requireSuccess();
@@ -54,7 +55,8 @@ class CliTest {
     var r = cli.run("env", "create", "dev", "--type", "SANDBOX").requireSuccess();
     assertThat(r.out().lines().toList()).hasSize(2);
     assertThat(r.out().lines().findFirst().orElseThrow()).matches("NAME\\s+ID\\s+TYPE");
-    assertThat(r.out().lines().skip(1).findFirst().orElseThrow()).matches("dev\\s+env_\\S+\\s+SANDBOX");
+    assertThat(r.out().lines().skip(1).findFirst().orElseThrow())
+        .matches("dev\\s+env_\\S+\\s+SANDBOX");
     assertThat(r.err()).isEmpty();
 
     var list = cli.run("env", "list").requireSuccess();
@@ -66,12 +68,16 @@ class CliTest {
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "4").requireSuccess();
     var envs = cli.run("env", "list", "-o", "json").json(ListEnvironmentsResponse.newBuilder());
     assertThat(envs.getEnvironmentsList()).extracting(e -> e.getName()).containsExactly("prod");
-    var summary = cli.run("capacity", "summary", "--output", "json").json(GetCapacitySummaryResponse.newBuilder());
-    assertThat(summary.getSkusList()).anySatisfy(s -> {
-      assertThat(s.getSku()).isEqualTo(Sku.PROCESS);
-      assertThat(s.getPurchased()).isEqualTo(4);
-      assertThat(s.getUnit()).isEqualTo("bots");
-    });
+    var summary =
+        cli.run("capacity", "summary", "--output", "json")
+            .json(GetCapacitySummaryResponse.newBuilder());
+    assertThat(summary.getSkusList())
+        .anySatisfy(
+            s -> {
+              assertThat(s.getSku()).isEqualTo(Sku.PROCESS);
+              assertThat(s.getPurchased()).isEqualTo(4);
+              assertThat(s.getUnit()).isEqualTo("bots");
+            });
     // Default-valued fields are printed too, so scripts can rely on every key being there.
     assertThat(cli.run("capacity", "summary", "-o", "json").out()).contains("\"allocated\"");
   }
@@ -82,16 +88,29 @@ class CliTest {
     var r = cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "6");
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err().lines().toList()).singleElement().satisfies(line ->
-        assertThat(line).startsWith("error: FAILED_PRECONDITION C2_EXCEEDS_PURCHASED: ").contains("at most 5"));
+    assertThat(r.err().lines().toList())
+        .singleElement()
+        .satisfies(
+            line ->
+                assertThat(line)
+                    .startsWith("error: FAILED_PRECONDITION C2_EXCEEDS_PURCHASED: ")
+                    .contains("at most 5"));
   }
 
   @Test
   void missing_or_unknown_token_exits_3() throws Exception {
     Path empty = Files.createDirectories(dir.resolve("no-token-here"));
-    var none = Cli.exec("whoami", "--server", "127.0.0.1:" + orchestrator.grpcPort(), "--data-dir", empty.toString());
+    var none =
+        Cli.exec(
+            "whoami",
+            "--server",
+            "127.0.0.1:" + orchestrator.grpcPort(),
+            "--data-dir",
+            empty.toString());
     assertThat(none.exitCode()).isEqualTo(3);
-    assertThat(none.err().lines().toList()).singleElement().satisfies(l -> assertThat(l).startsWith("error: UNAUTHENTICATED "));
+    assertThat(none.err().lines().toList())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("error: UNAUTHENTICATED "));
 
     var unknown = cli.run("whoami", "--token", "bfp_not_a_real_token");
     assertThat(unknown.exitCode()).isEqualTo(3);
@@ -104,82 +123,162 @@ class CliTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    var r = Cli.exec("env", "list", "--server", "127.0.0.1:" + closedPort, "--token", "x", "--timeout", "5");
+    var r =
+        Cli.exec(
+            "env", "list", "--server", "127.0.0.1:" + closedPort, "--token", "x", "--timeout", "5");
     assertThat(r.exitCode()).isEqualTo(5);
-    assertThat(r.err().lines().toList()).singleElement().satisfies(l -> assertThat(l).startsWith("error: cannot reach the orchestrator"));
+    assertThat(r.err().lines().toList())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("error: cannot reach the orchestrator"));
   }
 
   @Test
   void bad_usage_exits_2() {
     var missing = cli.run("capacity", "allocate", "--env", "prod", "--quantity", "1");
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.err().lines().findFirst().orElseThrow()).contains("Missing required option").contains("--sku");
+    assertThat(missing.err().lines().findFirst().orElseThrow())
+        .contains("Missing required option")
+        .contains("--sku");
     var badOutput = cli.run("env", "list", "-o", "yaml");
     assertThat(badOutput.exitCode()).isEqualTo(2);
     // picocli reports usage errors as the reason on the first line, followed by the usage help.
-    assertThat(badOutput.err().lines().findFirst().orElseThrow()).contains("--output").contains("yaml").contains("TABLE, JSON");
+    assertThat(badOutput.err().lines().findFirst().orElseThrow())
+        .contains("--output")
+        .contains("yaml")
+        .contains("TABLE, JSON");
   }
 
   @Test
   void c6_allocating_app_passes_to_a_user_is_refused_with_the_reason() {
     cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "3").requireSuccess();
-    var r = cli.run("capacity", "allocate", "--user", "ana", "--sku", "APP_PASS", "--quantity", "1");
+    var r =
+        cli.run("capacity", "allocate", "--user", "ana", "--sku", "APP_PASS", "--quantity", "1");
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.err().lines().toList()).singleElement().satisfies(l ->
-        assertThat(l).startsWith("error: FAILED_PRECONDITION C6_APP_PASS_ENVIRONMENT_ONLY: ").contains("app share"));
+    assertThat(r.err().lines().toList())
+        .singleElement()
+        .satisfies(
+            l ->
+                assertThat(l)
+                    .startsWith("error: FAILED_PRECONDITION C6_APP_PASS_ENVIRONMENT_ONLY: ")
+                    .contains("app share"));
   }
 
   @Test
   void c6_app_share_consumes_a_pass_and_app_list_shows_it() {
     cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "3").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "1").requireSuccess();
-    assertThat(cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").requireSuccess().out()).contains("consumed");
-    assertThat(cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").requireSuccess().out()).contains("already shared");
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "1")
+        .requireSuccess();
+    assertThat(
+            cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana")
+                .requireSuccess()
+                .out())
+        .contains("consumed");
+    assertThat(
+            cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana")
+                .requireSuccess()
+                .out())
+        .contains("already shared");
     var full = cli.run("app", "share", "expenses", "--env", "prod", "--user", "bo");
     assertThat(full.exitCode()).isEqualTo(1);
     assertThat(full.err()).startsWith("error: RESOURCE_EXHAUSTED C6_NO_APP_PASS: ");
-    assertThat(cli.run("app", "list", "--env", "prod").requireSuccess().out()).containsPattern("expenses\\s+ana");
-    assertThat(cli.run("app", "unshare", "expenses", "--env", "prod", "--user", "ana").requireSuccess().out()).contains("unshared");
+    assertThat(cli.run("app", "list", "--env", "prod").requireSuccess().out())
+        .containsPattern("expenses\\s+ana");
+    assertThat(
+            cli.run("app", "unshare", "expenses", "--env", "prod", "--user", "ana")
+                .requireSuccess()
+                .out())
+        .contains("unshared");
   }
 
   @Test
   void c5_principal_token_works_until_only_specific_admins_may_allocate() {
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").requireSuccess();
-    var created = cli.run("principal", "create", "pat", "--role", "ENVIRONMENT_ADMIN", "--env", "prod").requireSuccess();
-    Matcher m = Pattern.compile("token \\(shown once, keep it secret\\): (\\S+)").matcher(created.out());
+    var created =
+        cli.run("principal", "create", "pat", "--role", "ENVIRONMENT_ADMIN", "--env", "prod")
+            .requireSuccess();
+    Matcher m =
+        Pattern.compile("token \\(shown once, keep it secret\\): (\\S+)").matcher(created.out());
     assertThat(m.find()).as(created.out()).isTrue();
     String token = m.group(1);
     assertThat(created.out()).containsPattern("pat\\s+prn_\\S+\\s+ENVIRONMENT_ADMIN\\(prod\\)");
 
-    assertThat(cli.run("whoami", "--token", token).requireSuccess().out()).containsPattern("pat\\s+prn_\\S+\\s+ENVIRONMENT_ADMIN");
-    assertThat(cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2", "--token", token)
-        .requireSuccess().out()).containsPattern("prod\\s+PROCESS\\s+0\\s+2");
+    assertThat(cli.run("whoami", "--token", token).requireSuccess().out())
+        .containsPattern("pat\\s+prn_\\S+\\s+ENVIRONMENT_ADMIN");
+    assertThat(
+            cli.run(
+                    "capacity",
+                    "allocate",
+                    "--env",
+                    "prod",
+                    "--sku",
+                    "PROCESS",
+                    "--quantity",
+                    "2",
+                    "--token",
+                    token)
+                .requireSuccess()
+                .out())
+        .containsPattern("prod\\s+PROCESS\\s+0\\s+2");
     // An environment admin cannot create principals.
     assertThat(cli.run("principal", "list", "--token", token).exitCode()).isEqualTo(3);
 
-    var settings = cli.run("tenant", "settings", "--capacity-allocation", "ONLY_SPECIFIC_ADMINS").requireSuccess();
+    var settings =
+        cli.run("tenant", "settings", "--capacity-allocation", "ONLY_SPECIFIC_ADMINS")
+            .requireSuccess();
     assertThat(settings.out()).containsPattern("capacity-allocation\\s+ONLY_SPECIFIC_ADMINS");
-    assertThat(cli.run("tenant", "settings").requireSuccess().out()).contains("ONLY_SPECIFIC_ADMINS");
-    var refused = cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "3", "--token", token);
+    assertThat(cli.run("tenant", "settings").requireSuccess().out())
+        .contains("ONLY_SPECIFIC_ADMINS");
+    var refused =
+        cli.run(
+            "capacity",
+            "allocate",
+            "--env",
+            "prod",
+            "--sku",
+            "PROCESS",
+            "--quantity",
+            "3",
+            "--token",
+            token);
     assertThat(refused.exitCode()).isEqualTo(3);
     assertThat(refused.err()).startsWith("error: PERMISSION_DENIED C5_ONLY_SPECIFIC_ADMINS: ");
 
-    var json = cli.run("principal", "create", "sam", "--role", "SERVICE_ADMIN", "-o", "json").json(CreatePrincipalResponse.newBuilder());
-    assertThat(cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "3", "--token", json.getToken())
-        .exitCode()).isZero();
+    var json =
+        cli.run("principal", "create", "sam", "--role", "SERVICE_ADMIN", "-o", "json")
+            .json(CreatePrincipalResponse.newBuilder());
+    assertThat(
+            cli.run(
+                    "capacity",
+                    "allocate",
+                    "--env",
+                    "prod",
+                    "--sku",
+                    "PROCESS",
+                    "--quantity",
+                    "3",
+                    "--token",
+                    json.getToken())
+                .exitCode())
+        .isZero();
   }
 
   @Test
   void c5_audit_list_shows_who_what_before_and_after() {
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4").requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2")
+        .requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4")
+        .requireSuccess();
     var audit = cli.run("audit", "list", "--action", "capacity.allocate").requireSuccess();
     var lines = audit.out().lines().toList();
     assertThat(lines.get(0)).matches("AT\\s+ACTOR\\s+ACTION\\s+TARGET\\s+BEFORE\\s+AFTER");
     // Newest first.
-    assertThat(lines.get(1)).matches("2026-03-02T10:00:00Z\\s+admin\\s+capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+2\\s+4");
-    assertThat(lines.get(2)).matches("2026-03-02T10:00:00Z\\s+admin\\s+capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+0\\s+2");
+    assertThat(lines.get(1))
+        .matches(
+            "2026-03-02T10:00:00Z\\s+admin\\s+capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+2\\s+4");
+    assertThat(lines.get(2))
+        .matches(
+            "2026-03-02T10:00:00Z\\s+admin\\s+capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+0\\s+2");
     assertThat(lines).hasSize(3);
   }
 
@@ -187,11 +286,15 @@ class CliTest {
   void c8_summary_shows_the_deficit_after_a_trial_expires() {
     cli.run("env", "create", "late", "--type", "SANDBOX").requireSuccess();
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "2").requireSuccess();
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "3", "--trial").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "3", "--trial")
+        .requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2")
+        .requireSuccess();
     clock.advance(Duration.ofMinutes(1));
-    cli.run("capacity", "allocate", "--env", "late", "--sku", "PROCESS", "--quantity", "3").requireSuccess();
-    assertThat(cli.run("capacity", "summary").requireSuccess().out()).doesNotContain("OVER CAPACITY (");
+    cli.run("capacity", "allocate", "--env", "late", "--sku", "PROCESS", "--quantity", "3")
+        .requireSuccess();
+    assertThat(cli.run("capacity", "summary").requireSuccess().out())
+        .doesNotContain("OVER CAPACITY (");
 
     clock.advance(Duration.ofDays(31));
     var summary = cli.run("capacity", "summary").requireSuccess().out();
@@ -199,20 +302,36 @@ class CliTest {
     assertThat(summary).containsPattern("late\\s+PROCESS\\s+3\\s+0\\s+3");
     assertThat(summary).contains("OVER CAPACITY (newest allocations first");
     assertThat(summary).containsPattern("PROCESS in late: 3 over; fix: .*purchase 3 more PROCESS");
-    var refused = cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "3");
+    var refused =
+        cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "3");
     assertThat(refused.exitCode()).isEqualTo(1);
     assertThat(refused.err()).startsWith("error: FAILED_PRECONDITION C8_OVER_CAPACITY: ");
     // The expired trial: not extended, no longer active.
     assertThat(cli.run("capacity", "purchases").requireSuccess().out())
-        .containsPattern("PROCESS\\s+3\\s+trial\\s+2026-03-02T10:00:00Z\\s+2026-04-01T10:00:00Z\\s+no\\s+no");
+        .containsPattern(
+            "PROCESS\\s+3\\s+trial\\s+2026-03-02T10:00:00Z\\s+2026-04-01T10:00:00Z\\s+no\\s+no");
   }
 
   @Test
   void l6_extend_trial_works_once() {
-    var trial = cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "3", "--trial", "-o", "json")
-        .json(dev.botfleet.proto.v1.CreatePurchaseResponse.newBuilder()).getPurchase();
+    var trial =
+        cli.run(
+                "capacity",
+                "purchase",
+                "--sku",
+                "PROCESS",
+                "--quantity",
+                "3",
+                "--trial",
+                "-o",
+                "json")
+            .json(dev.botfleet.proto.v1.CreatePurchaseResponse.newBuilder())
+            .getPurchase();
     var extended = cli.run("capacity", "extend-trial", trial.getId()).requireSuccess();
-    assertThat(extended.out()).containsPattern(trial.getId() + "\\s+PROCESS\\s+3\\s+trial\\s+2026-03-02T10:00:00Z\\s+2026-05-01T10:00:00Z\\s+yes\\s+yes");
+    assertThat(extended.out())
+        .containsPattern(
+            trial.getId()
+                + "\\s+PROCESS\\s+3\\s+trial\\s+2026-03-02T10:00:00Z\\s+2026-05-01T10:00:00Z\\s+yes\\s+yes");
     var again = cli.run("capacity", "extend-trial", trial.getId());
     assertThat(again.exitCode()).isEqualTo(1);
     assertThat(again.err()).startsWith("error: FAILED_PRECONDITION L6_ALREADY_EXTENDED: ");

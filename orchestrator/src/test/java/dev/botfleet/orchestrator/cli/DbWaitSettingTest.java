@@ -22,6 +22,7 @@ class DbWaitSettingTest {
   void issue_7_db_wait_defaults_to_2s_and_comes_from_the_environment_unless_the_flag_is_given() {
     assertThat(dbWait(Map.of())).isEqualTo(Duration.ofSeconds(2));
     assertThat(dbWait(Map.of("BOTFLEET_DB_WAIT", "750ms"))).isEqualTo(Duration.ofMillis(750));
-    assertThat(dbWait(Map.of("BOTFLEET_DB_WAIT", "750ms"), "--db-wait", "5s")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(dbWait(Map.of("BOTFLEET_DB_WAIT", "750ms"), "--db-wait", "5s"))
+        .isEqualTo(Duration.ofSeconds(5));
   }
 }

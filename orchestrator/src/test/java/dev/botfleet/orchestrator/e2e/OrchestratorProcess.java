@@ -36,7 +36,8 @@ import org.awaitility.core.ConditionTimeoutException;
  */
 public final class OrchestratorProcess implements AutoCloseable {
   private static final Pattern GRPC = Pattern.compile("^\\s*grpc:\\s+\\S+:(\\d+)\\s*$");
-  private static final Pattern METRICS = Pattern.compile("^\\s*metrics:\\s+http://[^/]+:(\\d+)/metrics\\s*$");
+  private static final Pattern METRICS =
+      Pattern.compile("^\\s*metrics:\\s+http://[^/]+:(\\d+)/metrics\\s*$");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final AtomicInteger COUNTER = new AtomicInteger();
 
@@ -58,7 +59,17 @@ public final class OrchestratorProcess implements AutoCloseable {
     cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
     cmd.add("dev.botfleet.orchestrator.cli.BotfleetCli");
-    cmd.addAll(List.of("server", "--data-dir", dataDir.toString(), "--grpc-port", "0", "--http-port", "0", "--bind", "127.0.0.1"));
+    cmd.addAll(
+        List.of(
+            "server",
+            "--data-dir",
+            dataDir.toString(),
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+            "--bind",
+            "127.0.0.1"));
     if (db != null) {
       cmd.addAll(List.of("--db-url", db.url()));
       if (db.user() != null && !db.user().isEmpty()) {
@@ -81,7 +92,8 @@ public final class OrchestratorProcess implements AutoCloseable {
    * Starts the orchestrator on {@code dataDir} (H2 under it when {@code db} is null, else that
    * database) and waits until it printed its ports.
    */
-  public static OrchestratorProcess start(Path dataDir, Path logDir, TestDatabases.Db db) throws IOException {
+  public static OrchestratorProcess start(Path dataDir, Path logDir, TestDatabases.Db db)
+      throws IOException {
     OrchestratorProcess p = launch(dataDir, logDir, db);
     try {
       p.awaitStarted();
@@ -92,8 +104,12 @@ public final class OrchestratorProcess implements AutoCloseable {
     return p;
   }
 
-  /** Starts the JVM without waiting; call {@link #awaitStarted()} (lets tests start replicas together). */
-  public static OrchestratorProcess launch(Path dataDir, Path logDir, TestDatabases.Db db) throws IOException {
+  /**
+   * Starts the JVM without waiting; call {@link #awaitStarted()} (lets tests start replicas
+   * together).
+   */
+  public static OrchestratorProcess launch(Path dataDir, Path logDir, TestDatabases.Db db)
+      throws IOException {
     return new OrchestratorProcess(dataDir, logDir, db);
   }
 
@@ -103,43 +119,53 @@ public final class OrchestratorProcess implements AutoCloseable {
       await("orchestrator banner in " + log)
           .atMost(START_TIMEOUT)
           .pollInterval(Duration.ofMillis(50))
-          .until(() -> {
-            if (grpcPort > 0 && httpPort > 0) {
-              return true;
-            }
-            if (!process.isAlive()) {
-              throw new AssertionError("orchestrator exited with " + process.exitValue() + " before starting:\n" + logText());
-            }
-            return false;
-          });
+          .until(
+              () -> {
+                if (grpcPort > 0 && httpPort > 0) {
+                  return true;
+                }
+                if (!process.isAlive()) {
+                  throw new AssertionError(
+                      "orchestrator exited with "
+                          + process.exitValue()
+                          + " before starting:\n"
+                          + logText());
+                }
+                return false;
+              });
     } catch (ConditionTimeoutException e) {
-      throw new AssertionError("orchestrator did not print its ports within " + START_TIMEOUT + ":\n" + logText(), e);
+      throw new AssertionError(
+          "orchestrator did not print its ports within " + START_TIMEOUT + ":\n" + logText(), e);
     }
     return this;
   }
 
   private Thread pump(InputStream in, String name) {
-    Thread t = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          Matcher g = GRPC.matcher(line);
-          if (g.matches()) {
-            grpcPort = Integer.parseInt(g.group(1));
-          }
-          Matcher m = METRICS.matcher(line);
-          if (m.matches()) {
-            httpPort = Integer.parseInt(m.group(1));
-          }
-          synchronized (logWriter) {
-            logWriter.write(line);
-            logWriter.write(System.lineSeparator());
-            logWriter.flush();
-          }
-        }
-      } catch (IOException e) {
-        // The process is gone; nothing more to pump.
-      }
-    }, "orchestrator-" + name + "-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  Matcher g = GRPC.matcher(line);
+                  if (g.matches()) {
+                    grpcPort = Integer.parseInt(g.group(1));
+                  }
+                  Matcher m = METRICS.matcher(line);
+                  if (m.matches()) {
+                    httpPort = Integer.parseInt(m.group(1));
+                  }
+                  synchronized (logWriter) {
+                    logWriter.write(line);
+                    logWriter.write(System.lineSeparator());
+                    logWriter.flush();
+                  }
+                }
+              } catch (IOException e) {
+                // The process is gone; nothing more to pump.
+              }
+            },
+            "orchestrator-" + name + "-pump");
     t.setDaemon(true);
     t.start();
     return t;
@@ -209,9 +235,11 @@ public final class OrchestratorProcess implements AutoCloseable {
     requireNonNull(token, "token");
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata m = new Metadata();
-        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        m.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         applier.apply(m);
       }
     };

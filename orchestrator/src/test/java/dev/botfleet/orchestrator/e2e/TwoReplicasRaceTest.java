@@ -40,10 +40,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * C2 under concurrency across replicas (DESIGN "State and concurrency"): two orchestrator
- * processes share one PostgreSQL database; many threads set allocations through both at once,
- * and the sum of a SKU's allocations never exceeds its purchased units — not in the summary,
- * not in the table, not at any moment a watcher samples it.
+ * C2 under concurrency across replicas (DESIGN "State and concurrency"): two orchestrator processes
+ * share one PostgreSQL database; many threads set allocations through both at once, and the sum of
+ * a SKU's allocations never exceeds its purchased units — not in the summary, not in the table, not
+ * at any moment a watcher samples it.
  */
 class TwoReplicasRaceTest {
   private static final int PURCHASED = 10;
@@ -79,36 +79,52 @@ class TwoReplicasRaceTest {
     b.awaitStarted();
     boolean aHasToken = Files.exists(a.dataDir().resolve("admin.token"));
     boolean bHasToken = Files.exists(b.dataDir().resolve("admin.token"));
-    assertThat(aHasToken ^ bHasToken).as("exactly one replica wrote admin.token (a=%s, b=%s)", aHasToken, bHasToken).isTrue();
+    assertThat(aHasToken ^ bHasToken)
+        .as("exactly one replica wrote admin.token (a=%s, b=%s)", aHasToken, bHasToken)
+        .isTrue();
     String token = Files.readString((aHasToken ? a : b).dataDir().resolve("admin.token")).trim();
 
     List<CapacityServiceBlockingStub> replicas = new ArrayList<>();
     for (OrchestratorProcess p : List.of(a, b)) {
       ManagedChannel ch = p.channel();
       channels.add(ch);
-      replicas.add(CapacityServiceGrpc.newBlockingStub(ch).withCallCredentials(OrchestratorProcess.bearer(token)));
+      replicas.add(
+          CapacityServiceGrpc.newBlockingStub(ch)
+              .withCallCredentials(OrchestratorProcess.bearer(token)));
     }
-    var envs = EnvironmentServiceGrpc.newBlockingStub(channels.get(1)).withCallCredentials(OrchestratorProcess.bearer(token))
-        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    var envs =
+        EnvironmentServiceGrpc.newBlockingStub(channels.get(1))
+            .withCallCredentials(OrchestratorProcess.bearer(token))
+            .withDeadlineAfter(30, TimeUnit.SECONDS);
     for (int i = 0; i < ENVIRONMENTS; i++) {
-      envs.createEnvironment(CreateEnvironmentRequest.newBuilder().setName("e" + i).setType(EnvironmentType.SANDBOX).build());
+      envs.createEnvironment(
+          CreateEnvironmentRequest.newBuilder()
+              .setName("e" + i)
+              .setType(EnvironmentType.SANDBOX)
+              .build());
     }
-    replicas.get(0).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(PURCHASED).build());
+    replicas
+        .get(0)
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
+        .createPurchase(
+            CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(PURCHASED).build());
 
     pool = Executors.newFixedThreadPool(THREADS + 1);
     AtomicBoolean hammering = new AtomicBoolean(true);
     AtomicLong maxSeen = new AtomicLong();
     AtomicInteger samples = new AtomicInteger();
-    Future<?> watcher = pool.submit(() -> {
-      try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password()); Statement s = c.createStatement()) {
-        while (hammering.get()) {
-          maxSeen.accumulateAndGet(sumOfProcessAllocations(s), Math::max);
-          samples.incrementAndGet();
-        }
-      }
-      return null;
-    });
+    Future<?> watcher =
+        pool.submit(
+            () -> {
+              try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
+                  Statement s = c.createStatement()) {
+                while (hammering.get()) {
+                  maxSeen.accumulateAndGet(sumOfProcessAllocations(s), Math::max);
+                  samples.incrementAndGet();
+                }
+              }
+              return null;
+            });
 
     AtomicInteger[] granted = {new AtomicInteger(), new AtomicInteger()};
     AtomicInteger refused = new AtomicInteger();
@@ -116,27 +132,37 @@ class TwoReplicasRaceTest {
     CountDownLatch go = new CountDownLatch(1);
     List<Future<?>> workers = new ArrayList<>();
     for (int t = 0; t < THREADS; t++) {
-      workers.add(pool.submit(() -> {
-        go.await();
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        for (int i = 0; i < CALLS_PER_THREAD; i++) {
-          int replica = random.nextInt(2);
-          String env = "e" + random.nextInt(ENVIRONMENTS);
-          long quantity = random.nextInt(6);
-          try {
-            replicas.get(replica).withDeadlineAfter(30, TimeUnit.SECONDS).setAllocation(
-                SetAllocationRequest.newBuilder().setEnvironment(env).setSku(Sku.PROCESS).setQuantity(quantity).build());
-            granted[replica].incrementAndGet();
-          } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION && GrpcErrors.reason(e).equals("C2_EXCEEDS_PURCHASED")) {
-              refused.incrementAndGet();
-            } else {
-              unexpected.add(e.getStatus() + " " + GrpcErrors.reason(e));
-            }
-          }
-        }
-        return null;
-      }));
+      workers.add(
+          pool.submit(
+              () -> {
+                go.await();
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                for (int i = 0; i < CALLS_PER_THREAD; i++) {
+                  int replica = random.nextInt(2);
+                  String env = "e" + random.nextInt(ENVIRONMENTS);
+                  long quantity = random.nextInt(6);
+                  try {
+                    replicas
+                        .get(replica)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .setAllocation(
+                            SetAllocationRequest.newBuilder()
+                                .setEnvironment(env)
+                                .setSku(Sku.PROCESS)
+                                .setQuantity(quantity)
+                                .build());
+                    granted[replica].incrementAndGet();
+                  } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION
+                        && GrpcErrors.reason(e).equals("C2_EXCEEDS_PURCHASED")) {
+                      refused.incrementAndGet();
+                    } else {
+                      unexpected.add(e.getStatus() + " " + GrpcErrors.reason(e));
+                    }
+                  }
+                }
+                return null;
+              }));
     }
     go.countDown();
     for (Future<?> w : workers) {
@@ -145,24 +171,36 @@ class TwoReplicasRaceTest {
     hammering.set(false);
     watcher.get(30, TimeUnit.SECONDS);
 
-    System.out.printf("c2 race: granted a=%d b=%d, refused=%d, watcher samples=%d, max sum seen=%d%n",
+    System.out.printf(
+        "c2 race: granted a=%d b=%d, refused=%d, watcher samples=%d, max sum seen=%d%n",
         granted[0].get(), granted[1].get(), refused.get(), samples.get(), maxSeen.get());
     assertThat(unexpected).as("only C2 refusals are expected").isEmpty();
     assertThat(granted[0].get()).as("calls granted through replica a").isPositive();
     assertThat(granted[1].get()).as("calls granted through replica b").isPositive();
-    assertThat(refused.get()).as("the race pushed past the purchased units at least once").isPositive();
+    assertThat(refused.get())
+        .as("the race pushed past the purchased units at least once")
+        .isPositive();
     assertThat(samples.get()).isPositive();
-    assertThat(maxSeen.get()).as("largest committed sum a watcher saw while hammering").isLessThanOrEqualTo(PURCHASED);
+    assertThat(maxSeen.get())
+        .as("largest committed sum a watcher saw while hammering")
+        .isLessThanOrEqualTo(PURCHASED);
 
     long inDatabase;
-    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password()); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
+        Statement s = c.createStatement()) {
       inDatabase = sumOfProcessAllocations(s);
     }
     assertThat(inDatabase).isLessThanOrEqualTo(PURCHASED);
     for (CapacityServiceBlockingStub replica : replicas) {
-      SkuSummary process = replica.withDeadlineAfter(30, TimeUnit.SECONDS)
-          .getCapacitySummary(GetCapacitySummaryRequest.getDefaultInstance()).getSkusList().stream()
-          .filter(s -> s.getSku() == Sku.PROCESS).findFirst().orElseThrow();
+      SkuSummary process =
+          replica
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .getCapacitySummary(GetCapacitySummaryRequest.getDefaultInstance())
+              .getSkusList()
+              .stream()
+              .filter(s -> s.getSku() == Sku.PROCESS)
+              .findFirst()
+              .orElseThrow();
       assertThat(process.getPurchased()).isEqualTo(PURCHASED);
       assertThat(process.getAllocated()).isEqualTo(inDatabase);
       assertThat(process.getAvailable()).isEqualTo(PURCHASED - inDatabase);
@@ -170,7 +208,8 @@ class TwoReplicasRaceTest {
   }
 
   private static long sumOfProcessAllocations(Statement s) throws java.sql.SQLException {
-    try (ResultSet rs = s.executeQuery("SELECT COALESCE(SUM(quantity), 0) FROM allocation WHERE sku = 'PROCESS'")) {
+    try (ResultSet rs =
+        s.executeQuery("SELECT COALESCE(SUM(quantity), 0) FROM allocation WHERE sku = 'PROCESS'")) {
       rs.next();
       return rs.getLong(1);
     }

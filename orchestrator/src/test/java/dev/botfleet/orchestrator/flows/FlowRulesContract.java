@@ -66,7 +66,11 @@ abstract class FlowRulesContract {
   }
 
   AssociateFlowRequest associate(String parent, String child) {
-    return AssociateFlowRequest.newBuilder().setProcessFlow(parent).setFlow(child).setEnvironment(env).build();
+    return AssociateFlowRequest.newBuilder()
+        .setProcessFlow(parent)
+        .setFlow(child)
+        .setEnvironment(env)
+        .build();
   }
 
   @Test
@@ -77,25 +81,56 @@ abstract class FlowRulesContract {
     assertThat(flow.getProcessUnits()).isEqualTo(2);
     assertThat(flow.getDailyRequestLimit()).isEqualTo(500_000);
     assertThat(flow.getBucket()).isEqualTo("flow:" + flow.getName());
-    assertThat(t.orchestrator.capacity.freeIn(t.orchestrator.environments.require(env).id(), dev.botfleet.orchestrator.capacity.Sku.PROCESS))
+    assertThat(
+            t.orchestrator.capacity.freeIn(
+                t.orchestrator.environments.require(env).id(),
+                dev.botfleet.orchestrator.capacity.Sku.PROCESS))
         .isEqualTo(1);
     var util = t.orchestrator.machines.processUtilization(env);
-    assertThat(util.units()).anySatisfy(h -> {
-      assertThat(h.kind()).isEqualTo("flow");
-      assertThat(h.name()).isEqualTo(flow.getName());
-      assertThat(h.units()).isEqualTo(2);
-    });
+    assertThat(util.units())
+        .anySatisfy(
+            h -> {
+              assertThat(h.kind()).isEqualTo("flow");
+              assertThat(h.name()).isEqualTo(flow.getName());
+              assertThat(h.units()).isEqualTo(2);
+            });
 
-    var e = refused(() -> f.flows.allocateProcess(AllocateProcessRequest.newBuilder().setFlow(flow.getName()).setEnvironment(env).setCount(2).build()));
+    var e =
+        refused(
+            () ->
+                f.flows.allocateProcess(
+                    AllocateProcessRequest.newBuilder()
+                        .setFlow(flow.getName())
+                        .setEnvironment(env)
+                        .setCount(2)
+                        .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("P3_NO_PROCESS_CAPACITY");
 
-    var lower = refused(() -> t.admin(dev.botfleet.proto.v1.CapacityServiceGrpc::newBlockingStub).setAllocation(
-        dev.botfleet.proto.v1.SetAllocationRequest.newBuilder().setEnvironment(env).setSku(Sku.PROCESS).setQuantity(1).build()));
-    assertThat(GrpcErrors.reason(lower)).as("C2: flows consume the pool").isEqualTo("C2_BELOW_CONSUMED");
+    var lower =
+        refused(
+            () ->
+                t.admin(dev.botfleet.proto.v1.CapacityServiceGrpc::newBlockingStub)
+                    .setAllocation(
+                        dev.botfleet.proto.v1.SetAllocationRequest.newBuilder()
+                            .setEnvironment(env)
+                            .setSku(Sku.PROCESS)
+                            .setQuantity(1)
+                            .build()));
+    assertThat(GrpcErrors.reason(lower))
+        .as("C2: flows consume the pool")
+        .isEqualTo("C2_BELOW_CONSUMED");
     assertThat(lower.getStatus().getDescription()).contains(flow.getName());
 
-    var less = f.flows.deallocateProcess(DeallocateProcessRequest.newBuilder().setFlow(flow.getName()).setEnvironment(env).setCount(1).build()).getFlow();
+    var less =
+        f.flows
+            .deallocateProcess(
+                DeallocateProcessRequest.newBuilder()
+                    .setFlow(flow.getName())
+                    .setEnvironment(env)
+                    .setCount(1)
+                    .build())
+            .getFlow();
     assertThat(less.getDailyRequestLimit()).isEqualTo(250_000);
   }
 
@@ -105,7 +140,8 @@ abstract class FlowRulesContract {
     CloudFlow parent = f.processFlow(env, owner, 1);
     for (int i = 0; i < 25; i++) {
       CloudFlow child = f.flow(env, owner);
-      var associated = f.flows.associateFlow(associate(parent.getName(), child.getName())).getFlow();
+      var associated =
+          f.flows.associateFlow(associate(parent.getName(), child.getName())).getFlow();
       assertThat(associated.getPlan()).isEqualTo(FlowPlan.PLAN_ASSOCIATED_TO_PROCESS);
       assertThat(associated.getBucket()).isEqualTo("flow:" + parent.getName());
     }
@@ -128,16 +164,18 @@ abstract class FlowRulesContract {
     CountDownLatch go = new CountDownLatch(1);
     List<Future<Boolean>> results = new ArrayList<>();
     for (String child : children) {
-      results.add(pool.submit(() -> {
-        go.await();
-        try {
-          f.flows.associateFlow(associate(parent.getName(), child));
-          return true;
-        } catch (StatusRuntimeException e) {
-          assertThat(GrpcErrors.reason(e)).isEqualTo("P4_ASSOCIATION_LIMIT");
-          return false;
-        }
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                go.await();
+                try {
+                  f.flows.associateFlow(associate(parent.getName(), child));
+                  return true;
+                } catch (StatusRuntimeException e) {
+                  assertThat(GrpcErrors.reason(e)).isEqualTo("P4_ASSOCIATION_LIMIT");
+                  return false;
+                }
+              }));
     }
     go.countDown();
     int ok = 0;
@@ -156,24 +194,56 @@ abstract class FlowRulesContract {
     CloudFlow b = f.processFlow(env, owner, 1);
     CloudFlow plain = f.flow(env, owner);
 
-    assertThat(GrpcErrors.reason(refused(() -> f.flows.associateFlow(associate(a.getName(), b.getName())))))
+    assertThat(
+            GrpcErrors.reason(
+                refused(() -> f.flows.associateFlow(associate(a.getName(), b.getName())))))
         .isEqualTo("P4_PROCESS_FLOW_AS_CHILD");
-    assertThat(GrpcErrors.reason(refused(() -> f.flows.associateFlow(associate(plain.getName(), a.getName())))))
-        .as("a flow that is not a process flow cannot be a parent").isEqualTo("P4_PARENT_NOT_PROCESS_FLOW");
+    assertThat(
+            GrpcErrors.reason(
+                refused(() -> f.flows.associateFlow(associate(plain.getName(), a.getName())))))
+        .as("a flow that is not a process flow cannot be a parent")
+        .isEqualTo("P4_PARENT_NOT_PROCESS_FLOW");
 
     f.flows.associateFlow(associate(a.getName(), plain.getName()));
-    assertThat(GrpcErrors.reason(refused(() -> f.flows.associateFlow(associate(b.getName(), plain.getName())))))
+    assertThat(
+            GrpcErrors.reason(
+                refused(() -> f.flows.associateFlow(associate(b.getName(), plain.getName())))))
         .isEqualTo("P4_ALREADY_ASSOCIATED");
-    assertThat(GrpcErrors.reason(refused(() -> f.flows.allocateProcess(
-            AllocateProcessRequest.newBuilder().setFlow(plain.getName()).setEnvironment(env).setCount(1).build()))))
-        .as("an associated flow cannot become a process flow").isEqualTo("P4_CHILD_CANNOT_BE_PROCESS_FLOW");
-    assertThat(GrpcErrors.reason(refused(() -> f.flows.deallocateProcess(
-            DeallocateProcessRequest.newBuilder().setFlow(a.getName()).setEnvironment(env).setCount(1).build()))))
+    assertThat(
+            GrpcErrors.reason(
+                refused(
+                    () ->
+                        f.flows.allocateProcess(
+                            AllocateProcessRequest.newBuilder()
+                                .setFlow(plain.getName())
+                                .setEnvironment(env)
+                                .setCount(1)
+                                .build()))))
+        .as("an associated flow cannot become a process flow")
+        .isEqualTo("P4_CHILD_CANNOT_BE_PROCESS_FLOW");
+    assertThat(
+            GrpcErrors.reason(
+                refused(
+                    () ->
+                        f.flows.deallocateProcess(
+                            DeallocateProcessRequest.newBuilder()
+                                .setFlow(a.getName())
+                                .setEnvironment(env)
+                                .setCount(1)
+                                .build()))))
         .isEqualTo("P4_PARENT_HAS_ASSOCIATED_FLOWS");
 
-    var free = f.flows.dissociateFlow(DissociateFlowRequest.newBuilder().setFlow(plain.getName()).setEnvironment(env).build()).getFlow();
+    var free =
+        f.flows
+            .dissociateFlow(
+                DissociateFlowRequest.newBuilder()
+                    .setFlow(plain.getName())
+                    .setEnvironment(env)
+                    .build())
+            .getFlow();
     assertThat(free.getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
-    assertThat(f.flows.associateFlow(associate(b.getName(), plain.getName())).getFlow().getParent()).isEqualTo(b.getName());
+    assertThat(f.flows.associateFlow(associate(b.getName(), plain.getName())).getFlow().getParent())
+        .isEqualTo(b.getName());
   }
 
   @Test
@@ -189,12 +259,18 @@ abstract class FlowRulesContract {
     assertThat(covered.getCoveredBy()).isEqualTo("machine " + machine);
 
     CloudFlow child = f.flow(env, owner);
-    assertThat(f.flows.associateFlow(associate(flow.getName(), child.getName())).getFlow().getBucket())
-        .as("a covered flow may have associated flows (P4)").isEqualTo("flow:" + flow.getName());
+    assertThat(
+            f.flows.associateFlow(associate(flow.getName(), child.getName())).getFlow().getBucket())
+        .as("a covered flow may have associated flows (P4)")
+        .isEqualTo("flow:" + flow.getName());
 
     f.removeBots(machine);
-    assertThat(f.show(flow.getName()).getPlan()).as("cover ends when the target holds no bot").isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
-    assertThat(f.show(child.getName()).getBucket()).as("the child falls back to its owner's licenses").isEqualTo("user:" + owner);
+    assertThat(f.show(flow.getName()).getPlan())
+        .as("cover ends when the target holds no bot")
+        .isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
+    assertThat(f.show(child.getName()).getBucket())
+        .as("the child falls back to its owner's licenses")
+        .isEqualTo("user:" + owner);
   }
 
   @Test
@@ -205,7 +281,8 @@ abstract class FlowRulesContract {
     f.triggeredRun(env, flow.getName(), "GROUP", group);
     assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
     String m2 = f.machine(env, group, 1);
-    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE);
+    assertThat(f.show(flow.getName()).getPlan())
+        .isEqualTo(FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE);
     assertThat(f.show(flow.getName()).getCoveredBy()).isEqualTo("group " + group);
     f.removeBots(m2);
     assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
@@ -216,7 +293,8 @@ abstract class FlowRulesContract {
   void p9_at_most_one_per_flow_plan_per_flow() {
     f.capacity(env, Sku.PER_FLOW, 2);
     CloudFlow flow = f.flow(env, owner);
-    var req = AllocatePerFlowRequest.newBuilder().setFlow(flow.getName()).setEnvironment(env).build();
+    var req =
+        AllocatePerFlowRequest.newBuilder().setFlow(flow.getName()).setEnvironment(env).build();
     CloudFlow perFlow = f.flows.allocatePerFlow(req).getFlow();
     assertThat(perFlow.getPlan()).isEqualTo(FlowPlan.PLAN_PER_FLOW);
     assertThat(perFlow.getDailyRequestLimit()).isEqualTo(250_000);
@@ -231,7 +309,12 @@ abstract class FlowRulesContract {
     String other = f.user();
     String sandbox = f.env(EnvironmentType.SANDBOX);
     CloudFlow flow = f.flow(sandbox, free);
-    var share = ShareFlowRequest.newBuilder().setFlow(flow.getName()).setEnvironment(sandbox).setUser(other).build();
+    var share =
+        ShareFlowRequest.newBuilder()
+            .setFlow(flow.getName())
+            .setEnvironment(sandbox)
+            .setUser(other)
+            .build();
     var e = refused(() -> f.flows.shareFlow(share));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("L4_NOT_ENTITLED");
@@ -244,15 +327,36 @@ abstract class FlowRulesContract {
   @Test
   void l2_a_premium_connector_flow_needs_an_owner_licensed_for_it() {
     String free = f.user();
-    var e = refused(() -> f.flows.createFlow(CreateFlowRequest.newBuilder().setName(LicensingFixture.name("flow")).setEnvironment(env)
-        .setOwner(free).addConnectors(ConnectorTier.CONNECTOR_PREMIUM).build()));
+    var e =
+        refused(
+            () ->
+                f.flows.createFlow(
+                    CreateFlowRequest.newBuilder()
+                        .setName(LicensingFixture.name("flow"))
+                        .setEnvironment(env)
+                        .setOwner(free)
+                        .addConnectors(ConnectorTier.CONNECTOR_PREMIUM)
+                        .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("L2_NOT_ENTITLED");
     String seeded = f.user(LicenseType.LICENSE_POWER_APPS_PREMIUM);
-    CloudFlow inApp = f.flows.createFlow(CreateFlowRequest.newBuilder().setName(LicensingFixture.name("flow")).setEnvironment(env)
-        .setOwner(seeded).addConnectors(ConnectorTier.CONNECTOR_PREMIUM).setApp("expenses").build()).getFlow();
+    CloudFlow inApp =
+        f.flows
+            .createFlow(
+                CreateFlowRequest.newBuilder()
+                    .setName(LicensingFixture.name("flow"))
+                    .setEnvironment(env)
+                    .setOwner(seeded)
+                    .addConnectors(ConnectorTier.CONNECTOR_PREMIUM)
+                    .setApp("expenses")
+                    .build())
+            .getFlow();
     assertThat(inApp.getApp()).isEqualTo("expenses");
-    assertThat(f.flows.listFlows(ListFlowsRequest.newBuilder().setEnvironment(env).build()).getFlowsList())
-        .extracting(CloudFlow::getName).contains(inApp.getName());
+    assertThat(
+            f.flows
+                .listFlows(ListFlowsRequest.newBuilder().setEnvironment(env).build())
+                .getFlowsList())
+        .extracting(CloudFlow::getName)
+        .contains(inApp.getName());
   }
 }

@@ -53,14 +53,30 @@ class MeteringCrashTest {
   /** The licensing and metering commands as a person types them, against the restarted server. */
   private static void cliTour(Cli cli) {
     assertThat(cli.run("usage", "show", "--flow", "invoices").requireSuccess().out())
-        .contains("user:ann").contains("L3").contains("flow:invoices");
-    assertThat(cli.run("flow", "show", "invoices").requireSuccess().out()).contains("OWNER_LICENSES").contains("daily PPR limit");
-    var denied = cli.run("entitlement", "check", "--user", "ann", "--env", "prod", "--action", "create-desktop-flow");
+        .contains("user:ann")
+        .contains("L3")
+        .contains("flow:invoices");
+    assertThat(cli.run("flow", "show", "invoices").requireSuccess().out())
+        .contains("OWNER_LICENSES")
+        .contains("daily PPR limit");
+    var denied =
+        cli.run(
+            "entitlement",
+            "check",
+            "--user",
+            "ann",
+            "--env",
+            "prod",
+            "--action",
+            "create-desktop-flow");
     assertThat(denied.exitCode()).isEqualTo(1);
     assertThat(denied.out()).contains("DENIED (rule L7)").contains("botfleet trial start ann");
     cli.run("trial", "start", "ann").requireSuccess();
-    assertThat(cli.run("license", "list", "ann").requireSuccess().out()).contains("TRIAL").contains("SELF_SERVICE_TRIAL");
-    assertThat(cli.run("tenant", "trials", "--type", "TRIAL", "--disable").requireSuccess().out()).contains("ann");
+    assertThat(cli.run("license", "list", "ann").requireSuccess().out())
+        .contains("TRIAL")
+        .contains("SELF_SERVICE_TRIAL");
+    assertThat(cli.run("tenant", "trials", "--type", "TRIAL", "--disable").requireSuccess().out())
+        .contains("ann");
     assertThat(cli.run("trial", "start", "ann").err()).contains("L5_TRIAL_DISABLED");
     cli.run("tenant", "trials", "--type", "TRIAL", "--enable").requireSuccess();
     var again = cli.run("trial", "start", "ann");
@@ -69,7 +85,8 @@ class MeteringCrashTest {
     var windows = cli.run("license", "assign", "ann", "--type", "WINDOWS");
     assertThat(windows.err()).contains("L1_MACHINE_LICENSE");
     assertThat(cli.run("user", "list").requireSuccess().out()).contains("ann");
-    assertThat(cli.run("usage", "show", "--env", "prod", "-o", "json").requireSuccess().out()).contains("\"buckets\"");
+    assertThat(cli.run("usage", "show", "--env", "prod", "-o", "json").requireSuccess().out())
+        .contains("\"buckets\"");
     var bad = cli.run("usage", "show", "--user", "ann", "--env", "prod");
     assertThat(bad.exitCode()).isEqualTo(2);
   }
@@ -88,7 +105,9 @@ class MeteringCrashTest {
     cli.run("user", "create", "ann").requireSuccess();
     cli.run("flow", "create", "invoices", "--env", "prod", "--owner", "ann").requireSuccess();
     cli.run("tenant", "settings", "--over-limit", "RECORD_OVERAGE").requireSuccess();
-    var first = cli.run("usage", "record", "--flow", "invoices", "--requests", "3", "--key", "first").requireSuccess();
+    var first =
+        cli.run("usage", "record", "--flow", "invoices", "--requests", "3", "--key", "first")
+            .requireSuccess();
     assertThat(first.out()).contains("RECORDED").contains("user:ann");
 
     String token = Files.readString(data.resolve("admin.token")).trim();
@@ -100,26 +119,34 @@ class MeteringCrashTest {
     List<Thread> clients = new ArrayList<>();
     for (int c = 0; c < 8; c++) {
       int client = c;
-      Thread th = new Thread(() -> {
-        var stub = MeteringServiceGrpc.newBlockingStub(channel).withCallCredentials(OrchestratorProcess.bearer(token));
-        for (int seq = 0; ; seq++) {
-          var req = RecordUsageRequest.newBuilder();
-          List<String> keys = new ArrayList<>();
-          for (int i = 0; i < 50; i++) {
-            String key = "c" + client + "-" + seq + "-" + i;
-            long n = 1 + ThreadLocalRandom.current().nextInt(5);
-            sent.put(key, n);
-            keys.add(key);
-            req.addRecords(UsageRecord.newBuilder().setFlow("invoices").setRequests(n).setIdempotencyKey(key));
-          }
-          try {
-            stub.withDeadlineAfter(10, TimeUnit.SECONDS).recordUsage(req.build());
-          } catch (RuntimeException e) {
-            return; // the server is gone
-          }
-          acked.addAll(keys);
-        }
-      });
+      Thread th =
+          new Thread(
+              () -> {
+                var stub =
+                    MeteringServiceGrpc.newBlockingStub(channel)
+                        .withCallCredentials(OrchestratorProcess.bearer(token));
+                for (int seq = 0; ; seq++) {
+                  var req = RecordUsageRequest.newBuilder();
+                  List<String> keys = new ArrayList<>();
+                  for (int i = 0; i < 50; i++) {
+                    String key = "c" + client + "-" + seq + "-" + i;
+                    long n = 1 + ThreadLocalRandom.current().nextInt(5);
+                    sent.put(key, n);
+                    keys.add(key);
+                    req.addRecords(
+                        UsageRecord.newBuilder()
+                            .setFlow("invoices")
+                            .setRequests(n)
+                            .setIdempotencyKey(key));
+                  }
+                  try {
+                    stub.withDeadlineAfter(10, TimeUnit.SECONDS).recordUsage(req.build());
+                  } catch (RuntimeException e) {
+                    return; // the server is gone
+                  }
+                  acked.addAll(keys);
+                }
+              });
       th.start();
       clients.add(th);
     }
@@ -136,28 +163,46 @@ class MeteringCrashTest {
     processes.add(again);
     ManagedChannel ch = again.channel();
     try {
-      var stub = MeteringServiceGrpc.newBlockingStub(ch).withCallCredentials(OrchestratorProcess.bearer(token));
+      var stub =
+          MeteringServiceGrpc.newBlockingStub(ch)
+              .withCallCredentials(OrchestratorProcess.bearer(token));
       List<String> keys = new ArrayList<>(sent.keySet());
       int duplicates = 0;
       for (int from = 0; from < keys.size(); from += 1000) {
         var req = RecordUsageRequest.newBuilder();
         for (String key : keys.subList(from, Math.min(keys.size(), from + 1000))) {
-          req.addRecords(UsageRecord.newBuilder().setFlow("invoices").setRequests(sent.get(key)).setIdempotencyKey(key));
+          req.addRecords(
+              UsageRecord.newBuilder()
+                  .setFlow("invoices")
+                  .setRequests(sent.get(key))
+                  .setIdempotencyKey(key));
         }
-        for (UsageRecordResult r : stub.withDeadlineAfter(60, TimeUnit.SECONDS).recordUsage(req.build()).getResultsList()) {
+        for (UsageRecordResult r :
+            stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                .recordUsage(req.build())
+                .getResultsList()) {
           if (acked.contains(r.getIdempotencyKey())) {
-            assertThat(r.getOutcome()).as("acknowledged record " + r.getIdempotencyKey() + " is stored").isEqualTo(RecordOutcome.DUPLICATE);
+            assertThat(r.getOutcome())
+                .as("acknowledged record " + r.getIdempotencyKey() + " is stored")
+                .isEqualTo(RecordOutcome.DUPLICATE);
           }
           duplicates += r.getOutcome() == RecordOutcome.DUPLICATE ? 1 : 0;
         }
       }
       assertThat(duplicates).isGreaterThanOrEqualTo(ackedAtKill);
       long expected = sent.values().stream().mapToLong(Long::longValue).sum();
-      GetUsageResponse usage = stub.withDeadlineAfter(30, TimeUnit.SECONDS).getUsage(GetUsageRequest.newBuilder().setUser("ann").build());
+      GetUsageResponse usage =
+          stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+              .getUsage(GetUsageRequest.newBuilder().setUser("ann").build());
       long used = usage.getBucketsList().stream().mapToLong(b -> b.getUsed()).sum();
       String yesterday = java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).toString();
-      used += stub.getUsage(GetUsageRequest.newBuilder().setUser("ann").setDay(yesterday).build()).getBucketsList().stream()
-          .mapToLong(b -> b.getUsed()).sum();
+      used +=
+          stub
+              .getUsage(GetUsageRequest.newBuilder().setUser("ann").setDay(yesterday).build())
+              .getBucketsList()
+              .stream()
+              .mapToLong(b -> b.getUsed())
+              .sum();
       assertThat(used).as("every distinct key counted exactly once").isEqualTo(expected);
     } finally {
       ch.shutdownNow();

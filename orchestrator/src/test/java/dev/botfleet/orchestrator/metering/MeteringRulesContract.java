@@ -18,7 +18,6 @@ import dev.botfleet.proto.v1.CloudFlow;
 import dev.botfleet.proto.v1.EnvironmentType;
 import dev.botfleet.proto.v1.FlowPlan;
 import dev.botfleet.proto.v1.GetUsageRequest;
-import dev.botfleet.proto.v1.LicenseType;
 import dev.botfleet.proto.v1.OverLimitPolicy;
 import dev.botfleet.proto.v1.RecordOutcome;
 import dev.botfleet.proto.v1.RecordUsageRequest;
@@ -54,7 +53,10 @@ abstract class MeteringRulesContract {
   LicensingFixture f;
   String env;
   String owner;
-  long freeLimit = EntitlementMatrix.lookup(dev.botfleet.orchestrator.licensing.LicenseType.FREE, Capability.DAILY_PPR).quantity();
+  long freeLimit =
+      EntitlementMatrix.lookup(
+              dev.botfleet.orchestrator.licensing.LicenseType.FREE, Capability.DAILY_PPR)
+          .quantity();
 
   abstract TestOrchestrator start(Path dir) throws Exception;
 
@@ -81,15 +83,24 @@ abstract class MeteringRulesContract {
   }
 
   static UsageRecord flowRecord(String flow, long requests, String key) {
-    return UsageRecord.newBuilder().setFlow(flow).setRequests(requests).setIdempotencyKey(key).build();
+    return UsageRecord.newBuilder()
+        .setFlow(flow)
+        .setRequests(requests)
+        .setIdempotencyKey(key)
+        .build();
   }
 
   static UsageRecord userRecord(String user, long requests, String key) {
-    return UsageRecord.newBuilder().setUser(user).setRequests(requests).setIdempotencyKey(key).build();
+    return UsageRecord.newBuilder()
+        .setUser(user)
+        .setRequests(requests)
+        .setIdempotencyKey(key)
+        .build();
   }
 
   RecordUsageResponse record(UsageRecord... records) {
-    return f.metering.recordUsage(RecordUsageRequest.newBuilder().addAllRecords(List.of(records)).build());
+    return f.metering.recordUsage(
+        RecordUsageRequest.newBuilder().addAllRecords(List.of(records)).build());
   }
 
   UsageRecordResult recordOne(UsageRecord r) {
@@ -110,7 +121,11 @@ abstract class MeteringRulesContract {
     f.capacity(env, Sku.PER_FLOW, 1);
     CloudFlow process = f.processFlow(env, owner, 1);
     CloudFlow child = f.flow(env, owner);
-    f.flows.associateFlow(AssociateFlowRequest.newBuilder().setProcessFlow(process.getName()).setFlow(child.getName()).build());
+    f.flows.associateFlow(
+        AssociateFlowRequest.newBuilder()
+            .setProcessFlow(process.getName())
+            .setFlow(child.getName())
+            .build());
     CloudFlow covered = f.flow(env, owner);
     String machine = f.machine(env, null, 1);
     f.triggeredRun(env, covered.getName(), "MACHINE", machine);
@@ -118,24 +133,45 @@ abstract class MeteringRulesContract {
     f.flows.allocatePerFlow(AllocatePerFlowRequest.newBuilder().setFlow(perFlow.getName()).build());
     CloudFlow plain = f.flow(env, owner);
 
-    var results = record(
-        flowRecord(process.getName(), 10, key()),
-        flowRecord(child.getName(), 20, key()),
-        flowRecord(covered.getName(), 30, key()),
-        flowRecord(perFlow.getName(), 40, key()),
-        flowRecord(plain.getName(), 50, key()),
-        userRecord(owner, 60, key())).getResultsList();
+    var results =
+        record(
+                flowRecord(process.getName(), 10, key()),
+                flowRecord(child.getName(), 20, key()),
+                flowRecord(covered.getName(), 30, key()),
+                flowRecord(perFlow.getName(), 40, key()),
+                flowRecord(plain.getName(), 50, key()),
+                userRecord(owner, 60, key()))
+            .getResultsList();
 
-    assertThat(results).extracting(UsageRecordResult::getOutcome).containsOnly(RecordOutcome.RECORDED);
-    assertThat(results).extracting(UsageRecordResult::getPlan).containsExactly(
-        FlowPlan.PLAN_PROCESS, FlowPlan.PLAN_ASSOCIATED_TO_PROCESS, FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE,
-        FlowPlan.PLAN_PER_FLOW, FlowPlan.PLAN_OWNER_LICENSES, FlowPlan.PLAN_OWNER_LICENSES);
-    assertThat(results).extracting(UsageRecordResult::getBucket).containsExactly(
-        "flow:" + process.getName(), "flow:" + process.getName(), "flow:" + covered.getName(),
-        "flow:" + perFlow.getName(), "user:" + owner, "user:" + owner);
+    assertThat(results)
+        .extracting(UsageRecordResult::getOutcome)
+        .containsOnly(RecordOutcome.RECORDED);
+    assertThat(results)
+        .extracting(UsageRecordResult::getPlan)
+        .containsExactly(
+            FlowPlan.PLAN_PROCESS,
+            FlowPlan.PLAN_ASSOCIATED_TO_PROCESS,
+            FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE,
+            FlowPlan.PLAN_PER_FLOW,
+            FlowPlan.PLAN_OWNER_LICENSES,
+            FlowPlan.PLAN_OWNER_LICENSES);
+    assertThat(results)
+        .extracting(UsageRecordResult::getBucket)
+        .containsExactly(
+            "flow:" + process.getName(),
+            "flow:" + process.getName(),
+            "flow:" + covered.getName(),
+            "flow:" + perFlow.getName(),
+            "user:" + owner,
+            "user:" + owner);
 
-    var all = f.metering.getUsage(GetUsageRequest.newBuilder().setAllInEnvironment(env).build()).getBucketsList();
-    assertThat(all.stream().mapToLong(BucketUsage::getUsed).sum()).as("each record counted in exactly one bucket").isEqualTo(210);
+    var all =
+        f.metering
+            .getUsage(GetUsageRequest.newBuilder().setAllInEnvironment(env).build())
+            .getBucketsList();
+    assertThat(all.stream().mapToLong(BucketUsage::getUsed).sum())
+        .as("each record counted in exactly one bucket")
+        .isEqualTo(210);
     assertThat(flowUsage(process.getName()).getUsed()).isEqualTo(30);
     assertThat(userUsage(owner).getUsed()).isEqualTo(110);
     assertThat(f.show(child.getName()).getUsedToday()).isEqualTo(20);
@@ -144,19 +180,30 @@ abstract class MeteringRulesContract {
 
   @Test
   void m2_buckets_reset_at_the_configured_day_boundary() {
-    f.admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder().setMeteringDayOffsetMinutes(120).build());
+    f.admin.updateTenantSettings(
+        UpdateTenantSettingsRequest.newBuilder().setMeteringDayOffsetMinutes(120).build());
     Instant today = t.clock.instant();
-    Instant lastMinute = today.truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofHours(21).plusMinutes(59)); // 23:59 at +02:00
+    Instant lastMinute =
+        today
+            .truncatedTo(java.time.temporal.ChronoUnit.DAYS)
+            .plus(Duration.ofHours(21).plusMinutes(59)); // 23:59 at +02:00
     t.clock.set(lastMinute);
     recordOne(userRecord(owner, freeLimit, key()));
     var e = refused(() -> recordOne(userRecord(owner, 1, key())));
     Instant boundary = lastMinute.plus(Duration.ofMinutes(1));
     assertThat(retryAt(e)).isEqualTo(boundary.toString());
     t.clock.set(boundary);
-    assertThat(recordOne(userRecord(owner, freeLimit, key())).getOutcome()).as("a new day at 00:00 +02:00").isEqualTo(RecordOutcome.RECORDED);
+    assertThat(recordOne(userRecord(owner, freeLimit, key())).getOutcome())
+        .as("a new day at 00:00 +02:00")
+        .isEqualTo(RecordOutcome.RECORDED);
     assertThat(userUsage(owner).getUsed()).isEqualTo(freeLimit);
-    String yesterday = boundary.minusSeconds(1).atOffset(java.time.ZoneOffset.ofHours(2)).toLocalDate().toString();
-    assertThat(f.metering.getUsage(GetUsageRequest.newBuilder().setUser(owner).setDay(yesterday).build()).getBuckets(0).getUsed())
+    String yesterday =
+        boundary.minusSeconds(1).atOffset(java.time.ZoneOffset.ofHours(2)).toLocalDate().toString();
+    assertThat(
+            f.metering
+                .getUsage(GetUsageRequest.newBuilder().setUser(owner).setDay(yesterday).build())
+                .getBuckets(0)
+                .getUsed())
         .isEqualTo(freeLimit);
   }
 
@@ -167,7 +214,8 @@ abstract class MeteringRulesContract {
     var e = refused(() -> record(userRecord(owner, 1, key()), userRecord(owner, 5, key())));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("M3_THROTTLED");
-    Instant nextMidnight = t.clock.instant().truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(1));
+    Instant nextMidnight =
+        t.clock.instant().truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(1));
     assertThat(retryAt(e)).isEqualTo(nextMidnight.toString());
     assertThat(e.getStatus().getDescription()).contains(nextMidnight.toString());
     assertThat(info(e).getMetadataOrThrow("accepted")).isEqualTo("1");
@@ -183,7 +231,10 @@ abstract class MeteringRulesContract {
 
   @Test
   void m3_record_overage_accepts_and_counts_the_overage() {
-    f.admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder().setOverLimit(OverLimitPolicy.RECORD_OVERAGE).build());
+    f.admin.updateTenantSettings(
+        UpdateTenantSettingsRequest.newBuilder()
+            .setOverLimit(OverLimitPolicy.RECORD_OVERAGE)
+            .build());
     recordOne(userRecord(owner, freeLimit - 10, key()));
     var r = recordOne(userRecord(owner, 25, key()));
     assertThat(r.getOutcome()).isEqualTo(RecordOutcome.RECORDED);
@@ -198,11 +249,14 @@ abstract class MeteringRulesContract {
   void m3_the_multiplier_raises_every_limit() {
     f.capacity(env, Sku.PROCESS, 1);
     CloudFlow process = f.processFlow(env, owner, 1);
-    f.admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder().setLimitMultiplier(2.0).build());
-    assertThat(recordOne(userRecord(owner, 2 * freeLimit, key())).getOutcome()).isEqualTo(RecordOutcome.RECORDED);
+    f.admin.updateTenantSettings(
+        UpdateTenantSettingsRequest.newBuilder().setLimitMultiplier(2.0).build());
+    assertThat(recordOne(userRecord(owner, 2 * freeLimit, key())).getOutcome())
+        .isEqualTo(RecordOutcome.RECORDED);
     assertThat(userUsage(owner).getDailyRequestLimit()).isEqualTo(2 * freeLimit);
     assertThat(f.show(process.getName()).getDailyRequestLimit()).isEqualTo(500_000);
-    assertThat(recordOne(flowRecord(process.getName(), 500_000, key())).getOutcome()).isEqualTo(RecordOutcome.RECORDED);
+    assertThat(recordOne(flowRecord(process.getName(), 500_000, key())).getOutcome())
+        .isEqualTo(RecordOutcome.RECORDED);
   }
 
   @Test
@@ -212,7 +266,9 @@ abstract class MeteringRulesContract {
     assertThat(recordOne(userRecord(owner, 7, k)).getOutcome()).isEqualTo(RecordOutcome.DUPLICATE);
     String twice = key();
     var both = record(userRecord(owner, 3, twice), userRecord(owner, 3, twice)).getResultsList();
-    assertThat(both).extracting(UsageRecordResult::getOutcome).containsExactly(RecordOutcome.RECORDED, RecordOutcome.DUPLICATE);
+    assertThat(both)
+        .extracting(UsageRecordResult::getOutcome)
+        .containsExactly(RecordOutcome.RECORDED, RecordOutcome.DUPLICATE);
     assertThat(userUsage(owner).getUsed()).isEqualTo(10);
   }
 
@@ -232,22 +288,25 @@ abstract class MeteringRulesContract {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     List<Future<Long>> accepted = new ArrayList<>();
     for (int c = 0; c < 8; c++) {
-      accepted.add(pool.submit(() -> {
-        long n = 0;
-        for (int i = 0; i < 20; i++) {
-          List<UsageRecord> batch = new ArrayList<>();
-          for (int j = 0; j < 10; j++) {
-            batch.add(userRecord(owner, 7, key()));
-          }
-          try {
-            f.metering.recordUsage(RecordUsageRequest.newBuilder().addAllRecords(batch).build());
-            n += 70;
-          } catch (StatusRuntimeException e) {
-            n += 7 * Long.parseLong(info(e).getMetadataOrThrow("accepted"));
-          }
-        }
-        return n;
-      }));
+      accepted.add(
+          pool.submit(
+              () -> {
+                long n = 0;
+                for (int i = 0; i < 20; i++) {
+                  List<UsageRecord> batch = new ArrayList<>();
+                  for (int j = 0; j < 10; j++) {
+                    batch.add(userRecord(owner, 7, key()));
+                  }
+                  try {
+                    f.metering.recordUsage(
+                        RecordUsageRequest.newBuilder().addAllRecords(batch).build());
+                    n += 70;
+                  } catch (StatusRuntimeException e) {
+                    n += 7 * Long.parseLong(info(e).getMetadataOrThrow("accepted"));
+                  }
+                }
+                return n;
+              }));
     }
     long total = 0;
     for (Future<Long> a : accepted) {
@@ -255,7 +314,10 @@ abstract class MeteringRulesContract {
     }
     pool.shutdown();
     BucketUsage u = userUsage(owner);
-    assertThat(u.getUsed()).isEqualTo(total).isLessThanOrEqualTo(freeLimit).isGreaterThan(freeLimit - 7);
+    assertThat(u.getUsed())
+        .isEqualTo(total)
+        .isLessThanOrEqualTo(freeLimit)
+        .isGreaterThan(freeLimit - 7);
   }
 
   @Test
@@ -265,15 +327,23 @@ abstract class MeteringRulesContract {
     CloudFlow a = f.flow(env, owner);
     CloudFlow b = f.flow(env, owner);
     for (CloudFlow c : List.of(a, b)) {
-      f.flows.associateFlow(AssociateFlowRequest.newBuilder().setProcessFlow(parent.getName()).setFlow(c.getName()).build());
+      f.flows.associateFlow(
+          AssociateFlowRequest.newBuilder()
+              .setProcessFlow(parent.getName())
+              .setFlow(c.getName())
+              .build());
     }
-    record(flowRecord(a.getName(), 100, key()), flowRecord(b.getName(), 300, key()), flowRecord(parent.getName(), 5, key()));
+    record(
+        flowRecord(a.getName(), 100, key()),
+        flowRecord(b.getName(), 300, key()),
+        flowRecord(parent.getName(), 5, key()));
     BucketUsage u = flowUsage(b.getName());
     assertThat(u.getBucket()).isEqualTo("flow:" + parent.getName());
     assertThat(u.getPlan()).isEqualTo(FlowPlan.PLAN_PROCESS);
     assertThat(u.getDailyRequestLimit()).isEqualTo(250_000);
     assertThat(u.getUsed()).isEqualTo(405);
-    assertThat(u.getContributionsList()).extracting(c -> c.getName() + "=" + c.getRequests())
+    assertThat(u.getContributionsList())
+        .extracting(c -> c.getName() + "=" + c.getRequests())
         .containsExactly(b.getName() + "=300", a.getName() + "=100", parent.getName() + "=5");
     assertThat(u.getExplanation()).contains("P4");
   }
@@ -285,7 +355,8 @@ abstract class MeteringRulesContract {
     String full = f.user();
     recordOne(userRecord(nearly, freeLimit * 9 / 10, key()));
     recordOne(userRecord(full, freeLimit, key()));
-    assertThat(counter("botfleet.ppr.requests.recorded", "plan", "OWNER_LICENSES")).isEqualTo(before + freeLimit * 9 / 10 + freeLimit);
+    assertThat(counter("botfleet.ppr.requests.recorded", "plan", "OWNER_LICENSES"))
+        .isEqualTo(before + freeLimit * 9 / 10 + freeLimit);
     String scrape = t.orchestrator.registry.scrape();
     new dev.botfleet.orchestrator.metrics.MeteringMetrics(t.orchestrator.metering).refresh();
     assertThat(t.orchestrator.metering.bucketsAtLeast(80)).isEqualTo(2);

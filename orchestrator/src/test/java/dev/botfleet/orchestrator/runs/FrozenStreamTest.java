@@ -27,27 +27,57 @@ class FrozenStreamTest {
   @TempDir Path dir;
 
   @Test
-  void issue7_a_silent_stream_is_ended_by_the_replica_holding_it_when_another_replica_marked_the_machine_offline() throws Exception {
-    var timings = new OrchestratorConfig.Timings(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofSeconds(30));
+  void
+      issue7_a_silent_stream_is_ended_by_the_replica_holding_it_when_another_replica_marked_the_machine_offline()
+          throws Exception {
+    var timings =
+        new OrchestratorConfig.Timings(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10),
+            Duration.ofHours(1),
+            Duration.ofSeconds(30));
     try (TestOrchestrator t = TestOrchestrator.h2(dir, timings)) {
       t.admin(EnvironmentServiceGrpc::newBlockingStub)
-          .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("prod").setType(EnvironmentType.PRODUCTION).build());
+          .createEnvironment(
+              CreateEnvironmentRequest.newBuilder()
+                  .setName("prod")
+                  .setType(EnvironmentType.PRODUCTION)
+                  .build());
       var machines = t.admin(MachineServiceGrpc::newBlockingStub);
-      String token = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken();
+      String token =
+          machines
+              .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
+              .getToken();
       try (ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, "m1", 1).connect()) {
         await().until(() -> t.orchestrator.dispatcher.localMachines() == 1);
 
         // The agent freezes; another replica's sweeper marks the machine OFFLINE.
         t.clock.advance(Duration.ofSeconds(11));
-        assertThat(t.orchestrator.machines.markStaleOffline(t.clock.instant().minus(Duration.ofSeconds(10)))).hasSize(1);
+        assertThat(
+                t.orchestrator.machines.markStaleOffline(
+                    t.clock.instant().minus(Duration.ofSeconds(10))))
+            .hasSize(1);
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> t.orchestrator.dispatcher.localMachines() == 0);
-        assertThat(machines.getMachine(GetMachineRequest.newBuilder().setMachine("m1").build()).getMachine().getStatus())
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> t.orchestrator.dispatcher.localMachines() == 0);
+        assertThat(
+                machines
+                    .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
+                    .getMachine()
+                    .getStatus())
             .isEqualTo(MachineStatus.OFFLINE);
 
         // Awake again, it says Hello and is ONLINE.
         a.connect();
-        await().until(() -> machines.getMachine(GetMachineRequest.newBuilder().setMachine("m1").build()).getMachine().getStatus() == MachineStatus.ONLINE);
+        await()
+            .until(
+                () ->
+                    machines
+                            .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
+                            .getMachine()
+                            .getStatus()
+                        == MachineStatus.ONLINE);
       }
     }
   }

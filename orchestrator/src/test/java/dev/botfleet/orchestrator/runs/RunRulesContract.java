@@ -50,7 +50,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** Bots and runs (P1, P5, P6, P8, P10, R2–R9, A3, A7) through the real API and agent stream. */
 abstract class RunRulesContract {
   static final OrchestratorConfig.Timings TIMINGS =
-      new OrchestratorConfig.Timings(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(30));
+      new OrchestratorConfig.Timings(
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(10),
+          Duration.ofMillis(200),
+          Duration.ofSeconds(30));
 
   @TempDir Path dir;
   TestOrchestrator t;
@@ -66,10 +70,16 @@ abstract class RunRulesContract {
     runs = t.admin(RunServiceGrpc::newBlockingStub);
     machines = t.admin(MachineServiceGrpc::newBlockingStub);
     t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("prod").setType(EnvironmentType.PRODUCTION).build());
+        .createEnvironment(
+            CreateEnvironmentRequest.newBuilder()
+                .setName("prod")
+                .setType(EnvironmentType.PRODUCTION)
+                .build());
     var capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
-    capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
-    capacity.createPurchase(CreatePurchaseRequest.newBuilder().setSku(Sku.UNATTENDED_RPA).setQuantity(10).build());
+    capacity.createPurchase(
+        CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
+    capacity.createPurchase(
+        CreatePurchaseRequest.newBuilder().setSku(Sku.UNATTENDED_RPA).setQuantity(10).build());
     allocate(Sku.PROCESS, 4);
   }
 
@@ -81,11 +91,19 @@ abstract class RunRulesContract {
 
   void allocate(Sku sku, int n) {
     t.admin(CapacityServiceGrpc::newBlockingStub)
-        .setAllocation(SetAllocationRequest.newBuilder().setEnvironment("prod").setSku(sku).setQuantity(n).build());
+        .setAllocation(
+            SetAllocationRequest.newBuilder()
+                .setEnvironment("prod")
+                .setSku(sku)
+                .setQuantity(n)
+                .build());
   }
 
   ProtocolAgent agent(String name, int maxSessions) {
-    String token = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken();
+    String token =
+        machines
+            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
+            .getToken();
     ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, name, maxSessions).connect();
     agents.add(a);
     await().until(() -> machine(name).getStatus() == MachineStatus.ONLINE);
@@ -93,32 +111,52 @@ abstract class RunRulesContract {
   }
 
   dev.botfleet.proto.v1.Machine machine(String name) {
-    return machines.getMachine(GetMachineRequest.newBuilder().setMachine(name).build()).getMachine();
+    return machines
+        .getMachine(GetMachineRequest.newBuilder().setMachine(name).build())
+        .getMachine();
   }
 
   void bots(String machine, int count) {
-    machines.allocateBots(AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
+    machines.allocateBots(
+        AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
   }
 
   void auto(String machine, boolean on) {
-    machines.setAutoAllocation(SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+    machines.setAutoAllocation(
+        SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
   }
 
   String submit(String machine, Priority priority) {
-    return runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
-        .setTarget(RunTarget.newBuilder().setMachine(machine)).setPriority(priority).build()).getRun().getId();
+    return runs.submitRun(
+            SubmitRunRequest.newBuilder()
+                .setEnvironment("prod")
+                .setFlow("noop")
+                .setTarget(RunTarget.newBuilder().setMachine(machine))
+                .setPriority(priority)
+                .build())
+        .getRun()
+        .getId();
   }
 
   String submitToGroup(String group) {
-    return runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
-        .setTarget(RunTarget.newBuilder().setGroup(group)).build()).getRun().getId();
+    return runs.submitRun(
+            SubmitRunRequest.newBuilder()
+                .setEnvironment("prod")
+                .setFlow("noop")
+                .setTarget(RunTarget.newBuilder().setGroup(group))
+                .build())
+        .getRun()
+        .getId();
   }
 
   dev.botfleet.proto.v1.Run run(String id) {
     return runs.getRun(GetRunRequest.newBuilder().setRunId(id).build()).getRun();
   }
 
-  /** Submits a run to {@code machine} (whose only bot is free), lets {@code a} start it, waits for RUNNING. */
+  /**
+   * Submits a run to {@code machine} (whose only bot is free), lets {@code a} start it, waits for
+   * RUNNING.
+   */
   String runningOn(ProtocolAgent a, String machine) {
     String id = submit(machine, Priority.NORMAL);
     await().until(() -> a.assignedRunIds().contains(id));
@@ -181,7 +219,13 @@ abstract class RunRulesContract {
       int expected = done + 1;
       await().until(() -> a.assigned.size() == expected);
       String running = a.assigned.get(done).getRunId();
-      assertThat(ids.stream().filter(id -> run(id).getState() == RunState.ASSIGNED || run(id).getState() == RunState.RUNNING)).hasSize(1);
+      assertThat(
+              ids.stream()
+                  .filter(
+                      id ->
+                          run(id).getState() == RunState.ASSIGNED
+                              || run(id).getState() == RunState.RUNNING))
+          .hasSize(1);
       finish(a, running);
     }
     assertThat(ids).allSatisfy(id -> assertThat(run(id).getState()).isEqualTo(RunState.SUCCEEDED));
@@ -233,9 +277,18 @@ abstract class RunRulesContract {
     bots("m1", 1);
     submit("m1", Priority.NORMAL);
     await().until(() -> a.assigned.size() == 1);
-    String waiting = runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
-        .setTarget(RunTarget.newBuilder().setMachine("m1")).setQueueTimeoutSeconds(5).build()).getRun().getId();
-    // Less than offline-after (10 s), so the machine stays online and only the queue time-out fires.
+    String waiting =
+        runs.submitRun(
+                SubmitRunRequest.newBuilder()
+                    .setEnvironment("prod")
+                    .setFlow("noop")
+                    .setTarget(RunTarget.newBuilder().setMachine("m1"))
+                    .setQueueTimeoutSeconds(5)
+                    .build())
+            .getRun()
+            .getId();
+    // Less than offline-after (10 s), so the machine stays online and only the queue time-out
+    // fires.
     t.clock.advance(Duration.ofSeconds(6));
     t.orchestrator.sweeper.sweep();
     var r = run(waiting);
@@ -250,15 +303,28 @@ abstract class RunRulesContract {
     var byDefault = run(submit("m1", Priority.NORMAL));
     assertThat(byDefault.getQueueTimeoutSeconds()).isEqualTo(Duration.ofHours(6).toSeconds());
     assertThat(byDefault.getRunTimeoutSeconds()).isEqualTo(Duration.ofHours(24).toSeconds());
-    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop")
-        .setQueueTimeoutSeconds(600).setRunTimeoutSeconds(3600).build());
+    runs.setDesktopFlow(
+        SetDesktopFlowRequest.newBuilder()
+            .setEnvironment("prod")
+            .setName("noop")
+            .setQueueTimeoutSeconds(600)
+            .setRunTimeoutSeconds(3600)
+            .build());
     // Flow defaults are cached for a few seconds; let the cache expire on the test clock.
     t.clock.advance(Duration.ofSeconds(6));
     var byFlow = run(submit("m1", Priority.NORMAL));
     assertThat(byFlow.getQueueTimeoutSeconds()).isEqualTo(600);
     assertThat(byFlow.getRunTimeoutSeconds()).isEqualTo(3600);
-    var perRun = runs.submitRun(SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
-        .setTarget(RunTarget.newBuilder().setMachine("m1")).setQueueTimeoutSeconds(30).setRunTimeoutSeconds(90).build()).getRun();
+    var perRun =
+        runs.submitRun(
+                SubmitRunRequest.newBuilder()
+                    .setEnvironment("prod")
+                    .setFlow("noop")
+                    .setTarget(RunTarget.newBuilder().setMachine("m1"))
+                    .setQueueTimeoutSeconds(30)
+                    .setRunTimeoutSeconds(90)
+                    .build())
+            .getRun();
     assertThat(perRun.getQueueTimeoutSeconds()).isEqualTo(30);
     assertThat(perRun.getRunTimeoutSeconds()).isEqualTo(90);
   }
@@ -267,8 +333,13 @@ abstract class RunRulesContract {
   void r6_submit_is_idempotent_by_key() {
     agent("m1", 1);
     bots("m1", 1);
-    var req = SubmitRunRequest.newBuilder().setEnvironment("prod").setFlow("noop")
-        .setTarget(RunTarget.newBuilder().setMachine("m1")).setIdempotencyKey("order-42").build();
+    var req =
+        SubmitRunRequest.newBuilder()
+            .setEnvironment("prod")
+            .setFlow("noop")
+            .setTarget(RunTarget.newBuilder().setMachine("m1"))
+            .setIdempotencyKey("order-42")
+            .build();
     var a = runs.submitRun(req);
     var b = runs.submitRun(req);
     assertThat(a.getCreated()).isTrue();
@@ -311,7 +382,8 @@ abstract class RunRulesContract {
     assertThat(machine("m1").getBots()).isEqualTo(2);
     assertThat(run(r4).getState()).isEqualTo(RunState.QUEUED);
     assertThat(run(r4).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
-    assertThat(List.of(r2, r3)).allSatisfy(r -> assertThat(run(r).getState()).isEqualTo(RunState.ASSIGNED));
+    assertThat(List.of(r2, r3))
+        .allSatisfy(r -> assertThat(run(r).getState()).isEqualTo(RunState.ASSIGNED));
   }
 
   @Test
@@ -335,7 +407,8 @@ abstract class RunRulesContract {
     String waiting = submit("m1", Priority.NORMAL);
     assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
     assertThat(run(waiting).getWaitReason()).contains("busy");
-    machines.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+    machines.setMaintenance(
+        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
     assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MACHINE_IN_MAINTENANCE);
     a.crash();
     await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
@@ -348,7 +421,8 @@ abstract class RunRulesContract {
   void r9_a_run_that_cannot_start_does_not_hold_back_others() {
     ProtocolAgent a1 = agent("m1", 1);
     ProtocolAgent a2 = agent("m2", 1);
-    machines.createGroup(CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
+    machines.createGroup(
+        CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
     machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
     machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
     auto("m1", false);
@@ -369,13 +443,15 @@ abstract class RunRulesContract {
   void a7_maintenance_takes_no_new_runs_and_lets_running_ones_finish() {
     ProtocolAgent a1 = agent("m1", 2);
     ProtocolAgent a2 = agent("m2", 2);
-    machines.createGroup(CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
+    machines.createGroup(
+        CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
     machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
     machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
     bots("m1", 1);
     String running = submit("m1", Priority.NORMAL);
     await().until(() -> a1.assigned.size() == 1);
-    machines.setMaintenance(SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+    machines.setMaintenance(
+        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
     bots("m2", 1);
     String next = submitToGroup("g");
     await().until(() -> a2.assignedRunIds().contains(next));
@@ -389,30 +465,47 @@ abstract class RunRulesContract {
     bots("m1", 1);
     String id = submit("m1", Priority.NORMAL);
     await().until(() -> a.assigned.size() == 1);
-    var e = refused(() -> machines.deallocateBots(DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).build()));
+    var e =
+        refused(
+            () ->
+                machines.deallocateBots(
+                    DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).build()));
     assertThat(GrpcErrors.reason(e)).isEqualTo("P10_BOT_BUSY");
     assertThat(machine("m1").getBots()).isEqualTo(1);
-    var forced = machines.deallocateBots(DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).setForce(true).build());
+    var forced =
+        machines.deallocateBots(
+            DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).setForce(true).build());
     assertThat(forced.getCancelledRunIdsList()).containsExactly(id);
     assertThat(forced.getMachine().getBots()).isZero();
     assertThat(run(id).getState()).isEqualTo(RunState.CANCELLED);
     await().until(() -> a.cancels.contains(id));
   }
 
-  // ------------------------------------------------------------------ issue 7: fenced agent messages
+  // ------------------------------------------------------------------ issue 7: fenced agent
+  // messages
 
-  static dev.botfleet.proto.v1.AgentMessage finishedBy(String runId, int attempt, RunOutcome outcome) {
+  static dev.botfleet.proto.v1.AgentMessage finishedBy(
+      String runId, int attempt, RunOutcome outcome) {
     return dev.botfleet.proto.v1.AgentMessage.newBuilder()
         .setRunUpdate(
             dev.botfleet.proto.v1.RunUpdate.newBuilder()
                 .setRunId(runId)
                 .setAttempt(attempt)
-                .setFinished(dev.botfleet.proto.v1.RunFinished.newBuilder().setOutcome(outcome).setExitCode(0).putOutputs("forged", "yes")))
+                .setFinished(
+                    dev.botfleet.proto.v1.RunFinished.newBuilder()
+                        .setOutcome(outcome)
+                        .setExitCode(0)
+                        .putOutputs("forged", "yes")))
         .build();
   }
 
   double refusedReports(String reason) {
-    var c = t.orchestrator.registry.find("botfleet.agent.reports.refused").tag("reason", reason).counter();
+    var c =
+        t.orchestrator
+            .registry
+            .find("botfleet.agent.reports.refused")
+            .tag("reason", reason)
+            .counter();
     return c == null ? 0 : c.count();
   }
 
@@ -421,8 +514,15 @@ abstract class RunRulesContract {
     ProtocolAgent owner = agent("m1", 1);
     bots("m1", 1);
     t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(CreateEnvironmentRequest.newBuilder().setName("other").setType(EnvironmentType.SANDBOX).build());
-    String otherToken = machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("other").build()).getToken();
+        .createEnvironment(
+            CreateEnvironmentRequest.newBuilder()
+                .setName("other")
+                .setType(EnvironmentType.SANDBOX)
+                .build());
+    String otherToken =
+        machines
+            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("other").build())
+            .getToken();
     ProtocolAgent intruder = ProtocolAgent.enroll(t.channel(), otherToken, "intruder", 1).connect();
     agents.add(intruder);
     await().until(() -> machine("intruder").getStatus() == MachineStatus.ONLINE);
@@ -434,7 +534,12 @@ abstract class RunRulesContract {
     intruder.send(finishedBy(id, attempt, RunOutcome.OUTCOME_SUCCEEDED));
     intruder.send(
         dev.botfleet.proto.v1.AgentMessage.newBuilder()
-            .setAssignAck(dev.botfleet.proto.v1.AssignAck.newBuilder().setRunId(id).setAttempt(attempt).setAccepted(false).setReason("NO_FREE_SLOT"))
+            .setAssignAck(
+                dev.botfleet.proto.v1.AssignAck.newBuilder()
+                    .setRunId(id)
+                    .setAttempt(attempt)
+                    .setAccepted(false)
+                    .setReason("NO_FREE_SLOT"))
             .build());
     await().until(() -> refusedReports("NOT_ASSIGNED") >= 2);
 
@@ -451,7 +556,12 @@ abstract class RunRulesContract {
 
   @Test
   void issue7_a_report_for_an_earlier_attempt_never_changes_the_current_one() {
-    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").setRetryable(true).build());
+    runs.setDesktopFlow(
+        SetDesktopFlowRequest.newBuilder()
+            .setEnvironment("prod")
+            .setName("noop")
+            .setRetryable(true)
+            .build());
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
     a.refuseAll = true;
@@ -547,7 +657,12 @@ abstract class RunRulesContract {
 
   @Test
   void r5_a_retryable_flow_is_requeued_when_its_agent_is_lost() {
-    runs.setDesktopFlow(SetDesktopFlowRequest.newBuilder().setEnvironment("prod").setName("noop").setRetryable(true).build());
+    runs.setDesktopFlow(
+        SetDesktopFlowRequest.newBuilder()
+            .setEnvironment("prod")
+            .setName("noop")
+            .setRetryable(true)
+            .build());
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
     String id = submit("m1", Priority.NORMAL);
@@ -556,8 +671,16 @@ abstract class RunRulesContract {
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
     assertThat(run(id).getState()).isEqualTo(RunState.QUEUED);
-    ProtocolAgent back = ProtocolAgent.enroll(t.channel(),
-        machines.createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build()).getToken(), "m2", 1).connect();
+    ProtocolAgent back =
+        ProtocolAgent.enroll(
+                t.channel(),
+                machines
+                    .createJoinToken(
+                        CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
+                    .getToken(),
+                "m2",
+                1)
+            .connect();
     agents.add(back);
     assertThat(run(id).getAttempt()).isEqualTo(1);
   }
@@ -595,10 +718,14 @@ abstract class RunRulesContract {
     agent("m2", 3);
     bots("m1", 2);
     bots("m2", 1);
-    var u = machines.getProcessUtilization(GetProcessUtilizationRequest.newBuilder().setEnvironment("prod").build());
+    var u =
+        machines.getProcessUtilization(
+            GetProcessUtilizationRequest.newBuilder().setEnvironment("prod").build());
     assertThat(u.getPool()).isEqualTo(4);
     assertThat(u.getAllocatedToMachines()).isEqualTo(3);
     assertThat(u.getFree()).isEqualTo(1);
-    assertThat(u.getUnitsList()).extracting(x -> x.getAllocatedTo() + "=" + x.getUnits()).containsExactlyInAnyOrder("m1=2", "m2=1");
+    assertThat(u.getUnitsList())
+        .extracting(x -> x.getAllocatedTo() + "=" + x.getUnits())
+        .containsExactlyInAnyOrder("m1=2", "m2=1");
   }
 }

@@ -23,9 +23,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A client of the real agent protocol (Enroll + Connect) for API-level tests of the run rules:
- * the test decides when runs start and end. The real agent process is exercised end to end in
- * the e2e module; this drives the orchestrator's stream exactly as an agent does.
+ * A client of the real agent protocol (Enroll + Connect) for API-level tests of the run rules: the
+ * test decides when runs start and end. The real agent process is exercised end to end in the e2e
+ * module; this drives the orchestrator's stream exactly as an agent does.
  */
 public final class ProtocolAgent implements AutoCloseable {
   public final String machineId;
@@ -41,7 +41,8 @@ public final class ProtocolAgent implements AutoCloseable {
   public volatile boolean refuseAll;
   private StreamObserver<AgentMessage> up;
 
-  public static ProtocolAgent enroll(Channel channel, String joinToken, String name, int maxSessions) {
+  public static ProtocolAgent enroll(
+      Channel channel, String joinToken, String name, int maxSessions) {
     MachineCapacity cap =
         MachineCapacity.newBuilder()
             .setOsFamily("LINUX")
@@ -55,11 +56,21 @@ public final class ProtocolAgent implements AutoCloseable {
     EnrollResponse r =
         AgentServiceGrpc.newBlockingStub(channel)
             .withDeadlineAfter(10, TimeUnit.SECONDS)
-            .enroll(EnrollRequest.newBuilder().setJoinToken(joinToken).setCapacity(cap).setMachineName(name).build());
+            .enroll(
+                EnrollRequest.newBuilder()
+                    .setJoinToken(joinToken)
+                    .setCapacity(cap)
+                    .setMachineName(name)
+                    .build());
     return new ProtocolAgent(channel, r.getMachineId(), r.getMachineName(), r.getCredential(), cap);
   }
 
-  private ProtocolAgent(Channel channel, String machineId, String machineName, String credential, MachineCapacity capacity) {
+  private ProtocolAgent(
+      Channel channel,
+      String machineId,
+      String machineName,
+      String credential,
+      MachineCapacity capacity) {
     this.channel = channel;
     this.machineId = machineId;
     this.machineName = machineName;
@@ -81,10 +92,25 @@ public final class ProtocolAgent implements AutoCloseable {
                         Assign a = m.getAssign();
                         attempts.put(a.getRunId(), a.getAttempt());
                         if (refuseAll) {
-                          send(AgentMessage.newBuilder().setAssignAck(AssignAck.newBuilder().setRunId(a.getRunId()).setAttempt(a.getAttempt()).setAccepted(false).setReason("NO_FREE_SLOT")).build());
+                          send(
+                              AgentMessage.newBuilder()
+                                  .setAssignAck(
+                                      AssignAck.newBuilder()
+                                          .setRunId(a.getRunId())
+                                          .setAttempt(a.getAttempt())
+                                          .setAccepted(false)
+                                          .setReason("NO_FREE_SLOT"))
+                                  .build());
                         } else {
                           assigned.add(a);
-                          send(AgentMessage.newBuilder().setAssignAck(AssignAck.newBuilder().setRunId(a.getRunId()).setAttempt(a.getAttempt()).setAccepted(true)).build());
+                          send(
+                              AgentMessage.newBuilder()
+                                  .setAssignAck(
+                                      AssignAck.newBuilder()
+                                          .setRunId(a.getRunId())
+                                          .setAttempt(a.getAttempt())
+                                          .setAccepted(true))
+                                  .build());
                         }
                       }
                       case CANCEL -> cancels.add(m.getCancel().getRunId());
@@ -99,7 +125,15 @@ public final class ProtocolAgent implements AutoCloseable {
                   @Override
                   public void onCompleted() {}
                 });
-    send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setMachineId(machineId).setCredential(credential).setCapacity(capacity).addAllRunningRunIds(List.of(runningRunIds))).build());
+    send(
+        AgentMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setMachineId(machineId)
+                    .setCredential(credential)
+                    .setCapacity(capacity)
+                    .addAllRunningRunIds(List.of(runningRunIds)))
+            .build());
     return this;
   }
 
@@ -108,11 +142,21 @@ public final class ProtocolAgent implements AutoCloseable {
   }
 
   public void heartbeat() {
-    send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSequence(System.nanoTime())).build());
+    send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(Heartbeat.newBuilder().setSequence(System.nanoTime()))
+            .build());
   }
 
   public void started(String runId) {
-    send(AgentMessage.newBuilder().setRunUpdate(RunUpdate.newBuilder().setRunId(runId).setAttempt(attempts.get(runId)).setStarted(RunStarted.getDefaultInstance())).build());
+    send(
+        AgentMessage.newBuilder()
+            .setRunUpdate(
+                RunUpdate.newBuilder()
+                    .setRunId(runId)
+                    .setAttempt(attempts.get(runId))
+                    .setStarted(RunStarted.getDefaultInstance()))
+            .build());
   }
 
   public void finished(String runId, RunOutcome outcome, int exitCode) {
@@ -122,7 +166,12 @@ public final class ProtocolAgent implements AutoCloseable {
                 RunUpdate.newBuilder()
                     .setRunId(runId)
                     .setAttempt(attempts.get(runId))
-                    .setFinished(RunFinished.newBuilder().setOutcome(outcome).setExitCode(exitCode).putOutputs("result", "ok").setLogTail("done\n")))
+                    .setFinished(
+                        RunFinished.newBuilder()
+                            .setOutcome(outcome)
+                            .setExitCode(exitCode)
+                            .putOutputs("result", "ok")
+                            .setLogTail("done\n")))
             .build());
   }
 

@@ -21,11 +21,13 @@ public final class TestDatabases {
 
   private static final String DEFAULT_PG = "jdbc:postgresql://127.0.0.1:5432/test";
   private static volatile EmbeddedPostgres embedded;
-  private static final java.util.List<String> created = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private static final java.util.List<String> created =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   static {
     // Databases made by this JVM are dropped when it exits, so the local server does not fill up.
-    Runtime.getRuntime().addShutdownHook(new Thread(TestDatabases::dropCreated, "drop-test-databases"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(TestDatabases::dropCreated, "drop-test-databases"));
   }
 
   private static void dropCreated() {
@@ -35,7 +37,8 @@ public final class TestDatabases {
     String adminUrl = System.getenv().getOrDefault("BOTFLEET_TEST_PG_URL", DEFAULT_PG);
     String user = System.getenv().getOrDefault("BOTFLEET_TEST_PG_USER", "postgres");
     String password = System.getenv().getOrDefault("BOTFLEET_TEST_PG_PASSWORD", "");
-    try (Connection c = DriverManager.getConnection(adminUrl, user, password); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(adminUrl, user, password);
+        Statement s = c.createStatement()) {
       for (String name : created) {
         try {
           s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
@@ -59,15 +62,26 @@ public final class TestDatabases {
     String adminUrl = System.getenv().getOrDefault("BOTFLEET_TEST_PG_URL", DEFAULT_PG);
     String user = System.getenv().getOrDefault("BOTFLEET_TEST_PG_USER", "postgres");
     String password = System.getenv().getOrDefault("BOTFLEET_TEST_PG_PASSWORD", "");
-    String name = "botfleet_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
-    try (Connection c = DriverManager.getConnection(adminUrl, user, password); Statement s = c.createStatement()) {
+    String name =
+        "botfleet_t_"
+            + UUID.randomUUID()
+                .toString()
+                .replace("-", "")
+                .substring(0, 16)
+                .toLowerCase(Locale.ROOT);
+    try (Connection c = DriverManager.getConnection(adminUrl, user, password);
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
       created.add(name);
       return new Db(adminUrl.substring(0, adminUrl.lastIndexOf('/') + 1) + name, user, password);
     } catch (SQLException local) {
       if ("1".equals(System.getenv("BOTFLEET_REQUIRE_PG"))) {
         throw new AssertionError(
-            "BOTFLEET_REQUIRE_PG=1 but PostgreSQL at " + adminUrl + " is not reachable: " + local.getMessage(), local);
+            "BOTFLEET_REQUIRE_PG=1 but PostgreSQL at "
+                + adminUrl
+                + " is not reachable: "
+                + local.getMessage(),
+            local);
       }
       return embeddedDatabase(name, local);
     }
@@ -76,18 +90,27 @@ public final class TestDatabases {
   private static Db embeddedDatabase(String name, SQLException localFailure) {
     try {
       if (embedded == null) {
-        System.err.println("*** PostgreSQL not reachable (" + localFailure.getMessage() + "): starting embedded PostgreSQL ***");
+        System.err.println(
+            "*** PostgreSQL not reachable ("
+                + localFailure.getMessage()
+                + "): starting embedded PostgreSQL ***");
         Path dir = Path.of("target", "embedded-pg");
         Files.createDirectories(dir);
         embedded = EmbeddedPostgres.builder().setOverrideWorkingDirectory(dir.toFile()).start();
       }
-      try (Connection c = embedded.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      try (Connection c = embedded.getPostgresDatabase().getConnection();
+          Statement s = c.createStatement()) {
         s.execute("CREATE DATABASE " + name);
       }
       return new Db(embedded.getJdbcUrl("postgres", name), "postgres", "");
     } catch (Exception e) {
       throw new AssertionError(
-          "no PostgreSQL for tests: local server failed (" + localFailure.getMessage() + ") and embedded failed (" + e + ")", e);
+          "no PostgreSQL for tests: local server failed ("
+              + localFailure.getMessage()
+              + ") and embedded failed ("
+              + e
+              + ")",
+          e);
     }
   }
 }

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * A real orchestrator (real database, real services, real gRPC server) on an in-process
- * transport, with a settable clock. Use {@link #h2} or {@link #postgres}.
+ * A real orchestrator (real database, real services, real gRPC server) on an in-process transport,
+ * with a settable clock. Use {@link #h2} or {@link #postgres}.
  */
 public final class TestOrchestrator implements AutoCloseable {
   public final Orchestrator orchestrator;
@@ -33,16 +33,36 @@ public final class TestOrchestrator implements AutoCloseable {
     this(dataDir, db, OrchestratorConfig.Timings.defaults());
   }
 
-  private TestOrchestrator(Path dataDir, TestDatabases.Db db, OrchestratorConfig.Timings timings) throws Exception {
+  private TestOrchestrator(Path dataDir, TestDatabases.Db db, OrchestratorConfig.Timings timings)
+      throws Exception {
     this(dataDir, db, timings, OrchestratorConfig.DEFAULT_DB_WAIT);
   }
 
-  private TestOrchestrator(Path dataDir, TestDatabases.Db db, OrchestratorConfig.Timings timings, java.time.Duration dbWait)
+  private TestOrchestrator(
+      Path dataDir,
+      TestDatabases.Db db,
+      OrchestratorConfig.Timings timings,
+      java.time.Duration dbWait)
       throws Exception {
     clock = new MutableClock(Instant.parse("2026-01-05T09:00:00Z"));
     OrchestratorConfig config =
-        OrchestratorConfig.defaults(dataDir).withPorts(0, 0).withDatabase(db.url(), db.user(), db.password()).withClock(clock);
-    config = new OrchestratorConfig(dataDir, "127.0.0.1", 0, 0, config.dbUrl(), config.dbUser(), config.dbPassword(), 8, clock, timings, dbWait);
+        OrchestratorConfig.defaults(dataDir)
+            .withPorts(0, 0)
+            .withDatabase(db.url(), db.user(), db.password())
+            .withClock(clock);
+    config =
+        new OrchestratorConfig(
+            dataDir,
+            "127.0.0.1",
+            0,
+            0,
+            config.dbUrl(),
+            config.dbUser(),
+            config.dbPassword(),
+            8,
+            clock,
+            timings,
+            dbWait);
     orchestrator = Orchestrator.open(config);
     serverName = "botfleet-" + System.nanoTime();
     orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName));
@@ -62,12 +82,14 @@ public final class TestOrchestrator implements AutoCloseable {
     return new TestOrchestrator(dir, TestDatabases.h2(dir), timings);
   }
 
-  public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings) throws Exception {
+  public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings)
+      throws Exception {
     return new TestOrchestrator(dir, TestDatabases.postgres(), timings);
   }
 
   /** On a given database (e.g. behind a proxy a test can cut) with a given --db-wait (issue 7). */
-  public static TestOrchestrator on(Path dir, TestDatabases.Db db, java.time.Duration dbWait) throws Exception {
+  public static TestOrchestrator on(Path dir, TestDatabases.Db db, java.time.Duration dbWait)
+      throws Exception {
     return new TestOrchestrator(dir, db, OrchestratorConfig.Timings.defaults(), dbWait);
   }
 
@@ -82,7 +104,10 @@ public final class TestOrchestrator implements AutoCloseable {
   }
 
   public <S extends AbstractStub<S>> S as(String token, Function<io.grpc.Channel, S> factory) {
-    return factory.apply(channel).withCallCredentials(bearer(token)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    return factory
+        .apply(channel)
+        .withCallCredentials(bearer(token))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   public <S extends AbstractStub<S>> S anonymous(Function<io.grpc.Channel, S> factory) {
@@ -106,9 +131,11 @@ public final class TestOrchestrator implements AutoCloseable {
   static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata m = new Metadata();
-        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        m.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         applier.apply(m);
       }
     };

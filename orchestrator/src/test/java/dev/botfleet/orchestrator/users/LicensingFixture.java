@@ -43,19 +43,36 @@ public final class LicensingFixture {
 
   public LicensingFixture(TestOrchestrator t) {
     this.t = t;
-    licensing = t.admin(LicensingServiceGrpc::newBlockingStub).withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
-    flows = t.admin(FlowServiceGrpc::newBlockingStub).withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
-    metering = t.admin(MeteringServiceGrpc::newBlockingStub).withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
-    admin = t.admin(AdminServiceGrpc::newBlockingStub).withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
+    licensing =
+        t.admin(LicensingServiceGrpc::newBlockingStub)
+            .withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
+    flows =
+        t.admin(FlowServiceGrpc::newBlockingStub)
+            .withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
+    metering =
+        t.admin(MeteringServiceGrpc::newBlockingStub)
+            .withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
+    admin =
+        t.admin(AdminServiceGrpc::newBlockingStub)
+            .withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES);
   }
 
   /** Moves the clock to 09:00 UTC of a day no earlier test used and resets the tenant settings. */
   public Instant nextDay() {
     day = day.plus(Duration.ofDays(200));
     t.clock.set(day);
-    admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder()
-        .setGovernmentCloud(false).setOverLimit(OverLimitPolicy.THROTTLE).setLimitMultiplier(1.0).setMeteringDayOffsetMinutes(0).build());
-    licensing.setSelfServiceTrials(SetSelfServiceTrialsRequest.newBuilder().setType(LicenseType.LICENSE_TRIAL).setEnabled(true).build());
+    admin.updateTenantSettings(
+        UpdateTenantSettingsRequest.newBuilder()
+            .setGovernmentCloud(false)
+            .setOverLimit(OverLimitPolicy.THROTTLE)
+            .setLimitMultiplier(1.0)
+            .setMeteringDayOffsetMinutes(0)
+            .build());
+    licensing.setSelfServiceTrials(
+        SetSelfServiceTrialsRequest.newBuilder()
+            .setType(LicenseType.LICENSE_TRIAL)
+            .setEnabled(true)
+            .build());
     return day;
   }
 
@@ -65,7 +82,9 @@ public final class LicensingFixture {
 
   public String env(EnvironmentType type) {
     String name = name("env");
-    t.admin(EnvironmentServiceGrpc::newBlockingStub).createEnvironment(CreateEnvironmentRequest.newBuilder().setName(name).setType(type).build());
+    t.admin(EnvironmentServiceGrpc::newBlockingStub)
+        .createEnvironment(
+            CreateEnvironmentRequest.newBuilder().setName(name).setType(type).build());
     return name;
   }
 
@@ -73,23 +92,38 @@ public final class LicensingFixture {
   public void capacity(String env, Sku sku, long units) {
     var c = t.admin(dev.botfleet.proto.v1.CapacityServiceGrpc::newBlockingStub);
     c.createPurchase(CreatePurchaseRequest.newBuilder().setSku(sku).setQuantity(units).build());
-    long before = c.getCapacitySummary(dev.botfleet.proto.v1.GetCapacitySummaryRequest.getDefaultInstance()).getEnvironmentsList().stream()
-        .filter(e -> e.getEnvironment().getName().equals(env)).flatMap(e -> e.getUsageList().stream())
-        .filter(u -> u.getSku() == sku).mapToLong(u -> u.getAllocated()).sum();
-    c.setAllocation(SetAllocationRequest.newBuilder().setEnvironment(env).setSku(sku).setQuantity(before + units).build());
+    long before =
+        c
+            .getCapacitySummary(
+                dev.botfleet.proto.v1.GetCapacitySummaryRequest.getDefaultInstance())
+            .getEnvironmentsList()
+            .stream()
+            .filter(e -> e.getEnvironment().getName().equals(env))
+            .flatMap(e -> e.getUsageList().stream())
+            .filter(u -> u.getSku() == sku)
+            .mapToLong(u -> u.getAllocated())
+            .sum();
+    c.setAllocation(
+        SetAllocationRequest.newBuilder()
+            .setEnvironment(env)
+            .setSku(sku)
+            .setQuantity(before + units)
+            .build());
   }
 
   public String user(LicenseType... extra) {
     String name = name("user");
     licensing.createUser(CreateUserRequest.newBuilder().setName(name).build());
     for (LicenseType type : extra) {
-      licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(name).setType(type).build());
+      licensing.assignLicense(
+          AssignLicenseRequest.newBuilder().setUser(name).setType(type).build());
     }
     return name;
   }
 
   public CloudFlow flow(String env, String owner, ConnectorTier... tiers) {
-    var req = CreateFlowRequest.newBuilder().setName(name("flow")).setEnvironment(env).setOwner(owner);
+    var req =
+        CreateFlowRequest.newBuilder().setName(name("flow")).setEnvironment(env).setOwner(owner);
     for (ConnectorTier tier : tiers) {
       req.addConnectors(tier);
     }
@@ -98,7 +132,14 @@ public final class LicensingFixture {
 
   public CloudFlow processFlow(String env, String owner, int units) {
     CloudFlow f = flow(env, owner);
-    return flows.allocateProcess(AllocateProcessRequest.newBuilder().setFlow(f.getName()).setEnvironment(env).setCount(units).build()).getFlow();
+    return flows
+        .allocateProcess(
+            AllocateProcessRequest.newBuilder()
+                .setFlow(f.getName())
+                .setEnvironment(env)
+                .setCount(units)
+                .build())
+        .getFlow();
   }
 
   public CloudFlow show(String flow) {
@@ -114,25 +155,45 @@ public final class LicensingFixture {
     String envId = t.orchestrator.environments.require(env).id();
     String id = name("mach").replace("-", "_");
     Instant now = t.clock.instant();
-    t.orchestrator.tx.run(() -> {
-      jdbc().update(
-          "INSERT INTO machine (id, environment_id, name, group_id, credential_hash, os_family, os_version, hostname, logical_cpus, memory_bytes,"
-              + " active_sessions, max_sessions, installed_flows, agent_version, auto_allocation, maintenance, status, last_heartbeat, enrolled_at)"
-              + " VALUES (?, ?, ?, ?, ?, 'WINDOWS', '11', 'h', 4, 1024, 0, 10, '', 'test', FALSE, FALSE, 'ONLINE', ?, ?)",
-          id, envId, id, groupId, String.format("%064d", SEQ.incrementAndGet()), now, now);
-      for (int i = 0; i < bots; i++) {
-        jdbc().update("INSERT INTO bot (id, machine_id, environment_id, source, sku, allocated_at) VALUES (?, ?, ?, 'MANUAL', 'PROCESS', ?)",
-            id + "_b" + i, id, envId, now);
-      }
-    });
+    t.orchestrator.tx.run(
+        () -> {
+          jdbc()
+              .update(
+                  "INSERT INTO machine (id, environment_id, name, group_id, credential_hash, os_family, os_version, hostname, logical_cpus, memory_bytes,"
+                      + " active_sessions, max_sessions, installed_flows, agent_version, auto_allocation, maintenance, status, last_heartbeat, enrolled_at)"
+                      + " VALUES (?, ?, ?, ?, ?, 'WINDOWS', '11', 'h', 4, 1024, 0, 10, '', 'test', FALSE, FALSE, 'ONLINE', ?, ?)",
+                  id,
+                  envId,
+                  id,
+                  groupId,
+                  String.format("%064d", SEQ.incrementAndGet()),
+                  now,
+                  now);
+          for (int i = 0; i < bots; i++) {
+            jdbc()
+                .update(
+                    "INSERT INTO bot (id, machine_id, environment_id, source, sku, allocated_at) VALUES (?, ?, ?, 'MANUAL', 'PROCESS', ?)",
+                    id + "_b" + i,
+                    id,
+                    envId,
+                    now);
+          }
+        });
     return id;
   }
 
   public String group(String env) {
     String envId = t.orchestrator.environments.require(env).id();
     String id = name("grp").replace("-", "_");
-    t.orchestrator.tx.run(() -> jdbc().update(
-        "INSERT INTO machine_group (id, environment_id, name, created_at) VALUES (?, ?, ?, ?)", id, envId, id, t.clock.instant()));
+    t.orchestrator.tx.run(
+        () ->
+            jdbc()
+                .update(
+                    "INSERT INTO machine_group (id, environment_id, name, created_at) VALUES (?, ?, ?, ?)",
+                    id,
+                    envId,
+                    id,
+                    t.clock.instant()));
     return id;
   }
 
@@ -143,11 +204,20 @@ public final class LicensingFixture {
   /** A run the cloud flow {@code flow} triggered on a machine or group (R1), written directly. */
   public void triggeredRun(String env, String flow, String targetKind, String targetId) {
     String envId = t.orchestrator.environments.require(env).id();
-    t.orchestrator.tx.run(() -> jdbc().update(
-        "INSERT INTO run (id, environment_id, flow_name, target_kind, target_id, priority, inputs, triggering_flow, queue_timeout_s, run_timeout_s,"
-            + " retryable, state, attempt, submitted_at, queue_deadline, cancel_requested, submitted_by)"
-            + " VALUES (?, ?, 'desktop', ?, ?, 2, '{}', ?, 60, 60, FALSE, 'SUCCEEDED', 1, ?, ?, FALSE, 'test')",
-        name("run").replace("-", "_"), envId, targetKind, targetId, flow, t.clock.instant(), t.clock.instant().plusSeconds(60)));
+    t.orchestrator.tx.run(
+        () ->
+            jdbc()
+                .update(
+                    "INSERT INTO run (id, environment_id, flow_name, target_kind, target_id, priority, inputs, triggering_flow, queue_timeout_s, run_timeout_s,"
+                        + " retryable, state, attempt, submitted_at, queue_deadline, cancel_requested, submitted_by)"
+                        + " VALUES (?, ?, 'desktop', ?, ?, 2, '{}', ?, 60, 60, FALSE, 'SUCCEEDED', 1, ?, ?, FALSE, 'test')",
+                    name("run").replace("-", "_"),
+                    envId,
+                    targetKind,
+                    targetId,
+                    flow,
+                    t.clock.instant(),
+                    t.clock.instant().plusSeconds(60)));
   }
 
   public static StatusRuntimeException refused(Runnable call) {

@@ -62,12 +62,20 @@ abstract class LicensingRulesContract {
   }
 
   UserLicense license(String user, LicenseType type) {
-    return f.licensing.listLicenses(ListLicensesRequest.newBuilder().setUser(user).build()).getLicensesList().stream()
-        .filter(l -> l.getType() == type).findFirst().orElseThrow();
+    return f
+        .licensing
+        .listLicenses(ListLicensesRequest.newBuilder().setUser(user).build())
+        .getLicensesList()
+        .stream()
+        .filter(l -> l.getType() == type)
+        .findFirst()
+        .orElseThrow();
   }
 
   long limit(String user) {
-    return f.licensing.listLicenses(ListLicensesRequest.newBuilder().setUser(user).build()).getDailyRequestLimit();
+    return f.licensing
+        .listLicenses(ListLicensesRequest.newBuilder().setUser(user).build())
+        .getDailyRequestLimit();
   }
 
   @Test
@@ -75,24 +83,44 @@ abstract class LicensingRulesContract {
     String user = f.user();
     Instant today = t.clock.instant();
     for (LicenseType legacy : new LicenseType[] {LicenseType.LICENSE_P1, LicenseType.LICENSE_P2}) {
-      var e = refused(() -> f.licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(user).setType(legacy).build()));
+      var e =
+          refused(
+              () ->
+                  f.licensing.assignLicense(
+                      AssignLicenseRequest.newBuilder().setUser(user).setType(legacy).build()));
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
       assertThat(GrpcErrors.reason(e)).isEqualTo("L1_LEGACY_NO_NEW_ASSIGNMENT");
     }
     t.clock.set(Instant.parse("2020-12-31T23:00:00Z"));
     try {
-      var p1 = f.licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_P1).build()).getLicense();
+      var p1 =
+          f.licensing
+              .assignLicense(
+                  AssignLicenseRequest.newBuilder()
+                      .setUser(user)
+                      .setType(LicenseType.LICENSE_P1)
+                      .build())
+              .getLicense();
       assertThat(p1.getSource()).isEqualTo(LicenseSource.SOURCE_ASSIGNED);
     } finally {
       t.clock.set(today);
     }
-    assertThat(license(user, LicenseType.LICENSE_P1).getActive()).as("an existing P1 stays valid").isTrue();
+    assertThat(license(user, LicenseType.LICENSE_P1).getActive())
+        .as("an existing P1 stays valid")
+        .isTrue();
   }
 
   @Test
   void l1_windows_applies_to_a_machine_and_is_refused_for_users() {
     String user = f.user();
-    var e = refused(() -> f.licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_WINDOWS).build()));
+    var e =
+        refused(
+            () ->
+                f.licensing.assignLicense(
+                    AssignLicenseRequest.newBuilder()
+                        .setUser(user)
+                        .setType(LicenseType.LICENSE_WINDOWS)
+                        .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(GrpcErrors.reason(e)).isEqualTo("L1_MACHINE_LICENSE");
   }
@@ -100,15 +128,32 @@ abstract class LicensingRulesContract {
   @Test
   void l3_a_users_daily_limit_is_the_sum_of_their_licenses() {
     String user = f.user(LicenseType.LICENSE_PREMIUM, LicenseType.LICENSE_M365);
-    long free = EntitlementMatrix.lookup(dev.botfleet.orchestrator.licensing.LicenseType.FREE, Capability.DAILY_PPR).quantity();
-    long premium = EntitlementMatrix.lookup(dev.botfleet.orchestrator.licensing.LicenseType.PREMIUM, Capability.DAILY_PPR).quantity();
-    long m365 = EntitlementMatrix.lookup(dev.botfleet.orchestrator.licensing.LicenseType.M365, Capability.DAILY_PPR).quantity();
+    long free =
+        EntitlementMatrix.lookup(
+                dev.botfleet.orchestrator.licensing.LicenseType.FREE, Capability.DAILY_PPR)
+            .quantity();
+    long premium =
+        EntitlementMatrix.lookup(
+                dev.botfleet.orchestrator.licensing.LicenseType.PREMIUM, Capability.DAILY_PPR)
+            .quantity();
+    long m365 =
+        EntitlementMatrix.lookup(
+                dev.botfleet.orchestrator.licensing.LicenseType.M365, Capability.DAILY_PPR)
+            .quantity();
     assertThat(premium).isPositive();
     assertThat(limit(user)).isEqualTo(free + premium + m365);
     assertThat(f.licensing.listUsers(ListUsersRequest.getDefaultInstance()).getUsersList())
-        .filteredOn(u -> u.getName().equals(user)).singleElement()
+        .filteredOn(u -> u.getName().equals(user))
+        .singleElement()
         .satisfies(u -> assertThat(u.getDailyRequestLimit()).isEqualTo(free + premium + m365));
-    var dup = refused(() -> f.licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_PREMIUM).build()));
+    var dup =
+        refused(
+            () ->
+                f.licensing.assignLicense(
+                    AssignLicenseRequest.newBuilder()
+                        .setUser(user)
+                        .setType(LicenseType.LICENSE_PREMIUM)
+                        .build()));
     assertThat(GrpcErrors.reason(dup)).isEqualTo("LICENSE_ALREADY_ASSIGNED");
   }
 
@@ -116,8 +161,12 @@ abstract class LicensingRulesContract {
   void l3_an_ended_license_no_longer_counts() {
     String user = f.user();
     Instant end = t.clock.instant().plus(Duration.ofDays(3));
-    f.licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_PREMIUM)
-        .setEndsAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(end.getEpochSecond())).build());
+    f.licensing.assignLicense(
+        AssignLicenseRequest.newBuilder()
+            .setUser(user)
+            .setType(LicenseType.LICENSE_PREMIUM)
+            .setEndsAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(end.getEpochSecond()))
+            .build());
     long withPremium = limit(user);
     t.clock.set(end);
     assertThat(limit(user)).isLessThan(withPremium);
@@ -127,13 +176,16 @@ abstract class LicensingRulesContract {
   @Test
   void l5_a_self_service_trial_lasts_90_days() {
     String user = f.user();
-    var trial = f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()).getLicense();
+    var trial =
+        f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()).getLicense();
     assertThat(trial.getType()).isEqualTo(LicenseType.LICENSE_TRIAL);
     assertThat(trial.getSource()).isEqualTo(LicenseSource.SOURCE_SELF_SERVICE_TRIAL);
-    assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds()).isEqualTo(Duration.ofDays(90).toSeconds());
+    assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
+        .isEqualTo(Duration.ofDays(90).toSeconds());
     t.clock.set(t.clock.instant().plus(Duration.ofDays(90)));
     assertThat(license(user, LicenseType.LICENSE_TRIAL).getActive()).isFalse();
-    var again = refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()));
+    var again =
+        refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()));
     assertThat(GrpcErrors.reason(again)).isEqualTo("L5_TRIAL_ALREADY_USED");
   }
 
@@ -144,71 +196,148 @@ abstract class LicensingRulesContract {
     f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(ann).build());
     f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(bob).build());
 
-    var off = f.licensing.setSelfServiceTrials(SetSelfServiceTrialsRequest.newBuilder().setType(LicenseType.LICENSE_TRIAL).setEnabled(false).build());
+    var off =
+        f.licensing.setSelfServiceTrials(
+            SetSelfServiceTrialsRequest.newBuilder()
+                .setType(LicenseType.LICENSE_TRIAL)
+                .setEnabled(false)
+                .build());
     assertThat(off.getRemovedFromList()).contains(ann, bob);
-    assertThat(f.licensing.listLicenses(ListLicensesRequest.newBuilder().setUser(ann).build()).getLicensesList())
+    assertThat(
+            f.licensing
+                .listLicenses(ListLicensesRequest.newBuilder().setUser(ann).build())
+                .getLicensesList())
         .noneMatch(l -> l.getType() == LicenseType.LICENSE_TRIAL);
     String carl = f.user();
-    assertThat(GrpcErrors.reason(refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(carl).build()))))
+    assertThat(
+            GrpcErrors.reason(
+                refused(
+                    () ->
+                        f.licensing.startTrial(
+                            StartTrialRequest.newBuilder().setUser(carl).build()))))
         .isEqualTo("L5_TRIAL_DISABLED");
 
-    f.licensing.setSelfServiceTrials(SetSelfServiceTrialsRequest.newBuilder().setType(LicenseType.LICENSE_TRIAL).setEnabled(true).build());
-    var e = refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(ann).build()));
+    f.licensing.setSelfServiceTrials(
+        SetSelfServiceTrialsRequest.newBuilder()
+            .setType(LicenseType.LICENSE_TRIAL)
+            .setEnabled(true)
+            .build());
+    var e =
+        refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(ann).build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("L5_TRIAL_REVOKED");
-    assertThat(f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(carl).build()).getLicense().getActive())
-        .as("others may start one again after re-enabling").isTrue();
+    assertThat(
+            f.licensing
+                .startTrial(StartTrialRequest.newBuilder().setUser(carl).build())
+                .getLicense()
+                .getActive())
+        .as("others may start one again after re-enabling")
+        .isTrue();
   }
 
   @Test
   void l5_no_self_service_trial_in_a_government_cloud() {
-    f.admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder().setGovernmentCloud(true).build());
-    assertThat(f.admin.getTenantSettings(GetTenantSettingsRequest.getDefaultInstance()).getSettings().getGovernmentCloud()).isTrue();
+    f.admin.updateTenantSettings(
+        UpdateTenantSettingsRequest.newBuilder().setGovernmentCloud(true).build());
+    assertThat(
+            f.admin
+                .getTenantSettings(GetTenantSettingsRequest.getDefaultInstance())
+                .getSettings()
+                .getGovernmentCloud())
+        .isTrue();
     String user = f.user();
-    var e = refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()));
+    var e =
+        refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()));
     assertThat(GrpcErrors.reason(e)).isEqualTo("L5_GOVERNMENT_CLOUD");
     String env = f.env(EnvironmentType.SANDBOX);
-    var check = f.licensing.checkEntitlement(CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(env)
-        .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW).build());
+    var check =
+        f.licensing.checkEntitlement(
+            CheckEntitlementRequest.newBuilder()
+                .setUser(user)
+                .setEnvironment(env)
+                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .build());
     assertThat(check.getAllowed()).isFalse();
-    assertThat(check.getNextStep()).as("no trial offered in a government cloud").doesNotContain("trial start");
+    assertThat(check.getNextStep())
+        .as("no trial offered in a government cloud")
+        .doesNotContain("trial start");
   }
 
   @Test
   void l6_an_admin_premium_trial_lasts_30_days_and_extends_once_by_30() {
     String user = f.user();
-    var trial = f.licensing.assignLicense(AssignLicenseRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_PREMIUM).setAdminTrial(true).build())
-        .getLicense();
+    var trial =
+        f.licensing
+            .assignLicense(
+                AssignLicenseRequest.newBuilder()
+                    .setUser(user)
+                    .setType(LicenseType.LICENSE_PREMIUM)
+                    .setAdminTrial(true)
+                    .build())
+            .getLicense();
     assertThat(trial.getSource()).isEqualTo(LicenseSource.SOURCE_ADMIN_TRIAL);
-    assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds()).isEqualTo(Duration.ofDays(30).toSeconds());
-    var extended = f.licensing.extendLicenseTrial(ExtendLicenseTrialRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_PREMIUM).build())
-        .getLicense();
-    assertThat(extended.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds()).isEqualTo(Duration.ofDays(60).toSeconds());
+    assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
+        .isEqualTo(Duration.ofDays(30).toSeconds());
+    var extended =
+        f.licensing
+            .extendLicenseTrial(
+                ExtendLicenseTrialRequest.newBuilder()
+                    .setUser(user)
+                    .setType(LicenseType.LICENSE_PREMIUM)
+                    .build())
+            .getLicense();
+    assertThat(extended.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
+        .isEqualTo(Duration.ofDays(60).toSeconds());
     assertThat(extended.getExtended()).isTrue();
-    var twice = refused(() -> f.licensing.extendLicenseTrial(ExtendLicenseTrialRequest.newBuilder().setUser(user).setType(LicenseType.LICENSE_PREMIUM).build()));
+    var twice =
+        refused(
+            () ->
+                f.licensing.extendLicenseTrial(
+                    ExtendLicenseTrialRequest.newBuilder()
+                        .setUser(user)
+                        .setType(LicenseType.LICENSE_PREMIUM)
+                        .build()));
     assertThat(GrpcErrors.reason(twice)).isEqualTo("L6_ALREADY_EXTENDED");
     t.clock.set(t.clock.instant().plus(Duration.ofDays(60)));
     assertThat(license(user, LicenseType.LICENSE_PREMIUM).getActive()).isFalse();
-    var notOffered = refused(() -> f.licensing.assignLicense(
-        AssignLicenseRequest.newBuilder().setUser(f.user()).setType(LicenseType.LICENSE_M365).setAdminTrial(true).build()));
+    var notOffered =
+        refused(
+            () ->
+                f.licensing.assignLicense(
+                    AssignLicenseRequest.newBuilder()
+                        .setUser(f.user())
+                        .setType(LicenseType.LICENSE_M365)
+                        .setAdminTrial(true)
+                        .build()));
     assertThat(GrpcErrors.reason(notOffered)).isEqualTo("L6_TRIAL_NOT_OFFERED");
   }
 
   @Test
-  void l7_a_free_user_creating_a_desktop_flow_outside_default_is_told_to_start_a_trial_and_denials_are_counted() {
+  void
+      l7_a_free_user_creating_a_desktop_flow_outside_default_is_told_to_start_a_trial_and_denials_are_counted() {
     String user = f.user();
     String sandbox = f.env(EnvironmentType.SANDBOX);
     double before = denials("L7");
-    var denied = f.licensing.checkEntitlement(CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(sandbox)
-        .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW).build());
+    var denied =
+        f.licensing.checkEntitlement(
+            CheckEntitlementRequest.newBuilder()
+                .setUser(user)
+                .setEnvironment(sandbox)
+                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .build());
     assertThat(denied.getAllowed()).isFalse();
     assertThat(denied.getRule()).isEqualTo("L7");
     assertThat(denied.getNextStep()).contains("botfleet trial start " + user);
     assertThat(denials("L7")).isEqualTo(before + 1);
 
     f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build());
-    var allowed = f.licensing.checkEntitlement(CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(sandbox)
-        .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW).build());
+    var allowed =
+        f.licensing.checkEntitlement(
+            CheckEntitlementRequest.newBuilder()
+                .setUser(user)
+                .setEnvironment(sandbox)
+                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .build());
     assertThat(allowed.getAllowed()).isTrue();
     assertThat(allowed.getNextStep()).isEmpty();
   }
@@ -219,32 +348,63 @@ abstract class LicensingRulesContract {
     String prod = f.env(EnvironmentType.PRODUCTION);
     String sandbox = f.env(EnvironmentType.SANDBOX);
     String dev = f.env(EnvironmentType.DEVELOPER);
-    var inProd = f.licensing.checkEntitlement(CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(prod)
-        .setAction(EntitlementAction.ACTION_USE_CONNECTOR).setConnector(ConnectorTier.CONNECTOR_PREMIUM).build());
+    var inProd =
+        f.licensing.checkEntitlement(
+            CheckEntitlementRequest.newBuilder()
+                .setUser(user)
+                .setEnvironment(prod)
+                .setAction(EntitlementAction.ACTION_USE_CONNECTOR)
+                .setConnector(ConnectorTier.CONNECTOR_PREMIUM)
+                .build());
     assertThat(inProd.getAllowed()).isFalse();
     assertThat(inProd.getRule()).isEqualTo("L8");
-    var inSandbox = f.licensing.checkEntitlement(CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(sandbox)
-        .setAction(EntitlementAction.ACTION_USE_CONNECTOR).setConnector(ConnectorTier.CONNECTOR_PREMIUM).build());
-    assertThat(inSandbox.getAllowed()).as("premium connectors allowed under the developer plan").isTrue();
-    var rpa = f.licensing.checkEntitlement(CheckEntitlementRequest.newBuilder().setUser(user).setEnvironment(dev)
-        .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW).build());
+    var inSandbox =
+        f.licensing.checkEntitlement(
+            CheckEntitlementRequest.newBuilder()
+                .setUser(user)
+                .setEnvironment(sandbox)
+                .setAction(EntitlementAction.ACTION_USE_CONNECTOR)
+                .setConnector(ConnectorTier.CONNECTOR_PREMIUM)
+                .build());
+    assertThat(inSandbox.getAllowed())
+        .as("premium connectors allowed under the developer plan")
+        .isTrue();
+    var rpa =
+        f.licensing.checkEntitlement(
+            CheckEntitlementRequest.newBuilder()
+                .setUser(user)
+                .setEnvironment(dev)
+                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .build());
     assertThat(rpa.getAllowed()).isFalse();
     assertThat(rpa.getRule()).isEqualTo("L8");
   }
 
   @Test
   void m3_tenant_settings_round_trip() {
-    var s = f.admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder()
-        .setOverLimit(OverLimitPolicy.RECORD_OVERAGE).setLimitMultiplier(1.5).setMeteringDayOffsetMinutes(-300).build()).getSettings();
+    var s =
+        f.admin
+            .updateTenantSettings(
+                UpdateTenantSettingsRequest.newBuilder()
+                    .setOverLimit(OverLimitPolicy.RECORD_OVERAGE)
+                    .setLimitMultiplier(1.5)
+                    .setMeteringDayOffsetMinutes(-300)
+                    .build())
+            .getSettings();
     assertThat(s.getOverLimit()).isEqualTo(OverLimitPolicy.RECORD_OVERAGE);
     assertThat(s.getLimitMultiplier()).isEqualTo(1.5);
     assertThat(s.getMeteringDayOffsetMinutes()).isEqualTo(-300);
-    var bad = refused(() -> f.admin.updateTenantSettings(UpdateTenantSettingsRequest.newBuilder().setLimitMultiplier(0.5).build()));
+    var bad =
+        refused(
+            () ->
+                f.admin.updateTenantSettings(
+                    UpdateTenantSettingsRequest.newBuilder().setLimitMultiplier(0.5).build()));
     assertThat(GrpcErrors.reason(bad)).isEqualTo("M3_LIMIT_MULTIPLIER");
   }
 
   double denials(String rule) {
-    var c = t.orchestrator.registry.find("botfleet.entitlement.denials").tag("rule", rule).counter();
+    var c =
+        t.orchestrator.registry.find("botfleet.entitlement.denials").tag("rule", rule).counter();
     return c == null ? 0 : c.count();
   }
 }

@@ -18,19 +18,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTTP side of a real orchestrator (O1, C4/C7 as metrics): {@code /metrics} in Prometheus
- * text format with the capacity gauges, JVM and gRPC server metrics; {@code /healthz}.
+ * The HTTP side of a real orchestrator (O1, C4/C7 as metrics): {@code /metrics} in Prometheus text
+ * format with the capacity gauges, JVM and gRPC server metrics; {@code /healthz}.
  */
 class MetricsEndpointTest {
   @TempDir Path dir;
   private Orchestrator orchestrator;
   private Cli cli;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeEach
   void start() throws Exception {
     Path data = dir.resolve("data");
-    orchestrator = Orchestrator.start(new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, Clock.systemUTC()));
+    orchestrator =
+        Orchestrator.start(
+            new OrchestratorConfig(
+                data, "127.0.0.1", 0, 0, null, null, null, 4, Clock.systemUTC()));
     cli = Cli.forServer("127.0.0.1:" + orchestrator.grpcPort(), data);
   }
 
@@ -42,18 +46,24 @@ class MetricsEndpointTest {
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + orchestrator.httpPort() + path))
-        .timeout(Duration.ofSeconds(10)).GET().build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + orchestrator.httpPort() + path))
+            .timeout(Duration.ofSeconds(10))
+            .GET()
+            .build();
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
-  void c4_metrics_show_purchased_allocated_and_available_units_per_sku_and_environment() throws Exception {
+  void c4_metrics_show_purchased_allocated_and_available_units_per_sku_and_environment()
+      throws Exception {
     cli.run("env", "create", "prod", "--type", "PRODUCTION").requireSuccess();
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "10").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4").requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4")
+        .requireSuccess();
     cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "2").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "2").requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "2")
+        .requireSuccess();
     cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").requireSuccess();
 
     HttpResponse<String> r = get("/metrics");
@@ -64,13 +74,19 @@ class MetricsEndpointTest {
     assertThat(body).contains("botfleet_capacity_units{sku=\"PROCESS\",state=\"purchased\"} 10.0");
     assertThat(body).contains("botfleet_capacity_units{sku=\"PROCESS\",state=\"allocated\"} 4.0");
     assertThat(body).contains("botfleet_capacity_units{sku=\"PROCESS\",state=\"available\"} 6.0");
-    assertThat(body).contains("botfleet_environment_capacity_units{environment=\"prod\",sku=\"PROCESS\",state=\"allocated\"} 4.0");
-    assertThat(body).contains("botfleet_environment_capacity_units{environment=\"prod\",sku=\"APP_PASS\",state=\"consumed\"} 1.0");
+    assertThat(body)
+        .contains(
+            "botfleet_environment_capacity_units{environment=\"prod\",sku=\"PROCESS\",state=\"allocated\"} 4.0");
+    assertThat(body)
+        .contains(
+            "botfleet_environment_capacity_units{environment=\"prod\",sku=\"APP_PASS\",state=\"consumed\"} 1.0");
 
     // Gauges are read from the database at scrape time: a change shows on the next scrape.
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "7").requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "7")
+        .requireSuccess();
     assertThat(get("/metrics").body())
-        .contains("botfleet_environment_capacity_units{environment=\"prod\",sku=\"PROCESS\",state=\"allocated\"} 7.0")
+        .contains(
+            "botfleet_environment_capacity_units{environment=\"prod\",sku=\"PROCESS\",state=\"allocated\"} 7.0")
         .contains("botfleet_capacity_units{sku=\"PROCESS\",state=\"available\"} 3.0");
   }
 
@@ -79,11 +95,16 @@ class MetricsEndpointTest {
     cli.run("env", "list").requireSuccess();
     cli.run("capacity", "allocate", "--env", "nope", "--sku", "PROCESS", "--quantity", "1");
     String body = get("/metrics").body();
-    assertThat(body).contains("jvm_memory_used_bytes{").contains("jvm_threads_live_threads").contains("process_uptime_seconds");
-    assertThat(body).containsPattern(
-        "grpc_server_processing_duration_seconds_count\\{[^}]*method=\"ListEnvironments\"[^}]*statusCode=\"OK\"[^}]*\\} 1");
-    assertThat(body).containsPattern(
-        "grpc_server_processing_duration_seconds_count\\{[^}]*method=\"SetAllocation\"[^}]*statusCode=\"NOT_FOUND\"[^}]*\\} 1");
+    assertThat(body)
+        .contains("jvm_memory_used_bytes{")
+        .contains("jvm_threads_live_threads")
+        .contains("process_uptime_seconds");
+    assertThat(body)
+        .containsPattern(
+            "grpc_server_processing_duration_seconds_count\\{[^}]*method=\"ListEnvironments\"[^}]*statusCode=\"OK\"[^}]*\\} 1");
+    assertThat(body)
+        .containsPattern(
+            "grpc_server_processing_duration_seconds_count\\{[^}]*method=\"SetAllocation\"[^}]*statusCode=\"NOT_FOUND\"[^}]*\\} 1");
     assertThat(body).contains("grpc_server_requests_received_messages_total{");
   }
 
