@@ -321,7 +321,7 @@ public final class DispatchBenchmark {
         env.createEnvironment(
             dev.botfleet.proto.v1.CreateEnvironmentRequest.newBuilder()
                 .setName("bench")
-                .setType(dev.botfleet.proto.v1.EnvironmentType.PRODUCTION)
+                .setType(dev.botfleet.proto.v1.EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
                 .build());
         ch.shutdownNow();
       }

@@ -42,9 +42,9 @@ class AgentLifecycleTest extends EndToEnd {
 
     // Restart without a token: same machine, same credential, ONLINE again, runs flows.
     first.stop();
-    awaitMachine(cli, "m1", null, MachineStatus.OFFLINE);
+    awaitMachine(cli, "m1", null, MachineStatus.MACHINE_STATUS_OFFLINE);
     var restarted = agent(o, "m1", null, 1);
-    awaitMachine(cli, "m1", restarted, MachineStatus.ONLINE);
+    awaitMachine(cli, "m1", restarted, MachineStatus.MACHINE_STATUS_ONLINE);
     assertThat(restarted.log()).doesNotContain("event=enrolled");
     Machine back = machine(cli, "m1");
     assertThat(back.getId()).isEqualTo(enrolled.getId());
@@ -77,14 +77,14 @@ class AgentLifecycleTest extends EndToEnd {
     var agent = onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
     cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
     Run run = submit(cli, "sleep", "m1", sleepInputs("r5", 60).toArray(String[]::new));
-    awaitRun(cli, run.getId(), RunState.RUNNING, WAIT);
+    awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     awaitPids("r5");
 
     long t0 = System.nanoTime();
     agent.kill9();
-    awaitMachine(cli, "m1", null, MachineStatus.OFFLINE);
+    awaitMachine(cli, "m1", null, MachineStatus.MACHINE_STATUS_OFFLINE);
     Duration offlineAfter = Duration.ofNanos(System.nanoTime() - t0);
-    Run lost = awaitRun(cli, run.getId(), RunState.FAILED, Duration.ofSeconds(10));
+    Run lost = awaitRun(cli, run.getId(), RunState.RUN_STATE_FAILED, Duration.ofSeconds(10));
     Duration failedAfter = Duration.ofNanos(System.nanoTime() - t0);
     // offline-after 3 s, sweeps and heartbeats every second: 2-5 s, with room for a slow machine.
     assertThat(offlineAfter)
@@ -115,30 +115,30 @@ class AgentLifecycleTest extends EndToEnd {
     var agent = onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
     cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
     Run run = submit(cli, "sleep", "m1", sleepInputs("frozen", 12).toArray(String[]::new));
-    awaitRun(cli, run.getId(), RunState.RUNNING, WAIT);
+    awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     awaitPids("frozen");
 
     // SIGSTOP past offline-after (3 s): the machine is OFFLINE and its run lost (R5) ...
     signal(agent, "STOP");
     try {
-      awaitMachine(cli, "m1", null, MachineStatus.OFFLINE);
+      awaitMachine(cli, "m1", null, MachineStatus.MACHINE_STATUS_OFFLINE);
       assertThat(
-              awaitRun(cli, run.getId(), RunState.FAILED, Duration.ofSeconds(15))
+              awaitRun(cli, run.getId(), RunState.RUN_STATE_FAILED, Duration.ofSeconds(15))
                   .getFailureReason())
           .isEqualTo("AGENT_LOST");
     } finally {
       signal(agent, "CONT");
     }
     // ... and after SIGCONT it is ONLINE again, not OFFLINE for good.
-    awaitMachine(cli, "m1", agent, MachineStatus.ONLINE);
+    awaitMachine(cli, "m1", agent, MachineStatus.MACHINE_STATUS_ONLINE);
 
     // The flow went on meanwhile; its result is kept beside AGENT_LOST, not dropped.
     org.awaitility.Awaitility.await("late result")
         .atMost(WAIT)
         .until(() -> run(cli, run.getId()).hasLateResult());
     Run late = run(cli, run.getId());
-    assertThat(late.getState()).isEqualTo(RunState.FAILED);
-    assertThat(late.getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(late.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
+    assertThat(late.getLateResult().getOutcome()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
     assertThat(cli.run("run", "show", run.getId()).ok().out())
         .contains("late result")
         .contains("SUCCEEDED");
@@ -146,11 +146,11 @@ class AgentLifecycleTest extends EndToEnd {
     // It runs work again, and loss detection covers it again: kill -9 mid-run fails the run
     // within offline-after, not at its 24 h deadline.
     Run second = submit(cli, "sleep", "m1", sleepInputs("second", 60).toArray(String[]::new));
-    awaitRun(cli, second.getId(), RunState.RUNNING, WAIT);
+    awaitRun(cli, second.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     awaitPids("second");
     agent.kill9();
     assertThat(
-            awaitRun(cli, second.getId(), RunState.FAILED, Duration.ofSeconds(20))
+            awaitRun(cli, second.getId(), RunState.RUN_STATE_FAILED, Duration.ofSeconds(20))
                 .getFailureReason())
         .isEqualTo("AGENT_LOST");
   }
@@ -175,19 +175,19 @@ class AgentLifecycleTest extends EndToEnd {
     cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
     List<String> inputs = sleepInputs("retry", 2);
     Run run = submit(cli, "sleep", "m1", inputs.toArray(String[]::new));
-    awaitRun(cli, run.getId(), RunState.RUNNING, WAIT);
+    awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     awaitPids("retry");
 
     agent.kill9();
-    awaitMachine(cli, "m1", null, MachineStatus.OFFLINE);
-    Run requeued = awaitRun(cli, run.getId(), RunState.QUEUED, Duration.ofSeconds(10));
+    awaitMachine(cli, "m1", null, MachineStatus.MACHINE_STATUS_OFFLINE);
+    Run requeued = awaitRun(cli, run.getId(), RunState.RUN_STATE_QUEUED, Duration.ofSeconds(10));
     assertThat(requeued.getFailureReason()).isEmpty();
     assertThat(requeued.getWaitCode()).isEqualTo("NO_MACHINE_ONLINE");
     assertThat(machine(cli, "m1").getBots()).isEqualTo(1);
 
     var restarted = agent(o, "m1", null, 1);
-    awaitMachine(cli, "m1", restarted, MachineStatus.ONLINE);
-    Run done = awaitRun(cli, run.getId(), RunState.SUCCEEDED, WAIT);
+    awaitMachine(cli, "m1", restarted, MachineStatus.MACHINE_STATUS_ONLINE);
+    Run done = awaitRun(cli, run.getId(), RunState.RUN_STATE_SUCCEEDED, WAIT);
     assertThat(done.getAttempt()).as("second attempt, after the agent came back").isEqualTo(2);
     assertThat(done.getMachine()).isEqualTo("m1");
     assertThat(done.getExitCode()).isZero();

@@ -48,7 +48,7 @@ class AgentRunsTest extends EndToEnd {
             "--wait-timeout",
             "60s");
     Run run = Cli.parse(ok.ok().out(), Run.newBuilder()).build();
-    assertThat(run.getState()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(run.getState()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
     assertThat(run.getAttempt()).isEqualTo(1);
     assertThat(run.getMachine()).isEqualTo("m1");
     assertThat(run.hasExitCode()).isTrue();
@@ -84,7 +84,7 @@ class AgentRunsTest extends EndToEnd {
     assertThat(failed.exit()).as(failed.toString()).isEqualTo(1);
     assertThat(failed.err()).contains("ended FAILED EXIT_CODE_3");
     Run f = Cli.parse(failed.out(), Run.newBuilder()).build();
-    assertThat(f.getState()).isEqualTo(RunState.FAILED);
+    assertThat(f.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(f.getFailureReason()).isEqualTo("EXIT_CODE_3");
     assertThat(f.getExitCode()).isEqualTo(3);
     assertThat(f.getLogTail()).contains("about to fail on purpose");
@@ -114,7 +114,7 @@ class AgentRunsTest extends EndToEnd {
             "--wait-timeout",
             "30s");
     Run big = Cli.parse(r.out(), Run.newBuilder()).build();
-    assertThat(big.getState()).as(r.toString()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(big.getState()).as(r.toString()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
     assertThat(big.getExitCode()).isZero();
     assertThat(big.getLogTail()).contains("wrote 100011 bytes of outputs");
     assertThat(big.getOutputsMap()).as("too large to keep").isEmpty();
@@ -150,7 +150,7 @@ class AgentRunsTest extends EndToEnd {
     Path ledger = dir.resolve("ledger.txt");
     String token = joinToken(cli, ENV, null);
     var agent = agent(o, "m1", token, 1, Map.of("E2E_LEDGER", ledger.toString()));
-    awaitMachine(cli, "m1", agent, dev.botfleet.proto.v1.MachineStatus.ONLINE);
+    awaitMachine(cli, "m1", agent, dev.botfleet.proto.v1.MachineStatus.MACHINE_STATUS_ONLINE);
     assertThat(machine(cli, "m1").getInstalledFlowsList())
         .doesNotContain("ghost", "escape", "nope");
 
@@ -170,7 +170,7 @@ class AgentRunsTest extends EndToEnd {
               "60s");
       assertThat(r.exit()).as(r.toString()).isEqualTo(1);
       Run run = Cli.parse(r.out(), Run.newBuilder()).build();
-      assertThat(run.getState()).as(flow).isEqualTo(RunState.FAILED);
+      assertThat(run.getState()).as(flow).isEqualTo(RunState.RUN_STATE_FAILED);
       assertThat(run.getFailureReason()).as(flow).isEqualTo("FLOW_NOT_INSTALLED");
       assertThat(run.hasExitCode()).as("%s: no process, no exit code", flow).isFalse();
       assertThat(run.getLogTail()).as(flow).isEmpty();
@@ -194,7 +194,7 @@ class AgentRunsTest extends EndToEnd {
             "--wait-timeout",
             "60s");
     Run e = Cli.parse(escaped.out(), Run.newBuilder()).build();
-    assertThat(e.getState()).as(escaped.toString()).isEqualTo(RunState.FAILED);
+    assertThat(e.getState()).as(escaped.toString()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(e.getFailureReason()).startsWith("INVALID_FLOW_NAME");
     assertThat(e.hasExitCode()).isFalse();
     assertThat(dir.resolve("escape-ran"))
@@ -236,7 +236,7 @@ class AgentRunsTest extends EndToEnd {
     step("agent online");
 
     Run run = submit(cli, "sleep", "m1", sleepInputs("r7", 60).toArray(String[]::new));
-    awaitRun(cli, run.getId(), RunState.RUNNING, WAIT);
+    awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     List<Long> pids = awaitPids("r7");
     step("running");
     assertThat(pids)
@@ -244,7 +244,8 @@ class AgentRunsTest extends EndToEnd {
 
     long t0 = System.nanoTime();
     cli.run("run", "cancel", run.getId()).ok();
-    Run cancelled = awaitRun(cli, run.getId(), RunState.CANCELLED, Duration.ofSeconds(20));
+    Run cancelled =
+        awaitRun(cli, run.getId(), RunState.RUN_STATE_CANCELLED, Duration.ofSeconds(20));
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     assertThat(took).as("cancel → CANCELLED").isLessThan(Duration.ofSeconds(10));
     step("cancelled");

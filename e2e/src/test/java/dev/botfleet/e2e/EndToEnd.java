@@ -219,7 +219,7 @@ abstract class EndToEnd {
   Processes.Proc onlineAgent(
       Processes.Orchestrator o, Cli cli, String name, String token, int maxSessions) {
     Processes.Proc a = agent(o, name, token, maxSessions);
-    awaitMachine(cli, name, a, MachineStatus.ONLINE);
+    awaitMachine(cli, name, a, MachineStatus.MACHINE_STATUS_ONLINE);
     return a;
   }
 
@@ -261,10 +261,10 @@ abstract class EndToEnd {
   }
 
   static boolean terminal(RunState s) {
-    return s == RunState.SUCCEEDED
-        || s == RunState.FAILED
-        || s == RunState.CANCELLED
-        || s == RunState.TIMED_OUT;
+    return s == RunState.RUN_STATE_SUCCEEDED
+        || s == RunState.RUN_STATE_FAILED
+        || s == RunState.RUN_STATE_CANCELLED
+        || s == RunState.RUN_STATE_TIMED_OUT;
   }
 
   /** Submits a run of {@code flow} on {@code machine} and returns it as the CLI printed it. */

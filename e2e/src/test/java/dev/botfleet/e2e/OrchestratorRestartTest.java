@@ -43,11 +43,11 @@ class OrchestratorRestartTest extends EndToEnd {
 
     Run r1 = submit(cli, "sleep", "m1", sleepInputs("a6-1", SLEEP_SECONDS).toArray(String[]::new));
     Run r2 = submit(cli, "sleep", "m1", sleepInputs("a6-2", SLEEP_SECONDS).toArray(String[]::new));
-    awaitRun(cli, r1.getId(), RunState.RUNNING, WAIT);
-    awaitRun(cli, r2.getId(), RunState.RUNNING, WAIT);
+    awaitRun(cli, r1.getId(), RunState.RUN_STATE_RUNNING, WAIT);
+    awaitRun(cli, r2.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     // Both bots are busy: the third run has to wait.
     Run r3 = submit(cli, "sleep", "m1", sleepInputs("a6-3", 1).toArray(String[]::new));
-    assertThat(r3.getState()).isEqualTo(RunState.QUEUED);
+    assertThat(r3.getState()).isEqualTo(RunState.RUN_STATE_QUEUED);
     step("two runs running, one queued");
 
     if (how.equals("SIGTERM")) {
@@ -81,10 +81,14 @@ class OrchestratorRestartTest extends EndToEnd {
     Run queued = run(cli2, r3.getId());
     assertThat(queued.getState())
         .as("A6: the queued run is still there, not failed")
-        .isIn(RunState.QUEUED, RunState.ASSIGNED, RunState.RUNNING, RunState.SUCCEEDED);
+        .isIn(
+            RunState.RUN_STATE_QUEUED,
+            RunState.RUN_STATE_ASSIGNED,
+            RunState.RUN_STATE_RUNNING,
+            RunState.RUN_STATE_SUCCEEDED);
 
-    Run s1 = awaitRun(cli2, r1.getId(), RunState.SUCCEEDED, Duration.ofSeconds(30));
-    Run s2 = awaitRun(cli2, r2.getId(), RunState.SUCCEEDED, Duration.ofSeconds(30));
+    Run s1 = awaitRun(cli2, r1.getId(), RunState.RUN_STATE_SUCCEEDED, Duration.ofSeconds(30));
+    Run s2 = awaitRun(cli2, r2.getId(), RunState.RUN_STATE_SUCCEEDED, Duration.ofSeconds(30));
     for (Run s : new Run[] {s1, s2}) {
       assertThat(s.getAttempt()).as("reported once: still the first attempt").isEqualTo(1);
       assertThat(s.getExitCode()).isZero();
@@ -99,10 +103,10 @@ class OrchestratorRestartTest extends EndToEnd {
     }
     assertThat(ts(s1.getEndedAt())).isBetween(finished1.minusSeconds(1), finished1.plusSeconds(1));
     assertThat(ts(s2.getEndedAt())).isBetween(finished2.minusSeconds(1), finished2.plusSeconds(1));
-    awaitMachine(cli2, "m1", agent, MachineStatus.ONLINE);
+    awaitMachine(cli2, "m1", agent, MachineStatus.MACHINE_STATUS_ONLINE);
 
     // The queued run then runs on a freed bot, once (R2 across the restart).
-    Run s3 = awaitRun(cli2, r3.getId(), RunState.SUCCEEDED, WAIT);
+    Run s3 = awaitRun(cli2, r3.getId(), RunState.RUN_STATE_SUCCEEDED, WAIT);
     assertThat(s3.getAttempt()).isEqualTo(1);
     assertThat(ts(s3.getStartedAt()))
         .isAfterOrEqualTo(earliest(ts(s1.getEndedAt()), ts(s2.getEndedAt())));

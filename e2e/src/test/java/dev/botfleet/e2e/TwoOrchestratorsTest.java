@@ -82,7 +82,7 @@ class TwoOrchestratorsTest extends EndToEnd {
     agents.put("m3", ledgerAgent(b, "m3", joinToken(cliA, ENV, "g")));
     agents.put("m4", ledgerAgent(b, "m4", joinToken(cliB, ENV, "g")));
     for (String m : MACHINES) {
-      awaitMachine(cliA, m, agents.get(m), MachineStatus.ONLINE);
+      awaitMachine(cliA, m, agents.get(m), MachineStatus.MACHINE_STATUS_ONLINE);
     }
     for (String m : MACHINES) {
       // Through the replica holding the machine's stream: a change made through the other one

@@ -155,13 +155,13 @@ public final class Messages {
   public static RunOutcome outcome(RunResult.Outcome outcome) {
     switch (requireNonNull(outcome, "outcome")) {
       case SUCCEEDED:
-        return RunOutcome.OUTCOME_SUCCEEDED;
+        return RunOutcome.RUN_OUTCOME_SUCCEEDED;
       case FAILED:
-        return RunOutcome.OUTCOME_FAILED;
+        return RunOutcome.RUN_OUTCOME_FAILED;
       case TIMED_OUT:
-        return RunOutcome.OUTCOME_TIMED_OUT;
+        return RunOutcome.RUN_OUTCOME_TIMED_OUT;
       case CANCELLED:
-        return RunOutcome.OUTCOME_CANCELLED;
+        return RunOutcome.RUN_OUTCOME_CANCELLED;
       default:
         throw new IllegalArgumentException("outcome: " + outcome + " (expected: a known one)");
     }

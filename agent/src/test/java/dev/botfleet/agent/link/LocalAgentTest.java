@@ -185,7 +185,7 @@ class LocalAgentTest {
     RunUpdate report = orchestrator.finished("run_1").get(0);
     RunFinished finished = report.getFinished();
     assertThat(report.getAttempt()).isEqualTo(3);
-    assertThat(finished.getOutcome()).isEqualTo(RunOutcome.OUTCOME_SUCCEEDED);
+    assertThat(finished.getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_SUCCEEDED);
     assertThat(finished.hasExitCode()).isTrue();
     assertThat(finished.getExitCode()).isZero();
     assertThat(finished.getOutputsMap()).containsEntry("greeting", "hi");
@@ -206,7 +206,7 @@ class LocalAgentTest {
     orchestrator.assign(machine, "run_x", "not-here");
     await().atMost(WAIT).until(() -> !orchestrator.finished("run_x").isEmpty());
     RunFinished finished = orchestrator.finished("run_x").get(0).getFinished();
-    assertThat(finished.getOutcome()).isEqualTo(RunOutcome.OUTCOME_FAILED);
+    assertThat(finished.getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_FAILED);
     assertThat(finished.getFailureReason()).isEqualTo("FLOW_NOT_INSTALLED");
     assertThat(finished.hasExitCode()).isFalse();
     assertThat(orchestrator.started("run_x")).isEmpty();
@@ -255,7 +255,7 @@ class LocalAgentTest {
 
     await().atMost(WAIT).until(() -> !orchestrator.finished("run_c").isEmpty());
     RunFinished finished = orchestrator.finished("run_c").get(0).getFinished();
-    assertThat(finished.getOutcome()).isEqualTo(RunOutcome.OUTCOME_CANCELLED);
+    assertThat(finished.getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_CANCELLED);
     assertThat(finished.getFailureReason()).isEqualTo("CANCELLED");
     assertThat(finished.getLogTail()).contains("started");
     assertThat(agent.slots().busy()).isZero();
@@ -332,7 +332,7 @@ class LocalAgentTest {
 
     await().atMost(WAIT).until(() -> orchestrator.finished("run_d").size() == 1);
     assertThat(orchestrator.finished("run_d").get(0).getFinished().getOutcome())
-        .isEqualTo(RunOutcome.OUTCOME_SUCCEEDED);
+        .isEqualTo(RunOutcome.RUN_OUTCOME_SUCCEEDED);
     await().atMost(WAIT).until(() -> agent.link().pendingReports().size() == 0);
   }
 

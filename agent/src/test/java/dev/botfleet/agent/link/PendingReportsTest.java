@@ -23,7 +23,7 @@ class PendingReportsTest {
         .setAttempt(1)
         .setFinished(
             RunFinished.newBuilder()
-                .setOutcome(RunOutcome.OUTCOME_SUCCEEDED)
+                .setOutcome(RunOutcome.RUN_OUTCOME_SUCCEEDED)
                 .setExitCode(0)
                 .setEndedAt(Timestamp.newBuilder().setSeconds(endedAtSeconds)))
         .build();

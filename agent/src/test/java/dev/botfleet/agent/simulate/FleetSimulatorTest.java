@@ -78,7 +78,7 @@ class FleetSimulatorTest {
           .isEqualTo(true);
       assertThat(orchestrator.started(runId)).hasSize(1);
       RunFinished finished = orchestrator.finished(runId).get(0).getFinished();
-      assertThat(finished.getOutcome()).isEqualTo(RunOutcome.OUTCOME_SUCCEEDED);
+      assertThat(finished.getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_SUCCEEDED);
       assertThat(finished.getExitCode()).isZero();
     }
     await().atMost(WAIT).until(() -> fleet.pendingReports() == 0);
@@ -101,7 +101,7 @@ class FleetSimulatorTest {
     orchestrator.cancel(machine, "r1");
     await().atMost(WAIT).until(() -> !orchestrator.finished("r1").isEmpty());
     assertThat(orchestrator.finished("r1").get(0).getFinished().getOutcome())
-        .isEqualTo(RunOutcome.OUTCOME_CANCELLED);
+        .isEqualTo(RunOutcome.RUN_OUTCOME_CANCELLED);
     assertThat(orchestrator.finished("r2")).isEmpty();
 
     // A5: a flow the virtual machine does not have fails without starting.

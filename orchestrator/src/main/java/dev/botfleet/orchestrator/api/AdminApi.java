@@ -3,7 +3,6 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
-import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.admin.TenantSettings;
@@ -42,7 +41,7 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          Role role = ProtoMapping.domainEnum(Role.class, req.getRole(), "role");
+          Role role = ProtoEnums.ROLE.domainOrNull(req.getRole());
           if (role == null) {
             throw dev.botfleet.common.BotfleetException.invalid(
                 "ROLE_REQUIRED",
@@ -98,13 +97,12 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
         out,
         () -> {
           CapacityAllocationMode mode =
-              ProtoMapping.domainEnum(
-                  CapacityAllocationMode.class, req.getCapacityAllocation(), "capacity_allocation");
+              ProtoEnums.CAPACITY_ALLOCATION_MODE.domainOrNull(req.getCapacityAllocation());
           var change =
               new TenantService.Change(
                   mode,
                   req.hasGovernmentCloud() ? req.getGovernmentCloud() : null,
-                  ProtoMapping.domainEnum(OverLimitPolicy.class, req.getOverLimit(), "over_limit"),
+                  ProtoEnums.OVER_LIMIT_POLICY.domainOrNull(req.getOverLimit()),
                   req.hasLimitMultiplier() ? req.getLimitMultiplier() : null,
                   req.hasMeteringDayOffsetMinutes() ? req.getMeteringDayOffsetMinutes() : null);
           return UpdateTenantSettingsResponse.newBuilder()
@@ -129,10 +127,9 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
 
   static dev.botfleet.proto.v1.TenantSettings settings(TenantSettings s) {
     return dev.botfleet.proto.v1.TenantSettings.newBuilder()
-        .setCapacityAllocation(
-            dev.botfleet.proto.v1.CapacityAllocationMode.valueOf(s.capacityAllocation().name()))
+        .setCapacityAllocation(ProtoEnums.CAPACITY_ALLOCATION_MODE.proto(s.capacityAllocation()))
         .setGovernmentCloud(s.governmentCloud())
-        .setOverLimit(dev.botfleet.proto.v1.OverLimitPolicy.valueOf(s.overLimit().name()))
+        .setOverLimit(ProtoEnums.OVER_LIMIT_POLICY.proto(s.overLimit()))
         .setLimitMultiplier(s.limitMultiplier())
         .setMeteringDayOffsetMinutes(s.meteringDayOffsetMinutes())
         .build();

@@ -359,13 +359,10 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
     }
   }
 
+  /** An outcome the agent left unspecified counts as a failure: the run did not succeed. */
   private static RunState outcome(dev.botfleet.proto.v1.RunOutcome o) {
-    return switch (o) {
-      case OUTCOME_SUCCEEDED -> RunState.SUCCEEDED;
-      case OUTCOME_TIMED_OUT -> RunState.TIMED_OUT;
-      case OUTCOME_CANCELLED -> RunState.CANCELLED;
-      default -> RunState.FAILED;
-    };
+    RunState state = ProtoEnums.RUN_OUTCOME.domainOrNull(o);
+    return state == null ? RunState.FAILED : state;
   }
 
   private Settings settings(int bots, boolean maintenance) {

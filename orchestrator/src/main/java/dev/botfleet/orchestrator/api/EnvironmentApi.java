@@ -30,8 +30,7 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
     Unary.respond(
         out,
         () -> {
-          EnvironmentType type =
-              ProtoMapping.domainEnum(EnvironmentType.class, req.getType(), "type");
+          EnvironmentType type = ProtoEnums.ENVIRONMENT_TYPE.domainOrNull(req.getType());
           if (type == null) {
             throw BotfleetException.invalid(
                 "ENVIRONMENT_TYPE_REQUIRED",

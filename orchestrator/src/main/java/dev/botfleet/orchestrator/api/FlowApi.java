@@ -6,15 +6,20 @@ import dev.botfleet.orchestrator.flows.FlowService;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
 import dev.botfleet.orchestrator.metering.MeteringService;
 import dev.botfleet.proto.v1.AllocatePerFlowRequest;
+import dev.botfleet.proto.v1.AllocatePerFlowResponse;
 import dev.botfleet.proto.v1.AllocateProcessRequest;
+import dev.botfleet.proto.v1.AllocateProcessResponse;
 import dev.botfleet.proto.v1.AssociateFlowRequest;
+import dev.botfleet.proto.v1.AssociateFlowResponse;
 import dev.botfleet.proto.v1.CloudFlow;
 import dev.botfleet.proto.v1.CreateFlowRequest;
 import dev.botfleet.proto.v1.CreateFlowResponse;
 import dev.botfleet.proto.v1.DeallocatePerFlowRequest;
+import dev.botfleet.proto.v1.DeallocatePerFlowResponse;
 import dev.botfleet.proto.v1.DeallocateProcessRequest;
+import dev.botfleet.proto.v1.DeallocateProcessResponse;
 import dev.botfleet.proto.v1.DissociateFlowRequest;
-import dev.botfleet.proto.v1.FlowResponse;
+import dev.botfleet.proto.v1.DissociateFlowResponse;
 import dev.botfleet.proto.v1.FlowServiceGrpc;
 import dev.botfleet.proto.v1.GetFlowRequest;
 import dev.botfleet.proto.v1.GetFlowResponse;
@@ -61,10 +66,6 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
             .addAllSharedWith(v.sharedWith());
     f.connectors().forEach(c -> b.addConnectors(LicensingMapping.connector(c)));
     return b.build();
-  }
-
-  private FlowResponse response(FlowService.FlowView v) {
-    return FlowResponse.newBuilder().setFlow(flow(v)).build();
   }
 
   @Override
@@ -128,51 +129,77 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
   }
 
   @Override
-  public void allocateProcess(AllocateProcessRequest req, StreamObserver<FlowResponse> out) {
+  public void allocateProcess(
+      AllocateProcessRequest req, StreamObserver<AllocateProcessResponse> out) {
     Unary.respond(
         out,
         () ->
-            response(
-                flows.allocateProcess(
-                    caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
+            AllocateProcessResponse.newBuilder()
+                .setFlow(
+                    flow(
+                        flows.allocateProcess(
+                            caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
+                .build());
   }
 
   @Override
-  public void deallocateProcess(DeallocateProcessRequest req, StreamObserver<FlowResponse> out) {
+  public void deallocateProcess(
+      DeallocateProcessRequest req, StreamObserver<DeallocateProcessResponse> out) {
     Unary.respond(
         out,
         () ->
-            response(
-                flows.deallocateProcess(
-                    caller(), req.getFlow(), req.getEnvironment(), req.getCount())));
+            DeallocateProcessResponse.newBuilder()
+                .setFlow(
+                    flow(
+                        flows.deallocateProcess(
+                            caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
+                .build());
   }
 
   @Override
-  public void allocatePerFlow(AllocatePerFlowRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(
-        out, () -> response(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
-  }
-
-  @Override
-  public void deallocatePerFlow(DeallocatePerFlowRequest req, StreamObserver<FlowResponse> out) {
-    Unary.respond(
-        out,
-        () -> response(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())));
-  }
-
-  @Override
-  public void associateFlow(AssociateFlowRequest req, StreamObserver<FlowResponse> out) {
+  public void allocatePerFlow(
+      AllocatePerFlowRequest req, StreamObserver<AllocatePerFlowResponse> out) {
     Unary.respond(
         out,
         () ->
-            response(
-                flows.associate(
-                    caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())));
+            AllocatePerFlowResponse.newBuilder()
+                .setFlow(flow(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
+                .build());
   }
 
   @Override
-  public void dissociateFlow(DissociateFlowRequest req, StreamObserver<FlowResponse> out) {
+  public void deallocatePerFlow(
+      DeallocatePerFlowRequest req, StreamObserver<DeallocatePerFlowResponse> out) {
     Unary.respond(
-        out, () -> response(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())));
+        out,
+        () ->
+            DeallocatePerFlowResponse.newBuilder()
+                .setFlow(
+                    flow(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
+                .build());
+  }
+
+  @Override
+  public void associateFlow(AssociateFlowRequest req, StreamObserver<AssociateFlowResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            AssociateFlowResponse.newBuilder()
+                .setFlow(
+                    flow(
+                        flows.associate(
+                            caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())))
+                .build());
+  }
+
+  @Override
+  public void dissociateFlow(
+      DissociateFlowRequest req, StreamObserver<DissociateFlowResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            DissociateFlowResponse.newBuilder()
+                .setFlow(flow(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())))
+                .build());
   }
 }

@@ -1,6 +1,5 @@
 package dev.botfleet.orchestrator.api;
 
-import dev.botfleet.common.BotfleetException;
 import dev.botfleet.orchestrator.licensing.Action;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
 import dev.botfleet.orchestrator.licensing.FlowPlan;
@@ -13,56 +12,31 @@ final class LicensingMapping {
   private LicensingMapping() {}
 
   static LicenseType licenseType(dev.botfleet.proto.v1.LicenseType t) {
-    if (t == null
-        || t == dev.botfleet.proto.v1.LicenseType.LICENSE_TYPE_UNSPECIFIED
-        || t == dev.botfleet.proto.v1.LicenseType.UNRECOGNIZED) {
-      return null;
-    }
-    return LicenseType.valueOf(t.name().substring("LICENSE_".length()));
+    return ProtoEnums.LICENSE_TYPE.domainOrNull(t);
   }
 
   static LicenseType requireLicenseType(dev.botfleet.proto.v1.LicenseType t) {
-    LicenseType type = licenseType(t);
-    if (type == null) {
-      throw BotfleetException.invalid(
-          "LICENSE_TYPE_REQUIRED",
-          "type: missing (expected: one of "
-              + java.util.Arrays.toString(LicenseType.values())
-              + ")");
-    }
-    return type;
+    return ProtoEnums.LICENSE_TYPE.require(t, "LICENSE_TYPE_REQUIRED");
   }
 
   static dev.botfleet.proto.v1.LicenseType licenseType(LicenseType t) {
-    return t == null
-        ? dev.botfleet.proto.v1.LicenseType.LICENSE_TYPE_UNSPECIFIED
-        : dev.botfleet.proto.v1.LicenseType.valueOf("LICENSE_" + t.name());
+    return ProtoEnums.LICENSE_TYPE.proto(t);
   }
 
   static ConnectorTier connector(dev.botfleet.proto.v1.ConnectorTier t) {
-    if (t == null
-        || t == dev.botfleet.proto.v1.ConnectorTier.CONNECTOR_TIER_UNSPECIFIED
-        || t == dev.botfleet.proto.v1.ConnectorTier.UNRECOGNIZED) {
-      return null;
-    }
-    return ConnectorTier.valueOf(t.name().substring("CONNECTOR_".length()));
+    return ProtoEnums.CONNECTOR_TIER.domainOrNull(t);
   }
 
   static dev.botfleet.proto.v1.ConnectorTier connector(ConnectorTier t) {
-    return dev.botfleet.proto.v1.ConnectorTier.valueOf("CONNECTOR_" + t.name());
+    return ProtoEnums.CONNECTOR_TIER.proto(t);
   }
 
   static Action action(dev.botfleet.proto.v1.EntitlementAction a) {
-    if (a == null
-        || a == dev.botfleet.proto.v1.EntitlementAction.ENTITLEMENT_ACTION_UNSPECIFIED
-        || a == dev.botfleet.proto.v1.EntitlementAction.UNRECOGNIZED) {
-      return null;
-    }
-    return Action.valueOf(a.name().substring("ACTION_".length()));
+    return ProtoEnums.ENTITLEMENT_ACTION.domainOrNull(a);
   }
 
   static dev.botfleet.proto.v1.FlowPlan plan(FlowPlan p) {
-    return dev.botfleet.proto.v1.FlowPlan.valueOf("PLAN_" + p.name());
+    return ProtoEnums.FLOW_PLAN.proto(p);
   }
 
   static dev.botfleet.proto.v1.UserLicense license(UserLicense l, String userName, Instant now) {
@@ -71,7 +45,7 @@ final class LicensingMapping {
             .setId(l.id())
             .setUser(userName)
             .setType(licenseType(l.type()))
-            .setSource(dev.botfleet.proto.v1.LicenseSource.valueOf("SOURCE_" + l.source().name()))
+            .setSource(ProtoEnums.LICENSE_SOURCE.proto(l.source()))
             .setStartsAt(ProtoMapping.ts(l.startsAt()))
             .setExtended(l.extended())
             .setActive(l.activeAt(now))

@@ -25,7 +25,6 @@ import dev.botfleet.proto.v1.ListGroupsResponse;
 import dev.botfleet.proto.v1.ListMachinesRequest;
 import dev.botfleet.proto.v1.ListMachinesResponse;
 import dev.botfleet.proto.v1.MachineServiceGrpc;
-import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.ProcessUnit;
 import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
 import dev.botfleet.proto.v1.RevokeJoinTokenResponse;
@@ -63,7 +62,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             .setBusyBots(m.busyBots())
             .setAutoAllocation(m.autoAllocation())
             .setMaintenance(m.maintenance())
-            .setStatus(MachineStatus.valueOf(m.status().name()))
+            .setStatus(ProtoEnums.MACHINE_STATUS.proto(m.status()))
             .setLastHeartbeat(ProtoMapping.ts(m.lastHeartbeat()))
             .setEnrolledAt(ProtoMapping.ts(m.enrolledAt()))
             .addAllInstalledFlows(c.installedFlows())

@@ -13,7 +13,6 @@ import dev.botfleet.proto.v1.BucketUsage;
 import dev.botfleet.proto.v1.GetUsageRequest;
 import dev.botfleet.proto.v1.GetUsageResponse;
 import dev.botfleet.proto.v1.MeteringServiceGrpc;
-import dev.botfleet.proto.v1.RecordOutcome;
 import dev.botfleet.proto.v1.RecordUsageRequest;
 import dev.botfleet.proto.v1.RecordUsageResponse;
 import dev.botfleet.proto.v1.UsageContribution;
@@ -108,7 +107,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
             var rb =
                 UsageRecordResult.newBuilder()
                     .setIdempotencyKey(r.key())
-                    .setOutcome(RecordOutcome.valueOf(r.outcome().name()))
+                    .setOutcome(ProtoEnums.RECORD_OUTCOME.proto(r.outcome()))
                     .setBucket(r.bucket())
                     .setPlan(LicensingMapping.plan(r.plan()))
                     .setOverage(r.overage());

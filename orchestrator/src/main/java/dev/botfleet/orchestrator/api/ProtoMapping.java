@@ -1,7 +1,6 @@
 package dev.botfleet.orchestrator.api;
 
 import com.google.protobuf.Timestamp;
-import dev.botfleet.common.BotfleetException;
 import dev.botfleet.orchestrator.admin.AuditEvent;
 import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.admin.RoleGrant;
@@ -30,39 +29,18 @@ final class ProtoMapping {
   }
 
   static Sku sku(dev.botfleet.proto.v1.Sku sku) {
-    if (sku == null
-        || sku == dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED
-        || sku == dev.botfleet.proto.v1.Sku.UNRECOGNIZED) {
-      throw BotfleetException.invalid(
-          "SKU_REQUIRED",
-          "sku: missing (expected: one of PROCESS, UNATTENDED_RPA, HOSTED_PROCESS, PER_FLOW, APP_PASS, AI_BUILDER_CREDITS, PORTAL_LOGINS, PORTAL_VIEWS)");
-    }
-    return Sku.valueOf(sku.name());
+    return ProtoEnums.SKU.require(sku, "SKU_REQUIRED");
   }
 
   static dev.botfleet.proto.v1.Sku sku(Sku sku) {
-    return dev.botfleet.proto.v1.Sku.valueOf(sku.name());
-  }
-
-  static <E extends Enum<E>> E domainEnum(Class<E> type, Enum<?> proto, String field) {
-    if (proto == null
-        || proto.name().endsWith("_UNSPECIFIED")
-        || proto.name().equals("UNRECOGNIZED")) {
-      return null;
-    }
-    try {
-      return Enum.valueOf(type, proto.name());
-    } catch (IllegalArgumentException e) {
-      throw BotfleetException.invalid(
-          "INVALID_ENUM", field + ": " + proto.name() + " (not supported)");
-    }
+    return ProtoEnums.SKU.proto(sku);
   }
 
   static dev.botfleet.proto.v1.Environment environment(Environment e) {
     return dev.botfleet.proto.v1.Environment.newBuilder()
         .setId(e.id())
         .setName(e.name())
-        .setType(dev.botfleet.proto.v1.EnvironmentType.valueOf(e.type().name()))
+        .setType(ProtoEnums.ENVIRONMENT_TYPE.proto(e.type()))
         .setCreatedAt(ts(e.createdAt()))
         .build();
   }
@@ -75,8 +53,7 @@ final class ProtoMapping {
             .setCreatedAt(ts(p.createdAt()));
     for (RoleGrant g : p.roles()) {
       var rg =
-          dev.botfleet.proto.v1.RoleGrant.newBuilder()
-              .setRole(dev.botfleet.proto.v1.Role.valueOf(g.role().name()));
+          dev.botfleet.proto.v1.RoleGrant.newBuilder().setRole(ProtoEnums.ROLE.proto(g.role()));
       if (g.environmentId() != null) {
         rg.setEnvironment(environments.requireById(g.environmentId()).name());
       }

@@ -63,8 +63,7 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
                 throw BotfleetException.invalid(
                     "R1_TARGET_REQUIRED", "target: missing (expected: a machine or a group)");
           }
-          Priority priority =
-              ProtoMapping.domainEnum(Priority.class, req.getPriority(), "priority");
+          Priority priority = ProtoEnums.PRIORITY.domainOrNull(req.getPriority());
           var submitted =
               runs.submit(
                   caller(),
@@ -108,7 +107,7 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
         out,
         () -> {
           caller();
-          RunState state = ProtoMapping.domainEnum(RunState.class, req.getState(), "state");
+          RunState state = ProtoEnums.RUN_STATE.domainOrNull(req.getState());
           var b = ListRunsResponse.newBuilder();
           runs.list(req.getEnvironment(), state, req.getLimit()).forEach(v -> b.addRuns(run(v)));
           return b.build();
@@ -182,10 +181,10 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
             .setEnvironment(environments.requireById(r.environmentId()).name())
             .setFlow(r.flowName())
             .setTarget(target)
-            .setPriority(dev.botfleet.proto.v1.Priority.valueOf(r.priority().name()))
+            .setPriority(ProtoEnums.PRIORITY.proto(r.priority()))
             .putAllInputs(r.inputs())
             .setTriggeringFlow(r.triggeringFlow() == null ? "" : r.triggeringFlow())
-            .setState(dev.botfleet.proto.v1.RunState.valueOf(r.state().name()))
+            .setState(ProtoEnums.RUN_STATE.proto(r.state()))
             .setMachine(v.machineName() == null ? "" : v.machineName())
             .setBotId(r.botId() == null ? "" : r.botId())
             .setAttempt(r.attempt())
@@ -216,7 +215,7 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
       var late = r.lateResult();
       var lb =
           dev.botfleet.proto.v1.LateResult.newBuilder()
-              .setOutcome(dev.botfleet.proto.v1.RunState.valueOf(late.outcome().name()))
+              .setOutcome(ProtoEnums.RUN_STATE.proto(late.outcome()))
               .setReportedAt(ProtoMapping.ts(late.reportedAt()));
       if (late.exitCode() != null) {
         lb.setExitCode(late.exitCode());

@@ -47,6 +47,7 @@ public final class BotfleetCli {
     cl.setDefaultValueProvider(EnvDefaults.fromSystem());
     cl.setExecutionExceptionHandler(new ErrorHandler());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    WireNames.register(cl);
     return cl;
   }
 

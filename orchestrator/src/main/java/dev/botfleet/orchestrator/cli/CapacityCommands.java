@@ -213,7 +213,7 @@ final class CapacityCommands {
                       x ->
                           o.println(
                               "  "
-                                  + x.getSku()
+                                  + WireNames.of(x.getSku())
                                   + " in "
                                   + x.getEnvironment()
                                   + ": "

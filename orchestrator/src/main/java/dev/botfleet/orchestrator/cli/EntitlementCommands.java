@@ -77,15 +77,9 @@ final class EntitlementCommands {
     }
 
     private EntitlementAction action() {
-      String v = action.trim().toUpperCase(Locale.ROOT).replace('-', '_');
       try {
-        EntitlementAction a =
-            EntitlementAction.valueOf(v.startsWith("ACTION_") ? v : "ACTION_" + v);
-        if (a != EntitlementAction.UNRECOGNIZED
-            && a != EntitlementAction.ENTITLEMENT_ACTION_UNSPECIFIED) {
-          return a;
-        }
-      } catch (IllegalArgumentException e) {
+        return WireNames.parse(EntitlementAction.class, action);
+      } catch (picocli.CommandLine.TypeConversionException e) {
         // below
       }
       throw new ParameterException(
@@ -101,11 +95,11 @@ final class EntitlementCommands {
     String v = value.trim().toUpperCase(Locale.ROOT);
     switch (v) {
       case "STANDARD":
-        return ConnectorTier.CONNECTOR_STANDARD;
+        return ConnectorTier.CONNECTOR_TIER_STANDARD;
       case "PREMIUM":
-        return ConnectorTier.CONNECTOR_PREMIUM;
+        return ConnectorTier.CONNECTOR_TIER_PREMIUM;
       case "CUSTOM":
-        return ConnectorTier.CONNECTOR_CUSTOM;
+        return ConnectorTier.CONNECTOR_TIER_CUSTOM;
       default:
         throw new ParameterException(
             spec.commandLine(),

@@ -88,7 +88,7 @@ final class EnvCommands {
                     + "   id: "
                     + e.getId()
                     + "   type: "
-                    + e.getType()
+                    + WireNames.of(e.getType())
                     + "   created: "
                     + ts(e.getCreatedAt()));
             o.println();

@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
     })
 final class FlowCommands {
   static String plan(CloudFlow f) {
-    return f.getPlan().name().replace("PLAN_", "");
+    return WireNames.of(f.getPlan());
   }
 
   static String connectors(CloudFlow f) {

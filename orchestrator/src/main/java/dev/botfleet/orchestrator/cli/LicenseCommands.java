@@ -11,7 +11,7 @@ import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Locale;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -33,26 +33,20 @@ final class LicenseCommands {
       "FREE, PREMIUM, PER_USER, P1, P2, DEVELOPER, POWER_APPS_PREMIUM, M365, D365_PROFESSIONAL, D365_ENTERPRISE, D365_TEAM_MEMBER"
           + " (TRIAL: `botfleet trial start`; WINDOWS applies to machines)";
 
-  /** A license type typed by a person, case-insensitive, with or without the LICENSE_ prefix. */
+  /**
+   * A license type typed by a person: case-insensitive, with or without the LICENSE_TYPE_ prefix.
+   */
   static LicenseType licenseType(CommandSpec spec, String value) {
-    String v = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
-    if (!v.startsWith("LICENSE_")) {
-      v = "LICENSE_" + v;
-    }
     try {
-      LicenseType t = LicenseType.valueOf(v);
-      if (t != LicenseType.LICENSE_TYPE_UNSPECIFIED && t != LicenseType.UNRECOGNIZED) {
-        return t;
-      }
-    } catch (IllegalArgumentException e) {
-      // below
+      return WireNames.parse(LicenseType.class, value);
+    } catch (CommandLine.TypeConversionException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--type: '" + value + "' (expected: one of " + TYPES + ")");
     }
-    throw new ParameterException(
-        spec.commandLine(), "--type: '" + value + "' (expected: one of " + TYPES + ")");
   }
 
   static String name(LicenseType t) {
-    return t.name().startsWith("LICENSE_") ? t.name().substring("LICENSE_".length()) : t.name();
+    return WireNames.of(t);
   }
 
   static void table(PrintWriter o, List<UserLicense> licenses) {
@@ -63,7 +57,7 @@ final class LicenseCommands {
             t.row(
                 l.getUser(),
                 name(l.getType()),
-                l.getSource().name().replace("SOURCE_", ""),
+                WireNames.of(l.getSource()),
                 ClientCommand.ts(l.getStartsAt()),
                 ClientCommand.ts(l.getEndsAt()),
                 l.getExtended() ? "yes" : "",

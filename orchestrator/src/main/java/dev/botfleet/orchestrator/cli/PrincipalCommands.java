@@ -18,7 +18,9 @@ final class PrincipalCommands {
   static String roles(dev.botfleet.proto.v1.Principal p) {
     return p.getRolesList().stream()
         .map(
-            r -> r.getRole() + (r.getEnvironment().isEmpty() ? "" : "(" + r.getEnvironment() + ")"))
+            r ->
+                WireNames.of(r.getRole())
+                    + (r.getEnvironment().isEmpty() ? "" : "(" + r.getEnvironment() + ")"))
         .collect(Collectors.joining(","));
   }
 

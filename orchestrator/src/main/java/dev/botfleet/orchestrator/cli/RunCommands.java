@@ -41,10 +41,10 @@ final class RunCommands {
   }
 
   static boolean terminal(RunState s) {
-    return s == RunState.SUCCEEDED
-        || s == RunState.FAILED
-        || s == RunState.CANCELLED
-        || s == RunState.TIMED_OUT;
+    return s == RunState.RUN_STATE_SUCCEEDED
+        || s == RunState.RUN_STATE_FAILED
+        || s == RunState.RUN_STATE_CANCELLED
+        || s == RunState.RUN_STATE_TIMED_OUT;
   }
 
   static void show(PrintWriter o, Run r) {
@@ -56,7 +56,7 @@ final class RunCommands {
             .row("target", target(r.getTarget()))
             .row("priority", r.getPriority())
             .row("state", r.getState());
-    if (r.getState() == RunState.QUEUED) {
+    if (r.getState() == RunState.RUN_STATE_QUEUED) {
       t.row("waiting", r.getWaitCode() + ": " + r.getWaitReason());
     }
     t.row("machine", r.getMachine())
@@ -71,7 +71,7 @@ final class RunCommands {
       var late = r.getLateResult();
       t.row(
           "late result",
-          late.getOutcome()
+          WireNames.of(late.getOutcome())
               + (late.hasExitCode() ? " (exit code " + late.getExitCode() + ")" : "")
               + (late.hasEndedAt() ? ", ended " + ClientCommand.ts(late.getEndedAt()) : "")
               + ", reported "
@@ -185,14 +185,14 @@ final class RunCommands {
       }
       Run shown = run;
       client.print(out(), shown, o -> show(o, shown));
-      if (await && shown.getState() != RunState.SUCCEEDED) {
+      if (await && shown.getState() != RunState.RUN_STATE_SUCCEEDED) {
         spec.commandLine()
             .getErr()
             .println(
                 "error: run "
                     + shown.getId()
                     + " ended "
-                    + shown.getState()
+                    + WireNames.of(shown.getState())
                     + (shown.getFailureReason().isEmpty() ? "" : " " + shown.getFailureReason())
                     + (terminal(shown.getState()) ? "" : " (still not finished)"));
         return 1;
@@ -271,7 +271,7 @@ final class RunCommands {
                             r.getState(),
                             r.getMachine(),
                             ts(r.getSubmittedAt()),
-                            r.getState() == RunState.QUEUED
+                            r.getState() == RunState.RUN_STATE_QUEUED
                                 ? r.getWaitCode()
                                 : r.getFailureReason()));
             t.print(o);

@@ -17,7 +17,7 @@ final class Table {
   Table row(Object... cells) {
     List<String> r = new ArrayList<>();
     for (Object c : cells) {
-      r.add(c == null ? "" : c.toString());
+      r.add(WireNames.of(c));
     }
     rows.add(r);
     return this;

@@ -77,7 +77,7 @@ final class UsageCommands {
                             x.getIdempotencyKey(),
                             x.getOutcome(),
                             x.getBucket(),
-                            x.getPlan().name().replace("PLAN_", ""),
+                            WireNames.of(x.getPlan()),
                             x.getOverage()));
             t.print(o);
           });
@@ -153,7 +153,7 @@ final class UsageCommands {
                     b ->
                         t.row(
                             b.getBucket(),
-                            b.getPlan().name().replace("PLAN_", ""),
+                            WireNames.of(b.getPlan()),
                             b.getDailyRequestLimit(),
                             b.getUsed(),
                             b.getOverage(),

@@ -95,14 +95,14 @@ abstract class InputBoundsContract {
         .createEnvironment(
             CreateEnvironmentRequest.newBuilder()
                 .setName("prod")
-                .setType(EnvironmentType.PRODUCTION)
+                .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
                 .build());
     capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
+        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_PROCESS).setQuantity(10).build());
     capacity.setAllocation(
         SetAllocationRequest.newBuilder()
             .setEnvironment("prod")
-            .setSku(Sku.PROCESS)
+            .setSku(Sku.SKU_PROCESS)
             .setQuantity(4)
             .build());
   }
@@ -128,7 +128,7 @@ abstract class InputBoundsContract {
                         .getMachine(GetMachineRequest.newBuilder().setMachine(name).build())
                         .getMachine()
                         .getStatus()
-                    == MachineStatus.ONLINE);
+                    == MachineStatus.MACHINE_STATUS_ONLINE);
     machines.setAutoAllocation(
         SetAutoAllocationRequest.newBuilder().setMachine(name).setEnabled(false).build());
     machines.allocateBots(AllocateBotsRequest.newBuilder().setMachine(name).setCount(bots).build());
@@ -285,7 +285,7 @@ abstract class InputBoundsContract {
         SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(false).build());
     await().until(() -> a.assignedRunIds().contains(next));
     var failed = run(absurd);
-    assertThat(failed.getState()).isEqualTo(RunState.FAILED);
+    assertThat(failed.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(failed.getFailureReason()).isEqualTo("DISPATCH_FAILED");
     assertThat(failed.getMessage()).contains("cannot be dispatched");
     assertThat(a.assignedRunIds()).doesNotContain(absurd);
@@ -294,20 +294,20 @@ abstract class InputBoundsContract {
   @Test
   void issue_7_c1_a_purchase_that_would_overflow_is_refused_and_capacity_is_unchanged()
       throws Exception {
-    long before = purchased(Sku.PROCESS);
+    long before = purchased(Sku.SKU_PROCESS);
     for (int i = 0; i < 2; i++) {
       var e =
           refused(
               () ->
                   capacity.createPurchase(
                       CreatePurchaseRequest.newBuilder()
-                          .setSku(Sku.PROCESS)
+                          .setSku(Sku.SKU_PROCESS)
                           .setQuantity(Long.MAX_VALUE)
                           .build()));
       assertInvalid(e, "C1_QUANTITY");
     }
-    assertThat(purchased(Sku.PROCESS)).isEqualTo(before);
-    assertThat(purchased(Sku.PROCESS)).isEqualTo(10);
+    assertThat(purchased(Sku.SKU_PROCESS)).isEqualTo(before);
+    assertThat(purchased(Sku.SKU_PROCESS)).isEqualTo(10);
 
     // A row stored before the bound: sums saturate, and a purchase past the cap is refused with a
     // reason.
@@ -325,17 +325,17 @@ abstract class InputBoundsContract {
             () ->
                 capacity.createPurchase(
                     CreatePurchaseRequest.newBuilder()
-                        .setSku(Sku.PROCESS)
+                        .setSku(Sku.SKU_PROCESS)
                         .setQuantity(10)
                         .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C1_PURCHASE_LIMIT");
-    assertThat(purchased(Sku.PROCESS)).isEqualTo(Long.MAX_VALUE - 5);
+    assertThat(purchased(Sku.SKU_PROCESS)).isEqualTo(Long.MAX_VALUE - 5);
     // Allocation still works on the frozen-looking SKU: nothing wrapped negative.
     capacity.setAllocation(
         SetAllocationRequest.newBuilder()
             .setEnvironment("prod")
-            .setSku(Sku.PROCESS)
+            .setSku(Sku.SKU_PROCESS)
             .setQuantity(5)
             .build());
   }
@@ -366,7 +366,7 @@ abstract class InputBoundsContract {
                             .createEnvironment(
                                 CreateEnvironmentRequest.newBuilder()
                                     .setName(huge)
-                                    .setType(EnvironmentType.SANDBOX)
+                                    .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
                                     .build())));
     assertInvalid(e, RequestLimits.TOO_LONG);
     assertThat(e.getStatus().getDescription())

@@ -54,8 +54,8 @@ abstract class CapacityRulesContract {
   void setUp() throws Exception {
     t = start(dir);
     capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
-    env("prod", EnvironmentType.PRODUCTION);
-    env("dev", EnvironmentType.SANDBOX);
+    env("prod", EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION);
+    env("dev", EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
   }
 
   @AfterEach
@@ -105,12 +105,12 @@ abstract class CapacityRulesContract {
 
   @Test
   void c1_purchases_add_up_per_sku() {
-    purchase(Sku.PROCESS, 3, false);
-    purchase(Sku.PROCESS, 4, false);
-    purchase(Sku.APP_PASS, 10, false);
+    purchase(Sku.SKU_PROCESS, 3, false);
+    purchase(Sku.SKU_PROCESS, 4, false);
+    purchase(Sku.SKU_APP_PASS, 10, false);
     var s = summary();
     assertThat(s.getSkusList())
-        .filteredOn(x -> x.getSku() == Sku.PROCESS)
+        .filteredOn(x -> x.getSku() == Sku.SKU_PROCESS)
         .singleElement()
         .satisfies(
             x -> {
@@ -118,7 +118,7 @@ abstract class CapacityRulesContract {
               assertThat(x.getUnit()).isEqualTo("bots");
             });
     assertThat(s.getSkusList())
-        .filteredOn(x -> x.getSku() == Sku.APP_PASS)
+        .filteredOn(x -> x.getSku() == Sku.SKU_APP_PASS)
         .singleElement()
         .satisfies(x -> assertThat(x.getUnit()).isEqualTo("passes"));
   }
@@ -127,7 +127,7 @@ abstract class CapacityRulesContract {
   void c1_purchase_is_idempotent_by_key() {
     var req =
         CreatePurchaseRequest.newBuilder()
-            .setSku(Sku.PROCESS)
+            .setSku(Sku.SKU_PROCESS)
             .setQuantity(5)
             .setIdempotencyKey("po-1")
             .build();
@@ -141,16 +141,16 @@ abstract class CapacityRulesContract {
 
   @Test
   void c2_allocation_never_exceeds_purchased_units() {
-    purchase(Sku.PROCESS, 5, false);
-    assertThat(allocate(capacity, "prod", Sku.PROCESS, 3)).isEqualTo(3);
-    var e = refused(() -> allocate(capacity, "dev", Sku.PROCESS, 3));
+    purchase(Sku.SKU_PROCESS, 5, false);
+    assertThat(allocate(capacity, "prod", Sku.SKU_PROCESS, 3)).isEqualTo(3);
+    var e = refused(() -> allocate(capacity, "dev", Sku.SKU_PROCESS, 3));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C2_EXCEEDS_PURCHASED");
     assertThat(e.getStatus().getDescription()).contains("at most 2");
-    assertThat(allocate(capacity, "dev", Sku.PROCESS, 2)).isEqualTo(2);
+    assertThat(allocate(capacity, "dev", Sku.SKU_PROCESS, 2)).isEqualTo(2);
     var s =
         summary().getSkusList().stream()
-            .filter(x -> x.getSku() == Sku.PROCESS)
+            .filter(x -> x.getSku() == Sku.SKU_PROCESS)
             .findFirst()
             .orElseThrow();
     assertThat(s.getAllocated()).isEqualTo(5);
@@ -159,16 +159,16 @@ abstract class CapacityRulesContract {
 
   @Test
   void c2_allocation_is_absolute_so_a_retry_is_harmless() {
-    purchase(Sku.PROCESS, 5, false);
-    allocate(capacity, "prod", Sku.PROCESS, 4);
-    allocate(capacity, "prod", Sku.PROCESS, 4);
+    purchase(Sku.SKU_PROCESS, 5, false);
+    allocate(capacity, "prod", Sku.SKU_PROCESS, 4);
+    allocate(capacity, "prod", Sku.SKU_PROCESS, 4);
     assertThat(summary().getSkusList().get(0).getAllocated()).isEqualTo(4);
   }
 
   @Test
   void c2_lowering_below_consumption_is_refused_naming_the_consumer() {
-    purchase(Sku.APP_PASS, 3, false);
-    allocate(capacity, "prod", Sku.APP_PASS, 2);
+    purchase(Sku.SKU_APP_PASS, 3, false);
+    allocate(capacity, "prod", Sku.SKU_APP_PASS, 2);
     capacity.shareApp(
         ShareAppRequest.newBuilder()
             .setEnvironment("prod")
@@ -181,7 +181,7 @@ abstract class CapacityRulesContract {
             .setApp("expenses")
             .setUser("bo")
             .build());
-    var e = refused(() -> allocate(capacity, "prod", Sku.APP_PASS, 1));
+    var e = refused(() -> allocate(capacity, "prod", Sku.SKU_APP_PASS, 1));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C2_BELOW_CONSUMED");
     assertThat(e.getStatus().getDescription()).contains("expenses→ana");
@@ -193,9 +193,9 @@ abstract class CapacityRulesContract {
 
   @Test
   void c2_parallel_allocations_never_exceed_purchases() throws Exception {
-    purchase(Sku.PROCESS, 10, false);
+    purchase(Sku.SKU_PROCESS, 10, false);
     for (int i = 0; i < 6; i++) {
-      env("e" + i, EnvironmentType.SANDBOX);
+      env("e" + i, EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
     }
     ExecutorService pool = Executors.newFixedThreadPool(6);
     AtomicInteger granted = new AtomicInteger();
@@ -208,7 +208,7 @@ abstract class CapacityRulesContract {
             pool.submit(
                 () -> {
                   try {
-                    allocate(capacity, env, Sku.PROCESS, q);
+                    allocate(capacity, env, Sku.SKU_PROCESS, q);
                     granted.incrementAndGet();
                   } catch (StatusRuntimeException e) {
                     assertThat(GrpcErrors.reason(e)).isEqualTo("C2_EXCEEDS_PURCHASED");
@@ -222,7 +222,7 @@ abstract class CapacityRulesContract {
     pool.shutdown();
     var s =
         summary().getSkusList().stream()
-            .filter(x -> x.getSku() == Sku.PROCESS)
+            .filter(x -> x.getSku() == Sku.SKU_PROCESS)
             .findFirst()
             .orElseThrow();
     assertThat(s.getAllocated()).isLessThanOrEqualTo(10);
@@ -231,8 +231,8 @@ abstract class CapacityRulesContract {
 
   @Test
   void c3_consumption_happens_only_where_capacity_is_allocated() {
-    purchase(Sku.APP_PASS, 5, false);
-    allocate(capacity, "prod", Sku.APP_PASS, 5);
+    purchase(Sku.SKU_APP_PASS, 5, false);
+    allocate(capacity, "prod", Sku.SKU_APP_PASS, 5);
     var e =
         refused(
             () ->
@@ -248,14 +248,17 @@ abstract class CapacityRulesContract {
 
   @Test
   void c4_summary_shows_per_environment_allocated_and_consumed() {
-    purchase(Sku.APP_PASS, 5, false);
-    allocate(capacity, "prod", Sku.APP_PASS, 3);
-    allocate(capacity, "dev", Sku.APP_PASS, 1);
+    purchase(Sku.SKU_APP_PASS, 5, false);
+    allocate(capacity, "prod", Sku.SKU_APP_PASS, 3);
+    allocate(capacity, "dev", Sku.SKU_APP_PASS, 1);
     capacity.shareApp(
         ShareAppRequest.newBuilder().setEnvironment("prod").setApp("a").setUser("u1").build());
     var s = summary();
     var appPass =
-        s.getSkusList().stream().filter(x -> x.getSku() == Sku.APP_PASS).findFirst().orElseThrow();
+        s.getSkusList().stream()
+            .filter(x -> x.getSku() == Sku.SKU_APP_PASS)
+            .findFirst()
+            .orElseThrow();
     assertThat(appPass.getPurchased()).isEqualTo(5);
     assertThat(appPass.getAllocated()).isEqualTo(4);
     assertThat(appPass.getAvailable()).isEqualTo(1);
@@ -272,40 +275,42 @@ abstract class CapacityRulesContract {
 
   @Test
   void c5_only_specific_admins_may_allocate_when_the_tenant_says_so() {
-    purchase(Sku.PROCESS, 5, false);
+    purchase(Sku.SKU_PROCESS, 5, false);
     String envAdmin = t.principal("pat", Role.ENVIRONMENT_ADMIN, "prod");
     String service = t.principal("sam", Role.SERVICE_ADMIN, null);
     String maker = t.principal("mo", Role.MAKER, null);
     var asEnvAdmin = t.as(envAdmin, CapacityServiceGrpc::newBlockingStub);
     // EVERYONE (default): any admin of the target environment, and nobody else.
-    assertThat(allocate(asEnvAdmin, "prod", Sku.PROCESS, 1)).isEqualTo(1);
-    var other = refused(() -> allocate(asEnvAdmin, "dev", Sku.PROCESS, 1));
+    assertThat(allocate(asEnvAdmin, "prod", Sku.SKU_PROCESS, 1)).isEqualTo(1);
+    var other = refused(() -> allocate(asEnvAdmin, "dev", Sku.SKU_PROCESS, 1));
     assertThat(other.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     var makerRefused =
         refused(
             () ->
                 allocate(
-                    t.as(maker, CapacityServiceGrpc::newBlockingStub), "prod", Sku.PROCESS, 2));
+                    t.as(maker, CapacityServiceGrpc::newBlockingStub), "prod", Sku.SKU_PROCESS, 2));
     assertThat(makerRefused.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
 
     t.admin(AdminServiceGrpc::newBlockingStub)
         .updateTenantSettings(
             UpdateTenantSettingsRequest.newBuilder()
-                .setCapacityAllocation(CapacityAllocationMode.ONLY_SPECIFIC_ADMINS)
+                .setCapacityAllocation(
+                    CapacityAllocationMode.CAPACITY_ALLOCATION_MODE_ONLY_SPECIFIC_ADMINS)
                 .build());
-    var e = refused(() -> allocate(asEnvAdmin, "prod", Sku.PROCESS, 2));
+    var e = refused(() -> allocate(asEnvAdmin, "prod", Sku.SKU_PROCESS, 2));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("C5_ONLY_SPECIFIC_ADMINS");
     assertThat(
-            allocate(t.as(service, CapacityServiceGrpc::newBlockingStub), "prod", Sku.PROCESS, 2))
+            allocate(
+                t.as(service, CapacityServiceGrpc::newBlockingStub), "prod", Sku.SKU_PROCESS, 2))
         .isEqualTo(2);
   }
 
   @Test
   void c5_every_allocation_change_is_audited_with_before_and_after() {
-    purchase(Sku.PROCESS, 5, false);
-    allocate(capacity, "prod", Sku.PROCESS, 2);
-    allocate(capacity, "prod", Sku.PROCESS, 4);
+    purchase(Sku.SKU_PROCESS, 5, false);
+    allocate(capacity, "prod", Sku.SKU_PROCESS, 2);
+    allocate(capacity, "prod", Sku.SKU_PROCESS, 4);
     var events =
         t.admin(AdminServiceGrpc::newBlockingStub)
             .listAuditEvents(
@@ -321,14 +326,14 @@ abstract class CapacityRulesContract {
 
   @Test
   void c6_app_passes_cannot_be_assigned_to_users() {
-    purchase(Sku.APP_PASS, 5, false);
+    purchase(Sku.SKU_APP_PASS, 5, false);
     var e =
         refused(
             () ->
                 capacity.setAllocation(
                     SetAllocationRequest.newBuilder()
                         .setUser("ana")
-                        .setSku(Sku.APP_PASS)
+                        .setSku(Sku.SKU_APP_PASS)
                         .setQuantity(1)
                         .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
@@ -338,8 +343,8 @@ abstract class CapacityRulesContract {
 
   @Test
   void c6_sharing_an_app_consumes_one_pass_per_user_and_app() {
-    purchase(Sku.APP_PASS, 5, false);
-    allocate(capacity, "prod", Sku.APP_PASS, 2);
+    purchase(Sku.SKU_APP_PASS, 5, false);
+    allocate(capacity, "prod", Sku.SKU_APP_PASS, 2);
     var share =
         ShareAppRequest.newBuilder()
             .setEnvironment("prod")
@@ -353,7 +358,7 @@ abstract class CapacityRulesContract {
     assertThat(GrpcErrors.reason(e)).isEqualTo("C6_NO_APP_PASS");
     assertThat(
             summary().getSkusList().stream()
-                .filter(x -> x.getSku() == Sku.APP_PASS)
+                .filter(x -> x.getSku() == Sku.SKU_APP_PASS)
                 .findFirst()
                 .orElseThrow()
                 .getConsumed())
@@ -362,7 +367,7 @@ abstract class CapacityRulesContract {
 
   @Test
   void l6_trial_ends_after_30_days_and_extends_once() {
-    var trial = purchase(Sku.PROCESS, 4, true);
+    var trial = purchase(Sku.SKU_PROCESS, 4, true);
     assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
         .isEqualTo(Duration.ofDays(30).toSeconds());
     var extended =
@@ -379,26 +384,29 @@ abstract class CapacityRulesContract {
     assertThat(GrpcErrors.reason(again)).isEqualTo("L6_ALREADY_EXTENDED");
     t.clock.advance(Duration.ofDays(60).plusSeconds(1));
     assertThat(summary().getSkus(0).getPurchased()).isZero();
-    var noTrial = refused(() -> purchase(Sku.APP_PASS, 1, true));
+    var noTrial = refused(() -> purchase(Sku.SKU_APP_PASS, 1, true));
     assertThat(GrpcErrors.reason(noTrial)).isEqualTo("L6_TRIAL_NOT_OFFERED");
   }
 
   @Test
   void c8_expired_trial_flags_newest_allocation_and_refuses_new_allocation_and_consumption() {
-    purchase(Sku.APP_PASS, 2, false);
-    purchase(Sku.APP_PASS, 3, false);
-    env("late", EnvironmentType.SANDBOX);
+    purchase(Sku.SKU_APP_PASS, 2, false);
+    purchase(Sku.SKU_APP_PASS, 3, false);
+    env("late", EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
     // Only PROCESS and HOSTED_PROCESS have trials; model a shrinking APP_PASS through PROCESS
     // instead.
-    purchase(Sku.PROCESS, 2, false);
-    purchase(Sku.PROCESS, 3, true);
-    allocate(capacity, "prod", Sku.PROCESS, 2);
+    purchase(Sku.SKU_PROCESS, 2, false);
+    purchase(Sku.SKU_PROCESS, 3, true);
+    allocate(capacity, "prod", Sku.SKU_PROCESS, 2);
     t.clock.advance(Duration.ofMinutes(1));
-    allocate(capacity, "late", Sku.PROCESS, 3);
+    allocate(capacity, "late", Sku.SKU_PROCESS, 3);
     t.clock.advance(Duration.ofDays(31));
     var s = summary();
     var process =
-        s.getSkusList().stream().filter(x -> x.getSku() == Sku.PROCESS).findFirst().orElseThrow();
+        s.getSkusList().stream()
+            .filter(x -> x.getSku() == Sku.SKU_PROCESS)
+            .findFirst()
+            .orElseThrow();
     assertThat(process.getPurchased()).isEqualTo(2);
     assertThat(process.getAvailable()).isEqualTo(-3);
     assertThat(s.getOverCapacityList())
@@ -409,10 +417,10 @@ abstract class CapacityRulesContract {
               assertThat(o.getUnitsOver()).isEqualTo(3);
               assertThat(o.getRemedy()).contains("purchase 3 more PROCESS");
             });
-    var e = refused(() -> allocate(capacity, "dev", Sku.PROCESS, 1));
+    var e = refused(() -> allocate(capacity, "dev", Sku.SKU_PROCESS, 1));
     assertThat(GrpcErrors.reason(e)).isEqualTo("C8_OVER_CAPACITY");
     // Lowering the flagged allocation is the fix, and is allowed.
-    assertThat(allocate(capacity, "late", Sku.PROCESS, 0)).isZero();
+    assertThat(allocate(capacity, "late", Sku.SKU_PROCESS, 0)).isZero();
     assertThat(summary().getOverCapacityList()).isEmpty();
   }
 
@@ -440,7 +448,7 @@ abstract class CapacityRulesContract {
                 t.as(t.principal("mo2", Role.MAKER, null), CapacityServiceGrpc::newBlockingStub)
                     .createPurchase(
                         CreatePurchaseRequest.newBuilder()
-                            .setSku(Sku.PROCESS)
+                            .setSku(Sku.SKU_PROCESS)
                             .setQuantity(1)
                             .build()));
     assertThat(denied.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
@@ -448,17 +456,17 @@ abstract class CapacityRulesContract {
 
   @Test
   void bad_input_gets_a_reason_and_changes_nothing() {
-    purchase(Sku.PROCESS, 5, false);
-    var e = refused(() -> allocate(capacity, "prod", Sku.PROCESS, -1));
+    purchase(Sku.SKU_PROCESS, 5, false);
+    var e = refused(() -> allocate(capacity, "prod", Sku.SKU_PROCESS, -1));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    var missing = refused(() -> allocate(capacity, "nope", Sku.PROCESS, 1));
+    var missing = refused(() -> allocate(capacity, "nope", Sku.SKU_PROCESS, 1));
     assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-    var dup = refused(() -> env("prod", EnvironmentType.SANDBOX));
+    var dup = refused(() -> env("prod", EnvironmentType.ENVIRONMENT_TYPE_SANDBOX));
     assertThat(dup.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
-    var badName = refused(() -> env("../x", EnvironmentType.SANDBOX));
+    var badName = refused(() -> env("../x", EnvironmentType.ENVIRONMENT_TYPE_SANDBOX));
     assertThat(badName.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(summary().getSkus(0).getAllocated()).isZero();
-    assertThatThrownBy(() -> purchase(Sku.PROCESS, 0, false))
+    assertThatThrownBy(() -> purchase(Sku.SKU_PROCESS, 0, false))
         .isInstanceOf(StatusRuntimeException.class);
   }
 }

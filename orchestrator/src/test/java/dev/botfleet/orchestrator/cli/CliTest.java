@@ -74,7 +74,7 @@ class CliTest {
     assertThat(summary.getSkusList())
         .anySatisfy(
             s -> {
-              assertThat(s.getSku()).isEqualTo(Sku.PROCESS);
+              assertThat(s.getSku()).isEqualTo(Sku.SKU_PROCESS);
               assertThat(s.getPurchased()).isEqualTo(4);
               assertThat(s.getUnit()).isEqualTo("bots");
             });

@@ -166,10 +166,10 @@ class DurabilityProcessTest {
             .run("capacity", "summary", "-o", "json")
             .json(GetCapacitySummaryResponse.newBuilder())
             .build();
-    assertThat(sku(summary, Sku.PROCESS).getPurchased()).isEqualTo(12);
-    assertThat(sku(summary, Sku.PROCESS).getAllocated()).isEqualTo(7);
-    assertThat(sku(summary, Sku.APP_PASS).getAllocated()).isEqualTo(2);
-    assertThat(sku(summary, Sku.APP_PASS).getConsumed()).isEqualTo(1);
+    assertThat(sku(summary, Sku.SKU_PROCESS).getPurchased()).isEqualTo(12);
+    assertThat(sku(summary, Sku.SKU_PROCESS).getAllocated()).isEqualTo(7);
+    assertThat(sku(summary, Sku.SKU_APP_PASS).getAllocated()).isEqualTo(2);
+    assertThat(sku(summary, Sku.SKU_APP_PASS).getConsumed()).isEqualTo(1);
     EnvironmentCapacity prod =
         summary.getEnvironmentsList().stream()
             .filter(e -> e.getEnvironment().getName().equals("prod"))
@@ -178,7 +178,7 @@ class DurabilityProcessTest {
     assertThat(prod.getUsageList())
         .anySatisfy(
             u -> {
-              assertThat(u.getSku()).isEqualTo(Sku.APP_PASS);
+              assertThat(u.getSku()).isEqualTo(Sku.SKU_APP_PASS);
               assertThat(u.getConsumed()).isEqualTo(1);
             });
     var shares =
@@ -194,7 +194,7 @@ class DurabilityProcessTest {
             });
     var settings = after.run("tenant", "settings", "-o", "json").json(TenantSettings.newBuilder());
     assertThat(settings.getCapacityAllocation())
-        .isEqualTo(CapacityAllocationMode.ONLY_SPECIFIC_ADMINS);
+        .isEqualTo(CapacityAllocationMode.CAPACITY_ALLOCATION_MODE_ONLY_SPECIFIC_ADMINS);
     var pat =
         after.run("whoami", "--token", patToken, "-o", "json").json(WhoAmIResponse.newBuilder());
     assertThat(pat.getPrincipal().getName()).isEqualTo("pat");

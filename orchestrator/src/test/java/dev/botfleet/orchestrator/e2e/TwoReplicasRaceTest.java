@@ -100,14 +100,17 @@ class TwoReplicasRaceTest {
       envs.createEnvironment(
           CreateEnvironmentRequest.newBuilder()
               .setName("e" + i)
-              .setType(EnvironmentType.SANDBOX)
+              .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
               .build());
     }
     replicas
         .get(0)
         .withDeadlineAfter(30, TimeUnit.SECONDS)
         .createPurchase(
-            CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(PURCHASED).build());
+            CreatePurchaseRequest.newBuilder()
+                .setSku(Sku.SKU_PROCESS)
+                .setQuantity(PURCHASED)
+                .build());
 
     pool = Executors.newFixedThreadPool(THREADS + 1);
     AtomicBoolean hammering = new AtomicBoolean(true);
@@ -148,7 +151,7 @@ class TwoReplicasRaceTest {
                         .setAllocation(
                             SetAllocationRequest.newBuilder()
                                 .setEnvironment(env)
-                                .setSku(Sku.PROCESS)
+                                .setSku(Sku.SKU_PROCESS)
                                 .setQuantity(quantity)
                                 .build());
                     granted[replica].incrementAndGet();
@@ -198,7 +201,7 @@ class TwoReplicasRaceTest {
               .getCapacitySummary(GetCapacitySummaryRequest.getDefaultInstance())
               .getSkusList()
               .stream()
-              .filter(s -> s.getSku() == Sku.PROCESS)
+              .filter(s -> s.getSku() == Sku.SKU_PROCESS)
               .findFirst()
               .orElseThrow();
       assertThat(process.getPurchased()).isEqualTo(PURCHASED);

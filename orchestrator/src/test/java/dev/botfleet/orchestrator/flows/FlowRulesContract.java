@@ -61,8 +61,8 @@ abstract class FlowRulesContract {
   @BeforeEach
   void setUp() {
     f.nextDay();
-    env = f.env(EnvironmentType.PRODUCTION);
-    owner = f.user(LicenseType.LICENSE_PREMIUM);
+    env = f.env(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION);
+    owner = f.user(LicenseType.LICENSE_TYPE_PREMIUM);
   }
 
   AssociateFlowRequest associate(String parent, String child) {
@@ -75,9 +75,9 @@ abstract class FlowRulesContract {
 
   @Test
   void p3_process_units_stack_and_consume_the_pool() {
-    f.capacity(env, Sku.PROCESS, 3);
+    f.capacity(env, Sku.SKU_PROCESS, 3);
     CloudFlow flow = f.processFlow(env, owner, 2);
-    assertThat(flow.getPlan()).isEqualTo(FlowPlan.PLAN_PROCESS);
+    assertThat(flow.getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_PROCESS);
     assertThat(flow.getProcessUnits()).isEqualTo(2);
     assertThat(flow.getDailyRequestLimit()).isEqualTo(500_000);
     assertThat(flow.getBucket()).isEqualTo("flow:" + flow.getName());
@@ -114,7 +114,7 @@ abstract class FlowRulesContract {
                     .setAllocation(
                         dev.botfleet.proto.v1.SetAllocationRequest.newBuilder()
                             .setEnvironment(env)
-                            .setSku(Sku.PROCESS)
+                            .setSku(Sku.SKU_PROCESS)
                             .setQuantity(1)
                             .build()));
     assertThat(GrpcErrors.reason(lower))
@@ -136,13 +136,13 @@ abstract class FlowRulesContract {
 
   @Test
   void p4_a_process_flow_has_at_most_25_associated_flows() {
-    f.capacity(env, Sku.PROCESS, 1);
+    f.capacity(env, Sku.SKU_PROCESS, 1);
     CloudFlow parent = f.processFlow(env, owner, 1);
     for (int i = 0; i < 25; i++) {
       CloudFlow child = f.flow(env, owner);
       var associated =
           f.flows.associateFlow(associate(parent.getName(), child.getName())).getFlow();
-      assertThat(associated.getPlan()).isEqualTo(FlowPlan.PLAN_ASSOCIATED_TO_PROCESS);
+      assertThat(associated.getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_ASSOCIATED_TO_PROCESS);
       assertThat(associated.getBucket()).isEqualTo("flow:" + parent.getName());
     }
     CloudFlow extra = f.flow(env, owner);
@@ -154,7 +154,7 @@ abstract class FlowRulesContract {
 
   @Test
   void p4_concurrent_associations_never_exceed_25() throws Exception {
-    f.capacity(env, Sku.PROCESS, 1);
+    f.capacity(env, Sku.SKU_PROCESS, 1);
     CloudFlow parent = f.processFlow(env, owner, 1);
     List<String> children = new ArrayList<>();
     for (int i = 0; i < 32; i++) {
@@ -189,7 +189,7 @@ abstract class FlowRulesContract {
 
   @Test
   void p4_no_process_flow_as_child_and_no_flow_with_two_parents() {
-    f.capacity(env, Sku.PROCESS, 3);
+    f.capacity(env, Sku.SKU_PROCESS, 3);
     CloudFlow a = f.processFlow(env, owner, 1);
     CloudFlow b = f.processFlow(env, owner, 1);
     CloudFlow plain = f.flow(env, owner);
@@ -241,7 +241,7 @@ abstract class FlowRulesContract {
                     .setEnvironment(env)
                     .build())
             .getFlow();
-    assertThat(free.getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
+    assertThat(free.getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_OWNER_LICENSES);
     assertThat(f.flows.associateFlow(associate(b.getName(), plain.getName())).getFlow().getParent())
         .isEqualTo(b.getName());
   }
@@ -250,11 +250,11 @@ abstract class FlowRulesContract {
   void p7_a_flow_triggering_runs_on_a_machine_with_bots_inherits_its_plan_not_stacked() {
     CloudFlow flow = f.flow(env, owner);
     String machine = f.machine(env, null, 3);
-    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
+    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_OWNER_LICENSES);
     f.triggeredRun(env, flow.getName(), "MACHINE", machine);
 
     CloudFlow covered = f.show(flow.getName());
-    assertThat(covered.getPlan()).isEqualTo(FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE);
+    assertThat(covered.getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_PROCESS_INHERITED_FROM_MACHINE);
     assertThat(covered.getDailyRequestLimit()).as("3 bots, one 250,000 figure").isEqualTo(250_000);
     assertThat(covered.getCoveredBy()).isEqualTo("machine " + machine);
 
@@ -267,7 +267,7 @@ abstract class FlowRulesContract {
     f.removeBots(machine);
     assertThat(f.show(flow.getName()).getPlan())
         .as("cover ends when the target holds no bot")
-        .isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
+        .isEqualTo(FlowPlan.FLOW_PLAN_OWNER_LICENSES);
     assertThat(f.show(child.getName()).getBucket())
         .as("the child falls back to its owner's licenses")
         .isEqualTo("user:" + owner);
@@ -279,24 +279,24 @@ abstract class FlowRulesContract {
     String group = f.group(env);
     String m1 = f.machine(env, group, 0);
     f.triggeredRun(env, flow.getName(), "GROUP", group);
-    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
+    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_OWNER_LICENSES);
     String m2 = f.machine(env, group, 1);
     assertThat(f.show(flow.getName()).getPlan())
-        .isEqualTo(FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE);
+        .isEqualTo(FlowPlan.FLOW_PLAN_PROCESS_INHERITED_FROM_MACHINE);
     assertThat(f.show(flow.getName()).getCoveredBy()).isEqualTo("group " + group);
     f.removeBots(m2);
-    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.PLAN_OWNER_LICENSES);
+    assertThat(f.show(flow.getName()).getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_OWNER_LICENSES);
     assertThat(m1).isNotEqualTo(m2);
   }
 
   @Test
   void p9_at_most_one_per_flow_plan_per_flow() {
-    f.capacity(env, Sku.PER_FLOW, 2);
+    f.capacity(env, Sku.SKU_PER_FLOW, 2);
     CloudFlow flow = f.flow(env, owner);
     var req =
         AllocatePerFlowRequest.newBuilder().setFlow(flow.getName()).setEnvironment(env).build();
     CloudFlow perFlow = f.flows.allocatePerFlow(req).getFlow();
-    assertThat(perFlow.getPlan()).isEqualTo(FlowPlan.PLAN_PER_FLOW);
+    assertThat(perFlow.getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_PER_FLOW);
     assertThat(perFlow.getDailyRequestLimit()).isEqualTo(250_000);
     var e = refused(() -> f.flows.allocatePerFlow(req));
     assertThat(GrpcErrors.reason(e)).isEqualTo("P9_ONE_PER_FLOW");
@@ -307,7 +307,7 @@ abstract class FlowRulesContract {
   void l4_free_users_cannot_share_flows() {
     String free = f.user();
     String other = f.user();
-    String sandbox = f.env(EnvironmentType.SANDBOX);
+    String sandbox = f.env(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
     CloudFlow flow = f.flow(sandbox, free);
     var share =
         ShareFlowRequest.newBuilder()
@@ -335,11 +335,11 @@ abstract class FlowRulesContract {
                         .setName(LicensingFixture.name("flow"))
                         .setEnvironment(env)
                         .setOwner(free)
-                        .addConnectors(ConnectorTier.CONNECTOR_PREMIUM)
+                        .addConnectors(ConnectorTier.CONNECTOR_TIER_PREMIUM)
                         .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("L2_NOT_ENTITLED");
-    String seeded = f.user(LicenseType.LICENSE_POWER_APPS_PREMIUM);
+    String seeded = f.user(LicenseType.LICENSE_TYPE_POWER_APPS_PREMIUM);
     CloudFlow inApp =
         f.flows
             .createFlow(
@@ -347,7 +347,7 @@ abstract class FlowRulesContract {
                     .setName(LicensingFixture.name("flow"))
                     .setEnvironment(env)
                     .setOwner(seeded)
-                    .addConnectors(ConnectorTier.CONNECTOR_PREMIUM)
+                    .addConnectors(ConnectorTier.CONNECTOR_TIER_PREMIUM)
                     .setApp("expenses")
                     .build())
             .getFlow();

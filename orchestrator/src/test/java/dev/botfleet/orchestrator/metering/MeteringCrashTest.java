@@ -184,9 +184,9 @@ class MeteringCrashTest {
           if (acked.contains(r.getIdempotencyKey())) {
             assertThat(r.getOutcome())
                 .as("acknowledged record " + r.getIdempotencyKey() + " is stored")
-                .isEqualTo(RecordOutcome.DUPLICATE);
+                .isEqualTo(RecordOutcome.RECORD_OUTCOME_DUPLICATE);
           }
-          duplicates += r.getOutcome() == RecordOutcome.DUPLICATE ? 1 : 0;
+          duplicates += r.getOutcome() == RecordOutcome.RECORD_OUTCOME_DUPLICATE ? 1 : 0;
         }
       }
       assertThat(duplicates).isGreaterThanOrEqualTo(ackedAtKill);

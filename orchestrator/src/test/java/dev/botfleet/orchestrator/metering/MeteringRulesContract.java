@@ -74,7 +74,7 @@ abstract class MeteringRulesContract {
   @BeforeEach
   void setUp() {
     f.nextDay();
-    env = f.env(EnvironmentType.PRODUCTION);
+    env = f.env(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION);
     owner = f.user();
   }
 
@@ -117,8 +117,8 @@ abstract class MeteringRulesContract {
 
   @Test
   void m1_every_record_is_charged_to_exactly_one_bucket_in_the_decision_order() {
-    f.capacity(env, Sku.PROCESS, 1);
-    f.capacity(env, Sku.PER_FLOW, 1);
+    f.capacity(env, Sku.SKU_PROCESS, 1);
+    f.capacity(env, Sku.SKU_PER_FLOW, 1);
     CloudFlow process = f.processFlow(env, owner, 1);
     CloudFlow child = f.flow(env, owner);
     f.flows.associateFlow(
@@ -145,16 +145,16 @@ abstract class MeteringRulesContract {
 
     assertThat(results)
         .extracting(UsageRecordResult::getOutcome)
-        .containsOnly(RecordOutcome.RECORDED);
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_RECORDED);
     assertThat(results)
         .extracting(UsageRecordResult::getPlan)
         .containsExactly(
-            FlowPlan.PLAN_PROCESS,
-            FlowPlan.PLAN_ASSOCIATED_TO_PROCESS,
-            FlowPlan.PLAN_PROCESS_INHERITED_FROM_MACHINE,
-            FlowPlan.PLAN_PER_FLOW,
-            FlowPlan.PLAN_OWNER_LICENSES,
-            FlowPlan.PLAN_OWNER_LICENSES);
+            FlowPlan.FLOW_PLAN_PROCESS,
+            FlowPlan.FLOW_PLAN_ASSOCIATED_TO_PROCESS,
+            FlowPlan.FLOW_PLAN_PROCESS_INHERITED_FROM_MACHINE,
+            FlowPlan.FLOW_PLAN_PER_FLOW,
+            FlowPlan.FLOW_PLAN_OWNER_LICENSES,
+            FlowPlan.FLOW_PLAN_OWNER_LICENSES);
     assertThat(results)
         .extracting(UsageRecordResult::getBucket)
         .containsExactly(
@@ -195,7 +195,7 @@ abstract class MeteringRulesContract {
     t.clock.set(boundary);
     assertThat(recordOne(userRecord(owner, freeLimit, key())).getOutcome())
         .as("a new day at 00:00 +02:00")
-        .isEqualTo(RecordOutcome.RECORDED);
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_RECORDED);
     assertThat(userUsage(owner).getUsed()).isEqualTo(freeLimit);
     String yesterday =
         boundary.minusSeconds(1).atOffset(java.time.ZoneOffset.ofHours(2)).toLocalDate().toString();
@@ -233,11 +233,11 @@ abstract class MeteringRulesContract {
   void m3_record_overage_accepts_and_counts_the_overage() {
     f.admin.updateTenantSettings(
         UpdateTenantSettingsRequest.newBuilder()
-            .setOverLimit(OverLimitPolicy.RECORD_OVERAGE)
+            .setOverLimit(OverLimitPolicy.OVER_LIMIT_POLICY_RECORD_OVERAGE)
             .build());
     recordOne(userRecord(owner, freeLimit - 10, key()));
     var r = recordOne(userRecord(owner, 25, key()));
-    assertThat(r.getOutcome()).isEqualTo(RecordOutcome.RECORDED);
+    assertThat(r.getOutcome()).isEqualTo(RecordOutcome.RECORD_OUTCOME_RECORDED);
     assertThat(r.getOverage()).isEqualTo(15);
     BucketUsage u = userUsage(owner);
     assertThat(u.getUsed()).isEqualTo(freeLimit + 15);
@@ -247,28 +247,31 @@ abstract class MeteringRulesContract {
 
   @Test
   void m3_the_multiplier_raises_every_limit() {
-    f.capacity(env, Sku.PROCESS, 1);
+    f.capacity(env, Sku.SKU_PROCESS, 1);
     CloudFlow process = f.processFlow(env, owner, 1);
     f.admin.updateTenantSettings(
         UpdateTenantSettingsRequest.newBuilder().setLimitMultiplier(2.0).build());
     assertThat(recordOne(userRecord(owner, 2 * freeLimit, key())).getOutcome())
-        .isEqualTo(RecordOutcome.RECORDED);
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_RECORDED);
     assertThat(userUsage(owner).getDailyRequestLimit()).isEqualTo(2 * freeLimit);
     assertThat(f.show(process.getName()).getDailyRequestLimit()).isEqualTo(500_000);
     assertThat(recordOne(flowRecord(process.getName(), 500_000, key())).getOutcome())
-        .isEqualTo(RecordOutcome.RECORDED);
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_RECORDED);
   }
 
   @Test
   void m4_a_retried_key_is_counted_once() {
     String k = key();
-    assertThat(recordOne(userRecord(owner, 7, k)).getOutcome()).isEqualTo(RecordOutcome.RECORDED);
-    assertThat(recordOne(userRecord(owner, 7, k)).getOutcome()).isEqualTo(RecordOutcome.DUPLICATE);
+    assertThat(recordOne(userRecord(owner, 7, k)).getOutcome())
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_RECORDED);
+    assertThat(recordOne(userRecord(owner, 7, k)).getOutcome())
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_DUPLICATE);
     String twice = key();
     var both = record(userRecord(owner, 3, twice), userRecord(owner, 3, twice)).getResultsList();
     assertThat(both)
         .extracting(UsageRecordResult::getOutcome)
-        .containsExactly(RecordOutcome.RECORDED, RecordOutcome.DUPLICATE);
+        .containsExactly(
+            RecordOutcome.RECORD_OUTCOME_RECORDED, RecordOutcome.RECORD_OUTCOME_DUPLICATE);
     assertThat(userUsage(owner).getUsed()).isEqualTo(10);
   }
 
@@ -278,7 +281,8 @@ abstract class MeteringRulesContract {
     recordOne(userRecord(owner, 1, k));
     t.clock.set(t.clock.instant().plus(Duration.ofDays(2)));
     t.orchestrator.metering.pruneKeysNow();
-    assertThat(recordOne(userRecord(owner, 1, k)).getOutcome()).isEqualTo(RecordOutcome.DUPLICATE);
+    assertThat(recordOne(userRecord(owner, 1, k)).getOutcome())
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_DUPLICATE);
     t.clock.set(t.clock.instant().plus(Duration.ofDays(2)));
     assertThat(t.orchestrator.metering.pruneKeysNow()).isPositive();
   }
@@ -322,7 +326,7 @@ abstract class MeteringRulesContract {
 
   @Test
   void m6_usage_says_which_flows_consumed_how_much_and_p4_charges_the_parent() {
-    f.capacity(env, Sku.PROCESS, 1);
+    f.capacity(env, Sku.SKU_PROCESS, 1);
     CloudFlow parent = f.processFlow(env, owner, 1);
     CloudFlow a = f.flow(env, owner);
     CloudFlow b = f.flow(env, owner);
@@ -339,7 +343,7 @@ abstract class MeteringRulesContract {
         flowRecord(parent.getName(), 5, key()));
     BucketUsage u = flowUsage(b.getName());
     assertThat(u.getBucket()).isEqualTo("flow:" + parent.getName());
-    assertThat(u.getPlan()).isEqualTo(FlowPlan.PLAN_PROCESS);
+    assertThat(u.getPlan()).isEqualTo(FlowPlan.FLOW_PLAN_PROCESS);
     assertThat(u.getDailyRequestLimit()).isEqualTo(250_000);
     assertThat(u.getUsed()).isEqualTo(405);
     assertThat(u.getContributionsList())

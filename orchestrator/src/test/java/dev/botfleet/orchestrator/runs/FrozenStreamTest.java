@@ -41,7 +41,7 @@ class FrozenStreamTest {
           .createEnvironment(
               CreateEnvironmentRequest.newBuilder()
                   .setName("prod")
-                  .setType(EnvironmentType.PRODUCTION)
+                  .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
                   .build());
       var machines = t.admin(MachineServiceGrpc::newBlockingStub);
       String token =
@@ -66,7 +66,7 @@ class FrozenStreamTest {
                     .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
                     .getMachine()
                     .getStatus())
-            .isEqualTo(MachineStatus.OFFLINE);
+            .isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
 
         // Awake again, it says Hello and is ONLINE.
         a.connect();
@@ -77,7 +77,7 @@ class FrozenStreamTest {
                             .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
                             .getMachine()
                             .getStatus()
-                        == MachineStatus.ONLINE);
+                        == MachineStatus.MACHINE_STATUS_ONLINE);
       }
     }
   }

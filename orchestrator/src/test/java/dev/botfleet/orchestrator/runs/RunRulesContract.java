@@ -73,14 +73,14 @@ abstract class RunRulesContract {
         .createEnvironment(
             CreateEnvironmentRequest.newBuilder()
                 .setName("prod")
-                .setType(EnvironmentType.PRODUCTION)
+                .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
                 .build());
     var capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
     capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.PROCESS).setQuantity(10).build());
+        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_PROCESS).setQuantity(10).build());
     capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.UNATTENDED_RPA).setQuantity(10).build());
-    allocate(Sku.PROCESS, 4);
+        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_UNATTENDED_RPA).setQuantity(10).build());
+    allocate(Sku.SKU_PROCESS, 4);
   }
 
   @AfterEach
@@ -106,7 +106,7 @@ abstract class RunRulesContract {
             .getToken();
     ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, name, maxSessions).connect();
     agents.add(a);
-    await().until(() -> machine(name).getStatus() == MachineStatus.ONLINE);
+    await().until(() -> machine(name).getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
     return a;
   }
 
@@ -158,17 +158,17 @@ abstract class RunRulesContract {
    * RUNNING.
    */
   String runningOn(ProtocolAgent a, String machine) {
-    String id = submit(machine, Priority.NORMAL);
+    String id = submit(machine, Priority.PRIORITY_NORMAL);
     await().until(() -> a.assignedRunIds().contains(id));
     a.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    await().until(() -> run(id).getState() == RunState.RUN_STATE_RUNNING);
     return id;
   }
 
   void finish(ProtocolAgent a, String runId) {
     a.started(runId);
-    a.finished(runId, RunOutcome.OUTCOME_SUCCEEDED, 0);
-    await().until(() -> run(runId).getState() == RunState.SUCCEEDED);
+    a.finished(runId, RunOutcome.RUN_OUTCOME_SUCCEEDED, 0);
+    await().until(() -> run(runId).getState() == RunState.RUN_STATE_SUCCEEDED);
   }
 
   static StatusRuntimeException refused(Runnable call) {
@@ -191,15 +191,15 @@ abstract class RunRulesContract {
 
   @Test
   void p1_process_and_unattended_rpa_units_form_one_pool() {
-    allocate(Sku.PROCESS, 1);
-    allocate(Sku.UNATTENDED_RPA, 1);
+    allocate(Sku.SKU_PROCESS, 1);
+    allocate(Sku.SKU_UNATTENDED_RPA, 1);
     agent("m1", 3);
     bots("m1", 2);
     var e = refused(() -> bots("m1", 1));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(GrpcErrors.reason(e)).isEqualTo("P5_NO_PROCESS_CAPACITY");
     // The pool is consumed, so neither SKU can drop below it.
-    var lower = refused(() -> allocate(Sku.UNATTENDED_RPA, 0));
+    var lower = refused(() -> allocate(Sku.SKU_UNATTENDED_RPA, 0));
     assertThat(GrpcErrors.reason(lower)).isEqualTo("C2_BELOW_CONSUMED");
     assertThat(lower.getStatus().getDescription()).contains("bots on machines");
   }
@@ -211,7 +211,7 @@ abstract class RunRulesContract {
     bots("m1", 1);
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      ids.add(submit("m1", Priority.NORMAL));
+      ids.add(submit("m1", Priority.PRIORITY_NORMAL));
     }
     await().until(() -> a.assigned.size() == 1);
     await().during(Duration.ofMillis(500)).until(() -> a.assigned.size() == 1);
@@ -223,12 +223,13 @@ abstract class RunRulesContract {
               ids.stream()
                   .filter(
                       id ->
-                          run(id).getState() == RunState.ASSIGNED
-                              || run(id).getState() == RunState.RUNNING))
+                          run(id).getState() == RunState.RUN_STATE_ASSIGNED
+                              || run(id).getState() == RunState.RUN_STATE_RUNNING))
           .hasSize(1);
       finish(a, running);
     }
-    assertThat(ids).allSatisfy(id -> assertThat(run(id).getState()).isEqualTo(RunState.SUCCEEDED));
+    assertThat(ids)
+        .allSatisfy(id -> assertThat(run(id).getState()).isEqualTo(RunState.RUN_STATE_SUCCEEDED));
   }
 
   @Test
@@ -236,15 +237,15 @@ abstract class RunRulesContract {
     ProtocolAgent a = agent("m1", 1);
     auto("m1", false);
     bots("m1", 1);
-    String first = submit("m1", Priority.NORMAL);
+    String first = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
-    String low = submit("m1", Priority.LOW);
+    String low = submit("m1", Priority.PRIORITY_LOW);
     t.clock.advance(Duration.ofMillis(5));
-    String normal1 = submit("m1", Priority.NORMAL);
+    String normal1 = submit("m1", Priority.PRIORITY_NORMAL);
     t.clock.advance(Duration.ofMillis(5));
-    String high = submit("m1", Priority.HIGH);
+    String high = submit("m1", Priority.PRIORITY_HIGH);
     t.clock.advance(Duration.ofMillis(5));
-    String normal2 = submit("m1", Priority.NORMAL);
+    String normal2 = submit("m1", Priority.PRIORITY_NORMAL);
     finish(a, first);
     List<String> order = new ArrayList<>();
     for (int i = 1; i <= 4; i++) {
@@ -261,13 +262,13 @@ abstract class RunRulesContract {
   void r4_fails_at_once_when_no_bot_can_ever_come() {
     agent("m1", 2);
     auto("m1", false);
-    var e = refused(() -> submit("m1", Priority.NORMAL));
+    var e = refused(() -> submit("m1", Priority.PRIORITY_NORMAL));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(GrpcErrors.reason(e)).isEqualTo("R4_NO_BOT_POSSIBLE");
     assertThat(e.getStatus().getDescription()).contains("auto-allocation is off");
     auto("m1", true);
-    allocate(Sku.PROCESS, 0);
-    var noCapacity = refused(() -> submit("m1", Priority.NORMAL));
+    allocate(Sku.SKU_PROCESS, 0);
+    var noCapacity = refused(() -> submit("m1", Priority.PRIORITY_NORMAL));
     assertThat(noCapacity.getStatus().getDescription()).contains("no free process capacity");
   }
 
@@ -275,7 +276,7 @@ abstract class RunRulesContract {
   void r4_a_waiting_run_fails_with_queue_timeout() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    submit("m1", Priority.NORMAL);
+    submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     String waiting =
         runs.submitRun(
@@ -292,7 +293,7 @@ abstract class RunRulesContract {
     t.clock.advance(Duration.ofSeconds(6));
     t.orchestrator.sweeper.sweep();
     var r = run(waiting);
-    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(r.getFailureReason()).isEqualTo("QUEUE_TIMEOUT");
   }
 
@@ -300,7 +301,7 @@ abstract class RunRulesContract {
   void r10_time_outs_default_to_6h_and_24h_and_can_be_set_per_flow_and_per_run() {
     agent("m1", 1);
     bots("m1", 1);
-    var byDefault = run(submit("m1", Priority.NORMAL));
+    var byDefault = run(submit("m1", Priority.PRIORITY_NORMAL));
     assertThat(byDefault.getQueueTimeoutSeconds()).isEqualTo(Duration.ofHours(6).toSeconds());
     assertThat(byDefault.getRunTimeoutSeconds()).isEqualTo(Duration.ofHours(24).toSeconds());
     runs.setDesktopFlow(
@@ -312,7 +313,7 @@ abstract class RunRulesContract {
             .build());
     // Flow defaults are cached for a few seconds; let the cache expire on the test clock.
     t.clock.advance(Duration.ofSeconds(6));
-    var byFlow = run(submit("m1", Priority.NORMAL));
+    var byFlow = run(submit("m1", Priority.PRIORITY_NORMAL));
     assertThat(byFlow.getQueueTimeoutSeconds()).isEqualTo(600);
     assertThat(byFlow.getRunTimeoutSeconds()).isEqualTo(3600);
     var perRun =
@@ -354,14 +355,14 @@ abstract class RunRulesContract {
     String id = runningOn(a, "m1");
     runs.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
     await().until(() -> a.cancels.contains(id));
-    a.finished(id, RunOutcome.OUTCOME_CANCELLED, 143);
-    await().until(() -> run(id).getState() == RunState.CANCELLED);
+    a.finished(id, RunOutcome.RUN_OUTCOME_CANCELLED, 143);
+    await().until(() -> run(id).getState() == RunState.RUN_STATE_CANCELLED);
     // A queued run is cancelled at once.
-    String other = submit("m1", Priority.NORMAL);
-    String third = submit("m1", Priority.NORMAL);
+    String other = submit("m1", Priority.PRIORITY_NORMAL);
+    String third = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 2);
     var cancelled = runs.cancelRun(CancelRunRequest.newBuilder().setRunId(third).build()).getRun();
-    assertThat(cancelled.getState()).isEqualTo(RunState.CANCELLED);
+    assertThat(cancelled.getState()).isEqualTo(RunState.RUN_STATE_CANCELLED);
     assertThat(other).isNotEqualTo(third);
   }
 
@@ -369,21 +370,21 @@ abstract class RunRulesContract {
   void p6_auto_allocation_takes_a_unit_when_a_run_needs_it_and_the_bot_stays() {
     ProtocolAgent a = agent("m1", 2);
     assertThat(machine("m1").getAutoAllocation()).isTrue();
-    String id = submit("m1", Priority.NORMAL);
+    String id = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     assertThat(machine("m1").getBots()).isEqualTo(1);
     finish(a, id);
     assertThat(machine("m1").getBots()).isEqualTo(1);
     // P5 still bounds it: two bots at most, the third run waits and says why.
-    String r2 = submit("m1", Priority.NORMAL);
-    String r3 = submit("m1", Priority.NORMAL);
-    String r4 = submit("m1", Priority.NORMAL);
+    String r2 = submit("m1", Priority.PRIORITY_NORMAL);
+    String r3 = submit("m1", Priority.PRIORITY_NORMAL);
+    String r4 = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 3);
     assertThat(machine("m1").getBots()).isEqualTo(2);
-    assertThat(run(r4).getState()).isEqualTo(RunState.QUEUED);
+    assertThat(run(r4).getState()).isEqualTo(RunState.RUN_STATE_QUEUED);
     assertThat(run(r4).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
     assertThat(List.of(r2, r3))
-        .allSatisfy(r -> assertThat(run(r).getState()).isEqualTo(RunState.ASSIGNED));
+        .allSatisfy(r -> assertThat(run(r).getState()).isEqualTo(RunState.RUN_STATE_ASSIGNED));
   }
 
   @Test
@@ -391,8 +392,8 @@ abstract class RunRulesContract {
     ProtocolAgent a = agent("m1", 2);
     bots("m1", 1);
     auto("m1", false);
-    submit("m1", Priority.NORMAL);
-    String waiting = submit("m1", Priority.NORMAL);
+    submit("m1", Priority.PRIORITY_NORMAL);
+    String waiting = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     await().during(Duration.ofMillis(600)).until(() -> machine("m1").getBots() == 1);
     assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.AUTO_ALLOCATION_OFF);
@@ -402,9 +403,9 @@ abstract class RunRulesContract {
   void r8_a_queued_run_says_why_it_waits() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    submit("m1", Priority.NORMAL);
+    submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
-    String waiting = submit("m1", Priority.NORMAL);
+    String waiting = submit("m1", Priority.PRIORITY_NORMAL);
     assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
     assertThat(run(waiting).getWaitReason()).contains("busy");
     machines.setMaintenance(
@@ -429,13 +430,13 @@ abstract class RunRulesContract {
     auto("m2", false);
     bots("m1", 1);
     bots("m2", 1);
-    String busy = submit("m1", Priority.HIGH);
+    String busy = submit("m1", Priority.PRIORITY_HIGH);
     await().until(() -> a1.assigned.size() == 1);
-    String blocked = submit("m1", Priority.HIGH);
+    String blocked = submit("m1", Priority.PRIORITY_HIGH);
     t.clock.advance(Duration.ofMillis(10));
     String free = submitToGroup("g");
     await().until(() -> a2.assignedRunIds().contains(free));
-    assertThat(run(blocked).getState()).isEqualTo(RunState.QUEUED);
+    assertThat(run(blocked).getState()).isEqualTo(RunState.RUN_STATE_QUEUED);
     assertThat(busy).isNotEqualTo(blocked);
   }
 
@@ -448,7 +449,7 @@ abstract class RunRulesContract {
     machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
     machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
     bots("m1", 1);
-    String running = submit("m1", Priority.NORMAL);
+    String running = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a1.assigned.size() == 1);
     machines.setMaintenance(
         SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
@@ -463,7 +464,7 @@ abstract class RunRulesContract {
   void p10_deallocating_a_busy_bot_is_refused_unless_forced_which_cancels_its_run() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
+    String id = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     var e =
         refused(
@@ -477,7 +478,7 @@ abstract class RunRulesContract {
             DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).setForce(true).build());
     assertThat(forced.getCancelledRunIdsList()).containsExactly(id);
     assertThat(forced.getMachine().getBots()).isZero();
-    assertThat(run(id).getState()).isEqualTo(RunState.CANCELLED);
+    assertThat(run(id).getState()).isEqualTo(RunState.RUN_STATE_CANCELLED);
     await().until(() -> a.cancels.contains(id));
   }
 
@@ -517,7 +518,7 @@ abstract class RunRulesContract {
         .createEnvironment(
             CreateEnvironmentRequest.newBuilder()
                 .setName("other")
-                .setType(EnvironmentType.SANDBOX)
+                .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
                 .build());
     String otherToken =
         machines
@@ -525,13 +526,13 @@ abstract class RunRulesContract {
             .getToken();
     ProtocolAgent intruder = ProtocolAgent.enroll(t.channel(), otherToken, "intruder", 1).connect();
     agents.add(intruder);
-    await().until(() -> machine("intruder").getStatus() == MachineStatus.ONLINE);
+    await().until(() -> machine("intruder").getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
 
     String id = runningOn(owner, "m1");
     int attempt = run(id).getAttempt();
 
     // A forged result and a forged refusal, each for the right run id and attempt.
-    intruder.send(finishedBy(id, attempt, RunOutcome.OUTCOME_SUCCEEDED));
+    intruder.send(finishedBy(id, attempt, RunOutcome.RUN_OUTCOME_SUCCEEDED));
     intruder.send(
         dev.botfleet.proto.v1.AgentMessage.newBuilder()
             .setAssignAck(
@@ -544,13 +545,13 @@ abstract class RunRulesContract {
     await().until(() -> refusedReports("NOT_ASSIGNED") >= 2);
 
     var r = run(id);
-    assertThat(r.getState()).isEqualTo(RunState.RUNNING);
+    assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_RUNNING);
     assertThat(r.getMachine()).isEqualTo("m1");
     assertThat(r.getAttempt()).isEqualTo(attempt);
     assertThat(r.getOutputsMap()).isEmpty();
     // The real result still lands.
-    owner.finished(id, RunOutcome.OUTCOME_SUCCEEDED, 0);
-    await().until(() -> run(id).getState() == RunState.SUCCEEDED);
+    owner.finished(id, RunOutcome.RUN_OUTCOME_SUCCEEDED, 0);
+    await().until(() -> run(id).getState() == RunState.RUN_STATE_SUCCEEDED);
     assertThat(run(id).getOutputsMap()).containsEntry("result", "ok").doesNotContainKey("forged");
   }
 
@@ -565,7 +566,7 @@ abstract class RunRulesContract {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
     a.refuseAll = true;
-    String id = submit("m1", Priority.NORMAL);
+    String id = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.attempts.containsKey(id));
     int first = a.attempts.get(id);
     a.refuseAll = false;
@@ -573,11 +574,11 @@ abstract class RunRulesContract {
     int current = a.attempts.get(id);
     assertThat(current).isGreaterThan(first);
     a.started(id);
-    await().until(() -> run(id).getState() == RunState.RUNNING);
+    await().until(() -> run(id).getState() == RunState.RUN_STATE_RUNNING);
 
-    a.send(finishedBy(id, first, RunOutcome.OUTCOME_FAILED));
+    a.send(finishedBy(id, first, RunOutcome.RUN_OUTCOME_FAILED));
     await().until(() -> refusedReports("STALE_ATTEMPT") >= 1);
-    assertThat(run(id).getState()).isEqualTo(RunState.RUNNING);
+    assertThat(run(id).getState()).isEqualTo(RunState.RUN_STATE_RUNNING);
     assertThat(run(id).getAttempt()).isEqualTo(current);
   }
 
@@ -590,23 +591,23 @@ abstract class RunRulesContract {
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
     assertThat(run(id).getFailureReason()).isEqualTo("AGENT_LOST");
-    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.OFFLINE);
+    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
 
     // It wakes up, says Hello again and reports the result it had.
     a.connect(id);
-    await().until(() -> machine("m1").getStatus() == MachineStatus.ONLINE);
-    a.finished(id, RunOutcome.OUTCOME_SUCCEEDED, 0);
+    await().until(() -> machine("m1").getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
+    a.finished(id, RunOutcome.RUN_OUTCOME_SUCCEEDED, 0);
     await().until(() -> run(id).hasLateResult());
     var r = run(id);
-    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
-    assertThat(r.getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(r.getLateResult().getOutcome()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
     assertThat(r.getLateResult().getExitCode()).isZero();
     assertThat(r.getLateResult().hasReportedAt()).isTrue();
     // Re-sent (A6), it is acknowledged and changes nothing.
-    a.finished(id, RunOutcome.OUTCOME_FAILED, 3);
+    a.finished(id, RunOutcome.RUN_OUTCOME_FAILED, 3);
     await().until(() -> a.acks.stream().filter(id::equals).count() >= 2);
-    assertThat(run(id).getLateResult().getOutcome()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(run(id).getLateResult().getOutcome()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
   }
 
   @Test
@@ -615,10 +616,10 @@ abstract class RunRulesContract {
     // Another replica's sweeper declares it OFFLINE while its stream here stays open.
     t.clock.advance(Duration.ofSeconds(1));
     assertThat(t.orchestrator.machines.markStaleOffline(t.clock.instant())).hasSize(1);
-    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.OFFLINE);
+    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
     t.clock.advance(Duration.ofSeconds(1));
     a.heartbeat();
-    await().until(() -> machine("m1").getStatus() == MachineStatus.ONLINE);
+    await().until(() -> machine("m1").getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
   }
 
   @Test
@@ -634,7 +635,7 @@ abstract class RunRulesContract {
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
     var r = run(id);
-    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
   }
 
@@ -647,9 +648,9 @@ abstract class RunRulesContract {
     await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
-    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.OFFLINE);
+    assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
     var r = run(id);
-    assertThat(r.getState()).isEqualTo(RunState.FAILED);
+    assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
     assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
     assertThat(machine("m1").getBots()).isEqualTo(1);
     assertThat(machine("m1").getBusyBots()).isZero();
@@ -665,12 +666,12 @@ abstract class RunRulesContract {
             .build());
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
+    String id = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     a.crash();
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
-    assertThat(run(id).getState()).isEqualTo(RunState.QUEUED);
+    assertThat(run(id).getState()).isEqualTo(RunState.RUN_STATE_QUEUED);
     ProtocolAgent back =
         ProtocolAgent.enroll(
                 t.channel(),
@@ -689,13 +690,13 @@ abstract class RunRulesContract {
   void a6_a_result_reported_twice_is_accepted_once_and_acknowledged_each_time() {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
-    String id = submit("m1", Priority.NORMAL);
+    String id = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
-    a.finished(id, RunOutcome.OUTCOME_SUCCEEDED, 0);
-    a.finished(id, RunOutcome.OUTCOME_FAILED, 1);
+    a.finished(id, RunOutcome.RUN_OUTCOME_SUCCEEDED, 0);
+    a.finished(id, RunOutcome.RUN_OUTCOME_FAILED, 1);
     await().until(() -> a.acks.stream().filter(id::equals).count() == 2);
     var r = run(id);
-    assertThat(r.getState()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
     assertThat(r.getOutputsMap()).containsEntry("result", "ok");
     assertThat(r.getLogTail()).isEqualTo("done\n");
   }
@@ -705,7 +706,7 @@ abstract class RunRulesContract {
     ProtocolAgent a = agent("m1", 1);
     bots("m1", 1);
     a.refuseAll = true;
-    String id = submit("m1", Priority.NORMAL);
+    String id = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.attempts.containsKey(id));
     a.refuseAll = false;
     await().until(() -> a.assignedRunIds().contains(id));

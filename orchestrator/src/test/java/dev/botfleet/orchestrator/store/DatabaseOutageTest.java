@@ -71,7 +71,7 @@ class DatabaseOutageTest {
         envs.createEnvironment(
             CreateEnvironmentRequest.newBuilder()
                 .setName("before")
-                .setType(EnvironmentType.SANDBOX)
+                .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
                 .build());
         assertThat(healthz(t).statusCode()).isEqualTo(200);
 
@@ -97,7 +97,7 @@ class DatabaseOutageTest {
                     .createEnvironment(
                         CreateEnvironmentRequest.newBuilder()
                             .setName("during")
-                            .setType(EnvironmentType.SANDBOX)
+                            .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
                             .build()));
 
         proxy.restore();
@@ -116,7 +116,7 @@ class DatabaseOutageTest {
                         .createEnvironment(
                             CreateEnvironmentRequest.newBuilder()
                                 .setName("after")
-                                .setType(EnvironmentType.SANDBOX)
+                                .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
                                 .build()));
         assertThat(
                 t.admin(EnvironmentServiceGrpc::newBlockingStub)

@@ -64,13 +64,13 @@ public final class LicensingFixture {
     admin.updateTenantSettings(
         UpdateTenantSettingsRequest.newBuilder()
             .setGovernmentCloud(false)
-            .setOverLimit(OverLimitPolicy.THROTTLE)
+            .setOverLimit(OverLimitPolicy.OVER_LIMIT_POLICY_THROTTLE)
             .setLimitMultiplier(1.0)
             .setMeteringDayOffsetMinutes(0)
             .build());
     licensing.setSelfServiceTrials(
         SetSelfServiceTrialsRequest.newBuilder()
-            .setType(LicenseType.LICENSE_TRIAL)
+            .setType(LicenseType.LICENSE_TYPE_TRIAL)
             .setEnabled(true)
             .build());
     return day;

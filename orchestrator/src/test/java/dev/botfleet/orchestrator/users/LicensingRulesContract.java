@@ -82,7 +82,8 @@ abstract class LicensingRulesContract {
   void l1_p1_and_p2_are_not_newly_assignable_after_2020_12_31() {
     String user = f.user();
     Instant today = t.clock.instant();
-    for (LicenseType legacy : new LicenseType[] {LicenseType.LICENSE_P1, LicenseType.LICENSE_P2}) {
+    for (LicenseType legacy :
+        new LicenseType[] {LicenseType.LICENSE_TYPE_P1, LicenseType.LICENSE_TYPE_P2}) {
       var e =
           refused(
               () ->
@@ -98,14 +99,14 @@ abstract class LicensingRulesContract {
               .assignLicense(
                   AssignLicenseRequest.newBuilder()
                       .setUser(user)
-                      .setType(LicenseType.LICENSE_P1)
+                      .setType(LicenseType.LICENSE_TYPE_P1)
                       .build())
               .getLicense();
-      assertThat(p1.getSource()).isEqualTo(LicenseSource.SOURCE_ASSIGNED);
+      assertThat(p1.getSource()).isEqualTo(LicenseSource.LICENSE_SOURCE_ASSIGNED);
     } finally {
       t.clock.set(today);
     }
-    assertThat(license(user, LicenseType.LICENSE_P1).getActive())
+    assertThat(license(user, LicenseType.LICENSE_TYPE_P1).getActive())
         .as("an existing P1 stays valid")
         .isTrue();
   }
@@ -119,7 +120,7 @@ abstract class LicensingRulesContract {
                 f.licensing.assignLicense(
                     AssignLicenseRequest.newBuilder()
                         .setUser(user)
-                        .setType(LicenseType.LICENSE_WINDOWS)
+                        .setType(LicenseType.LICENSE_TYPE_WINDOWS)
                         .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(GrpcErrors.reason(e)).isEqualTo("L1_MACHINE_LICENSE");
@@ -127,7 +128,7 @@ abstract class LicensingRulesContract {
 
   @Test
   void l3_a_users_daily_limit_is_the_sum_of_their_licenses() {
-    String user = f.user(LicenseType.LICENSE_PREMIUM, LicenseType.LICENSE_M365);
+    String user = f.user(LicenseType.LICENSE_TYPE_PREMIUM, LicenseType.LICENSE_TYPE_M365);
     long free =
         EntitlementMatrix.lookup(
                 dev.botfleet.orchestrator.licensing.LicenseType.FREE, Capability.DAILY_PPR)
@@ -152,7 +153,7 @@ abstract class LicensingRulesContract {
                 f.licensing.assignLicense(
                     AssignLicenseRequest.newBuilder()
                         .setUser(user)
-                        .setType(LicenseType.LICENSE_PREMIUM)
+                        .setType(LicenseType.LICENSE_TYPE_PREMIUM)
                         .build()));
     assertThat(GrpcErrors.reason(dup)).isEqualTo("LICENSE_ALREADY_ASSIGNED");
   }
@@ -164,13 +165,13 @@ abstract class LicensingRulesContract {
     f.licensing.assignLicense(
         AssignLicenseRequest.newBuilder()
             .setUser(user)
-            .setType(LicenseType.LICENSE_PREMIUM)
+            .setType(LicenseType.LICENSE_TYPE_PREMIUM)
             .setEndsAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(end.getEpochSecond()))
             .build());
     long withPremium = limit(user);
     t.clock.set(end);
     assertThat(limit(user)).isLessThan(withPremium);
-    assertThat(license(user, LicenseType.LICENSE_PREMIUM).getActive()).isFalse();
+    assertThat(license(user, LicenseType.LICENSE_TYPE_PREMIUM).getActive()).isFalse();
   }
 
   @Test
@@ -178,12 +179,12 @@ abstract class LicensingRulesContract {
     String user = f.user();
     var trial =
         f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()).getLicense();
-    assertThat(trial.getType()).isEqualTo(LicenseType.LICENSE_TRIAL);
-    assertThat(trial.getSource()).isEqualTo(LicenseSource.SOURCE_SELF_SERVICE_TRIAL);
+    assertThat(trial.getType()).isEqualTo(LicenseType.LICENSE_TYPE_TRIAL);
+    assertThat(trial.getSource()).isEqualTo(LicenseSource.LICENSE_SOURCE_SELF_SERVICE_TRIAL);
     assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
         .isEqualTo(Duration.ofDays(90).toSeconds());
     t.clock.set(t.clock.instant().plus(Duration.ofDays(90)));
-    assertThat(license(user, LicenseType.LICENSE_TRIAL).getActive()).isFalse();
+    assertThat(license(user, LicenseType.LICENSE_TYPE_TRIAL).getActive()).isFalse();
     var again =
         refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()));
     assertThat(GrpcErrors.reason(again)).isEqualTo("L5_TRIAL_ALREADY_USED");
@@ -199,7 +200,7 @@ abstract class LicensingRulesContract {
     var off =
         f.licensing.setSelfServiceTrials(
             SetSelfServiceTrialsRequest.newBuilder()
-                .setType(LicenseType.LICENSE_TRIAL)
+                .setType(LicenseType.LICENSE_TYPE_TRIAL)
                 .setEnabled(false)
                 .build());
     assertThat(off.getRemovedFromList()).contains(ann, bob);
@@ -207,7 +208,7 @@ abstract class LicensingRulesContract {
             f.licensing
                 .listLicenses(ListLicensesRequest.newBuilder().setUser(ann).build())
                 .getLicensesList())
-        .noneMatch(l -> l.getType() == LicenseType.LICENSE_TRIAL);
+        .noneMatch(l -> l.getType() == LicenseType.LICENSE_TYPE_TRIAL);
     String carl = f.user();
     assertThat(
             GrpcErrors.reason(
@@ -219,7 +220,7 @@ abstract class LicensingRulesContract {
 
     f.licensing.setSelfServiceTrials(
         SetSelfServiceTrialsRequest.newBuilder()
-            .setType(LicenseType.LICENSE_TRIAL)
+            .setType(LicenseType.LICENSE_TYPE_TRIAL)
             .setEnabled(true)
             .build());
     var e =
@@ -249,13 +250,13 @@ abstract class LicensingRulesContract {
     var e =
         refused(() -> f.licensing.startTrial(StartTrialRequest.newBuilder().setUser(user).build()));
     assertThat(GrpcErrors.reason(e)).isEqualTo("L5_GOVERNMENT_CLOUD");
-    String env = f.env(EnvironmentType.SANDBOX);
+    String env = f.env(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
     var check =
         f.licensing.checkEntitlement(
             CheckEntitlementRequest.newBuilder()
                 .setUser(user)
                 .setEnvironment(env)
-                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .setAction(EntitlementAction.ENTITLEMENT_ACTION_CREATE_DESKTOP_FLOW)
                 .build());
     assertThat(check.getAllowed()).isFalse();
     assertThat(check.getNextStep())
@@ -271,11 +272,11 @@ abstract class LicensingRulesContract {
             .assignLicense(
                 AssignLicenseRequest.newBuilder()
                     .setUser(user)
-                    .setType(LicenseType.LICENSE_PREMIUM)
+                    .setType(LicenseType.LICENSE_TYPE_PREMIUM)
                     .setAdminTrial(true)
                     .build())
             .getLicense();
-    assertThat(trial.getSource()).isEqualTo(LicenseSource.SOURCE_ADMIN_TRIAL);
+    assertThat(trial.getSource()).isEqualTo(LicenseSource.LICENSE_SOURCE_ADMIN_TRIAL);
     assertThat(trial.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
         .isEqualTo(Duration.ofDays(30).toSeconds());
     var extended =
@@ -283,7 +284,7 @@ abstract class LicensingRulesContract {
             .extendLicenseTrial(
                 ExtendLicenseTrialRequest.newBuilder()
                     .setUser(user)
-                    .setType(LicenseType.LICENSE_PREMIUM)
+                    .setType(LicenseType.LICENSE_TYPE_PREMIUM)
                     .build())
             .getLicense();
     assertThat(extended.getEndsAt().getSeconds() - trial.getStartsAt().getSeconds())
@@ -295,18 +296,18 @@ abstract class LicensingRulesContract {
                 f.licensing.extendLicenseTrial(
                     ExtendLicenseTrialRequest.newBuilder()
                         .setUser(user)
-                        .setType(LicenseType.LICENSE_PREMIUM)
+                        .setType(LicenseType.LICENSE_TYPE_PREMIUM)
                         .build()));
     assertThat(GrpcErrors.reason(twice)).isEqualTo("L6_ALREADY_EXTENDED");
     t.clock.set(t.clock.instant().plus(Duration.ofDays(60)));
-    assertThat(license(user, LicenseType.LICENSE_PREMIUM).getActive()).isFalse();
+    assertThat(license(user, LicenseType.LICENSE_TYPE_PREMIUM).getActive()).isFalse();
     var notOffered =
         refused(
             () ->
                 f.licensing.assignLicense(
                     AssignLicenseRequest.newBuilder()
                         .setUser(f.user())
-                        .setType(LicenseType.LICENSE_M365)
+                        .setType(LicenseType.LICENSE_TYPE_M365)
                         .setAdminTrial(true)
                         .build()));
     assertThat(GrpcErrors.reason(notOffered)).isEqualTo("L6_TRIAL_NOT_OFFERED");
@@ -316,14 +317,14 @@ abstract class LicensingRulesContract {
   void
       l7_a_free_user_creating_a_desktop_flow_outside_default_is_told_to_start_a_trial_and_denials_are_counted() {
     String user = f.user();
-    String sandbox = f.env(EnvironmentType.SANDBOX);
+    String sandbox = f.env(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
     double before = denials("L7");
     var denied =
         f.licensing.checkEntitlement(
             CheckEntitlementRequest.newBuilder()
                 .setUser(user)
                 .setEnvironment(sandbox)
-                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .setAction(EntitlementAction.ENTITLEMENT_ACTION_CREATE_DESKTOP_FLOW)
                 .build());
     assertThat(denied.getAllowed()).isFalse();
     assertThat(denied.getRule()).isEqualTo("L7");
@@ -336,7 +337,7 @@ abstract class LicensingRulesContract {
             CheckEntitlementRequest.newBuilder()
                 .setUser(user)
                 .setEnvironment(sandbox)
-                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .setAction(EntitlementAction.ENTITLEMENT_ACTION_CREATE_DESKTOP_FLOW)
                 .build());
     assertThat(allowed.getAllowed()).isTrue();
     assertThat(allowed.getNextStep()).isEmpty();
@@ -344,17 +345,17 @@ abstract class LicensingRulesContract {
 
   @Test
   void l8_the_developer_plan_is_not_usable_in_production() {
-    String user = f.user(LicenseType.LICENSE_DEVELOPER);
-    String prod = f.env(EnvironmentType.PRODUCTION);
-    String sandbox = f.env(EnvironmentType.SANDBOX);
-    String dev = f.env(EnvironmentType.DEVELOPER);
+    String user = f.user(LicenseType.LICENSE_TYPE_DEVELOPER);
+    String prod = f.env(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION);
+    String sandbox = f.env(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
+    String dev = f.env(EnvironmentType.ENVIRONMENT_TYPE_DEVELOPER);
     var inProd =
         f.licensing.checkEntitlement(
             CheckEntitlementRequest.newBuilder()
                 .setUser(user)
                 .setEnvironment(prod)
-                .setAction(EntitlementAction.ACTION_USE_CONNECTOR)
-                .setConnector(ConnectorTier.CONNECTOR_PREMIUM)
+                .setAction(EntitlementAction.ENTITLEMENT_ACTION_USE_CONNECTOR)
+                .setConnector(ConnectorTier.CONNECTOR_TIER_PREMIUM)
                 .build());
     assertThat(inProd.getAllowed()).isFalse();
     assertThat(inProd.getRule()).isEqualTo("L8");
@@ -363,8 +364,8 @@ abstract class LicensingRulesContract {
             CheckEntitlementRequest.newBuilder()
                 .setUser(user)
                 .setEnvironment(sandbox)
-                .setAction(EntitlementAction.ACTION_USE_CONNECTOR)
-                .setConnector(ConnectorTier.CONNECTOR_PREMIUM)
+                .setAction(EntitlementAction.ENTITLEMENT_ACTION_USE_CONNECTOR)
+                .setConnector(ConnectorTier.CONNECTOR_TIER_PREMIUM)
                 .build());
     assertThat(inSandbox.getAllowed())
         .as("premium connectors allowed under the developer plan")
@@ -374,7 +375,7 @@ abstract class LicensingRulesContract {
             CheckEntitlementRequest.newBuilder()
                 .setUser(user)
                 .setEnvironment(dev)
-                .setAction(EntitlementAction.ACTION_CREATE_DESKTOP_FLOW)
+                .setAction(EntitlementAction.ENTITLEMENT_ACTION_CREATE_DESKTOP_FLOW)
                 .build());
     assertThat(rpa.getAllowed()).isFalse();
     assertThat(rpa.getRule()).isEqualTo("L8");
@@ -386,12 +387,12 @@ abstract class LicensingRulesContract {
         f.admin
             .updateTenantSettings(
                 UpdateTenantSettingsRequest.newBuilder()
-                    .setOverLimit(OverLimitPolicy.RECORD_OVERAGE)
+                    .setOverLimit(OverLimitPolicy.OVER_LIMIT_POLICY_RECORD_OVERAGE)
                     .setLimitMultiplier(1.5)
                     .setMeteringDayOffsetMinutes(-300)
                     .build())
             .getSettings();
-    assertThat(s.getOverLimit()).isEqualTo(OverLimitPolicy.RECORD_OVERAGE);
+    assertThat(s.getOverLimit()).isEqualTo(OverLimitPolicy.OVER_LIMIT_POLICY_RECORD_OVERAGE);
     assertThat(s.getLimitMultiplier()).isEqualTo(1.5);
     assertThat(s.getMeteringDayOffsetMinutes()).isEqualTo(-300);
     var bad =
