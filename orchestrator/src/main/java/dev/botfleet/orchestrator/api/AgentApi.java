@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.api;
 
 import com.google.protobuf.Duration;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
@@ -233,7 +234,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       private void hello(AgentMessage msg) {
         if (msg.getBodyCase() != AgentMessage.BodyCase.HELLO) {
           throw BotfleetException.unauthenticated(
-              "A3_HELLO_FIRST", "the first message on the stream must be Hello");
+              ErrorReason.A3_HELLO_FIRST, "the first message on the stream must be Hello");
         }
         var hello = msg.getHello();
         Instant helloAt = clock.instant();

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.capacity.CapacityService;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.environments.EnvironmentType;
@@ -34,7 +35,7 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
               ProtoMapping.domainEnum(EnvironmentType.class, req.getType(), "type");
           if (type == null) {
             throw BotfleetException.invalid(
-                "ENVIRONMENT_TYPE_REQUIRED",
+                ErrorReason.ENVIRONMENT_TYPE_REQUIRED,
                 "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
           }
           return CreateEnvironmentResponse.newBuilder()

@@ -1,6 +1,7 @@
 package dev.botfleet.orchestrator.api;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.licensing.Action;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
 import dev.botfleet.orchestrator.licensing.FlowPlan;
@@ -25,7 +26,7 @@ final class LicensingMapping {
     LicenseType type = licenseType(t);
     if (type == null) {
       throw BotfleetException.invalid(
-          "LICENSE_TYPE_REQUIRED",
+          ErrorReason.LICENSE_TYPE_REQUIRED,
           "type: missing (expected: one of "
               + java.util.Arrays.toString(LicenseType.values())
               + ")");

@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.api;
 
 import com.google.protobuf.Timestamp;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.admin.AuditEvent;
 import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.admin.RoleGrant;
@@ -34,7 +35,7 @@ final class ProtoMapping {
         || sku == dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED
         || sku == dev.botfleet.proto.v1.Sku.UNRECOGNIZED) {
       throw BotfleetException.invalid(
-          "SKU_REQUIRED",
+          ErrorReason.SKU_REQUIRED,
           "sku: missing (expected: one of PROCESS, UNATTENDED_RPA, HOSTED_PROCESS, PER_FLOW, APP_PASS, AI_BUILDER_CREDITS, PORTAL_LOGINS, PORTAL_VIEWS)");
     }
     return Sku.valueOf(sku.name());
@@ -54,7 +55,7 @@ final class ProtoMapping {
       return Enum.valueOf(type, proto.name());
     } catch (IllegalArgumentException e) {
       throw BotfleetException.invalid(
-          "INVALID_ENUM", field + ": " + proto.name() + " (not supported)");
+          ErrorReason.INVALID_ENUM, field + ": " + proto.name() + " (not supported)");
     }
   }
 
