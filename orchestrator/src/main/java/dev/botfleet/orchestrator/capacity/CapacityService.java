@@ -222,7 +222,7 @@ public final class CapacityService {
           ErrorReason.C6_APP_PASS_ENVIRONMENT_ONLY,
           "app passes are allocated to environments, not to users like '"
               + user
-              + "': allocate them to an environment, then sharing an app with "
+              + "': allocate them to an environment, then each app share with "
               + user
               + " there (ShareApp) consumes one");
     }
