@@ -47,6 +47,11 @@ public enum ErrorReason {
   A1_TTL(INVALID_ARGUMENT, "A1", "A join token's time to live is out of range."),
   A2_CAPACITY(INVALID_ARGUMENT, "A2", "A machine reports negative CPUs, memory or sessions."),
   A2_MAX_SESSIONS(INVALID_ARGUMENT, "A2", "A machine reports fewer than one session."),
+  A3_MARKED_OFFLINE(
+      UNAVAILABLE,
+      "A3",
+      "The machine was marked OFFLINE for missing heartbeats; the agent says Hello again."),
+  A3_STREAM_REPLACED(ABORTED, "A3", "A newer stream of the same machine replaced this one."),
   A3_HELLO_FIRST(UNAUTHENTICATED, "A3", "The first message on the agent stream was not Hello."),
   C1_PURCHASE_LIMIT(
       FAILED_PRECONDITION,

@@ -173,11 +173,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       }
     }
 
-    synchronized void close(io.grpc.Status status) {
+    /** Ends the stream with a catalogued status (issue 8 §2: the agent sees the reason). */
+    synchronized void close(io.grpc.StatusRuntimeException status) {
       if (!closed) {
         closed = true;
         try {
-          out.onError(status.asRuntimeException());
+          out.onError(status);
         } catch (RuntimeException ignored) {
           // Already closed by the peer.
         }
@@ -224,7 +225,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         } catch (RuntimeException e) {
           var status = GrpcErrors.toStatus(e);
           if (session != null) {
-            session.close(status.getStatus());
+            session.close(status);
           } else {
             out.onError(status);
           }
@@ -248,7 +249,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         Session previous = sessions.put(m.id(), session);
         if (previous != null) {
           previous.close(
-              io.grpc.Status.ABORTED.withDescription(
+              GrpcErrors.build(
+                  ErrorReason.A3_STREAM_REPLACED,
                   "replaced by a newer connection of the same machine"));
         }
         session.send(
@@ -445,7 +447,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
     Session s = sessions.get(machineId);
     if (s != null && sessions.remove(machineId, s)) {
       dispatcher.machineDisconnected(machineId);
-      s.close(io.grpc.Status.UNAVAILABLE.withDescription(reason));
+      s.close(GrpcErrors.build(ErrorReason.A3_MARKED_OFFLINE, reason));
       log.info("event=agent_disconnected machine={} reason={}", s.machineName, reason);
     }
   }
@@ -466,7 +468,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
     sessions
         .values()
         .forEach(
-            s -> s.close(io.grpc.Status.UNAVAILABLE.withDescription("orchestrator shutting down")));
+            s ->
+                s.close(GrpcErrors.build(ErrorReason.SHUTTING_DOWN, "orchestrator shutting down")));
     sessions.clear();
   }
 

@@ -98,6 +98,7 @@ class ErrorCatalogueTest {
             "BotfleetException\\.(" + String.join("|", FACTORIES.keySet()) + ")\\(\\s*([^,]+),");
     Pattern reasonRef = Pattern.compile("^ErrorReason\\.([A-Z0-9_]+)$");
     Pattern infoLiteral = Pattern.compile("setReason\\(\\s*\"");
+    Pattern bareStatus = Pattern.compile("Status\\.[A-Z_]+\\.withDescription\\(");
     Pattern deny = Pattern.compile("Decision\\.deny\\(\\s*\"([A-Z][0-9]+)\"");
     List<String> problems = new ArrayList<>();
     for (Path file : mainSources()) {
@@ -124,6 +125,9 @@ class ErrorCatalogueTest {
         } else {
           problems.add(file + ": reason " + lit.group(1) + " as a string; use ErrorReason");
         }
+      }
+      if (file.toString().contains("orchestrator") && bareStatus.matcher(src).find()) {
+        problems.add(file + ": a status without ErrorInfo; use GrpcErrors.build(ErrorReason, …)");
       }
       if (src.contains("ErrorInfo") && infoLiteral.matcher(src).find()) {
         problems.add(file + ": ErrorInfo reason set from a string literal; use ErrorReason.name()");
