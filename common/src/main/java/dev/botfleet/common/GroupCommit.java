@@ -49,7 +49,7 @@ public final class GroupCommit<I, O> implements AutoCloseable {
   public O submit(I item, Duration timeout) {
     if (!running) {
       throw new BotfleetException(
-          ErrorCode.UNAVAILABLE, "SHUTTING_DOWN", "the orchestrator is shutting down; retry");
+          ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry");
     }
     CompletableFuture<O> done = new CompletableFuture<>();
     queue.add(new Pending<>(item, done));
@@ -58,11 +58,10 @@ public final class GroupCommit<I, O> implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BotfleetException(
-          ErrorCode.ABORTED, "INTERRUPTED", "interrupted while waiting for the write");
+          ErrorReason.INTERRUPTED, "interrupted while waiting for the write");
     } catch (TimeoutException e) {
       throw new BotfleetException(
-          ErrorCode.UNAVAILABLE,
-          "WRITE_TIMEOUT",
+          ErrorReason.WRITE_TIMEOUT,
           "the write did not complete within " + timeout + "; retry with the same idempotency key");
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
@@ -105,9 +104,7 @@ public final class GroupCommit<I, O> implements AutoCloseable {
       left.done()
           .completeExceptionally(
               new BotfleetException(
-                  ErrorCode.UNAVAILABLE,
-                  "SHUTTING_DOWN",
-                  "the orchestrator is shutting down; retry"));
+                  ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry"));
     }
   }
 

@@ -15,11 +15,11 @@ public final class Names {
   public static String require(String what, String value) {
     if (value == null || value.isBlank()) {
       throw BotfleetException.invalid(
-          "NAME_REQUIRED", what + ": missing (expected: a name such as 'prod-eu')");
+          ErrorReason.NAME_REQUIRED, what + ": missing (expected: a name such as 'prod-eu')");
     }
     if (!NAME.matcher(value).matches()) {
       throw BotfleetException.invalid(
-          "NAME_INVALID",
+          ErrorReason.NAME_INVALID,
           what
               + ": '"
               + value

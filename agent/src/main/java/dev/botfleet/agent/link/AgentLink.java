@@ -7,7 +7,7 @@ import dev.botfleet.agent.exec.RunRequest;
 import dev.botfleet.agent.exec.RunResult;
 import dev.botfleet.agent.exec.RunResult.Outcome;
 import dev.botfleet.common.BotfleetException;
-import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.proto.v1.AgentMessage;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
 import dev.botfleet.proto.v1.Assign;
@@ -386,8 +386,7 @@ public final class AgentLink implements AutoCloseable {
           why);
       terminated.completeExceptionally(
           new BotfleetException(
-              ErrorCode.UNAUTHENTICATED,
-              "A1_CREDENTIAL_REFUSED",
+              ErrorReason.A1_CREDENTIAL_REFUSED,
               "the orchestrator refused the credential of machine "
                   + credential.machineId()
                   + ": "

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
 import dev.botfleet.proto.v1.EnrollRequest;
 import dev.botfleet.proto.v1.EnrollResponse;
@@ -63,7 +64,7 @@ public final class Enrolment {
     }
     if (joinToken == null || joinToken.isBlank()) {
       throw BotfleetException.precondition(
-          "A1_NOT_ENROLLED",
+          ErrorReason.A1_NOT_ENROLLED,
           "no credential in "
               + dataDir.toAbsolutePath().normalize()
               + " and no --join-token (expected: a join token from `botfleet machine join-token"
@@ -114,8 +115,8 @@ public final class Enrolment {
       log.warn(
           "event=enrol_refused server={} code={} message=\"{}\"", server, status.getCode(), why);
       throw new BotfleetException(
+          ErrorReason.A1_ENROLMENT_FAILED,
           errorCode(status.getCode()),
-          "A1_ENROLMENT_FAILED",
           "enrolment with " + server + " failed: " + why + " (" + status.getCode() + ")");
     }
     return new MachineCredential(

@@ -3,6 +3,7 @@ package dev.botfleet.agent.link;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -89,7 +90,7 @@ public record MachineCredential(
     String credential = properties.getProperty("credential", "").strip();
     if (machineId.isEmpty() || credential.isEmpty()) {
       throw BotfleetException.precondition(
-          "A1_CREDENTIAL_FILE_INVALID",
+          ErrorReason.A1_CREDENTIAL_FILE_INVALID,
           file
               + " has no "
               + (machineId.isEmpty() ? "machine_id" : "credential")

@@ -11,6 +11,7 @@ import dev.botfleet.agent.link.Messages;
 import dev.botfleet.agent.link.PendingReports;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.proto.v1.CreateJoinTokenRequest;
 import dev.botfleet.proto.v1.MachineCapacity;
 import dev.botfleet.proto.v1.MachineServiceGrpc;
@@ -177,8 +178,7 @@ public final class FleetSimulator implements AutoCloseable {
       throw new IllegalStateException(e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BotfleetException(
-          ErrorCode.UNAVAILABLE, "SIMULATOR_INTERRUPTED", "interrupted while enrolling");
+      throw new BotfleetException(ErrorReason.SIMULATOR_INTERRUPTED, "interrupted while enrolling");
     } finally {
       pool.shutdownNow();
     }
@@ -201,8 +201,8 @@ public final class FleetSimulator implements AutoCloseable {
               .getToken();
     } catch (StatusRuntimeException e) {
       throw new BotfleetException(
+          ErrorReason.SIMULATOR_JOIN_TOKEN,
           errorCode(e),
-          "SIMULATOR_JOIN_TOKEN",
           "cannot create a join token in environment '"
               + environment
               + "' on "

@@ -1,6 +1,7 @@
 package dev.botfleet.orchestrator.admin;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.util.Arrays;
 
 /** Authorization checks shared by the services; each refusal names what was needed. */
@@ -14,7 +15,7 @@ public final class Access {
       }
     }
     throw BotfleetException.denied(
-        "ROLE_REQUIRED",
+        ErrorReason.ROLE_REQUIRED,
         caller.name()
             + " may not "
             + action
@@ -31,7 +32,7 @@ public final class Access {
       Principal caller, String environmentId, String environmentName, String action) {
     if (!caller.isAdminOf(environmentId)) {
       throw BotfleetException.denied(
-          "ENVIRONMENT_ADMIN_REQUIRED",
+          ErrorReason.ENVIRONMENT_ADMIN_REQUIRED,
           caller.name()
               + " may not "
               + action
@@ -45,7 +46,7 @@ public final class Access {
       Principal caller, String environmentId, String environmentName, String action) {
     if (!caller.canMakeIn(environmentId)) {
       throw BotfleetException.denied(
-          "MAKER_REQUIRED",
+          ErrorReason.MAKER_REQUIRED,
           caller.name()
               + " may not "
               + action

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.admin;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -31,11 +32,12 @@ public record TenantSettings(
     requireNonNull(overLimit, "overLimit");
     if (!(limitMultiplier >= 1) || Double.isInfinite(limitMultiplier) || limitMultiplier > 1000) {
       throw BotfleetException.invalid(
-          "M3_LIMIT_MULTIPLIER", "limit multiplier: " + limitMultiplier + " (expected: 1 to 1000)");
+          ErrorReason.M3_LIMIT_MULTIPLIER,
+          "limit multiplier: " + limitMultiplier + " (expected: 1 to 1000)");
     }
     if (Math.abs(meteringDayOffsetMinutes) > MAX_DAY_OFFSET_MINUTES) {
       throw BotfleetException.invalid(
-          "M2_DAY_OFFSET",
+          ErrorReason.M2_DAY_OFFSET,
           "metering day offset: " + meteringDayOffsetMinutes + " minutes (expected: -840 to 840)");
     }
   }

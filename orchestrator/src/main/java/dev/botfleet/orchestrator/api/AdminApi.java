@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.api;
 
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.TenantService;
@@ -44,7 +45,7 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
           Role role = ProtoEnums.ROLE.domainOrNull(req.getRole());
           if (role == null) {
             throw dev.botfleet.common.BotfleetException.invalid(
-                "ROLE_REQUIRED",
+                ErrorReason.PRINCIPAL_ROLE_REQUIRED,
                 "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
           }
           var created = principals.create(caller(), req.getName(), role, req.getEnvironment());

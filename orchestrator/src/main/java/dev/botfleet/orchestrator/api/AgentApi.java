@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.api;
 
 import com.google.protobuf.Duration;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
@@ -172,11 +173,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       }
     }
 
-    synchronized void close(io.grpc.Status status) {
+    /** Ends the stream with a catalogued status (issue 8 §2: the agent sees the reason). */
+    synchronized void close(io.grpc.StatusRuntimeException status) {
       if (!closed) {
         closed = true;
         try {
-          out.onError(status.asRuntimeException());
+          out.onError(status);
         } catch (RuntimeException ignored) {
           // Already closed by the peer.
         }
@@ -223,7 +225,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         } catch (RuntimeException e) {
           var status = GrpcErrors.toStatus(e);
           if (session != null) {
-            session.close(status.getStatus());
+            session.close(status);
           } else {
             out.onError(status);
           }
@@ -233,7 +235,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       private void hello(AgentMessage msg) {
         if (msg.getBodyCase() != AgentMessage.BodyCase.HELLO) {
           throw BotfleetException.unauthenticated(
-              "A3_HELLO_FIRST", "the first message on the stream must be Hello");
+              ErrorReason.A3_HELLO_FIRST, "the first message on the stream must be Hello");
         }
         var hello = msg.getHello();
         Instant helloAt = clock.instant();
@@ -247,7 +249,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         Session previous = sessions.put(m.id(), session);
         if (previous != null) {
           previous.close(
-              io.grpc.Status.ABORTED.withDescription(
+              GrpcErrors.build(
+                  ErrorReason.A3_STREAM_REPLACED,
                   "replaced by a newer connection of the same machine"));
         }
         session.send(
@@ -441,7 +444,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
     Session s = sessions.get(machineId);
     if (s != null && sessions.remove(machineId, s)) {
       dispatcher.machineDisconnected(machineId);
-      s.close(io.grpc.Status.UNAVAILABLE.withDescription(reason));
+      s.close(GrpcErrors.build(ErrorReason.A3_MARKED_OFFLINE, reason));
       log.info("event=agent_disconnected machine={} reason={}", s.machineName, reason);
     }
   }
@@ -462,7 +465,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
     sessions
         .values()
         .forEach(
-            s -> s.close(io.grpc.Status.UNAVAILABLE.withDescription("orchestrator shutting down")));
+            s ->
+                s.close(GrpcErrors.build(ErrorReason.SHUTTING_DOWN, "orchestrator shutting down")));
     sessions.clear();
   }
 

@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.api;
 
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.principals.PrincipalService;
 import io.grpc.Context;
@@ -8,7 +9,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
 import java.util.Optional;
 import java.util.Set;
 
@@ -45,8 +45,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return refuse(
           call,
-          "UNAUTHENTICATED_NO_TOKEN",
-          "no bearer token (expected: --token, BOTFLEET_TOKEN or <data-dir>/admin.token)");
+          ErrorReason.UNAUTHENTICATED_NO_TOKEN,
+          "no bearer token (expected: authorization metadata \"Bearer <token>\" with a principal's token)");
     }
     Optional<Principal> caller;
     try {
@@ -60,7 +60,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (caller.isEmpty()) {
       return refuse(
           call,
-          "UNAUTHENTICATED_BAD_TOKEN",
+          ErrorReason.UNAUTHENTICATED_BAD_TOKEN,
           "unknown token (expected: a token printed by `botfleet principal create`)");
     }
     return Contexts.interceptCall(
@@ -68,8 +68,8 @@ public final class AuthInterceptor implements ServerInterceptor {
   }
 
   private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(
-      ServerCall<ReqT, RespT> call, String reason, String message) {
-    var sre = GrpcErrors.build(Status.Code.UNAUTHENTICATED, reason, message);
+      ServerCall<ReqT, RespT> call, ErrorReason reason, String message) {
+    var sre = GrpcErrors.build(reason, message);
     call.close(sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
     return new ServerCall.Listener<>() {};
   }

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.capacity.CapacityService;
 import dev.botfleet.orchestrator.capacity.CapacitySummary;
 import dev.botfleet.orchestrator.capacity.Sku;
@@ -94,7 +95,7 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
             case ENVIRONMENT -> {}
             default ->
                 throw BotfleetException.invalid(
-                    "TARGET_REQUIRED", "target: missing (expected: an environment)");
+                    ErrorReason.TARGET_REQUIRED, "target: missing (expected: an environment)");
           }
           var change = capacity.allocate(caller(), req.getEnvironment(), sku, req.getQuantity());
           return SetAllocationResponse.newBuilder()

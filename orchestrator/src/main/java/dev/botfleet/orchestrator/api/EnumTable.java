@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ProtocolMessageEnum;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -85,13 +86,13 @@ final class EnumTable<D extends Enum<D>, P extends Enum<P> & ProtocolMessageEnum
     if (d == null) {
       // UNRECOGNIZED, or a wire value this side does not take (e.g. a partial table).
       throw BotfleetException.invalid(
-          "INVALID_ARGUMENT_UNKNOWN_ENUM", field + ": not one of " + names());
+          ErrorReason.INVALID_ARGUMENT_UNKNOWN_ENUM, field + ": not one of " + names());
     }
     return d;
   }
 
   /** The domain value; a missing one is refused with {@code reason}. */
-  D require(P proto, String reason) {
+  D require(P proto, ErrorReason reason) {
     D d = domainOrNull(proto);
     if (d == null) {
       throw BotfleetException.invalid(

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.capacity.CapacityService;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.environments.EnvironmentType;
@@ -33,7 +34,7 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
           EnvironmentType type = ProtoEnums.ENVIRONMENT_TYPE.domainOrNull(req.getType());
           if (type == null) {
             throw BotfleetException.invalid(
-                "ENVIRONMENT_TYPE_REQUIRED",
+                ErrorReason.ENVIRONMENT_TYPE_REQUIRED,
                 "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
           }
           return CreateEnvironmentResponse.newBuilder()

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.orchestrator.store.DatabaseFailures;
 import io.grpc.Status;
@@ -37,22 +38,17 @@ public final class GrpcErrors {
       // busy), or the connection broke: the caller should back off and retry.
       unavailableLog.failed(t);
       return build(
-          Status.Code.UNAVAILABLE,
-          "DATABASE_UNAVAILABLE",
+          ErrorReason.DATABASE_UNAVAILABLE,
           "the orchestrator cannot reach its database (down, unreachable or overloaded); retry shortly");
     }
     if (hasCause(t, java.sql.SQLTransientException.class)) {
       // A lock or statement time-out: the caller should back off and retry.
       busyLog.failed(t);
-      return build(
-          Status.Code.UNAVAILABLE,
-          "DATABASE_BUSY",
-          "the orchestrator's database is busy; retry shortly");
+      return build(ErrorReason.DATABASE_BUSY, "the orchestrator's database is busy; retry shortly");
     }
     log.error("event=internal_error error={}", t.toString(), t);
     return build(
-        Status.Code.INTERNAL,
-        "INTERNAL",
+        ErrorReason.INTERNAL,
         "internal error: " + t.getClass().getSimpleName() + " (see server log)");
   }
 
@@ -71,14 +67,22 @@ public final class GrpcErrors {
    */
   public static final int MAX_DESCRIPTION = 1024;
 
-  public static StatusRuntimeException build(Status.Code code, String reason, String message) {
+  /**
+   * The status for a catalogued reason with its catalogue code. Every reason put on the wire is an
+   * {@link ErrorReason} (issue 8 §2); ErrorCatalogueTest fails for one that is not.
+   */
+  public static StatusRuntimeException build(ErrorReason reason, String message) {
+    return build(Status.Code.valueOf(reason.code().name()), reason, message);
+  }
+
+  private static StatusRuntimeException build(
+      Status.Code code, ErrorReason reason, String message) {
     com.google.rpc.Status status =
         com.google.rpc.Status.newBuilder()
             .setCode(code.value())
             .setMessage(clip(message, MAX_DESCRIPTION))
             .addDetails(
-                Any.pack(
-                    ErrorInfo.newBuilder().setReason(clip(reason, 128)).setDomain(DOMAIN).build()))
+                Any.pack(ErrorInfo.newBuilder().setReason(reason.name()).setDomain(DOMAIN).build()))
             .build();
     return StatusProto.toStatusRuntimeException(status);
   }

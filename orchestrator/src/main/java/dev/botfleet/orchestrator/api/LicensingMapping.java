@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.api;
 
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.licensing.Action;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
 import dev.botfleet.orchestrator.licensing.FlowPlan;
@@ -16,7 +17,7 @@ final class LicensingMapping {
   }
 
   static LicenseType requireLicenseType(dev.botfleet.proto.v1.LicenseType t) {
-    return ProtoEnums.LICENSE_TYPE.require(t, "LICENSE_TYPE_REQUIRED");
+    return ProtoEnums.LICENSE_TYPE.require(t, ErrorReason.LICENSE_TYPE_REQUIRED);
   }
 
   static dev.botfleet.proto.v1.LicenseType licenseType(LicenseType t) {

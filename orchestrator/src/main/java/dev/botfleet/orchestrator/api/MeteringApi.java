@@ -6,6 +6,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.metering.MeteringService;
 import dev.botfleet.orchestrator.metering.RecordResult;
 import dev.botfleet.orchestrator.metering.UsageRecord;
@@ -90,8 +91,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
                 cause instanceof BotfleetException
                     ? GrpcErrors.toStatus(cause)
                     : GrpcErrors.build(
-                        Status.Code.UNAVAILABLE,
-                        "M5_NOT_RECORDED",
+                        ErrorReason.M5_NOT_RECORDED,
                         "the records were not committed ("
                             + cause.getClass().getSimpleName()
                             + ": "
@@ -155,17 +155,17 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
             + " (next reset); retry then with the same keys (the "
             + accepted
             + " accepted records count once), or ask an admin"
-            + " for more capacity (process units, P3) or `botfleet tenant settings --over-limit RECORD_OVERAGE`";
+            + " for more capacity (process units, P3) or for over_limit RECORD_OVERAGE (UpdateTenantSettings)";
     String keys =
         String.join(",", throttled.subList(0, Math.min(MAX_KEYS_IN_METADATA, throttled.size())));
     com.google.rpc.Status status =
         com.google.rpc.Status.newBuilder()
-            .setCode(Status.Code.RESOURCE_EXHAUSTED.value())
+            .setCode(Status.Code.valueOf(ErrorReason.M3_THROTTLED.code().name()).value())
             .setMessage(message)
             .addDetails(
                 Any.pack(
                     ErrorInfo.newBuilder()
-                        .setReason("M3_THROTTLED")
+                        .setReason(ErrorReason.M3_THROTTLED.name())
                         .setDomain(GrpcErrors.DOMAIN)
                         .putMetadata("retry_at", retryAt.toString())
                         .putMetadata("bucket", bucket)
@@ -200,7 +200,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
                     metering.usageOfEnvironment(req.getAllInEnvironment(), day);
                 default ->
                     throw BotfleetException.invalid(
-                        "M6_SUBJECT_REQUIRED",
+                        ErrorReason.M6_SUBJECT_REQUIRED,
                         "subject: missing (expected: a flow, a user or an environment)");
               };
           var b =
@@ -246,7 +246,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
       return LocalDate.parse(day.trim());
     } catch (DateTimeParseException e) {
       throw BotfleetException.invalid(
-          "M2_DAY_INVALID", "day: '" + day + "' (expected: YYYY-MM-DD)");
+          ErrorReason.M2_DAY_INVALID, "day: '" + day + "' (expected: YYYY-MM-DD)");
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.botfleet.orchestrator.api;
 
 import com.google.protobuf.Timestamp;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.admin.AuditEvent;
 import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.admin.RoleGrant;
@@ -29,7 +30,7 @@ final class ProtoMapping {
   }
 
   static Sku sku(dev.botfleet.proto.v1.Sku sku) {
-    return ProtoEnums.SKU.require(sku, "SKU_REQUIRED");
+    return ProtoEnums.SKU.require(sku, ErrorReason.SKU_REQUIRED);
   }
 
   static dev.botfleet.proto.v1.Sku sku(Sku sku) {

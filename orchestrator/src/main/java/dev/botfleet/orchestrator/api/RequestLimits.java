@@ -4,6 +4,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import dev.botfleet.common.ErrorReason;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -13,7 +14,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -49,11 +49,11 @@ public final class RequestLimits implements ServerInterceptor {
   /** The most of a string of the input an error message may quote (issue 7). */
   static final int MAX_EXCERPT = 32;
 
-  public static final String TOO_LONG = "INVALID_ARGUMENT_TOO_LONG";
-  public static final String TOO_MANY = "INVALID_ARGUMENT_TOO_MANY";
-  public static final String OUT_OF_RANGE = "INVALID_ARGUMENT_OUT_OF_RANGE";
-  public static final String UNKNOWN_ENUM = "INVALID_ARGUMENT_UNKNOWN_ENUM";
-  public static final String MALFORMED = "INVALID_ARGUMENT_MALFORMED";
+  public static final ErrorReason TOO_LONG = ErrorReason.INVALID_ARGUMENT_TOO_LONG;
+  public static final ErrorReason TOO_MANY = ErrorReason.INVALID_ARGUMENT_TOO_MANY;
+  public static final ErrorReason OUT_OF_RANGE = ErrorReason.INVALID_ARGUMENT_OUT_OF_RANGE;
+  public static final ErrorReason UNKNOWN_ENUM = ErrorReason.INVALID_ARGUMENT_UNKNOWN_ENUM;
+  public static final ErrorReason MALFORMED = ErrorReason.INVALID_ARGUMENT_MALFORMED;
 
   private static final RateLimitedLog LOG =
       new RateLimitedLog(LoggerFactory.getLogger(RequestLimits.class), 60, TimeUnit.SECONDS);
@@ -61,7 +61,7 @@ public final class RequestLimits implements ServerInterceptor {
   /**
    * An inclusive range of a numeric field; {@code reason} is the rule reason a violation carries.
    */
-  public record Range(long min, long max, String reason, String meaning) {
+  public record Range(long min, long max, ErrorReason reason, String meaning) {
     boolean contains(long v) {
       return v >= min && v <= max;
     }
@@ -116,51 +116,62 @@ public final class RequestLimits implements ServerInterceptor {
     n.put(
         "botfleet.v1.SubmitRunRequest.queue_timeout_seconds",
         new Range(
-            0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = the desktop flow's default"));
+            0,
+            MAX_TIMEOUT_SECONDS,
+            ErrorReason.R10_TIMEOUT,
+            "seconds; 0 = the desktop flow's default"));
     n.put(
         "botfleet.v1.SubmitRunRequest.run_timeout_seconds",
         new Range(
-            0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = the desktop flow's default"));
+            0,
+            MAX_TIMEOUT_SECONDS,
+            ErrorReason.R10_TIMEOUT,
+            "seconds; 0 = the desktop flow's default"));
     n.put(
         "botfleet.v1.SetDesktopFlowRequest.queue_timeout_seconds",
-        new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = 6 hours"));
+        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "seconds; 0 = 6 hours"));
     n.put(
         "botfleet.v1.SetDesktopFlowRequest.run_timeout_seconds",
-        new Range(0, MAX_TIMEOUT_SECONDS, "R10_TIMEOUT", "seconds; 0 = 24 hours"));
+        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "seconds; 0 = 24 hours"));
     n.put("botfleet.v1.ListRunsRequest.limit", new Range(0, 1000, OUT_OF_RANGE, "runs; 0 = 100"));
     // capacity.proto (C1, C2)
     n.put(
         "botfleet.v1.CreatePurchaseRequest.quantity",
-        new Range(1, MAX_PURCHASE_QUANTITY, "C1_QUANTITY", "units"));
+        new Range(1, MAX_PURCHASE_QUANTITY, ErrorReason.C1_QUANTITY, "units"));
     n.put(
         "botfleet.v1.SetAllocationRequest.quantity",
-        new Range(0, MAX_UNITS, "C2_QUANTITY", "units"));
+        new Range(0, MAX_UNITS, ErrorReason.C2_QUANTITY, "units"));
     // admin.proto (M2, M3)
     n.put(
         "botfleet.v1.UpdateTenantSettingsRequest.limit_multiplier",
-        new Range(1, 1000, "M3_LIMIT_MULTIPLIER", "factor"));
+        new Range(1, 1000, ErrorReason.M3_LIMIT_MULTIPLIER, "factor"));
     n.put(
         "botfleet.v1.UpdateTenantSettingsRequest.metering_day_offset_minutes",
-        new Range(-840, 840, "M2_DAY_OFFSET", "minutes"));
+        new Range(-840, 840, ErrorReason.M2_DAY_OFFSET, "minutes"));
     n.put(
         "botfleet.v1.ListAuditEventsRequest.limit",
         new Range(0, 1000, OUT_OF_RANGE, "events; 0 = 100"));
     // flows.proto (P3)
     n.put(
         "botfleet.v1.AllocateProcessRequest.count",
-        new Range(1, MAX_COUNT, "P3_COUNT", "process units"));
+        new Range(1, MAX_COUNT, ErrorReason.P3_COUNT, "process units"));
     n.put(
         "botfleet.v1.DeallocateProcessRequest.count",
-        new Range(1, MAX_COUNT, "P3_COUNT", "process units"));
+        new Range(1, MAX_COUNT, ErrorReason.P3_COUNT, "process units"));
     // machines.proto (A1, P5, P10)
     n.put(
         "botfleet.v1.CreateJoinTokenRequest.ttl_seconds",
-        new Range(0, MAX_TIMEOUT_SECONDS, "A1_TTL", "seconds; 0 = 1 hour"));
-    n.put("botfleet.v1.AllocateBotsRequest.count", new Range(1, MAX_COUNT, "P5_COUNT", "bots"));
-    n.put("botfleet.v1.DeallocateBotsRequest.count", new Range(1, MAX_COUNT, "P10_COUNT", "bots"));
+        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.A1_TTL, "seconds; 0 = 1 hour"));
+    n.put(
+        "botfleet.v1.AllocateBotsRequest.count",
+        new Range(1, MAX_COUNT, ErrorReason.P5_COUNT, "bots"));
+    n.put(
+        "botfleet.v1.DeallocateBotsRequest.count",
+        new Range(1, MAX_COUNT, ErrorReason.P10_COUNT, "bots"));
     // metering.proto (M1)
     n.put(
-        "botfleet.v1.UsageRecord.requests", new Range(1, 1_000_000_000, "M1_REQUESTS", "requests"));
+        "botfleet.v1.UsageRecord.requests",
+        new Range(1, 1_000_000_000, ErrorReason.M1_REQUESTS, "requests"));
     // agent.proto (A2–A4)
     n.put("botfleet.v1.MachineCapacity.logical_cpus", new Range(0, 65_536, OUT_OF_RANGE, "CPUs"));
     n.put(
@@ -213,9 +224,9 @@ public final class RequestLimits implements ServerInterceptor {
   }
 
   /** A bound broken by a message: where, why, and the rule reason. */
-  public record Violation(String reason, String message) {
+  public record Violation(ErrorReason reason, String message) {
     StatusRuntimeException status() {
-      return GrpcErrors.build(Status.Code.INVALID_ARGUMENT, reason, message);
+      return GrpcErrors.build(reason, message);
     }
   }
 

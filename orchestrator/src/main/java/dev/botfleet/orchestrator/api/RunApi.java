@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.runs.DesktopFlow;
 import dev.botfleet.orchestrator.runs.Priority;
@@ -61,7 +62,8 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
             }
             default ->
                 throw BotfleetException.invalid(
-                    "R1_TARGET_REQUIRED", "target: missing (expected: a machine or a group)");
+                    ErrorReason.R1_TARGET_REQUIRED,
+                    "target: missing (expected: a machine or a group)");
           }
           Priority priority = ProtoEnums.PRIORITY.domainOrNull(req.getPriority());
           var submitted =

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.capacity;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Transactions;
@@ -82,11 +83,11 @@ public final class CapacityService {
     requireSku(sku);
     if (quantity <= 0 || quantity > MAX_UNITS) {
       throw BotfleetException.invalid(
-          "C1_QUANTITY", "quantity: " + quantity + " (expected: 1 to " + MAX_UNITS + ")");
+          ErrorReason.C1_QUANTITY, "quantity: " + quantity + " (expected: 1 to " + MAX_UNITS + ")");
     }
     if (trial && !sku.offersTrial()) {
       throw BotfleetException.invalid(
-          "L6_TRIAL_NOT_OFFERED",
+          ErrorReason.L6_TRIAL_NOT_OFFERED,
           sku + " has no admin-managed trial (expected: PROCESS or HOSTED_PROCESS)");
     }
     String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
@@ -105,7 +106,7 @@ public final class CapacityService {
             // Issue 7: sums of stored quantities never wrap; a purchase that would pass the cap is
             // refused.
             throw BotfleetException.precondition(
-                "C1_PURCHASE_LIMIT",
+                ErrorReason.C1_PURCHASE_LIMIT,
                 sku
                     + ": "
                     + held
@@ -148,7 +149,7 @@ public final class CapacityService {
       Purchase existing, Sku sku, long quantity, boolean trial) {
     if (existing.sku() != sku || existing.quantity() != quantity || existing.trial() != trial) {
       throw BotfleetException.alreadyExists(
-          "IDEMPOTENCY_KEY_REUSED",
+          ErrorReason.IDEMPOTENCY_KEY_REUSED,
           "idempotency key '"
               + existing.idempotencyKey()
               + "' was used for a different purchase ("
@@ -173,18 +174,18 @@ public final class CapacityService {
                   .orElseThrow(
                       () ->
                           BotfleetException.notFound(
-                              "PURCHASE_NOT_FOUND",
+                              ErrorReason.PURCHASE_NOT_FOUND,
                               "purchase '"
                                   + purchaseId
                                   + "' does not exist (see `botfleet capacity purchases`)"));
           if (!p.trial()) {
             throw BotfleetException.precondition(
-                "L6_NOT_A_TRIAL",
+                ErrorReason.L6_NOT_A_TRIAL,
                 "purchase " + purchaseId + " is paid, not a trial; only trials are extended");
           }
           if (p.extended()) {
             throw BotfleetException.precondition(
-                "L6_ALREADY_EXTENDED",
+                ErrorReason.L6_ALREADY_EXTENDED,
                 "trial "
                     + purchaseId
                     + " was already extended once (ends "
@@ -194,7 +195,7 @@ public final class CapacityService {
           Instant now = clock.instant();
           if (!now.isBefore(p.endsAt())) {
             throw BotfleetException.precondition(
-                "L6_TRIAL_ENDED",
+                ErrorReason.L6_TRIAL_ENDED,
                 "trial " + purchaseId + " ended at " + p.endsAt() + "; start a new purchase");
           }
           Instant newEnd = p.endsAt().plus(Purchase.TRIAL_LENGTH);
@@ -218,16 +219,16 @@ public final class CapacityService {
   public void refuseUserAllocation(Sku sku, String user) {
     if (sku == Sku.APP_PASS) {
       throw BotfleetException.precondition(
-          "C6_APP_PASS_ENVIRONMENT_ONLY",
+          ErrorReason.C6_APP_PASS_ENVIRONMENT_ONLY,
           "app passes are allocated to environments, not to users like '"
               + user
-              + "': allocate them to an environment, then `botfleet app share APP --env ENV --user "
+              + "': allocate them to an environment, then each app share with "
               + user
-              + "` consumes one");
+              + " there (ShareApp) consumes one");
     }
     throw BotfleetException.precondition(
-        "C2_ENVIRONMENT_ONLY",
-        "capacity add-ons are allocated to environments, not to users (expected: --env ENV)");
+        ErrorReason.C2_ENVIRONMENT_ONLY,
+        "capacity add-ons are allocated to environments, not to users (expected: target environment)");
   }
 
   /**
@@ -240,7 +241,7 @@ public final class CapacityService {
     requireSku(sku);
     if (quantity < 0 || quantity > MAX_UNITS) {
       throw BotfleetException.invalid(
-          "C2_QUANTITY", "quantity: " + quantity + " (expected: 0 to " + MAX_UNITS + ")");
+          ErrorReason.C2_QUANTITY, "quantity: " + quantity + " (expected: 0 to " + MAX_UNITS + ")");
     }
     Environment env = environments.require(environmentName);
     return tx.inTransaction(
@@ -263,7 +264,7 @@ public final class CapacityService {
             long free = purchased - saturatedAdd(allocatedElsewhere, before);
             if (saturatedAdd(allocatedElsewhere, before) > purchased) {
               throw BotfleetException.precondition(
-                  "C8_OVER_CAPACITY",
+                  ErrorReason.C8_OVER_CAPACITY,
                   sku
                       + " is over capacity: "
                       + saturatedAdd(allocatedElsewhere, before)
@@ -273,7 +274,7 @@ public final class CapacityService {
             }
             if (saturatedAdd(allocatedElsewhere, quantity) > purchased) {
               throw BotfleetException.precondition(
-                  "C2_EXCEEDS_PURCHASED",
+                  ErrorReason.C2_EXCEEDS_PURCHASED,
                   sku
                       + ": cannot allocate "
                       + quantity
@@ -310,7 +311,7 @@ public final class CapacityService {
     if (mode == CapacityAllocationMode.ONLY_SPECIFIC_ADMINS) {
       if (!caller.isTenantAdmin()) {
         throw BotfleetException.denied(
-            "C5_ONLY_SPECIFIC_ADMINS",
+            ErrorReason.C5_ONLY_SPECIFIC_ADMINS,
             caller.name()
                 + " may not allocate add-on capacity: the tenant allows only GLOBAL_ADMIN, SERVICE_ADMIN and DELEGATED_ADMIN");
       }
@@ -318,7 +319,7 @@ public final class CapacityService {
     }
     if (!caller.isAdminOf(env.id())) {
       throw BotfleetException.denied(
-          "C5_ENVIRONMENT_ADMIN_REQUIRED",
+          ErrorReason.C5_ENVIRONMENT_ADMIN_REQUIRED,
           caller.name()
               + " may not allocate add-on capacity to '"
               + env.name()
@@ -349,7 +350,7 @@ public final class CapacityService {
         }
       }
       throw BotfleetException.precondition(
-          "C2_BELOW_CONSUMED",
+          ErrorReason.C2_BELOW_CONSUMED,
           sku
               + ": cannot lower '"
               + env.name()
@@ -373,7 +374,7 @@ public final class CapacityService {
    * has no unconsumed allocated unit (C3). Returns the units still free there.
    */
   public long requireFreeUnit(
-      String environmentId, Sku sku, String reasonIfNone, String whatIfNone) {
+      String environmentId, Sku sku, ErrorReason reasonIfNone, String whatIfNone) {
     sku.lockSet().forEach(repository::lockSku);
     Instant now = clock.instant();
     for (Sku s : sku.lockSet()) {
@@ -384,7 +385,7 @@ public final class CapacityService {
               .reduce(0, CapacityService::saturatedAdd);
       if (allocated > purchased) {
         throw BotfleetException.precondition(
-            "C8_OVER_CAPACITY",
+            ErrorReason.C8_OVER_CAPACITY,
             s
                 + " is over capacity ("
                 + allocated
@@ -449,16 +450,16 @@ public final class CapacityService {
           requireFreeUnit(
               env.id(),
               Sku.APP_PASS,
-              "C6_NO_APP_PASS",
+              ErrorReason.C6_NO_APP_PASS,
               "no app pass left in '"
                   + env.name()
                   + "' to share '"
                   + app
                   + "' with "
                   + user
-                  + ": every allocated pass is consumed; allocate more with `botfleet capacity allocate --env "
+                  + ": every allocated pass is consumed; allocate more (SetAllocation, environment "
                   + env.name()
-                  + " --sku APP_PASS --quantity N`");
+                  + ", sku APP_PASS)");
           AppShare share = new AppShare(env.id(), app, user, now);
           if (!repository.insertAppShare(share)) {
             return new ShareResult(share, false);
@@ -573,13 +574,13 @@ public final class CapacityService {
                             + env.name()
                             + "' to "
                             + (a.quantity() - unitsOver)
-                            + " (`botfleet capacity allocate --env "
+                            + " (SetAllocation, environment "
                             + env.name()
-                            + " --sku "
+                            + ", sku "
                             + sku
-                            + " --quantity "
+                            + ", quantity "
                             + (a.quantity() - unitsOver)
-                            + "`)",
+                            + ")",
                         a.raisedAt()));
               }
             }
@@ -660,7 +661,7 @@ public final class CapacityService {
   private static void requireSku(Sku sku) {
     if (sku == null) {
       throw BotfleetException.invalid(
-          "SKU_REQUIRED",
+          ErrorReason.SKU_REQUIRED,
           "sku: missing (expected: one of " + java.util.Arrays.toString(Sku.values()) + ")");
     }
   }

@@ -1,7 +1,9 @@
 package dev.botfleet.orchestrator.cli;
 
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.api.GrpcErrors;
 import io.grpc.StatusRuntimeException;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
@@ -11,6 +13,33 @@ import picocli.CommandLine.ParseResult;
  * authenticated or not allowed, 4 not found, 5 server unreachable, 2 bad usage (picocli).
  */
 final class ErrorHandler implements IExecutionExceptionHandler {
+  /**
+   * The server's messages speak of API fields (issue 8 §2); these add the CLI's words for the
+   * reasons where a flag is the fix. Keys are {@code ErrorReason} names, as on the wire.
+   */
+  static final Map<String, String> HINTS =
+      Map.of(
+          ErrorReason.UNAUTHENTICATED_NO_TOKEN.name(),
+          "--token, BOTFLEET_TOKEN or <data-dir>/admin.token",
+          ErrorReason.FLOW_AMBIGUOUS.name(),
+          "add --env ENV",
+          ErrorReason.MACHINE_AMBIGUOUS.name(),
+          "add --env ENV",
+          ErrorReason.R1_TARGET_REQUIRED.name(),
+          "--machine M or --group G",
+          ErrorReason.C2_ENVIRONMENT_ONLY.name(),
+          "--env ENV",
+          ErrorReason.P3_NO_PROCESS_CAPACITY.name(),
+          "botfleet capacity allocate --env ENV --sku PROCESS --quantity N",
+          ErrorReason.P5_NO_PROCESS_CAPACITY.name(),
+          "botfleet capacity allocate --env ENV --sku PROCESS --quantity N",
+          ErrorReason.P9_NO_PER_FLOW_CAPACITY.name(),
+          "botfleet capacity allocate --env ENV --sku PER_FLOW --quantity N",
+          ErrorReason.C6_NO_APP_PASS.name(),
+          "botfleet capacity allocate --env ENV --sku APP_PASS --quantity N",
+          ErrorReason.P10_BOT_BUSY.name(),
+          "--force cancels the run");
+
   @Override
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
     if (ex instanceof StatusRuntimeException sre) {
@@ -28,8 +57,15 @@ final class ErrorHandler implements IExecutionExceptionHandler {
                     + "); is it running? (--server, BOTFLEET_SERVER)");
         return 5;
       }
+      String hint = HINTS.get(reason);
       cmd.getErr()
-          .println("error: " + code + (reason.isEmpty() ? "" : " " + reason) + ": " + description);
+          .println(
+              "error: "
+                  + code
+                  + (reason.isEmpty() ? "" : " " + reason)
+                  + ": "
+                  + description
+                  + (hint == null ? "" : " (hint: " + hint + ")"));
       return switch (code) {
         case UNAUTHENTICATED, PERMISSION_DENIED -> 3;
         case NOT_FOUND -> 4;

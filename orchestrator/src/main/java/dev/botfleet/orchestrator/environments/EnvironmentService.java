@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.environments;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Transactions;
@@ -41,7 +42,7 @@ public final class EnvironmentService {
     Names.require("environment", name);
     if (type == null) {
       throw BotfleetException.invalid(
-          "ENVIRONMENT_TYPE_REQUIRED",
+          ErrorReason.ENVIRONMENT_TYPE_REQUIRED,
           "type: missing (expected: one of DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER, TEAMS)");
     }
     return tx.inTransaction(
@@ -49,7 +50,7 @@ public final class EnvironmentService {
           Environment env = new Environment(Ids.newId("env"), name, type, clock.instant());
           if (!environments.insert(env)) {
             throw BotfleetException.alreadyExists(
-                "ENVIRONMENT_EXISTS",
+                ErrorReason.ENVIRONMENT_EXISTS,
                 "environment '" + name + "' already exists (expected: a new name)");
           }
           audit.append(
@@ -71,7 +72,7 @@ public final class EnvironmentService {
   public Environment require(String name) {
     if (name == null || name.isBlank()) {
       throw BotfleetException.invalid(
-          "ENVIRONMENT_REQUIRED", "environment: missing (expected: an environment name)");
+          ErrorReason.ENVIRONMENT_REQUIRED, "environment: missing (expected: an environment name)");
     }
     Environment cached = byName.get(name);
     if (cached != null) {
@@ -82,7 +83,7 @@ public final class EnvironmentService {
             .orElseThrow(
                 () ->
                     BotfleetException.notFound(
-                        "ENVIRONMENT_NOT_FOUND",
+                        ErrorReason.ENVIRONMENT_NOT_FOUND,
                         "environment '" + name + "' does not exist (see `botfleet env list`)"));
     remember(env);
     return env;
@@ -98,7 +99,8 @@ public final class EnvironmentService {
             .orElseThrow(
                 () ->
                     BotfleetException.notFound(
-                        "ENVIRONMENT_NOT_FOUND", "environment id '" + id + "' does not exist"));
+                        ErrorReason.ENVIRONMENT_NOT_FOUND,
+                        "environment id '" + id + "' does not exist"));
     remember(env);
     return env;
   }

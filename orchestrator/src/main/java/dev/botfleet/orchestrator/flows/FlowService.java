@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.flows;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Transactions;
@@ -118,10 +119,10 @@ public final class FlowService {
         appName == null ? null : (appLicense == null ? LicenseType.POWER_APPS_PREMIUM : appLicense);
     if (appName == null && appLicense != null) {
       throw BotfleetException.invalid(
-          "L2_APP_REQUIRED",
+          ErrorReason.L2_APP_REQUIRED,
           "app license: "
               + appLicense
-              + " given without --app (expected: the app the flow is associated to)");
+              + " given without app (expected: the app the flow is associated to)");
     }
     Set<ConnectorTier> tiers =
         connectors == null || connectors.isEmpty()
@@ -158,7 +159,7 @@ public final class FlowService {
         () -> {
           if (!flows.insert(flow)) {
             throw BotfleetException.alreadyExists(
-                "FLOW_EXISTS",
+                ErrorReason.FLOW_EXISTS,
                 "flow '"
                     + name
                     + "' already exists in '"
@@ -202,7 +203,7 @@ public final class FlowService {
   public CloudFlow require(String name, String environmentName) {
     if (name == null || name.isBlank()) {
       throw BotfleetException.invalid(
-          "FLOW_REQUIRED", "flow: missing (expected: a cloud flow name)");
+          ErrorReason.FLOW_REQUIRED, "flow: missing (expected: a cloud flow name)");
     }
     if (environmentName != null && !environmentName.isBlank()) {
       Environment env = environments.require(environmentName);
@@ -215,8 +216,12 @@ public final class FlowService {
     }
     if (found.size() > 1) {
       throw BotfleetException.invalid(
-          "FLOW_AMBIGUOUS",
-          "flow '" + name + "' exists in " + found.size() + " environments (expected: --env ENV)");
+          ErrorReason.FLOW_AMBIGUOUS,
+          "flow '"
+              + name
+              + "' exists in "
+              + found.size()
+              + " environments (expected: the environment too)");
     }
     return found.get(0);
   }
@@ -226,13 +231,13 @@ public final class FlowService {
         .orElseThrow(
             () ->
                 BotfleetException.notFound(
-                    "FLOW_NOT_FOUND", "flow id '" + id + "' does not exist"));
+                    ErrorReason.FLOW_NOT_FOUND, "flow id '" + id + "' does not exist"));
   }
 
   private static BotfleetException notFound(String name, String where) {
     return BotfleetException.notFound(
-        "FLOW_NOT_FOUND",
-        "flow '" + name + "' does not exist " + where + " (see `botfleet flow list --env ENV`)");
+        ErrorReason.FLOW_NOT_FOUND,
+        "flow '" + name + "' does not exist " + where + " (see ListFlows of its environment)");
   }
 
   private FlowView view(CloudFlow flow, Environment env) {
@@ -447,7 +452,8 @@ public final class FlowService {
   public FlowView allocateProcess(
       Principal caller, String flowName, String environmentName, int count) {
     if (count < 1) {
-      throw BotfleetException.invalid("P3_COUNT", "count: " + count + " (expected: >= 1)");
+      throw BotfleetException.invalid(
+          ErrorReason.P3_COUNT, "count: " + count + " (expected: >= 1)");
     }
     CloudFlow ref = require(flowName, environmentName);
     Environment env = environments.requireById(ref.environmentId());
@@ -459,18 +465,18 @@ public final class FlowService {
               capacity.requireFreeUnit(
                   env.id(),
                   Sku.PROCESS,
-                  "P3_NO_PROCESS_CAPACITY",
+                  ErrorReason.P3_NO_PROCESS_CAPACITY,
                   "no free process unit in '"
                       + env.name()
                       + "' for flow '"
                       + ref.name()
                       + "': every unit of the pool is allocated to machines or flows"
-                      + " (see `botfleet capacity summary`); allocate more with `botfleet capacity allocate --env "
+                      + " (see GetCapacitySummary); allocate more (SetAllocation, environment "
                       + env.name()
-                      + " --sku PROCESS --quantity N`");
+                      + ", sku PROCESS)");
           if (free < count) {
             throw BotfleetException.exhausted(
-                "P3_NO_PROCESS_CAPACITY",
+                ErrorReason.P3_NO_PROCESS_CAPACITY,
                 "only "
                     + free
                     + " free process unit"
@@ -479,10 +485,9 @@ public final class FlowService {
                     + env.name()
                     + "' (asked: "
                     + count
-                    + "); allocate more with"
-                    + " `botfleet capacity allocate --env "
+                    + "); allocate more (SetAllocation, environment "
                     + env.name()
-                    + " --sku PROCESS --quantity N`");
+                    + ", sku PROCESS)");
           }
           CloudFlow flow =
               flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
@@ -490,7 +495,7 @@ public final class FlowService {
             String parent =
                 flows.findById(flow.parentId(), false).map(CloudFlow::name).orElse(flow.parentId());
             throw BotfleetException.precondition(
-                "P4_CHILD_CANNOT_BE_PROCESS_FLOW",
+                ErrorReason.P4_CHILD_CANNOT_BE_PROCESS_FLOW,
                 "'"
                     + flow.name()
                     + "' is associated to process flow '"
@@ -518,7 +523,8 @@ public final class FlowService {
   public FlowView deallocateProcess(
       Principal caller, String flowName, String environmentName, int count) {
     if (count < 1) {
-      throw BotfleetException.invalid("P3_COUNT", "count: " + count + " (expected: >= 1)");
+      throw BotfleetException.invalid(
+          ErrorReason.P3_COUNT, "count: " + count + " (expected: >= 1)");
     }
     CloudFlow ref = require(flowName, environmentName);
     Environment env = environments.requireById(ref.environmentId());
@@ -530,7 +536,7 @@ public final class FlowService {
               flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (count > flow.processUnits()) {
             throw BotfleetException.precondition(
-                "P3_NOT_ALLOCATED",
+                ErrorReason.P3_NOT_ALLOCATED,
                 "'"
                     + flow.name()
                     + "' holds "
@@ -544,7 +550,7 @@ public final class FlowService {
             int children = flows.countChildren(flow.id());
             if (children > 0 && flows.coveringTarget(flow.environmentId(), flow.name()).isEmpty()) {
               throw BotfleetException.precondition(
-                  "P4_PARENT_HAS_ASSOCIATED_FLOWS",
+                  ErrorReason.P4_PARENT_HAS_ASSOCIATED_FLOWS,
                   "'"
                       + flow.name()
                       + "' has "
@@ -581,17 +587,17 @@ public final class FlowService {
           capacity.requireFreeUnit(
               env.id(),
               Sku.PER_FLOW,
-              "P9_NO_PER_FLOW_CAPACITY",
+              ErrorReason.P9_NO_PER_FLOW_CAPACITY,
               "no free per-flow plan in '"
                   + env.name()
-                  + "': allocate one with `botfleet capacity allocate --env "
+                  + "': allocate one (SetAllocation, environment "
                   + env.name()
-                  + " --sku PER_FLOW --quantity N`");
+                  + ", sku PER_FLOW)");
           CloudFlow flow =
               flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (flow.perFlow()) {
             throw BotfleetException.precondition(
-                "P9_ONE_PER_FLOW",
+                ErrorReason.P9_ONE_PER_FLOW,
                 "'"
                     + flow.name()
                     + "' already has a per-flow plan; at most "
@@ -622,7 +628,7 @@ public final class FlowService {
               flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (!flow.perFlow()) {
             throw BotfleetException.precondition(
-                "P9_NOT_ALLOCATED", "'" + flow.name() + "' has no per-flow plan");
+                ErrorReason.P9_NOT_ALLOCATED, "'" + flow.name() + "' has no per-flow plan");
           }
           flows.updatePerFlow(flow.id(), false);
           version.incrementAndGet();
@@ -658,11 +664,12 @@ public final class FlowService {
     Access.requireMakerIn(caller, env.id(), env.name(), "associate flows in '" + env.name() + "'");
     if (parentRef.id().equals(childRef.id())) {
       throw BotfleetException.invalid(
-          "P4_SELF_ASSOCIATION", "a flow cannot be associated to itself ('" + flowName + "')");
+          ErrorReason.P4_SELF_ASSOCIATION,
+          "a flow cannot be associated to itself ('" + flowName + "')");
     }
     if (!parentRef.environmentId().equals(childRef.environmentId())) {
       throw BotfleetException.invalid(
-          "P4_OTHER_ENVIRONMENT",
+          ErrorReason.P4_OTHER_ENVIRONMENT,
           "'" + flowName + "' and '" + processFlowName + "' are in different environments");
     }
     return tx.inTransaction(
@@ -693,25 +700,25 @@ public final class FlowService {
           }
           if (parent.parentId() != null) {
             throw BotfleetException.precondition(
-                "P4_PARENT_IS_ASSOCIATED",
+                ErrorReason.P4_PARENT_IS_ASSOCIATED,
                 "'"
                     + parent.name()
                     + "' is itself associated to another flow; only a process flow can have associated flows");
           }
           if (processBacked(parent).isEmpty()) {
             throw BotfleetException.precondition(
-                "P4_PARENT_NOT_PROCESS_FLOW",
+                ErrorReason.P4_PARENT_NOT_PROCESS_FLOW,
                 "'"
                     + parent.name()
-                    + "' is not a process flow: allocate a process unit to it first (`botfleet flow allocate-process "
+                    + "' is not a process flow: allocate a process unit to it first (AllocateProcess, flow "
                     + parent.name()
-                    + " --count 1`, P3), or let it trigger runs on a machine holding a bot (P7)");
+                    + ", count 1, P3), or let it trigger runs on a machine holding a bot (P7)");
           }
           if (child.processUnits() > 0
               || flows.countChildren(child.id()) > 0
               || processBacked(child).isPresent()) {
             throw BotfleetException.precondition(
-                "P4_PROCESS_FLOW_AS_CHILD",
+                ErrorReason.P4_PROCESS_FLOW_AS_CHILD,
                 "'"
                     + child.name()
                     + "' is a process flow ("
@@ -729,7 +736,7 @@ public final class FlowService {
                     .map(CloudFlow::name)
                     .orElse(child.parentId());
             throw BotfleetException.precondition(
-                "P4_ALREADY_ASSOCIATED",
+                ErrorReason.P4_ALREADY_ASSOCIATED,
                 "'"
                     + child.name()
                     + "' is already associated to '"
@@ -741,7 +748,7 @@ public final class FlowService {
           int children = flows.countChildren(parent.id());
           if (children >= MAX_ASSOCIATED_FLOWS) {
             throw BotfleetException.precondition(
-                "P4_ASSOCIATION_LIMIT",
+                ErrorReason.P4_ASSOCIATION_LIMIT,
                 "'"
                     + parent.name()
                     + "' already has "
@@ -774,7 +781,8 @@ public final class FlowService {
               flows.findById(ref.id(), true).orElseThrow(() -> notFound(flowName, "any more"));
           if (flow.parentId() == null) {
             throw BotfleetException.precondition(
-                "P4_NOT_ASSOCIATED", "'" + flow.name() + "' is not associated to a process flow");
+                ErrorReason.P4_NOT_ASSOCIATED,
+                "'" + flow.name() + "' is not associated to a process flow");
           }
           String parent =
               flows.findById(flow.parentId(), false).map(CloudFlow::name).orElse(flow.parentId());
@@ -809,7 +817,7 @@ public final class FlowService {
       ConnectorTier connector) {
     if (action == null) {
       throw BotfleetException.invalid(
-          "L7_ACTION_REQUIRED",
+          ErrorReason.L7_ACTION_REQUIRED,
           "action: missing (expected: one of " + java.util.Arrays.toString(Action.values()) + ")");
     }
     LicensedUser user = licenses.requireUser(userName);

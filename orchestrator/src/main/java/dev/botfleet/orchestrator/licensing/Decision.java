@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.licensing;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 
 /**
  * The answer of the entitlement check (L7).
@@ -48,6 +49,7 @@ public record Decision(boolean allowed, String rule, String reason, String nextS
     if (allowed) {
       return this;
     }
-    throw BotfleetException.denied(rule + "_NOT_ENTITLED", reason + " Next step: " + nextStep);
+    throw BotfleetException.denied(
+        ErrorReason.notEntitled(rule), reason + " Next step: " + nextStep);
   }
 }

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.licensing;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -87,19 +88,20 @@ public final class EntitlementCheck {
     public Request {
       requireNonNull(user, "user");
       if (user.isBlank()) {
-        throw BotfleetException.invalid("USER_REQUIRED", "user: blank (expected: a user name)");
+        throw BotfleetException.invalid(
+            ErrorReason.USER_REQUIRED, "user: blank (expected: a user name)");
       }
       licenses = copyOfUserLicenses(licenses);
       requireNonNull(environment, "environment");
       requireNonNull(action, "action");
       if (action == Action.USE_CONNECTOR && connector == null) {
         throw BotfleetException.invalid(
-            "L7_CONNECTOR_TIER_REQUIRED",
+            ErrorReason.L7_CONNECTOR_TIER_REQUIRED,
             "connector: missing for USE_CONNECTOR (expected: STANDARD, PREMIUM or CUSTOM)");
       }
       if (connector != null && !TAKES_CONNECTOR_TIER.contains(action)) {
         throw BotfleetException.invalid(
-            "L7_CONNECTOR_TIER_UNEXPECTED",
+            ErrorReason.L7_CONNECTOR_TIER_UNEXPECTED,
             "connector: "
                 + connector
                 + " given for "
@@ -112,7 +114,7 @@ public final class EntitlementCheck {
         flow = FlowContext.onUserLicenses(environment);
       } else if (flow.environment() != environment) {
         throw BotfleetException.invalid(
-            "L7_FLOW_ENVIRONMENT_MISMATCH",
+            ErrorReason.L7_FLOW_ENVIRONMENT_MISMATCH,
             "flow.environment: "
                 + flow.environment()
                 + " (expected: "
@@ -163,11 +165,11 @@ public final class EntitlementCheck {
       for (LicenseType license : licenses) {
         if (license == null) {
           throw BotfleetException.invalid(
-              "L1_LICENSE_REQUIRED", "licenses: contains null (expected: license types)");
+              ErrorReason.L1_LICENSE_REQUIRED, "licenses: contains null (expected: license types)");
         }
         if (license.appliesToMachine()) {
           throw BotfleetException.invalid(
-              "L1_MACHINE_LICENSE",
+              ErrorReason.L1_MACHINE_LICENSE,
               "licenses: "
                   + license
                   + " applies to a machine, not a user (expected: the user's licenses only)");

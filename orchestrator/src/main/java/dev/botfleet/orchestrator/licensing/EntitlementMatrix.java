@@ -17,6 +17,7 @@ import static dev.botfleet.orchestrator.licensing.Capability.UNATTENDED_RPA;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -335,7 +336,7 @@ public final class EntitlementMatrix {
     Map<Capability, Entitlement> column = TABLE.get(source);
     if (column == null) {
       throw BotfleetException.invalid(
-          "L2_NO_MATRIX_COLUMN",
+          ErrorReason.L2_NO_MATRIX_COLUMN,
           "source: "
               + source.name()
               + " has no column in the [003] matrix (expected: a license type or PER_FLOW; process"
@@ -372,7 +373,7 @@ public final class EntitlementMatrix {
     requireNonNull(plan, "plan");
     if (units < 1) {
       throw BotfleetException.invalid(
-          "FLOW_PLAN_UNITS_INVALID", "units: " + units + " (expected: >= 1)");
+          ErrorReason.FLOW_PLAN_UNITS_INVALID, "units: " + units + " (expected: >= 1)");
     }
     return switch (plan) {
       case PROCESS -> Math.multiplyExact(PROCESS_DAILY_REQUESTS_PER_UNIT, (long) units);
@@ -380,7 +381,7 @@ public final class EntitlementMatrix {
       case PER_FLOW -> {
         if (units > PER_FLOW_MAX_PLANS_PER_FLOW) {
           throw BotfleetException.invalid(
-              "P9_PER_FLOW_NOT_STACKABLE",
+              ErrorReason.P9_PER_FLOW_NOT_STACKABLE,
               "units: "
                   + units
                   + " (expected: at most "
@@ -391,12 +392,12 @@ public final class EntitlementMatrix {
       }
       case ASSOCIATED_TO_PROCESS ->
           throw BotfleetException.precondition(
-              "P4_CHARGED_TO_PARENT",
+              ErrorReason.P4_CHARGED_TO_PARENT,
               "plan: ASSOCIATED_TO_PROCESS has no limit of its own (expected: charge the parent"
                   + " process flow's PROCESS limit, P4)");
       case OWNER_LICENSES ->
           throw BotfleetException.precondition(
-              "L3_CHARGED_TO_LICENSES",
+              ErrorReason.L3_CHARGED_TO_LICENSES,
               "plan: OWNER_LICENSES has no flow limit (expected: charge the owner's licenses,"
                   + " dailyRequestLimit(licenses), L3)");
     };

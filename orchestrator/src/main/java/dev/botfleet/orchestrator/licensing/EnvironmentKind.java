@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.licensing;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.util.Arrays;
 
 /**
@@ -29,7 +30,7 @@ public enum EnvironmentKind {
       }
     }
     throw BotfleetException.invalid(
-        "ENVIRONMENT_TYPE_INVALID",
+        ErrorReason.ENVIRONMENT_TYPE_INVALID,
         "environment type: '" + value + "' (expected: one of " + Arrays.toString(values()) + ")");
   }
 }

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.licensing;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 
 /**
  * What the entitlement check (L7) needs to know about the cloud flow an action concerns.
@@ -25,7 +26,7 @@ public record FlowContext(
     requireNonNull(environment, "environment");
     if (associatedAppLicense != null && !associatedAppLicense.isAppLicense()) {
       throw BotfleetException.invalid(
-          "L2_APP_LICENSE_INVALID",
+          ErrorReason.L2_APP_LICENSE_INVALID,
           "associatedAppLicense: "
               + associatedAppLicense
               + " (expected: the license of an app a flow can be associated to:"

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.licensing;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.time.LocalDate;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -134,14 +135,14 @@ public enum LicenseType implements EntitlementSource {
     requireNonNull(today, "today");
     if (appliesToMachine()) {
       throw BotfleetException.invalid(
-          "L1_MACHINE_LICENSE",
+          ErrorReason.L1_MACHINE_LICENSE,
           "license: "
               + name()
               + " applies to a machine, not a user (expected: a user license such as PREMIUM)");
     }
     if (!newAssignmentAllowed(today)) {
       throw BotfleetException.precondition(
-          "L1_LEGACY_NO_NEW_ASSIGNMENT",
+          ErrorReason.L1_LEGACY_NO_NEW_ASSIGNMENT,
           "license: "
               + name()
               + " cannot be newly assigned after "

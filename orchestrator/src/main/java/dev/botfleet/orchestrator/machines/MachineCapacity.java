@@ -1,6 +1,7 @@
 package dev.botfleet.orchestrator.machines;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import java.util.List;
 
 /** What an agent reports about its machine (A2). */
@@ -26,11 +27,14 @@ public record MachineCapacity(
   public void validate() {
     if (maxSessions < 1) {
       throw BotfleetException.invalid(
-          "A2_MAX_SESSIONS",
-          "max_sessions: " + maxSessions + " (expected: >= 1; set --max-sessions on the agent)");
+          ErrorReason.A2_MAX_SESSIONS,
+          "max_sessions: "
+              + maxSessions
+              + " (expected: >= 1; the agent reports the sessions it allows)");
     }
     if (logicalCpus < 0 || memoryBytes < 0 || activeSessions < 0) {
-      throw BotfleetException.invalid("A2_CAPACITY", "capacity: negative cpus, memory or sessions");
+      throw BotfleetException.invalid(
+          ErrorReason.A2_CAPACITY, "capacity: negative cpus, memory or sessions");
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.machines;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Tokens;
@@ -97,7 +98,7 @@ public final class MachineService {
     Duration life = ttl == null || ttl.isZero() ? DEFAULT_JOIN_TOKEN_TTL : ttl;
     if (life.isNegative() || life.compareTo(Duration.ofDays(30)) > 0) {
       throw BotfleetException.invalid(
-          "A1_TTL", "ttl: " + life + " (expected: between 1 second and 30 days)");
+          ErrorReason.A1_TTL, "ttl: " + life + " (expected: between 1 second and 30 days)");
     }
     return tx.inTransaction(
         () -> {
@@ -130,7 +131,8 @@ public final class MachineService {
                   .orElseThrow(
                       () ->
                           BotfleetException.notFound(
-                              "A1_TOKEN_NOT_FOUND", "join token '" + tokenId + "' does not exist"));
+                              ErrorReason.A1_TOKEN_NOT_FOUND,
+                              "join token '" + tokenId + "' does not exist"));
           Environment env = environments.requireById(jt.environmentId());
           Access.requireAdminOf(
               caller, env.id(), env.name(), "revoke join tokens of '" + env.name() + "'");
@@ -155,8 +157,8 @@ public final class MachineService {
     Names.require("machine name", name);
     if (joinToken == null || joinToken.isBlank()) {
       throw BotfleetException.unauthenticated(
-          "A1_TOKEN_REQUIRED",
-          "join token: missing (expected: --join-token from `botfleet machine join-token`)");
+          ErrorReason.A1_TOKEN_REQUIRED,
+          "join_token: missing (expected: a token from CreateJoinToken)");
     }
     Enrolled enrolled =
         tx.inTransaction(
@@ -168,14 +170,14 @@ public final class MachineService {
                       .orElseThrow(
                           () ->
                               BotfleetException.unauthenticated(
-                                  "A1_TOKEN_UNKNOWN", "unknown join token"));
+                                  ErrorReason.A1_TOKEN_UNKNOWN, "unknown join token"));
               if (jt.revoked()) {
                 throw BotfleetException.unauthenticated(
-                    "A1_TOKEN_REVOKED", "join token " + jt.id() + " was revoked");
+                    ErrorReason.A1_TOKEN_REVOKED, "join token " + jt.id() + " was revoked");
               }
               if (jt.usedAt() != null) {
                 throw BotfleetException.unauthenticated(
-                    "A1_TOKEN_USED",
+                    ErrorReason.A1_TOKEN_USED,
                     "join token "
                         + jt.id()
                         + " was already used at "
@@ -184,7 +186,8 @@ public final class MachineService {
               }
               if (!now.isBefore(jt.expiresAt())) {
                 throw BotfleetException.unauthenticated(
-                    "A1_TOKEN_EXPIRED", "join token " + jt.id() + " expired at " + jt.expiresAt());
+                    ErrorReason.A1_TOKEN_EXPIRED,
+                    "join token " + jt.id() + " expired at " + jt.expiresAt());
               }
               Environment env = environments.requireById(jt.environmentId());
               String credential = Tokens.newToken("bfm_");
@@ -204,12 +207,12 @@ public final class MachineService {
                       0);
               if (!machines.insertMachine(m, Tokens.hash(credential))) {
                 throw BotfleetException.alreadyExists(
-                    "MACHINE_EXISTS",
+                    ErrorReason.MACHINE_EXISTS,
                     "a machine named '"
                         + name
                         + "' is already enrolled in '"
                         + env.name()
-                        + "' (expected: --machine-name with a new name)");
+                        + "' (expected: a new machine_name)");
               }
               machines.markJoinTokenUsed(jt.id(), m.id(), now);
               audit.append(
@@ -241,11 +244,12 @@ public final class MachineService {
                   .orElseThrow(
                       () ->
                           BotfleetException.unauthenticated(
-                              "A1_CREDENTIAL_UNKNOWN",
+                              ErrorReason.A1_CREDENTIAL_UNKNOWN,
                               "unknown machine credential; enrol again with a new join token"));
           if (!id.equals(machineId)) {
             throw BotfleetException.unauthenticated(
-                "A1_CREDENTIAL_MISMATCH", "credential does not belong to machine " + machineId);
+                ErrorReason.A1_CREDENTIAL_MISMATCH,
+                "credential does not belong to machine " + machineId);
           }
           machines.updateCapacity(id, report);
           machines.markConnected(id, replica, clock.instant());
@@ -301,24 +305,24 @@ public final class MachineService {
         .orElseThrow(
             () ->
                 BotfleetException.notFound(
-                    "MACHINE_NOT_FOUND", "machine '" + id + "' does not exist"));
+                    ErrorReason.MACHINE_NOT_FOUND, "machine '" + id + "' does not exist"));
   }
 
   /** By name or id; a name used in several environments must be given as an id. */
   public Machine resolve(String nameOrId) {
     if (nameOrId == null || nameOrId.isBlank()) {
       throw BotfleetException.invalid(
-          "MACHINE_REQUIRED", "machine: missing (expected: a machine name or id)");
+          ErrorReason.MACHINE_REQUIRED, "machine: missing (expected: a machine name or id)");
     }
     List<Machine> found = tx.inTransaction(() -> machines.findByNameOrId(nameOrId));
     if (found.isEmpty()) {
       throw BotfleetException.notFound(
-          "MACHINE_NOT_FOUND",
-          "machine '" + nameOrId + "' does not exist (see `botfleet machine list --env ENV`)");
+          ErrorReason.MACHINE_NOT_FOUND,
+          "machine '" + nameOrId + "' does not exist (see ListMachines of its environment)");
     }
     if (found.size() > 1) {
       throw BotfleetException.invalid(
-          "MACHINE_AMBIGUOUS",
+          ErrorReason.MACHINE_AMBIGUOUS,
           "machine name '"
               + nameOrId
               + "' is used in several environments; use its id ("
@@ -391,11 +395,11 @@ public final class MachineService {
             .orElseThrow(
                 () ->
                     BotfleetException.notFound(
-                        "MACHINE_NOT_FOUND",
+                        ErrorReason.MACHINE_NOT_FOUND,
                         "machine '" + nameOrId + "' does not exist in this environment"));
     if (!m.environmentId().equals(environmentId)) {
       throw BotfleetException.notFound(
-          "MACHINE_NOT_FOUND", "machine '" + nameOrId + "' is not in this environment");
+          ErrorReason.MACHINE_NOT_FOUND, "machine '" + nameOrId + "' is not in this environment");
     }
     return m;
   }
@@ -426,7 +430,8 @@ public final class MachineService {
   /** P2/P5: allocates {@code count} process units to the machine as bots. */
   public Machine allocateBots(Principal caller, String machineRef, int count) {
     if (count < 1) {
-      throw BotfleetException.invalid("P5_COUNT", "count: " + count + " (expected: >= 1)");
+      throw BotfleetException.invalid(
+          ErrorReason.P5_COUNT, "count: " + count + " (expected: >= 1)");
     }
     Machine target = resolve(machineRef);
     Environment env = environments.requireById(target.environmentId());
@@ -495,18 +500,18 @@ public final class MachineService {
     capacity.requireFreeUnit(
         env.id(),
         Sku.PROCESS,
-        "P5_NO_PROCESS_CAPACITY",
+        ErrorReason.P5_NO_PROCESS_CAPACITY,
         "no free process capacity in '"
             + env.name()
             + "' for a bot on "
             + probe.name()
-            + ": every PROCESS/UNATTENDED_RPA unit allocated there is in use; allocate more with `botfleet capacity allocate --env "
+            + ": every PROCESS/UNATTENDED_RPA unit allocated there is in use; allocate more (SetAllocation, environment "
             + env.name()
-            + " --sku PROCESS --quantity N`");
+            + ", sku PROCESS)");
     Machine m = machines.findForUpdate(machineId).orElseThrow();
     if (m.bots() >= m.capacity().maxSessions()) {
       throw BotfleetException.precondition(
-          "P5_MAX_SESSIONS",
+          ErrorReason.P5_MAX_SESSIONS,
           "machine "
               + m.name()
               + " holds "
@@ -533,7 +538,8 @@ public final class MachineService {
   /** P10: removes free bots first; busy bots only with force, which cancels their runs. */
   public Deallocated deallocateBots(Principal caller, String machineRef, int count, boolean force) {
     if (count < 1) {
-      throw BotfleetException.invalid("P10_COUNT", "count: " + count + " (expected: >= 1)");
+      throw BotfleetException.invalid(
+          ErrorReason.P10_COUNT, "count: " + count + " (expected: >= 1)");
     }
     Machine target = resolve(machineRef);
     Environment env = environments.requireById(target.environmentId());
@@ -545,7 +551,7 @@ public final class MachineService {
               Machine m = machines.findForUpdate(target.id()).orElseThrow();
               if (count > m.bots()) {
                 throw BotfleetException.precondition(
-                    "P10_NOT_ENOUGH_BOTS",
+                    ErrorReason.P10_NOT_ENOUGH_BOTS,
                     "machine "
                         + m.name()
                         + " holds "
@@ -575,14 +581,14 @@ public final class MachineService {
                         : machines.bot(b.id()).map(Bot::currentRunId).orElse(null);
                 if (!force) {
                   throw BotfleetException.precondition(
-                      "P10_BOT_BUSY",
+                      ErrorReason.P10_BOT_BUSY,
                       "bot "
                           + b.id()
                           + " on "
                           + m.name()
                           + " is running run "
                           + runId
-                          + "; wait for it to end or de-allocate with --force, which cancels that run");
+                          + "; wait for it to end or de-allocate with force set, which cancels that run");
                 }
                 if (runId != null) {
                   runs.cancelForDeallocation(runId, "BOT_DEALLOCATED");
@@ -656,7 +662,8 @@ public final class MachineService {
           MachineGroup g = new MachineGroup(Ids.newId("grp"), env.id(), name, clock.instant());
           if (!machines.insertGroup(g)) {
             throw BotfleetException.alreadyExists(
-                "GROUP_EXISTS", "group '" + name + "' already exists in '" + env.name() + "'");
+                ErrorReason.GROUP_EXISTS,
+                "group '" + name + "' already exists in '" + env.name() + "'");
           }
           audit.append(
               clock.instant(),
@@ -697,7 +704,7 @@ public final class MachineService {
         .orElseThrow(
             () ->
                 BotfleetException.notFound(
-                    "GROUP_NOT_FOUND",
+                    ErrorReason.GROUP_NOT_FOUND,
                     "group '" + name + "' does not exist in '" + env.name() + "'"));
   }
 

@@ -3,7 +3,7 @@ package dev.botfleet.orchestrator.metering;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
-import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.TenantRepository;
@@ -158,7 +158,7 @@ public final class MeteringService implements AutoCloseable {
     }
     if (records.size() > MAX_RECORDS_PER_CALL) {
       throw BotfleetException.invalid(
-          "M5_BATCH_TOO_LARGE",
+          ErrorReason.M5_BATCH_TOO_LARGE,
           "records: "
               + records.size()
               + " in one call (expected: at most "
@@ -193,8 +193,7 @@ public final class MeteringService implements AutoCloseable {
     Pending p = new Pending(List.copyOf(records), subjects, new CompletableFuture<>());
     if (!running) {
       throw new BotfleetException(
-          ErrorCode.UNAVAILABLE,
-          "M5_SHUTTING_DOWN",
+          ErrorReason.M5_SHUTTING_DOWN,
           "the orchestrator is shutting down; retry with the same keys");
     }
     queue.add(p);
@@ -235,8 +234,7 @@ public final class MeteringService implements AutoCloseable {
       p.done()
           .completeExceptionally(
               new BotfleetException(
-                  ErrorCode.UNAVAILABLE,
-                  "M5_SHUTTING_DOWN",
+                  ErrorReason.M5_SHUTTING_DOWN,
                   "the orchestrator is shutting down; retry with the same keys"));
     }
   }

@@ -1,6 +1,7 @@
 package dev.botfleet.orchestrator.metering;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 
 /**
  * One usage record as a caller sends it: a flow's or a user's requests, with an idempotency key
@@ -19,22 +20,23 @@ public record UsageRecord(String flow, String user, String environment, long req
     boolean hasUser = user != null && !user.isBlank();
     if (hasFlow == hasUser) {
       throw BotfleetException.invalid(
-          "M1_SUBJECT_REQUIRED",
+          ErrorReason.M1_SUBJECT_REQUIRED,
           "record: "
               + (hasFlow ? "both flow and user" : "neither flow nor user")
               + " given (expected: exactly one)");
     }
     if (requests < 1) {
-      throw BotfleetException.invalid("M1_REQUESTS", "requests: " + requests + " (expected: >= 1)");
+      throw BotfleetException.invalid(
+          ErrorReason.M1_REQUESTS, "requests: " + requests + " (expected: >= 1)");
     }
     if (key == null || key.isBlank()) {
       throw BotfleetException.invalid(
-          "M4_KEY_REQUIRED",
+          ErrorReason.M4_KEY_REQUIRED,
           "idempotency key: missing (expected: a key unique to this record, reused on retry)");
     }
     if (key.length() > MAX_KEY_LENGTH) {
       throw BotfleetException.invalid(
-          "M4_KEY_TOO_LONG",
+          ErrorReason.M4_KEY_TOO_LONG,
           "idempotency key: "
               + key.length()
               + " characters (expected: at most "

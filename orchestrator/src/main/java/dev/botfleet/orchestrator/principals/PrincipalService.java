@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.principals;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Tokens;
@@ -92,14 +93,14 @@ public final class PrincipalService {
           if (role == Role.ENVIRONMENT_ADMIN) {
             if (environmentName == null || environmentName.isBlank()) {
               throw BotfleetException.invalid(
-                  "ENVIRONMENT_REQUIRED",
+                  ErrorReason.ENVIRONMENT_REQUIRED,
                   "environment: missing (expected: an environment for ENVIRONMENT_ADMIN)");
             }
             Environment env = environments.require(environmentName);
             environmentId = env.id();
           } else if (environmentName != null && !environmentName.isBlank()) {
             throw BotfleetException.invalid(
-                "ENVIRONMENT_NOT_ALLOWED",
+                ErrorReason.ENVIRONMENT_NOT_ALLOWED,
                 "environment: '"
                     + environmentName
                     + "' (expected: none; only ENVIRONMENT_ADMIN is scoped)");
@@ -113,7 +114,7 @@ public final class PrincipalService {
                   clock.instant());
           if (!principals.insert(principal, Tokens.hash(token))) {
             throw BotfleetException.alreadyExists(
-                "PRINCIPAL_EXISTS",
+                ErrorReason.PRINCIPAL_EXISTS,
                 "principal '" + name + "' already exists (expected: a new name)");
           }
           audit.append(

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.runs;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
@@ -125,13 +126,13 @@ public final class RunService implements RunControl {
     Names.require("flow", req.flow());
     if (req.targetKind() == null || req.targetName() == null || req.targetName().isBlank()) {
       throw BotfleetException.invalid(
-          "R1_TARGET_REQUIRED", "target: missing (expected: --machine M or --group G)");
+          ErrorReason.R1_TARGET_REQUIRED, "target: missing (expected: a machine or a group)");
     }
     if (req.targetKind() == RunTarget.Kind.HOSTED_MACHINE
         || req.targetKind() == RunTarget.Kind.HOSTED_GROUP) {
       throw BotfleetException.invalid(
-          "R1_HOSTED_NOT_AVAILABLE",
-          "hosted machine targets are not available in this version (expected: --machine or --group)");
+          ErrorReason.R1_HOSTED_NOT_AVAILABLE,
+          "hosted machine targets are not available in this version (expected: a machine or a group)");
     }
     Map<String, String> inputs = req.inputs() == null ? Map.of() : Map.copyOf(req.inputs());
     int size =
@@ -140,13 +141,13 @@ public final class RunService implements RunControl {
             .sum();
     if (size > MAX_INPUTS_BYTES) {
       throw BotfleetException.invalid(
-          "R1_INPUTS_TOO_LARGE",
+          ErrorReason.R1_INPUTS_TOO_LARGE,
           "inputs: " + size + " bytes (expected: at most " + MAX_INPUTS_BYTES + ")");
     }
     for (String key : inputs.keySet()) {
       if (!key.matches("[A-Za-z_][A-Za-z0-9_.-]{0,63}")) {
         throw BotfleetException.invalid(
-            "R1_INPUT_NAME",
+            ErrorReason.R1_INPUT_NAME,
             "input name '" + key + "' (expected: a letter or _, then letters, digits, _ . -)");
       }
     }
@@ -247,7 +248,7 @@ public final class RunService implements RunControl {
   private static void requireTimeout(String what, Duration d) {
     if (d != null && (d.isNegative() || d.compareTo(MAX_TIMEOUT) > 0)) {
       throw BotfleetException.invalid(
-          "R10_TIMEOUT",
+          ErrorReason.R10_TIMEOUT,
           what
               + ": "
               + d
@@ -273,7 +274,7 @@ public final class RunService implements RunControl {
   private static Run sameOrConflict(Run existing, Environment env, SubmitRequest req) {
     if (!existing.environmentId().equals(env.id()) || !existing.flowName().equals(req.flow())) {
       throw BotfleetException.alreadyExists(
-          "R6_IDEMPOTENCY_KEY_REUSED",
+          ErrorReason.R6_IDEMPOTENCY_KEY_REUSED,
           "idempotency key '"
               + existing.idempotencyKey()
               + "' was used for run "
@@ -304,7 +305,7 @@ public final class RunService implements RunControl {
             : machines.machinesInGroup(target.id());
     if (candidates.isEmpty()) {
       throw BotfleetException.precondition(
-          "R4_GROUP_EMPTY",
+          ErrorReason.R4_GROUP_EMPTY,
           "group '"
               + targetName
               + "' has no machines; add one with `botfleet group add "
@@ -334,7 +335,7 @@ public final class RunService implements RunControl {
       }
     }
     throw BotfleetException.precondition(
-        "R4_NO_BOT_POSSIBLE",
+        ErrorReason.R4_NO_BOT_POSSIBLE,
         "no bot can ever run this on '"
             + targetName
             + "' ("
@@ -352,7 +353,7 @@ public final class RunService implements RunControl {
             .orElseThrow(
                 () ->
                     BotfleetException.notFound(
-                        "RUN_NOT_FOUND", "run '" + runId + "' does not exist"));
+                        ErrorReason.RUN_NOT_FOUND, "run '" + runId + "' does not exist"));
     return view(run);
   }
 
@@ -418,7 +419,7 @@ public final class RunService implements RunControl {
           WaitReason.AUTO_ALLOCATION_OFF,
           "all "
               + bots
-              + " bots are busy and auto-allocation is off (`botfleet machine auto-allocation M --on` or allocate bots); "
+              + " bots are busy and auto-allocation is off (SetAutoAllocation, or allocate bots); "
               + queue);
     }
     if (free <= 0) {
@@ -487,7 +488,7 @@ public final class RunService implements RunControl {
           r.attempt(),
           RunState.CANCELLED,
           reason,
-          "its bot was de-allocated with --force (P10)",
+          "its bot was de-allocated with force set (P10)",
           clock.instant());
       events.ended(r.id(), RunState.CANCELLED, reason, durationSince(r.startedAt()));
     }

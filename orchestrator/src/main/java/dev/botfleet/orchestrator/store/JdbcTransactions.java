@@ -1,7 +1,7 @@
 package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.common.BotfleetException;
-import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -85,7 +85,7 @@ public final class JdbcTransactions implements Transactions {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BotfleetException(
-          ErrorCode.ABORTED, "INTERRUPTED", "interrupted while retrying a transaction");
+          ErrorReason.INTERRUPTED, "interrupted while retrying a transaction");
     }
   }
 

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.users;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Transactions;
@@ -93,7 +94,8 @@ public final class LicenseService {
           LicensedUser user = new LicensedUser(Ids.newId("usr"), name, now);
           if (!users.insertUser(user)) {
             throw BotfleetException.alreadyExists(
-                "USER_EXISTS", "user '" + name + "' already exists (expected: a new name)");
+                ErrorReason.USER_EXISTS,
+                "user '" + name + "' already exists (expected: a new name)");
           }
           if (withFree) {
             users.insertLicense(
@@ -131,13 +133,14 @@ public final class LicenseService {
 
   public LicensedUser requireUser(String name) {
     if (name == null || name.isBlank()) {
-      throw BotfleetException.invalid("USER_REQUIRED", "user: missing (expected: a user name)");
+      throw BotfleetException.invalid(
+          ErrorReason.USER_REQUIRED, "user: missing (expected: a user name)");
     }
     return tx.inTransaction(() -> users.findUserByName(name, false))
         .orElseThrow(
             () ->
                 BotfleetException.notFound(
-                    "USER_NOT_FOUND",
+                    ErrorReason.USER_NOT_FOUND,
                     "user '" + name + "' does not exist (see `botfleet user list`)"));
   }
 
@@ -146,7 +149,7 @@ public final class LicenseService {
         .orElseThrow(
             () ->
                 BotfleetException.notFound(
-                    "USER_NOT_FOUND", "user id '" + id + "' does not exist"));
+                    ErrorReason.USER_NOT_FOUND, "user id '" + id + "' does not exist"));
   }
 
   public UserView user(String name) {
@@ -200,26 +203,28 @@ public final class LicenseService {
     Access.requireTenantAdmin(caller, "assign licenses");
     if (type == null) {
       throw BotfleetException.invalid(
-          "LICENSE_TYPE_REQUIRED", "type: missing (expected: a license type such as PREMIUM)");
+          ErrorReason.LICENSE_TYPE_REQUIRED,
+          "type: missing (expected: a license type such as PREMIUM)");
     }
     Instant now = clock.instant();
     type.requireAssignableToUser(LocalDate.ofInstant(now, ZoneOffset.UTC));
     if (type == LicenseType.TRIAL) {
       throw BotfleetException.invalid(
-          "L5_TRIAL_IS_SELF_SERVICE",
-          "TRIAL is a self-service trial: the user starts it with `botfleet trial start "
+          ErrorReason.L5_TRIAL_IS_SELF_SERVICE,
+          "TRIAL is a self-service trial: the user starts it (StartTrial, user "
               + userName
-              + "`; for an admin-managed trial assign PREMIUM with --trial (L6)");
+              + "); for an admin-managed trial assign PREMIUM with admin_trial set (L6)");
     }
     if (adminTrial && !ADMIN_TRIAL_TYPES.contains(type)) {
       throw BotfleetException.invalid(
-          "L6_TRIAL_NOT_OFFERED",
+          ErrorReason.L6_TRIAL_NOT_OFFERED,
           type
-              + " has no admin-managed user trial (expected: PREMIUM; PROCESS and HOSTED_PROCESS trials are capacity: `botfleet capacity purchase --trial`)");
+              + " has no admin-managed user trial (expected: PREMIUM; PROCESS and HOSTED_PROCESS trials are capacity: CreatePurchase with trial set)");
     }
     if (!adminTrial && endsAt != null && !endsAt.isAfter(now)) {
       throw BotfleetException.invalid(
-          "LICENSE_END_IN_PAST", "end: " + endsAt + " (expected: after now, " + now + ")");
+          ErrorReason.LICENSE_END_IN_PAST,
+          "end: " + endsAt + " (expected: after now, " + now + ")");
     }
     return tx.inTransaction(
         () -> {
@@ -228,7 +233,7 @@ public final class LicenseService {
           if (existing.isPresent()) {
             if (existing.get().activeAt(now)) {
               throw BotfleetException.alreadyExists(
-                  "LICENSE_ALREADY_ASSIGNED",
+                  ErrorReason.LICENSE_ALREADY_ASSIGNED,
                   userName
                       + " already holds "
                       + type
@@ -237,11 +242,11 @@ public final class LicenseService {
                       + (existing.get().endsAt() == null
                           ? ""
                           : ", until " + existing.get().endsAt())
-                      + "); remove it first with `botfleet license remove "
+                      + "); remove it first (RemoveLicense, user "
                       + userName
-                      + " --type "
+                      + ", type "
                       + type
-                      + "`");
+                      + ")");
             }
             users.deleteLicense(user.id(), type);
           }
@@ -284,7 +289,7 @@ public final class LicenseService {
     Access.requireTenantAdmin(caller, "remove licenses");
     if (type == null) {
       throw BotfleetException.invalid(
-          "LICENSE_TYPE_REQUIRED", "type: missing (expected: a license type)");
+          ErrorReason.LICENSE_TYPE_REQUIRED, "type: missing (expected: a license type)");
     }
     return tx.inTransaction(
         () -> {
@@ -316,10 +321,11 @@ public final class LicenseService {
                   .orElseThrow(
                       () ->
                           BotfleetException.notFound(
-                              "LICENSE_NOT_FOUND", userName + " holds no " + type + " license"));
+                              ErrorReason.LICENSE_NOT_FOUND,
+                              userName + " holds no " + type + " license"));
           if (l.source() != LicenseSource.ADMIN_TRIAL) {
             throw BotfleetException.precondition(
-                "L6_NOT_A_TRIAL",
+                ErrorReason.L6_NOT_A_TRIAL,
                 userName
                     + "'s "
                     + type
@@ -329,7 +335,7 @@ public final class LicenseService {
           }
           if (l.extended()) {
             throw BotfleetException.precondition(
-                "L6_ALREADY_EXTENDED",
+                ErrorReason.L6_ALREADY_EXTENDED,
                 userName
                     + "'s "
                     + type
@@ -342,7 +348,7 @@ public final class LicenseService {
           Instant now = clock.instant();
           if (!now.isBefore(l.endsAt())) {
             throw BotfleetException.precondition(
-                "L6_TRIAL_ENDED",
+                ErrorReason.L6_TRIAL_ENDED,
                 userName
                     + "'s "
                     + type
@@ -382,7 +388,7 @@ public final class LicenseService {
   private static void requireSelfServiceType(LicenseType type) {
     if (type == null || type.selfServiceTrialDays().isEmpty()) {
       throw BotfleetException.invalid(
-          "L5_NO_SELF_SERVICE_TRIAL",
+          ErrorReason.L5_NO_SELF_SERVICE_TRIAL,
           "type: "
               + type
               + " (expected: a license type with a self-service trial: "
@@ -406,12 +412,12 @@ public final class LicenseService {
           LicensedUser user = lockUser(userName);
           if (settings.governmentCloud()) {
             throw BotfleetException.precondition(
-                "L5_GOVERNMENT_CLOUD",
+                ErrorReason.L5_GOVERNMENT_CLOUD,
                 "self-service trials are not available in a government cloud; ask an admin to assign a license (PREMIUM)");
           }
           if (!users.selfServiceTrialEnabled(t).orElse(true)) {
             throw BotfleetException.precondition(
-                "L5_TRIAL_DISABLED",
+                ErrorReason.L5_TRIAL_DISABLED,
                 "an admin disabled self-service "
                     + t
                     + " trials; ask an admin to assign a license (PREMIUM)");
@@ -419,7 +425,7 @@ public final class LicenseService {
           var bar = users.trialBar(user.id(), t);
           if (bar.isPresent() && bar.get().equals("REVOKED")) {
             throw BotfleetException.precondition(
-                "L5_TRIAL_REVOKED",
+                ErrorReason.L5_TRIAL_REVOKED,
                 userName
                     + "'s "
                     + t
@@ -431,12 +437,12 @@ public final class LicenseService {
           var existing = users.findLicense(user.id(), t);
           if (existing.isPresent() && existing.get().activeAt(now)) {
             throw BotfleetException.alreadyExists(
-                "L5_TRIAL_ACTIVE",
+                ErrorReason.L5_TRIAL_ACTIVE,
                 userName + " already has a " + t + " trial until " + existing.get().endsAt());
           }
           if (bar.isPresent() || existing.isPresent()) {
             throw BotfleetException.precondition(
-                "L5_TRIAL_ALREADY_USED",
+                ErrorReason.L5_TRIAL_ALREADY_USED,
                 userName
                     + " already used a self-service "
                     + t
@@ -545,14 +551,15 @@ public final class LicenseService {
 
   private LicensedUser lockUser(String name) {
     if (name == null || name.isBlank()) {
-      throw BotfleetException.invalid("USER_REQUIRED", "user: missing (expected: a user name)");
+      throw BotfleetException.invalid(
+          ErrorReason.USER_REQUIRED, "user: missing (expected: a user name)");
     }
     return users
         .findUserByName(name, true)
         .orElseThrow(
             () ->
                 BotfleetException.notFound(
-                    "USER_NOT_FOUND",
+                    ErrorReason.USER_NOT_FOUND,
                     "user '" + name + "' does not exist (see `botfleet user list`)"));
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import dev.botfleet.orchestrator.testing.ProtocolAgent;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
@@ -155,9 +156,9 @@ abstract class InputBoundsContract {
     throw new AssertionError("expected the call to be refused");
   }
 
-  static void assertInvalid(StatusRuntimeException e, String reason) {
+  static void assertInvalid(StatusRuntimeException e, ErrorReason reason) {
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(GrpcErrors.reason(e)).isEqualTo(reason);
+    assertThat(GrpcErrors.reason(e)).isEqualTo(reason.name());
   }
 
   /**
@@ -187,7 +188,7 @@ abstract class InputBoundsContract {
     ProtocolAgent a = agent("m1", 1);
     var e =
         refused(() -> runs.submitRun(submit("m1").setRunTimeoutSeconds(Long.MAX_VALUE).build()));
-    assertInvalid(e, "R10_TIMEOUT");
+    assertInvalid(e, ErrorReason.R10_TIMEOUT);
     assertThat(e.getStatus().getDescription())
         .contains("run_timeout_seconds")
         .contains("expected: 0 to 2592000");
@@ -200,10 +201,10 @@ abstract class InputBoundsContract {
       issue_7_r10_huge_queue_time_out_and_desktop_flow_default_are_invalid_argument_not_internal() {
     assertInvalid(
         refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(Long.MAX_VALUE).build())),
-        "R10_TIMEOUT");
+        ErrorReason.R10_TIMEOUT);
     assertInvalid(
         refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(-1).build())),
-        "R10_TIMEOUT");
+        ErrorReason.R10_TIMEOUT);
     assertInvalid(
         refused(
             () ->
@@ -213,7 +214,7 @@ abstract class InputBoundsContract {
                         .setName("noop")
                         .setQueueTimeoutSeconds(Long.MAX_VALUE)
                         .build())),
-        "R10_TIMEOUT");
+        ErrorReason.R10_TIMEOUT);
     assertInvalid(
         refused(
             () ->
@@ -223,7 +224,7 @@ abstract class InputBoundsContract {
                         .setName("noop")
                         .setRunTimeoutSeconds(Long.MAX_VALUE)
                         .build())),
-        "R10_TIMEOUT");
+        ErrorReason.R10_TIMEOUT);
     assertInvalid(
         refused(
             () ->
@@ -304,7 +305,7 @@ abstract class InputBoundsContract {
                           .setSku(Sku.SKU_PROCESS)
                           .setQuantity(Long.MAX_VALUE)
                           .build()));
-      assertInvalid(e, "C1_QUANTITY");
+      assertInvalid(e, ErrorReason.C1_QUANTITY);
     }
     assertThat(purchased(Sku.SKU_PROCESS)).isEqualTo(before);
     assertThat(purchased(Sku.SKU_PROCESS)).isEqualTo(10);
@@ -385,7 +386,7 @@ abstract class InputBoundsContract {
 
   @Test
   void issue_7_error_descriptions_are_clipped_to_1_kib_as_a_last_line_of_defence() {
-    var e = GrpcErrors.build(Status.Code.NOT_FOUND, "X", "x".repeat(100_000));
+    var e = GrpcErrors.build(ErrorReason.RUN_NOT_FOUND, "x".repeat(100_000));
     assertThat(e.getStatus().getDescription()).hasSizeLessThanOrEqualTo(GrpcErrors.MAX_DESCRIPTION);
     assertThat(StatusProto.fromThrowable(e).getMessage())
         .hasSizeLessThanOrEqualTo(GrpcErrors.MAX_DESCRIPTION);

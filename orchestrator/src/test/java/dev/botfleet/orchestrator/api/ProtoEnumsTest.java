@@ -66,7 +66,9 @@ class ProtoEnumsTest {
     var e =
         org.assertj.core.api.Assertions.catchThrowable(
             () ->
-                ProtoEnums.SKU.require(dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED, "SKU_REQUIRED"));
+                ProtoEnums.SKU.require(
+                    dev.botfleet.proto.v1.Sku.SKU_UNSPECIFIED,
+                    dev.botfleet.common.ErrorReason.SKU_REQUIRED));
     assertThat(e)
         .hasMessageContaining("sku: missing")
         .hasMessageContaining("PROCESS, UNATTENDED_RPA");

@@ -6,6 +6,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.proto.v1.CreateEnvironmentRequest;
 import dev.botfleet.proto.v1.Heartbeat;
 import dev.botfleet.proto.v1.RunServiceGrpc;
@@ -165,7 +166,7 @@ class RequestLimitsTest {
             RequestLimits.check(
                     UpdateTenantSettingsRequest.newBuilder().setLimitMultiplier(Double.NaN).build())
                 .reason())
-        .isEqualTo("M3_LIMIT_MULTIPLIER");
+        .isEqualTo(ErrorReason.M3_LIMIT_MULTIPLIER);
     assertThat(RequestLimits.check(Heartbeat.newBuilder().setSequence(Long.MIN_VALUE).build()))
         .isNull();
     assertThat(

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.licensing.EntitlementCheck.Request;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -203,7 +204,7 @@ class EntitlementCheckTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
-              assertThat(e.reason()).isEqualTo("L4_NOT_ENTITLED");
+              assertThat(e.reason()).isEqualTo(ErrorReason.L4_NOT_ENTITLED);
               assertThat(e.getMessage()).contains("Next step: Start a Power Automate trial");
             });
     Decision allowed = decide(request(Action.SHARE_FLOW, SANDBOX, LicenseType.PREMIUM));
@@ -421,7 +422,7 @@ class EntitlementCheckTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
-              assertThat(e.reason()).isEqualTo("L1_MACHINE_LICENSE");
+              assertThat(e.reason()).isEqualTo(ErrorReason.L1_MACHINE_LICENSE);
             });
   }
 
@@ -446,7 +447,7 @@ class EntitlementCheckTest {
                     .withFlow(FlowContext.onUserLicenses(PRODUCTION)))
         .isInstanceOfSatisfying(
             BotfleetException.class,
-            e -> assertThat(e.reason()).isEqualTo("L7_FLOW_ENVIRONMENT_MISMATCH"));
+            e -> assertThat(e.reason()).isEqualTo(ErrorReason.L7_FLOW_ENVIRONMENT_MISMATCH));
   }
 
   @Test
@@ -455,7 +456,7 @@ class EntitlementCheckTest {
         .isInstanceOfSatisfying(
             BotfleetException.class,
             e -> {
-              assertThat(e.reason()).isEqualTo("L2_APP_LICENSE_INVALID");
+              assertThat(e.reason()).isEqualTo(ErrorReason.L2_APP_LICENSE_INVALID);
               assertThat(e.getMessage()).contains("associatedAppLicense: M365 (expected:");
             });
   }

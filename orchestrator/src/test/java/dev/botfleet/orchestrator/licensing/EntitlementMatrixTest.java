@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -179,7 +180,7 @@ class EntitlementMatrixTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
-              assertThat(e.reason()).isEqualTo("L2_NO_MATRIX_COLUMN");
+              assertThat(e.reason()).isEqualTo(ErrorReason.L2_NO_MATRIX_COLUMN);
               assertThat(e.getMessage()).contains(plan.name()).contains("expected");
             });
   }
@@ -282,7 +283,7 @@ class EntitlementMatrixTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
-              assertThat(e.reason()).isEqualTo("P9_PER_FLOW_NOT_STACKABLE");
+              assertThat(e.reason()).isEqualTo(ErrorReason.P9_PER_FLOW_NOT_STACKABLE);
             });
   }
 
@@ -294,12 +295,12 @@ class EntitlementMatrixTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION);
-              assertThat(e.reason()).isEqualTo("P4_CHARGED_TO_PARENT");
+              assertThat(e.reason()).isEqualTo(ErrorReason.P4_CHARGED_TO_PARENT);
             });
     assertThatThrownBy(() -> EntitlementMatrix.flowDailyRequestLimit(FlowPlan.OWNER_LICENSES, 1))
         .isInstanceOfSatisfying(
             BotfleetException.class,
-            e -> assertThat(e.reason()).isEqualTo("L3_CHARGED_TO_LICENSES"));
+            e -> assertThat(e.reason()).isEqualTo(ErrorReason.L3_CHARGED_TO_LICENSES));
     assertThatThrownBy(() -> EntitlementMatrix.flowDailyRequestLimit(FlowPlan.PROCESS, 0))
         .isInstanceOf(BotfleetException.class)
         .hasMessageContaining("units: 0 (expected: >= 1)");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
+import dev.botfleet.common.ErrorReason;
 import java.time.LocalDate;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -43,7 +44,7 @@ class LicenseTypeTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION);
-              assertThat(e.reason()).isEqualTo("L1_LEGACY_NO_NEW_ASSIGNMENT");
+              assertThat(e.reason()).isEqualTo(ErrorReason.L1_LEGACY_NO_NEW_ASSIGNMENT);
               assertThat(e.getMessage())
                   .contains(license.name())
                   .contains("2020-12-31")
@@ -87,7 +88,7 @@ class LicenseTypeTest {
             BotfleetException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
-              assertThat(e.reason()).isEqualTo("L1_MACHINE_LICENSE");
+              assertThat(e.reason()).isEqualTo(ErrorReason.L1_MACHINE_LICENSE);
               assertThat(e.getMessage()).contains("applies to a machine, not a user");
             });
   }
