@@ -229,6 +229,10 @@ public enum ErrorReason {
       "",
       "A repeated or map field has more items than its bound (docs/limits.md)."),
   INVALID_ARGUMENT_UNKNOWN_ENUM(INVALID_ARGUMENT, "", "An enum value this server does not know."),
+  INVALID_ARGUMENT_PAGE_TOKEN(
+      INVALID_ARGUMENT,
+      "",
+      "A page token that does not parse, or that belongs to another list or filter (docs/api.md)."),
   LICENSE_ALREADY_ASSIGNED(ALREADY_EXISTS, "", "The user already holds that license."),
   LICENSE_END_IN_PAST(INVALID_ARGUMENT, "", "A license end that is not in the future."),
   LICENSE_NOT_FOUND(NOT_FOUND, "", "The user holds no license of that type."),

@@ -1,7 +1,6 @@
 package dev.botfleet.orchestrator.admin;
 
 import java.time.Instant;
-import java.util.List;
 
 /**
  * The audit log. {@link #append} must be called inside the transaction of the change it records, so
@@ -10,6 +9,9 @@ import java.util.List;
 public interface AuditLog {
   void append(Instant at, String actor, String action, String target, String before, String after);
 
-  /** Newest first. */
-  List<AuditEvent> list(int limit, String actionPrefix);
+  /**
+   * Newest first by id: at most {@code limit} events whose action starts with {@code actionPrefix}
+   * and whose id is below {@code beforeId} (null: from the newest), keyset paging (issue 8 §2).
+   */
+  AuditPage list(String actionPrefix, Long beforeId, int limit);
 }

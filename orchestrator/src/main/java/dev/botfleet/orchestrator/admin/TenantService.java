@@ -99,9 +99,10 @@ public final class TenantService {
     }
   }
 
-  public java.util.List<AuditEvent> auditEvents(Principal caller, int limit, String actionPrefix) {
+  /** One page of the audit log, newest first (issue 8 §2); the API bounds {@code pageSize}. */
+  public AuditPage auditEvents(Principal caller, String actionPrefix, Long beforeId, int pageSize) {
     Access.requireTenantAdmin(caller, "read the audit log");
-    int bounded = limit <= 0 ? 100 : Math.min(limit, 1000);
-    return tx.inTransaction(() -> audit.list(bounded, actionPrefix == null ? "" : actionPrefix));
+    return tx.inTransaction(
+        () -> audit.list(actionPrefix == null ? "" : actionPrefix, beforeId, pageSize));
   }
 }

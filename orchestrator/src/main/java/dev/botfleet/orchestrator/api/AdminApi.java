@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.orchestrator.admin.AuditPage;
 import dev.botfleet.orchestrator.admin.CapacityAllocationMode;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.admin.TenantService;
@@ -23,6 +24,7 @@ import dev.botfleet.proto.v1.UpdateTenantSettingsResponse;
 import dev.botfleet.proto.v1.WhoAmIRequest;
 import dev.botfleet.proto.v1.WhoAmIResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 
 public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
   private final PrincipalService principals;
@@ -62,11 +64,22 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          var b = ListPrincipalsResponse.newBuilder();
-          principals
-              .list(caller())
-              .forEach(p -> b.addPrincipals(ProtoMapping.principal(p, environments)));
-          return b.build();
+          var all =
+              principals.list(caller()).stream()
+                  .map(p -> ProtoMapping.principal(p, environments))
+                  .toList();
+          var page =
+              Paging.page(
+                  all,
+                  dev.botfleet.proto.v1.Principal::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListPrincipals",
+                  List.of());
+          return ListPrincipalsResponse.newBuilder()
+              .addAllPrincipals(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 
@@ -118,10 +131,22 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
     Unary.respond(
         out,
         () -> {
+          int size = Paging.size(req.getPageSize());
+          List<String> filter = List.of(req.getActionPrefix());
+          List<String> key = Paging.decode(req.getPageToken(), "ListAuditEvents", filter, 1);
+          AuditPage page =
+              tenant.auditEvents(
+                  caller(),
+                  req.getActionPrefix(),
+                  key == null ? null : Paging.number(key.get(0)),
+                  size);
           var b = ListAuditEventsResponse.newBuilder();
-          tenant
-              .auditEvents(caller(), req.getLimit(), req.getActionPrefix())
-              .forEach(e -> b.addEvents(ProtoMapping.audit(e)));
+          page.events().forEach(e -> b.addEvents(ProtoMapping.audit(e)));
+          if (page.nextBeforeId() != null) {
+            b.setNextPageToken(
+                Paging.encode(
+                    "ListAuditEvents", filter, List.of(Long.toString(page.nextBeforeId()))));
+          }
           return b.build();
         });
   }

@@ -30,6 +30,7 @@ import dev.botfleet.proto.v1.UnshareAppRequest;
 import dev.botfleet.proto.v1.UnshareAppResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
+import java.util.List;
 
 public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBase {
   private final CapacityService capacity;
@@ -65,10 +66,24 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
         out,
         () -> {
           caller();
-          var b = ListPurchasesResponse.newBuilder();
           var now = clock.instant();
-          capacity.purchases().forEach(p -> b.addPurchases(ProtoMapping.purchase(p, now)));
-          return b.build();
+          var page =
+              Paging.page(
+                  capacity.purchases().stream().map(p -> ProtoMapping.purchase(p, now)).toList(),
+                  p ->
+                      Paging.tuple(
+                          String.format(
+                              "%020d.%09d",
+                              p.getStartsAt().getSeconds(), p.getStartsAt().getNanos()),
+                          p.getId()),
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListPurchases",
+                  List.of());
+          return ListPurchasesResponse.newBuilder()
+              .addAllPurchases(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 
@@ -179,11 +194,20 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
         out,
         () -> {
           caller();
-          var b = ListAppSharesResponse.newBuilder();
-          capacity
-              .appShares(req.getEnvironment())
-              .forEach(s -> b.addShares(share(req.getEnvironment(), s)));
-          return b.build();
+          var page =
+              Paging.page(
+                  capacity.appShares(req.getEnvironment()).stream()
+                      .map(s -> share(req.getEnvironment(), s))
+                      .toList(),
+                  s -> Paging.tuple(s.getApp(), s.getUser()),
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListAppShares",
+                  List.of(req.getEnvironment()));
+          return ListAppSharesResponse.newBuilder()
+              .addAllShares(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 

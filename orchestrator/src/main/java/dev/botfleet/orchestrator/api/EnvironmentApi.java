@@ -15,6 +15,7 @@ import dev.botfleet.proto.v1.GetEnvironmentResponse;
 import dev.botfleet.proto.v1.ListEnvironmentsRequest;
 import dev.botfleet.proto.v1.ListEnvironmentsResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 
 public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServiceImplBase {
   private final EnvironmentService environments;
@@ -51,9 +52,18 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
         out,
         () -> {
           caller();
-          var b = ListEnvironmentsResponse.newBuilder();
-          environments.list().forEach(e -> b.addEnvironments(ProtoMapping.environment(e)));
-          return b.build();
+          var page =
+              Paging.page(
+                  environments.list().stream().map(ProtoMapping::environment).toList(),
+                  dev.botfleet.proto.v1.Environment::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListEnvironments",
+                  List.of());
+          return ListEnvironmentsResponse.newBuilder()
+              .addAllEnvironments(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 

@@ -111,9 +111,18 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
         out,
         () -> {
           caller();
-          var b = ListFlowsResponse.newBuilder();
-          flows.list(req.getEnvironment()).forEach(v -> b.addFlows(flow(v)));
-          return b.build();
+          var page =
+              Paging.page(
+                  flows.list(req.getEnvironment()).stream().map(this::flow).toList(),
+                  dev.botfleet.proto.v1.CloudFlow::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListFlows",
+                  List.of(req.getEnvironment()));
+          return ListFlowsResponse.newBuilder()
+              .addAllFlows(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 

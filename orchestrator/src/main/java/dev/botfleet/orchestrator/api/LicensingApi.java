@@ -29,6 +29,7 @@ import dev.botfleet.proto.v1.StartTrialResponse;
 import dev.botfleet.proto.v1.User;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
+import java.util.List;
 
 public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImplBase {
   private final LicenseService licenses;
@@ -68,9 +69,18 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
         out,
         () -> {
           caller();
-          var b = ListUsersResponse.newBuilder();
-          licenses.listUsers().forEach(v -> b.addUsers(user(v)));
-          return b.build();
+          var page =
+              Paging.page(
+                  licenses.listUsers().stream().map(LicensingApi::user).toList(),
+                  dev.botfleet.proto.v1.User::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListUsers",
+                  List.of());
+          return ListUsersResponse.newBuilder()
+              .addAllUsers(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 
@@ -101,9 +111,17 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
           var l = licenses.licenses(req.getUser());
           var b = ListLicensesResponse.newBuilder().setDailyRequestLimit(l.dailyRequestLimit());
           var now = clock.instant();
-          l.licenses()
-              .forEach(x -> b.addLicenses(LicensingMapping.license(x, l.user().name(), now)));
-          return b.build();
+          var page =
+              Paging.page(
+                  l.licenses().stream()
+                      .map(x -> LicensingMapping.license(x, l.user().name(), now))
+                      .toList(),
+                  x -> Paging.tuple(x.getType().name(), x.getId()),
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListLicenses",
+                  List.of(req.getUser()));
+          return b.addAllLicenses(page.items()).setNextPageToken(page.nextPageToken()).build();
         });
   }
 
@@ -184,8 +202,15 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
           var s = licenses.selfServiceTrials();
           var b =
               ListSelfServiceTrialsResponse.newBuilder().setGovernmentCloud(s.governmentCloud());
-          s.trials().forEach(t -> b.addTrials(trial(t)));
-          return b.build();
+          var page =
+              Paging.page(
+                  s.trials().stream().map(LicensingApi::trial).toList(),
+                  t -> String.format("%010d", t.getTypeValue()),
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListSelfServiceTrials",
+                  List.of());
+          return b.addAllTrials(page.items()).setNextPageToken(page.nextPageToken()).build();
         });
   }
 

@@ -34,6 +34,7 @@ import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.SetMaintenanceResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.List;
 
 public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase {
   private final MachineService machines;
@@ -119,9 +120,18 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () -> {
           caller();
-          var b = ListMachinesResponse.newBuilder();
-          machines.list(req.getEnvironment()).forEach(m -> b.addMachines(machine(m)));
-          return b.build();
+          var page =
+              Paging.page(
+                  machines.list(req.getEnvironment()).stream().map(this::machine).toList(),
+                  dev.botfleet.proto.v1.Machine::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListMachines",
+                  List.of(req.getEnvironment()));
+          return ListMachinesResponse.newBuilder()
+              .addAllMachines(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 
@@ -215,9 +225,18 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () -> {
           caller();
-          var b = ListGroupsResponse.newBuilder();
-          machines.groups(req.getEnvironment()).forEach(g -> b.addGroups(group(g)));
-          return b.build();
+          var page =
+              Paging.page(
+                  machines.groups(req.getEnvironment()).stream().map(this::group).toList(),
+                  dev.botfleet.proto.v1.MachineGroup::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListGroups",
+                  List.of(req.getEnvironment()));
+          return ListGroupsResponse.newBuilder()
+              .addAllGroups(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 

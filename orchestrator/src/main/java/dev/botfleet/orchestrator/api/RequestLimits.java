@@ -98,6 +98,23 @@ public final class RequestLimits implements ServerInterceptor {
   /** Sessions and bots of one machine (A2, P5). */
   public static final long MAX_SESSIONS = 10_000;
 
+  /** Every List* RPC: each pages with page_size and page_token (issue 8 §2). */
+  static final List<String> PAGED_LISTS =
+      List.of(
+          "ListPrincipals",
+          "ListAuditEvents",
+          "ListPurchases",
+          "ListAppShares",
+          "ListEnvironments",
+          "ListFlows",
+          "ListUsers",
+          "ListLicenses",
+          "ListSelfServiceTrials",
+          "ListMachines",
+          "ListGroups",
+          "ListRuns",
+          "ListDesktopFlows");
+
   /** Numeric fields by full name → inclusive range. Every numeric field of a request is here. */
   public static final Map<String, Range> NUMBERS;
 
@@ -133,7 +150,6 @@ public final class RequestLimits implements ServerInterceptor {
     n.put(
         "botfleet.v1.SetDesktopFlowRequest.run_timeout_seconds",
         new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "seconds; 0 = 24 hours"));
-    n.put("botfleet.v1.ListRunsRequest.limit", new Range(0, 1000, OUT_OF_RANGE, "runs; 0 = 100"));
     // capacity.proto (C1, C2)
     n.put(
         "botfleet.v1.CreatePurchaseRequest.quantity",
@@ -148,9 +164,6 @@ public final class RequestLimits implements ServerInterceptor {
     n.put(
         "botfleet.v1.UpdateTenantSettingsRequest.metering_day_offset_minutes",
         new Range(-840, 840, ErrorReason.M2_DAY_OFFSET, "minutes"));
-    n.put(
-        "botfleet.v1.ListAuditEventsRequest.limit",
-        new Range(0, 1000, OUT_OF_RANGE, "events; 0 = 100"));
     // flows.proto (P3)
     n.put(
         "botfleet.v1.AllocateProcessRequest.count",
@@ -199,6 +212,16 @@ public final class RequestLimits implements ServerInterceptor {
     n.put(
         "botfleet.v1.RunFinished.exit_code",
         new Range(Integer.MIN_VALUE, Integer.MAX_VALUE, OUT_OF_RANGE, "any 32-bit exit code"));
+    // Every List* RPC pages (AIP-158, issue 8 §2); see Paging.
+    for (String list : PAGED_LISTS) {
+      n.put(
+          "botfleet.v1." + list + "Request.page_size",
+          new Range(
+              0,
+              Paging.MAX_PAGE_SIZE,
+              OUT_OF_RANGE,
+              "items per page; 0 = " + Paging.DEFAULT_PAGE_SIZE));
+    }
     // Every Timestamp (run reports, license ends): the range google.protobuf.Timestamp allows.
     n.put(
         "google.protobuf.Timestamp.seconds",
@@ -215,6 +238,9 @@ public final class RequestLimits implements ServerInterceptor {
     s.put("botfleet.v1.RunFinished.message", 16_384);
     s.put("botfleet.v1.RunFinished.failure_reason", 1024);
     s.put("botfleet.v1.AssignAck.reason", 1024);
+    for (String list : PAGED_LISTS) {
+      s.put("botfleet.v1." + list + "Request.page_token", Paging.MAX_TOKEN_CHARS);
+    }
     STRINGS = Collections.unmodifiableMap(s);
 
     Map<String, Integer> i = new LinkedHashMap<>();

@@ -8,6 +8,8 @@ import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.runs.DesktopFlow;
 import dev.botfleet.orchestrator.runs.Priority;
 import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunCursor;
+import dev.botfleet.orchestrator.runs.RunPage;
 import dev.botfleet.orchestrator.runs.RunService;
 import dev.botfleet.orchestrator.runs.RunState;
 import dev.botfleet.orchestrator.runs.RunTarget;
@@ -26,6 +28,8 @@ import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.proto.v1.SubmitRunResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 
 public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
   private final RunService runs;
@@ -110,8 +114,30 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
         () -> {
           caller();
           RunState state = ProtoEnums.RUN_STATE.domainOrNull(req.getState());
+          int size = Paging.size(req.getPageSize());
+          List<String> filter =
+              List.of(req.getEnvironment(), Integer.toString(req.getStateValue()));
+          List<String> key = Paging.decode(req.getPageToken(), "ListRuns", filter, 3);
+          RunCursor after =
+              key == null
+                  ? null
+                  : new RunCursor(
+                      Instant.ofEpochSecond(Paging.number(key.get(0)), Paging.number(key.get(1))),
+                      Paging.number(key.get(2)));
+          RunPage<RunService.RunView> page = runs.list(req.getEnvironment(), state, after, size);
           var b = ListRunsResponse.newBuilder();
-          runs.list(req.getEnvironment(), state, req.getLimit()).forEach(v -> b.addRuns(run(v)));
+          page.items().forEach(v -> b.addRuns(run(v)));
+          RunCursor next = page.next();
+          if (next != null) {
+            b.setNextPageToken(
+                Paging.encode(
+                    "ListRuns",
+                    filter,
+                    List.of(
+                        Long.toString(next.submittedAt().getEpochSecond()),
+                        Long.toString(next.submittedAt().getNano()),
+                        Long.toString(next.seq()))));
+          }
           return b.build();
         });
   }
@@ -151,10 +177,20 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
         out,
         () -> {
           caller();
-          var b = ListDesktopFlowsResponse.newBuilder();
-          runs.desktopFlows(req.getEnvironment())
-              .forEach(f -> b.addFlows(flow(req.getEnvironment(), f)));
-          return b.build();
+          var page =
+              Paging.page(
+                  runs.desktopFlows(req.getEnvironment()).stream()
+                      .map(f -> flow(req.getEnvironment(), f))
+                      .toList(),
+                  dev.botfleet.proto.v1.DesktopFlow::getName,
+                  req.getPageSize(),
+                  req.getPageToken(),
+                  "ListDesktopFlows",
+                  List.of(req.getEnvironment()));
+          return ListDesktopFlowsResponse.newBuilder()
+              .addAllFlows(page.items())
+              .setNextPageToken(page.nextPageToken())
+              .build();
         });
   }
 

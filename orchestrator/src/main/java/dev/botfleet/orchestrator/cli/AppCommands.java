@@ -85,15 +85,19 @@ final class AppCommands {
       mixinStandardHelpOptions = true,
       description = "App shares in an environment.")
   static final class List extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
       var resp =
-          client
-              .stub(CapacityServiceGrpc::newBlockingStub)
-              .listAppShares(ListAppSharesRequest.newBuilder().setEnvironment(env).build());
+          paging.fetch(
+              ListAppSharesRequest.newBuilder().setEnvironment(env).build(),
+              r -> client.stub(CapacityServiceGrpc::newBlockingStub).listAppShares(r),
+              err(),
+              "shares");
       client.print(
           out(),
           resp,

@@ -16,11 +16,7 @@ final class AuditCommands {
       mixinStandardHelpOptions = true,
       description = "Changes, newest first: who, when, what, before -> after.")
   static final class List extends ClientCommand {
-    @Option(
-        names = "--limit",
-        defaultValue = "100",
-        description = "At most this many events (default: ${DEFAULT-VALUE}).")
-    int limit;
+    @picocli.CommandLine.Mixin PageOptions paging;
 
     @Option(
         names = "--action",
@@ -31,13 +27,11 @@ final class AuditCommands {
     @Override
     int run() {
       var resp =
-          client
-              .stub(AdminServiceGrpc::newBlockingStub)
-              .listAuditEvents(
-                  ListAuditEventsRequest.newBuilder()
-                      .setLimit(limit)
-                      .setActionPrefix(action)
-                      .build());
+          paging.fetch(
+              ListAuditEventsRequest.newBuilder().setActionPrefix(action).build(),
+              r -> client.stub(AdminServiceGrpc::newBlockingStub).listAuditEvents(r),
+              err(),
+              "events");
       client.print(
           out(),
           resp,

@@ -84,12 +84,16 @@ final class CapacityCommands {
 
   @Command(name = "purchases", mixinStandardHelpOptions = true, description = "List purchases.")
   static final class Purchases extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Override
     int run() {
       var resp =
-          client
-              .stub(CapacityServiceGrpc::newBlockingStub)
-              .listPurchases(ListPurchasesRequest.getDefaultInstance());
+          paging.fetch(
+              ListPurchasesRequest.getDefaultInstance(),
+              r -> client.stub(CapacityServiceGrpc::newBlockingStub).listPurchases(r),
+              err(),
+              "purchases");
       client.print(out(), resp, o -> purchaseTable(o, resp.getPurchasesList()));
       return 0;
     }

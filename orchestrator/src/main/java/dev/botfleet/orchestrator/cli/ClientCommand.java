@@ -16,6 +16,10 @@ abstract class ClientCommand implements Callable<Integer> {
     return spec.commandLine().getOut();
   }
 
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
   @Override
   public final Integer call() throws Exception {
     try {

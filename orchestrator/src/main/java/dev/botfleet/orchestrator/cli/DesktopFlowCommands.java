@@ -77,15 +77,19 @@ final class DesktopFlowCommands {
       mixinStandardHelpOptions = true,
       description = "Desktop flows with defaults set.")
   static final class List extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
       var resp =
-          client
-              .stub(RunServiceGrpc::newBlockingStub)
-              .listDesktopFlows(ListDesktopFlowsRequest.newBuilder().setEnvironment(env).build());
+          paging.fetch(
+              ListDesktopFlowsRequest.newBuilder().setEnvironment(env).build(),
+              r -> client.stub(RunServiceGrpc::newBlockingStub).listDesktopFlows(r),
+              err(),
+              "desktop flows");
       client.print(
           out(),
           resp,

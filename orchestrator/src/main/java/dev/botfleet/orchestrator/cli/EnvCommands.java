@@ -44,12 +44,16 @@ final class EnvCommands {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List environments.")
   static final class List extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Override
     int run() {
       var resp =
-          client
-              .stub(EnvironmentServiceGrpc::newBlockingStub)
-              .listEnvironments(ListEnvironmentsRequest.getDefaultInstance());
+          paging.fetch(
+              ListEnvironmentsRequest.getDefaultInstance(),
+              r -> client.stub(EnvironmentServiceGrpc::newBlockingStub).listEnvironments(r),
+              err(),
+              "environments");
       client.print(
           out(),
           resp,

@@ -179,15 +179,19 @@ final class FlowCommands {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Flows of an environment.")
   static final class ListCmd extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
       var resp =
-          client
-              .stub(FlowServiceGrpc::newBlockingStub)
-              .listFlows(ListFlowsRequest.newBuilder().setEnvironment(env).build());
+          paging.fetch(
+              ListFlowsRequest.newBuilder().setEnvironment(env).build(),
+              r -> client.stub(FlowServiceGrpc::newBlockingStub).listFlows(r),
+              err(),
+              "flows");
       client.print(out(), resp, o -> table(o, resp.getFlowsList()));
       return 0;
     }

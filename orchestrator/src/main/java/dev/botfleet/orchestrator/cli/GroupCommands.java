@@ -73,15 +73,19 @@ final class GroupCommands {
       mixinStandardHelpOptions = true,
       description = "Groups of an environment.")
   static final class List extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
       var resp =
-          client
-              .stub(MachineServiceGrpc::newBlockingStub)
-              .listGroups(ListGroupsRequest.newBuilder().setEnvironment(env).build());
+          paging.fetch(
+              ListGroupsRequest.newBuilder().setEnvironment(env).build(),
+              r -> client.stub(MachineServiceGrpc::newBlockingStub).listGroups(r),
+              err(),
+              "groups");
       client.print(out(), resp, o -> table(o, resp.getGroupsList()));
       return 0;
     }

@@ -113,15 +113,19 @@ final class LicenseCommands {
       mixinStandardHelpOptions = true,
       description = "A user's licenses and their summed daily request limit (L3).")
   static final class ListCmd extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Parameters(index = "0", description = "User name.")
     String user;
 
     @Override
     int run() {
       var resp =
-          client
-              .stub(LicensingServiceGrpc::newBlockingStub)
-              .listLicenses(ListLicensesRequest.newBuilder().setUser(user).build());
+          paging.fetch(
+              ListLicensesRequest.newBuilder().setUser(user).build(),
+              r -> client.stub(LicensingServiceGrpc::newBlockingStub).listLicenses(r),
+              err(),
+              "licenses");
       client.print(
           out(),
           resp,

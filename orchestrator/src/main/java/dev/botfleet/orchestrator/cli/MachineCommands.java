@@ -165,15 +165,19 @@ final class MachineCommands {
       mixinStandardHelpOptions = true,
       description = "Machines of an environment.")
   static final class List extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Option(names = "--env", required = true, description = "Environment.")
     String env;
 
     @Override
     int run() {
       var resp =
-          client
-              .stub(MachineServiceGrpc::newBlockingStub)
-              .listMachines(ListMachinesRequest.newBuilder().setEnvironment(env).build());
+          paging.fetch(
+              ListMachinesRequest.newBuilder().setEnvironment(env).build(),
+              r -> client.stub(MachineServiceGrpc::newBlockingStub).listMachines(r),
+              err(),
+              "machines");
       client.print(out(), resp, o -> table(o, resp.getMachinesList()));
       return 0;
     }

@@ -71,12 +71,16 @@ final class PrincipalCommands {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List principals.")
   static final class List extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Override
     int run() {
       var resp =
-          client
-              .stub(AdminServiceGrpc::newBlockingStub)
-              .listPrincipals(ListPrincipalsRequest.getDefaultInstance());
+          paging.fetch(
+              ListPrincipalsRequest.getDefaultInstance(),
+              r -> client.stub(AdminServiceGrpc::newBlockingStub).listPrincipals(r),
+              err(),
+              "principals");
       client.print(
           out(),
           resp,

@@ -233,19 +233,20 @@ final class RunCommands {
         description = "QUEUED, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED or TIMED_OUT.")
     RunState state;
 
-    @Option(
-        names = "--limit",
-        defaultValue = "100",
-        description = "At most this many (default: ${DEFAULT-VALUE}).")
-    int limit;
+    @picocli.CommandLine.Mixin PageOptions paging;
 
     @Override
     int run() {
-      var req = ListRunsRequest.newBuilder().setEnvironment(env).setLimit(limit);
+      var req = ListRunsRequest.newBuilder().setEnvironment(env);
       if (state != null) {
         req.setState(state);
       }
-      var resp = client.stub(RunServiceGrpc::newBlockingStub).listRuns(req.build());
+      var resp =
+          paging.fetch(
+              req.build(),
+              r -> client.stub(RunServiceGrpc::newBlockingStub).listRuns(r),
+              err(),
+              "runs");
       client.print(
           out(),
           resp,

@@ -174,7 +174,9 @@ final class TenantCommands {
             });
         return 0;
       }
-      var resp = stub.listSelfServiceTrials(ListSelfServiceTrialsRequest.getDefaultInstance());
+      var resp =
+          PageOptions.all(
+              ListSelfServiceTrialsRequest.getDefaultInstance(), stub::listSelfServiceTrials);
       client.print(
           out(),
           resp,

@@ -59,12 +59,16 @@ final class UserCommands {
       mixinStandardHelpOptions = true,
       description = "List users, their active licenses and daily request limit (L3).")
   static final class ListCmd extends ClientCommand {
+    @picocli.CommandLine.Mixin PageOptions paging;
+
     @Override
     int run() {
       var resp =
-          client
-              .stub(LicensingServiceGrpc::newBlockingStub)
-              .listUsers(ListUsersRequest.getDefaultInstance());
+          paging.fetch(
+              ListUsersRequest.getDefaultInstance(),
+              r -> client.stub(LicensingServiceGrpc::newBlockingStub).listUsers(r),
+              err(),
+              "users");
       client.print(out(), resp, o -> table(o, resp.getUsersList()));
       return 0;
     }

@@ -19,7 +19,12 @@ public interface RunRepository {
 
   Optional<Run> findByKey(String idempotencyKey);
 
-  List<Run> list(String environmentId, RunState state, int limit);
+  /**
+   * Runs of an environment (and state, unless null) newest first by {@code (submitted_at DESC, seq
+   * DESC)}, starting strictly after {@code after} (null: from the newest), at most {@code limit};
+   * keyset paging, never an offset (issue 8 §2).
+   */
+  RunPage<Run> list(String environmentId, RunState state, RunCursor after, int limit);
 
   /**
    * QUEUED runs of the given targets (machine or group ids), at most the given number per target,

@@ -357,12 +357,12 @@ public final class RunService implements RunControl {
     return view(run);
   }
 
-  public List<RunView> list(String environmentName, RunState state, int limit) {
+  /** One page of an environment's runs, newest first (issue 8 §2); the API bounds the size. */
+  public RunPage<RunView> list(
+      String environmentName, RunState state, RunCursor after, int pageSize) {
     Environment env = environments.require(environmentName);
-    int bounded = limit <= 0 ? 100 : Math.min(limit, 1000);
-    return tx.inTransaction(() -> runs.list(env.id(), state, bounded)).stream()
-        .map(this::view)
-        .toList();
+    RunPage<Run> page = tx.inTransaction(() -> runs.list(env.id(), state, after, pageSize));
+    return new RunPage<>(page.items().stream().map(this::view).toList(), page.next());
   }
 
   private RunView view(Run run) {

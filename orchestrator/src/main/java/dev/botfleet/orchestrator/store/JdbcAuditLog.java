@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.orchestrator.admin.AuditEvent;
 import dev.botfleet.orchestrator.admin.AuditLog;
+import dev.botfleet.orchestrator.admin.AuditPage;
 import java.time.Instant;
 import java.util.List;
 
@@ -27,20 +28,29 @@ public final class JdbcAuditLog implements AuditLog {
   }
 
   @Override
-  public List<AuditEvent> list(int limit, String actionPrefix) {
-    return jdbc.query(
-        "SELECT * FROM audit_event WHERE action LIKE ? ORDER BY id DESC LIMIT ?",
-        rs ->
-            new AuditEvent(
-                rs.getLong("id"),
-                Jdbc.instant(rs, "at"),
-                rs.getString("actor"),
-                rs.getString("action"),
-                rs.getString("target"),
-                rs.getString("before_value"),
-                rs.getString("after_value")),
-        actionPrefix.replace("%", "\\%").replace("_", "\\_") + "%",
-        limit);
+  public AuditPage list(String actionPrefix, Long beforeId, int limit) {
+    // One more than asked tells whether another page follows; id is the primary key, so this is
+    // one index range scan from the cursor down (issue 8 §2).
+    List<AuditEvent> rows =
+        jdbc.query(
+            "SELECT * FROM audit_event WHERE action LIKE ? AND id < ? ORDER BY id DESC LIMIT ?",
+            rs ->
+                new AuditEvent(
+                    rs.getLong("id"),
+                    Jdbc.instant(rs, "at"),
+                    rs.getString("actor"),
+                    rs.getString("action"),
+                    rs.getString("target"),
+                    rs.getString("before_value"),
+                    rs.getString("after_value")),
+            actionPrefix.replace("%", "\\%").replace("_", "\\_") + "%",
+            beforeId == null ? Long.MAX_VALUE : beforeId,
+            limit + 1);
+    if (rows.size() <= limit) {
+      return new AuditPage(rows, null);
+    }
+    List<AuditEvent> page = rows.subList(0, limit);
+    return new AuditPage(List.copyOf(page), page.get(limit - 1).id());
   }
 
   private static String clip(String s, int max) {

@@ -5,6 +5,8 @@ import dev.botfleet.orchestrator.runs.DesktopFlow;
 import dev.botfleet.orchestrator.runs.LateResult;
 import dev.botfleet.orchestrator.runs.Priority;
 import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunCursor;
+import dev.botfleet.orchestrator.runs.RunPage;
 import dev.botfleet.orchestrator.runs.RunReport;
 import dev.botfleet.orchestrator.runs.RunRepository;
 import dev.botfleet.orchestrator.runs.RunState;
@@ -101,20 +103,35 @@ public final class JdbcRunRepository implements RunRepository {
   }
 
   @Override
-  public List<Run> list(String environmentId, RunState state, int limit) {
-    if (state == null) {
-      return jdbc.query(
-          "SELECT * FROM run WHERE environment_id = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?",
-          JdbcRunRepository::run,
-          environmentId,
-          limit);
+  public RunPage<Run> list(String environmentId, RunState state, RunCursor after, int limit) {
+    // Keyset paging (issue 8 §2): strictly after the cursor in (submitted_at DESC, seq DESC), one
+    // more row than asked to tell whether another page follows. Written as an OR rather than a row
+    // comparison, which H2 and PostgreSQL both plan as a range on run_environment.
+    StringBuilder sql = new StringBuilder("SELECT * FROM run WHERE environment_id = ?");
+    List<Object> args = new ArrayList<>(List.of(environmentId));
+    if (state != null) {
+      sql.append(" AND state = ?");
+      args.add(state);
     }
-    return jdbc.query(
-        "SELECT * FROM run WHERE environment_id = ? AND state = ? ORDER BY submitted_at DESC, seq DESC LIMIT ?",
-        JdbcRunRepository::run,
-        environmentId,
-        state,
-        limit);
+    if (after != null) {
+      sql.append(" AND (submitted_at < ? OR (submitted_at = ? AND seq < ?))");
+      args.add(after.submittedAt());
+      args.add(after.submittedAt());
+      args.add(after.seq());
+    }
+    sql.append(" ORDER BY submitted_at DESC, seq DESC LIMIT ?");
+    args.add(limit + 1);
+    List<Map.Entry<Run, Long>> rows =
+        jdbc.query(sql.toString(), rs -> Map.entry(run(rs), rs.getLong("seq")), args.toArray());
+    List<Run> page = new ArrayList<>(Math.min(rows.size(), limit));
+    for (int i = 0; i < rows.size() && i < limit; i++) {
+      page.add(rows.get(i).getKey());
+    }
+    if (rows.size() <= limit) {
+      return new RunPage<>(page, null);
+    }
+    Map.Entry<Run, Long> last = rows.get(limit - 1);
+    return new RunPage<>(page, new RunCursor(last.getKey().submittedAt(), last.getValue()));
   }
 
   /**

@@ -231,7 +231,7 @@ abstract class InputBoundsContract {
                 runs.listRuns(
                     ListRunsRequest.newBuilder()
                         .setEnvironment("prod")
-                        .setLimit(1_000_000)
+                        .setPageSize(1_000_000)
                         .build())),
         RequestLimits.OUT_OF_RANGE);
   }

@@ -115,6 +115,33 @@ class RequestLimitsTest {
   }
 
   @Test
+  void issue_8_every_list_rpc_pages_with_page_size_page_token_and_next_page_token()
+      throws Exception {
+    List<String> lists = new ArrayList<>();
+    for (ServiceDescriptor s : services()) {
+      for (MethodDescriptor m : s.getMethods()) {
+        if (!m.getName().startsWith("List")) {
+          continue;
+        }
+        lists.add(m.getName());
+        assertThat(m.getInputType().findFieldByName("page_size"))
+            .as(m.getName() + " page_size")
+            .isNotNull()
+            .extracting(FieldDescriptor::getType)
+            .isEqualTo(FieldDescriptor.Type.INT32);
+        assertThat(m.getInputType().findFieldByName("page_token"))
+            .as(m.getName() + " page_token")
+            .isNotNull();
+        assertThat(m.getInputType().findFieldByName("limit")).as(m.getName() + " limit").isNull();
+        assertThat(m.getOutputType().findFieldByName("next_page_token"))
+            .as(m.getName() + " next_page_token")
+            .isNotNull();
+      }
+    }
+    assertThat(lists).containsExactlyInAnyOrderElementsOf(RequestLimits.PAGED_LISTS);
+  }
+
+  @Test
   void issue_7_every_numeric_request_field_has_a_declared_range() throws Exception {
     List<String> missing =
         requestFields().values().stream()

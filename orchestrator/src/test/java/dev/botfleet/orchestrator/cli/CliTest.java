@@ -7,6 +7,7 @@ import dev.botfleet.orchestrator.Orchestrator;
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import dev.botfleet.proto.v1.CreatePrincipalResponse;
 import dev.botfleet.proto.v1.GetCapacitySummaryResponse;
+import dev.botfleet.proto.v1.ListAuditEventsResponse;
 import dev.botfleet.proto.v1.ListEnvironmentsResponse;
 import dev.botfleet.proto.v1.Sku;
 import java.net.ServerSocket;
@@ -335,5 +336,55 @@ class CliTest {
     var again = cli.run("capacity", "extend-trial", trial.getId());
     assertThat(again.exitCode()).isEqualTo(1);
     assertThat(again.err()).startsWith("error: FAILED_PRECONDITION L6_ALREADY_EXTENDED: ");
+  }
+
+  @Test
+  void issue_8_list_commands_page_for_the_user_and_all_reaches_the_oldest_row() {
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "20").requireSuccess();
+    for (int q = 1; q <= 12; q++) {
+      cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "" + q)
+          .requireSuccess();
+    }
+    String[] audit = {"audit", "list", "--action", "capacity.allocate"};
+
+    var first = cli.run(concat(audit, "--page-size", "5")).requireSuccess();
+    assertThat(first.out().lines().toList()).hasSize(1 + 5);
+    assertThat(first.err()).contains("more events exist").contains("--all");
+
+    var all = cli.run(concat(audit, "--all", "--page-size", "5")).requireSuccess();
+    var lines = all.out().lines().toList();
+    assertThat(lines).hasSize(1 + 12);
+    assertThat(lines.get(1))
+        .matches(".*capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+11\\s+12");
+    // The oldest event, three pages down.
+    assertThat(lines.get(12))
+        .matches(".*capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+0\\s+1");
+    assertThat(all.err()).isEmpty();
+
+    var limited = cli.run(concat(audit, "--limit", "7", "--page-size", "5")).requireSuccess();
+    assertThat(limited.out().lines().toList()).hasSize(1 + 7);
+    assertThat(limited.err()).contains("more events exist");
+
+    // -o json: one JSON object of the RPC's response type, every fetched row, and where it stopped.
+    var json =
+        cli.run(concat(audit, "--all", "--page-size", "5", "-o", "json"))
+            .json(ListAuditEventsResponse.newBuilder());
+    assertThat(json.getEventsCount()).isEqualTo(12);
+    assertThat(json.getEventsList().get(11).getAfter()).isEqualTo("1");
+    assertThat(json.getNextPageToken()).isEmpty();
+    var jsonLimited =
+        cli.run(concat(audit, "--limit", "7", "--page-size", "5", "-o", "json"))
+            .json(ListAuditEventsResponse.newBuilder());
+    assertThat(jsonLimited.getEventsCount()).isEqualTo(7);
+    assertThat(jsonLimited.getNextPageToken()).isNotEmpty();
+
+    assertThat(cli.run(concat(audit, "--limit", "0")).exitCode()).isEqualTo(2);
+    assertThat(cli.run(concat(audit, "--page-size", "1001")).exitCode()).isEqualTo(2);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
   }
 }
