@@ -1,5 +1,7 @@
 package dev.botfleet.bench;
 
+import static dev.botfleet.testing.BearerToken.bearer;
+
 import dev.botfleet.agent.simulate.FleetSimulator;
 import dev.botfleet.orchestrator.Orchestrator;
 import dev.botfleet.orchestrator.OrchestratorConfig;
@@ -12,13 +14,10 @@ import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunTarget;
 import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.proto.v1.SubmitRunResponse;
-import io.grpc.CallCredentials;
+import dev.botfleet.testing.Processes;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +38,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -260,59 +258,18 @@ public final class DispatchBenchmark {
 
   static void idle(int agents, int seconds) throws Exception {
     Path dir = Files.createTempDirectory("botfleet-bench-idle");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p =
-        new ProcessBuilder(
-                java,
-                "-Xmx1g",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.botfleet.orchestrator.cli.BotfleetCli",
-                "server",
-                "--data-dir",
-                dir.toString(),
-                "--grpc-port",
-                "0",
-                "--http-port",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--heartbeat-interval",
-                "5s",
-                "--offline-after",
-                "20s")
-            .redirectErrorStream(true)
-            .start();
-    try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
-      int grpc = -1;
-      int http = -1;
-      String line;
-      while ((line = out.readLine()) != null && (grpc < 0 || http < 0)) {
-        if (line.startsWith("  grpc:")) {
-          grpc = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
-        } else if (line.startsWith("  metrics:")) {
-          http = Integer.parseInt(line.replaceAll(".*:(\\d+)/metrics", "$1"));
-        }
-      }
-      Path serverLog = dir.resolve("orchestrator.log");
-      System.out.println("orchestrator log: " + serverLog);
-      Thread drain =
-          new Thread(
-              () -> {
-                try (var w = Files.newBufferedWriter(serverLog)) {
-                  String l;
-                  while ((l = out.readLine()) != null) {
-                    w.write(l);
-                    w.newLine();
-                  }
-                } catch (Exception ignored) {
-                  // process ended
-                }
-              });
-      drain.setDaemon(true);
-      drain.start();
-      String token = Files.readString(dir.resolve("admin.token")).trim();
+    try (Processes procs = new Processes(dir)) {
+      Processes.Orchestrator o =
+          procs.startOrchestrator(
+              "orchestrator",
+              Processes.ServerOptions.h2(dir.resolve("data"))
+                  .withTimings("--heartbeat-interval", "5s", "--offline-after", "20s")
+                  .withJvm("-Xmx1g"));
+      int grpc = o.grpcPort;
+      int http = o.httpPort;
+      Processes.Proc p = o.proc;
+      System.out.println("orchestrator log: " + p.log);
+      String token = o.adminToken();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
       {
         var env =
@@ -373,9 +330,6 @@ public final class DispatchBenchmark {
           rssKib(p.pid()) / 1024,
           heap / 1024 / 1024);
       fleet.close();
-    } finally {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
     }
   }
 
@@ -410,19 +364,6 @@ public final class DispatchBenchmark {
       @Override
       public void onCompleted() {
         inFlight.release();
-      }
-    };
-  }
-
-  static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(
-          RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata m = new Metadata();
-        m.put(
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(m);
       }
     };
   }

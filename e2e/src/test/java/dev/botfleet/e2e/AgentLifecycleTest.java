@@ -8,6 +8,8 @@ import dev.botfleet.proto.v1.Machine;
 import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.Run;
 import dev.botfleet.proto.v1.RunState;
+import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

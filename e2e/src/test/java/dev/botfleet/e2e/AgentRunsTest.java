@@ -7,6 +7,7 @@ import dev.botfleet.proto.v1.ListRunsResponse;
 import dev.botfleet.proto.v1.Machine;
 import dev.botfleet.proto.v1.Run;
 import dev.botfleet.proto.v1.RunState;
+import dev.botfleet.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -81,7 +82,7 @@ class AgentRunsTest extends EndToEnd {
             "--wait",
             "--wait-timeout",
             "60s");
-    assertThat(failed.exit()).as(failed.toString()).isEqualTo(1);
+    assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(1);
     assertThat(failed.err()).contains("ended FAILED EXIT_CODE_3");
     Run f = Cli.parse(failed.out(), Run.newBuilder()).build();
     assertThat(f.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
@@ -168,7 +169,7 @@ class AgentRunsTest extends EndToEnd {
               "--wait",
               "--wait-timeout",
               "60s");
-      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
       Run run = Cli.parse(r.out(), Run.newBuilder()).build();
       assertThat(run.getState()).as(flow).isEqualTo(RunState.RUN_STATE_FAILED);
       assertThat(run.getFailureReason()).as(flow).isEqualTo("FLOW_NOT_INSTALLED");
@@ -204,7 +205,7 @@ class AgentRunsTest extends EndToEnd {
     // Names that try to leave the folder are refused at submission: no run at all.
     Cli.Result traversal =
         cli.run("run", "submit", "--env", ENV, "--flow", "../echo", "--machine", "m1");
-    assertThat(traversal.exit()).as(traversal.toString()).isEqualTo(1);
+    assertThat(traversal.exitCode()).as(traversal.toString()).isEqualTo(1);
     assertThat(traversal.err()).contains("INVALID_ARGUMENT");
     var all = cli.json(ListRunsResponse.newBuilder(), "run", "list", "--env", ENV).getRunsList();
     assertThat(all).extracting(Run::getFlow).containsExactlyInAnyOrder("nope", "ghost", "escape");

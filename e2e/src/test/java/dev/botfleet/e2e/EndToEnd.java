@@ -9,6 +9,8 @@ import dev.botfleet.proto.v1.Machine;
 import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.Run;
 import dev.botfleet.proto.v1.RunState;
+import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -149,7 +151,7 @@ abstract class EndToEnd {
   }
 
   static Cli cli(Processes.Orchestrator o) {
-    return new Cli(o.address(), adminToken(o));
+    return Cli.withToken(o.address(), adminToken(o));
   }
 
   /** An environment with {@code units} process units allocated to it (P1 pool). */
@@ -237,7 +239,7 @@ abstract class EndToEnd {
                     agent + " exited with " + agent.process.exitValue() + ":\n" + agent.tail(30));
               }
               Cli.Result r = cli.jsonResult("machine", "show", name);
-              return r.exit() == 0
+              return r.exitCode() == 0
                   && Cli.parse(r.out(), GetMachineResponse.newBuilder()).getMachine().getStatus()
                       == status;
             });

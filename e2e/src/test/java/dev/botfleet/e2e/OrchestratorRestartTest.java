@@ -9,6 +9,8 @@ import dev.botfleet.proto.v1.Machine;
 import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.Run;
 import dev.botfleet.proto.v1.RunState;
+import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -8,9 +8,12 @@ import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunServiceGrpc.RunServiceBlockingStub;
 import dev.botfleet.proto.v1.RunTarget;
 import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.testing.BearerToken;
+import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
+import dev.botfleet.testing.TestDatabases;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +29,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -51,7 +53,7 @@ class TwoOrchestratorsTest extends EndToEnd {
 
   @Test
   void p5_r2_two_orchestrators_on_one_postgres_assign_every_run_exactly_once() throws Exception {
-    Postgres.Db db = Postgres.fresh();
+    TestDatabases.Db db = TestDatabases.emptyPostgres();
     try {
       burst(db);
     } finally {
@@ -60,23 +62,21 @@ class TwoOrchestratorsTest extends EndToEnd {
     }
   }
 
-  private void burst(Postgres.Db db) throws Exception {
+  private void burst(TestDatabases.Db db) throws Exception {
     long t0 = System.nanoTime();
-    var optionsA =
-        new Processes.ServerOptions(dir.resolve("a-data"), 0, db.url(), db.user(), db.password());
-    var optionsB =
-        new Processes.ServerOptions(dir.resolve("b-data"), 0, db.url(), db.user(), db.password());
+    var optionsA = Processes.ServerOptions.h2(dir.resolve("a-data")).withDatabase(db);
+    var optionsB = Processes.ServerOptions.h2(dir.resolve("b-data")).withDatabase(db);
     var a = procs.startOrchestrator("orch-a", optionsA);
     // B starts on the database A created, while A is set up and its first agent starts.
     var bStarting = procs.launchOrchestrator("orch-b", optionsB);
     String token = adminToken(a); // the first server of the database made it; B shares it
-    Cli cliA = new Cli(a.address(), token);
+    Cli cliA = Cli.withToken(a.address(), token);
     environmentWithCapacity(cliA, ENV, MACHINES.size() * BOTS_PER_MACHINE);
     cliA.run("group", "create", "g", "--env", ENV).ok();
     Map<String, Processes.Proc> agents = new HashMap<>();
     agents.put("m1", ledgerAgent(a, "m1", joinToken(cliA, ENV, "g")));
-    var b = procs.awaitBanner(bStarting, optionsB);
-    Cli cliB = new Cli(b.address(), token);
+    var b = procs.awaitStarted(bStarting, optionsB);
+    Cli cliB = Cli.withToken(b.address(), token);
     // m1, m2 hold their stream with A; m3, m4 with B. Join tokens come from both servers.
     agents.put("m2", ledgerAgent(a, "m2", joinToken(cliB, ENV, "g")));
     agents.put("m3", ledgerAgent(b, "m3", joinToken(cliA, ENV, "g")));
@@ -231,18 +231,7 @@ class TwoOrchestratorsTest extends EndToEnd {
     ManagedChannel chB = NettyChannelBuilder.forTarget(addressB).usePlaintext().build();
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
-      CallCredentials bearer =
-          new CallCredentials() {
-            @Override
-            public void applyRequestMetadata(
-                RequestInfo info, Executor executor, MetadataApplier applier) {
-              Metadata m = new Metadata();
-              m.put(
-                  Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
-                  "Bearer " + token);
-              applier.apply(m);
-            }
-          };
+      CallCredentials bearer = BearerToken.bearer(token);
       RunServiceBlockingStub[] stubs = {
         RunServiceGrpc.newBlockingStub(chA).withCallCredentials(bearer),
         RunServiceGrpc.newBlockingStub(chB).withCallCredentials(bearer)

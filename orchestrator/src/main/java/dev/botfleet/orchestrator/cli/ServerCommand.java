@@ -17,7 +17,8 @@ final class ServerCommand implements Callable<Integer> {
   @Option(
       names = "--data-dir",
       defaultValue = "data",
-      description = "State directory: H2 database, admin.token (default: ${DEFAULT-VALUE}).")
+      description =
+          "State directory: H2 database, admin.token, ports.json (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
   @Option(
@@ -92,6 +93,7 @@ final class ServerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Orchestrator o = Orchestrator.start(config());
     Runtime.getRuntime().addShutdownHook(new Thread(o::close, "shutdown"));
+    PortsFile.write(dataDir, o.grpcPort(), o.httpPort());
     printBanner(o);
     o.blockUntilShutdown();
     return 0;

@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.api;
 
+import static dev.botfleet.testing.BearerToken.bearer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -39,7 +40,6 @@ import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SkuSummary;
 import dev.botfleet.proto.v1.SubmitRunRequest;
-import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -58,7 +58,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -519,19 +518,6 @@ abstract class InputBoundsContract {
           }
         }
       };
-
-  static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(
-          RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata m = new Metadata();
-        m.put(
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(m);
-      }
-    };
-  }
 
   @Test
   void issue_7_guarded_services_are_still_described_by_server_reflection() throws Exception {

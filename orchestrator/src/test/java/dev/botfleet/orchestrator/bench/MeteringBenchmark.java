@@ -1,5 +1,7 @@
 package dev.botfleet.orchestrator.bench;
 
+import static dev.botfleet.testing.BearerToken.bearer;
+
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
@@ -9,14 +11,12 @@ import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.TenantService;
 import dev.botfleet.orchestrator.environments.EnvironmentType;
 import dev.botfleet.orchestrator.licensing.LicenseType;
-import dev.botfleet.orchestrator.testing.TestDatabases;
 import dev.botfleet.proto.v1.MeteringServiceGrpc;
 import dev.botfleet.proto.v1.RecordUsageRequest;
 import dev.botfleet.proto.v1.RecordUsageResponse;
 import dev.botfleet.proto.v1.UsageRecord;
-import io.grpc.CallCredentials;
+import dev.botfleet.testing.TestDatabases;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -267,18 +266,5 @@ public final class MeteringBenchmark {
       return 0;
     }
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
-  }
-
-  static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(
-          RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata m = new Metadata();
-        m.put(
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(m);
-      }
-    };
   }
 }

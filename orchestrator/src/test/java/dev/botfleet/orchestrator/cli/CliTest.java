@@ -10,6 +10,7 @@ import dev.botfleet.proto.v1.GetCapacitySummaryResponse;
 import dev.botfleet.proto.v1.ListAuditEventsResponse;
 import dev.botfleet.proto.v1.ListEnvironmentsResponse;
 import dev.botfleet.proto.v1.Sku;
+import dev.botfleet.testing.Cli;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class CliTest {
         new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, clock);
     orchestrator = Orchestrator.start(config);
     cli = Cli.forServer("127.0.0.1:" + orchestrator.grpcPort(), data);
-    cli.run("env", "create", "prod", "--type", "PRODUCTION").requireSuccess();
+    cli.run("env", "create", "prod", "--type", "PRODUCTION").ok();
   }
 
   @AfterEach
@@ -53,20 +54,20 @@ class CliTest {
 
   @Test
   void table_output_is_the_default() {
-    var r = cli.run("env", "create", "dev", "--type", "SANDBOX").requireSuccess();
+    var r = cli.run("env", "create", "dev", "--type", "SANDBOX").ok();
     assertThat(r.out().lines().toList()).hasSize(2);
     assertThat(r.out().lines().findFirst().orElseThrow()).matches("NAME\\s+ID\\s+TYPE");
     assertThat(r.out().lines().skip(1).findFirst().orElseThrow())
         .matches("dev\\s+env_\\S+\\s+SANDBOX");
     assertThat(r.err()).isEmpty();
 
-    var list = cli.run("env", "list").requireSuccess();
+    var list = cli.run("env", "list").ok();
     assertThat(list.out()).startsWith("NAME").contains("prod").contains("dev").doesNotContain("{");
   }
 
   @Test
   void json_output_parses_as_json() {
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "4").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "4").ok();
     var envs = cli.run("env", "list", "-o", "json").json(ListEnvironmentsResponse.newBuilder());
     assertThat(envs.getEnvironmentsList()).extracting(e -> e.getName()).containsExactly("prod");
     var summary =
@@ -85,7 +86,7 @@ class CliTest {
 
   @Test
   void c2_refused_call_exits_non_zero_with_one_line_reason_on_stderr() {
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").ok();
     var r = cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "6");
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).isEmpty();
@@ -151,7 +152,7 @@ class CliTest {
 
   @Test
   void c6_allocating_app_passes_to_a_user_is_refused_with_the_reason() {
-    cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "3").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "3").ok();
     var r =
         cli.run("capacity", "allocate", "--user", "ana", "--sku", "APP_PASS", "--quantity", "1");
     assertThat(r.exitCode()).isEqualTo(1);
@@ -166,44 +167,33 @@ class CliTest {
 
   @Test
   void c6_app_share_consumes_a_pass_and_app_list_shows_it() {
-    cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "3").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "1")
-        .requireSuccess();
-    assertThat(
-            cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana")
-                .requireSuccess()
-                .out())
+    cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "3").ok();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "1").ok();
+    assertThat(cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").ok().out())
         .contains("consumed");
-    assertThat(
-            cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana")
-                .requireSuccess()
-                .out())
+    assertThat(cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").ok().out())
         .contains("already shared");
     var full = cli.run("app", "share", "expenses", "--env", "prod", "--user", "bo");
     assertThat(full.exitCode()).isEqualTo(1);
     assertThat(full.err()).startsWith("error: RESOURCE_EXHAUSTED C6_NO_APP_PASS: ");
-    assertThat(cli.run("app", "list", "--env", "prod").requireSuccess().out())
+    assertThat(cli.run("app", "list", "--env", "prod").ok().out())
         .containsPattern("expenses\\s+ana");
-    assertThat(
-            cli.run("app", "unshare", "expenses", "--env", "prod", "--user", "ana")
-                .requireSuccess()
-                .out())
+    assertThat(cli.run("app", "unshare", "expenses", "--env", "prod", "--user", "ana").ok().out())
         .contains("unshared");
   }
 
   @Test
   void c5_principal_token_works_until_only_specific_admins_may_allocate() {
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").ok();
     var created =
-        cli.run("principal", "create", "pat", "--role", "ENVIRONMENT_ADMIN", "--env", "prod")
-            .requireSuccess();
+        cli.run("principal", "create", "pat", "--role", "ENVIRONMENT_ADMIN", "--env", "prod").ok();
     Matcher m =
         Pattern.compile("token \\(shown once, keep it secret\\): (\\S+)").matcher(created.out());
     assertThat(m.find()).as(created.out()).isTrue();
     String token = m.group(1);
     assertThat(created.out()).containsPattern("pat\\s+prn_\\S+\\s+ENVIRONMENT_ADMIN\\(prod\\)");
 
-    assertThat(cli.run("whoami", "--token", token).requireSuccess().out())
+    assertThat(cli.run("whoami", "--token", token).ok().out())
         .containsPattern("pat\\s+prn_\\S+\\s+ENVIRONMENT_ADMIN");
     assertThat(
             cli.run(
@@ -217,18 +207,16 @@ class CliTest {
                     "2",
                     "--token",
                     token)
-                .requireSuccess()
+                .ok()
                 .out())
         .containsPattern("prod\\s+PROCESS\\s+0\\s+2");
     // An environment admin cannot create principals.
     assertThat(cli.run("principal", "list", "--token", token).exitCode()).isEqualTo(3);
 
     var settings =
-        cli.run("tenant", "settings", "--capacity-allocation", "ONLY_SPECIFIC_ADMINS")
-            .requireSuccess();
+        cli.run("tenant", "settings", "--capacity-allocation", "ONLY_SPECIFIC_ADMINS").ok();
     assertThat(settings.out()).containsPattern("capacity-allocation\\s+ONLY_SPECIFIC_ADMINS");
-    assertThat(cli.run("tenant", "settings").requireSuccess().out())
-        .contains("ONLY_SPECIFIC_ADMINS");
+    assertThat(cli.run("tenant", "settings").ok().out()).contains("ONLY_SPECIFIC_ADMINS");
     var refused =
         cli.run(
             "capacity",
@@ -265,12 +253,10 @@ class CliTest {
 
   @Test
   void c5_audit_list_shows_who_what_before_and_after() {
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2")
-        .requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4")
-        .requireSuccess();
-    var audit = cli.run("audit", "list", "--action", "capacity.allocate").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").ok();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2").ok();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4").ok();
+    var audit = cli.run("audit", "list", "--action", "capacity.allocate").ok();
     var lines = audit.out().lines().toList();
     assertThat(lines.get(0)).matches("AT\\s+ACTOR\\s+ACTION\\s+TARGET\\s+BEFORE\\s+AFTER");
     // Newest first.
@@ -285,20 +271,16 @@ class CliTest {
 
   @Test
   void c8_summary_shows_the_deficit_after_a_trial_expires() {
-    cli.run("env", "create", "late", "--type", "SANDBOX").requireSuccess();
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "2").requireSuccess();
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "3", "--trial")
-        .requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2")
-        .requireSuccess();
+    cli.run("env", "create", "late", "--type", "SANDBOX").ok();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "2").ok();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "3", "--trial").ok();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "2").ok();
     clock.advance(Duration.ofMinutes(1));
-    cli.run("capacity", "allocate", "--env", "late", "--sku", "PROCESS", "--quantity", "3")
-        .requireSuccess();
-    assertThat(cli.run("capacity", "summary").requireSuccess().out())
-        .doesNotContain("OVER CAPACITY (");
+    cli.run("capacity", "allocate", "--env", "late", "--sku", "PROCESS", "--quantity", "3").ok();
+    assertThat(cli.run("capacity", "summary").ok().out()).doesNotContain("OVER CAPACITY (");
 
     clock.advance(Duration.ofDays(31));
-    var summary = cli.run("capacity", "summary").requireSuccess().out();
+    var summary = cli.run("capacity", "summary").ok().out();
     assertThat(summary).containsPattern("PROCESS\\s+2\\s+5\\s+-3\\s+0\\s+bots");
     assertThat(summary).containsPattern("late\\s+PROCESS\\s+3\\s+0\\s+3");
     assertThat(summary).contains("OVER CAPACITY (newest allocations first");
@@ -308,7 +290,7 @@ class CliTest {
     assertThat(refused.exitCode()).isEqualTo(1);
     assertThat(refused.err()).startsWith("error: FAILED_PRECONDITION C8_OVER_CAPACITY: ");
     // The expired trial: not extended, no longer active.
-    assertThat(cli.run("capacity", "purchases").requireSuccess().out())
+    assertThat(cli.run("capacity", "purchases").ok().out())
         .containsPattern(
             "PROCESS\\s+3\\s+trial\\s+2026-03-02T10:00:00Z\\s+2026-04-01T10:00:00Z\\s+no\\s+no");
   }
@@ -328,7 +310,7 @@ class CliTest {
                 "json")
             .json(dev.botfleet.proto.v1.CreatePurchaseResponse.newBuilder())
             .getPurchase();
-    var extended = cli.run("capacity", "extend-trial", trial.getId()).requireSuccess();
+    var extended = cli.run("capacity", "extend-trial", trial.getId()).ok();
     assertThat(extended.out())
         .containsPattern(
             trial.getId()
@@ -340,18 +322,18 @@ class CliTest {
 
   @Test
   void issue_8_list_commands_page_for_the_user_and_all_reaches_the_oldest_row() {
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "20").requireSuccess();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "20").ok();
     for (int q = 1; q <= 12; q++) {
       cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "" + q)
-          .requireSuccess();
+          .ok();
     }
     String[] audit = {"audit", "list", "--action", "capacity.allocate"};
 
-    var first = cli.run(concat(audit, "--page-size", "5")).requireSuccess();
+    var first = cli.run(concat(audit, "--page-size", "5")).ok();
     assertThat(first.out().lines().toList()).hasSize(1 + 5);
     assertThat(first.err()).contains("more events exist").contains("--all");
 
-    var all = cli.run(concat(audit, "--all", "--page-size", "5")).requireSuccess();
+    var all = cli.run(concat(audit, "--all", "--page-size", "5")).ok();
     var lines = all.out().lines().toList();
     assertThat(lines).hasSize(1 + 12);
     assertThat(lines.get(1))
@@ -361,7 +343,7 @@ class CliTest {
         .matches(".*capacity\\.allocate\\s+environment=prod sku=PROCESS\\s+0\\s+1");
     assertThat(all.err()).isEmpty();
 
-    var limited = cli.run(concat(audit, "--limit", "7", "--page-size", "5")).requireSuccess();
+    var limited = cli.run(concat(audit, "--limit", "7", "--page-size", "5")).ok();
     assertThat(limited.out().lines().toList()).hasSize(1 + 7);
     assertThat(limited.err()).contains("more events exist");
 

@@ -1,20 +1,20 @@
 package dev.botfleet.orchestrator.testing;
 
+import static dev.botfleet.testing.BearerToken.bearer;
+
 import dev.botfleet.common.MutableClock;
 import dev.botfleet.orchestrator.Orchestrator;
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.admin.Role;
-import io.grpc.CallCredentials;
+import dev.botfleet.testing.TestDatabases;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.AbstractStub;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -71,7 +71,7 @@ public final class TestOrchestrator implements AutoCloseable {
   }
 
   public static TestOrchestrator h2(Path dir) throws Exception {
-    return new TestOrchestrator(dir, TestDatabases.h2(dir));
+    return new TestOrchestrator(dir, h2Database(dir));
   }
 
   public static TestOrchestrator postgres(Path dir) throws Exception {
@@ -79,7 +79,7 @@ public final class TestOrchestrator implements AutoCloseable {
   }
 
   public static TestOrchestrator h2(Path dir, OrchestratorConfig.Timings timings) throws Exception {
-    return new TestOrchestrator(dir, TestDatabases.h2(dir), timings);
+    return new TestOrchestrator(dir, h2Database(dir), timings);
   }
 
   public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings)
@@ -128,17 +128,9 @@ public final class TestOrchestrator implements AutoCloseable {
     return orchestrator.principals.authenticate(token).orElseThrow();
   }
 
-  static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(
-          RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata m = new Metadata();
-        m.put(
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(m);
-      }
-    };
+  private static TestDatabases.Db h2Database(Path dir) {
+    return new TestDatabases.Db(
+        dev.botfleet.orchestrator.store.Database.h2FileUrl(dir), null, null);
   }
 
   @Override

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.botfleet.orchestrator.Orchestrator;
 import dev.botfleet.orchestrator.OrchestratorConfig;
-import dev.botfleet.orchestrator.cli.Cli;
+import dev.botfleet.testing.Cli;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,14 +57,12 @@ class MetricsEndpointTest {
   @Test
   void c4_metrics_show_purchased_allocated_and_available_units_per_sku_and_environment()
       throws Exception {
-    cli.run("env", "create", "prod", "--type", "PRODUCTION").requireSuccess();
-    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "10").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4")
-        .requireSuccess();
-    cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "2").requireSuccess();
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "2")
-        .requireSuccess();
-    cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").requireSuccess();
+    cli.run("env", "create", "prod", "--type", "PRODUCTION").ok();
+    cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "10").ok();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "4").ok();
+    cli.run("capacity", "purchase", "--sku", "APP_PASS", "--quantity", "2").ok();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "APP_PASS", "--quantity", "2").ok();
+    cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana").ok();
 
     HttpResponse<String> r = get("/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
@@ -82,8 +80,7 @@ class MetricsEndpointTest {
             "botfleet_environment_capacity_units{environment=\"prod\",sku=\"APP_PASS\",state=\"consumed\"} 1.0");
 
     // Gauges are read from the database at scrape time: a change shows on the next scrape.
-    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "7")
-        .requireSuccess();
+    cli.run("capacity", "allocate", "--env", "prod", "--sku", "PROCESS", "--quantity", "7").ok();
     assertThat(get("/metrics").body())
         .contains(
             "botfleet_environment_capacity_units{environment=\"prod\",sku=\"PROCESS\",state=\"allocated\"} 7.0")
@@ -92,7 +89,7 @@ class MetricsEndpointTest {
 
   @Test
   void o1_metrics_include_jvm_and_grpc_server_metrics() throws Exception {
-    cli.run("env", "list").requireSuccess();
+    cli.run("env", "list").ok();
     cli.run("capacity", "allocate", "--env", "nope", "--sku", "PROCESS", "--quantity", "1");
     String body = get("/metrics").body();
     assertThat(body)

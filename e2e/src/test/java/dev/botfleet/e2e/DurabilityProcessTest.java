@@ -1,9 +1,7 @@
-package dev.botfleet.orchestrator.e2e;
+package dev.botfleet.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.botfleet.orchestrator.cli.Cli;
-import dev.botfleet.orchestrator.testing.TestDatabases;
 import dev.botfleet.proto.v1.CapacityAllocationMode;
 import dev.botfleet.proto.v1.CreateEnvironmentResponse;
 import dev.botfleet.proto.v1.CreatePrincipalResponse;
@@ -21,10 +19,12 @@ import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SkuSummary;
 import dev.botfleet.proto.v1.TenantSettings;
 import dev.botfleet.proto.v1.WhoAmIResponse;
+import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
+import dev.botfleet.testing.TestDatabases;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,11 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DurabilityProcessTest {
   @TempDir Path dir;
-  private final List<OrchestratorProcess> processes = new ArrayList<>();
+  private Processes procs;
+
+  @BeforeEach
+  void processes() {
+    procs = new Processes(dir.resolve("logs"));
+  }
 
   @AfterEach
   void killAll() {
-    processes.forEach(OrchestratorProcess::close);
+    procs.close();
   }
 
   @Test
@@ -53,14 +58,13 @@ class DurabilityProcessTest {
     killAfterCallsThenCheckAfterRestart(TestDatabases.postgres());
   }
 
-  private OrchestratorProcess start(TestDatabases.Db db) throws Exception {
-    OrchestratorProcess p = OrchestratorProcess.start(dir.resolve("data"), dir.resolve("logs"), db);
-    processes.add(p);
-    return p;
+  private Processes.Orchestrator start(TestDatabases.Db db) {
+    return procs.startOrchestrator(
+        "orchestrator", Processes.ServerOptions.h2(dir.resolve("data")).withDatabase(db));
   }
 
   private void killAfterCallsThenCheckAfterRestart(TestDatabases.Db db) throws Exception {
-    OrchestratorProcess first = start(db);
+    Processes.Orchestrator first = start(db);
     Cli cli = first.cli();
 
     // Each call below returns only after the server acknowledged it: that is "reported as done".
@@ -133,16 +137,16 @@ class DurabilityProcessTest {
                 "json")
             .json(CreatePrincipalResponse.newBuilder())
             .getToken();
-    cli.run("tenant", "settings", "--capacity-allocation", "ONLY_SPECIFIC_ADMINS").requireSuccess();
+    cli.run("tenant", "settings", "--capacity-allocation", "ONLY_SPECIFIC_ADMINS").ok();
     assertThat(
             cli.run("app", "share", "expenses", "--env", "prod", "--user", "ana", "-o", "json")
                 .json(ShareAppResponse.newBuilder())
                 .getCreated())
         .isTrue();
-    first.kill9();
+    first.proc.kill9();
 
-    OrchestratorProcess second = start(db);
-    assertThat(second.logText()).doesNotContain("event=admin_created");
+    Processes.Orchestrator second = start(db);
+    assertThat(second.proc.log()).doesNotContain("event=admin_created");
     Cli after = second.cli();
 
     var envs = after.run("env", "list", "-o", "json").json(ListEnvironmentsResponse.newBuilder());

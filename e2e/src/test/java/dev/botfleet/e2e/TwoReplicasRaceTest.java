@@ -1,9 +1,9 @@
-package dev.botfleet.orchestrator.e2e;
+package dev.botfleet.e2e;
 
+import static dev.botfleet.testing.BearerToken.bearer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.botfleet.orchestrator.api.GrpcErrors;
-import dev.botfleet.orchestrator.testing.TestDatabases;
 import dev.botfleet.proto.v1.CapacityServiceGrpc;
 import dev.botfleet.proto.v1.CapacityServiceGrpc.CapacityServiceBlockingStub;
 import dev.botfleet.proto.v1.CreateEnvironmentRequest;
@@ -14,6 +14,8 @@ import dev.botfleet.proto.v1.GetCapacitySummaryRequest;
 import dev.botfleet.proto.v1.SetAllocationRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SkuSummary;
+import dev.botfleet.testing.Processes;
+import dev.botfleet.testing.TestDatabases;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -36,6 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,9 +55,14 @@ class TwoReplicasRaceTest {
   private static final int ENVIRONMENTS = 6;
 
   @TempDir Path dir;
-  private final List<OrchestratorProcess> processes = new ArrayList<>();
+  private Processes procs;
   private final List<ManagedChannel> channels = new ArrayList<>();
   private ExecutorService pool;
+
+  @BeforeEach
+  void processes() {
+    procs = new Processes(dir.resolve("logs"));
+  }
 
   @AfterEach
   void tearDown() throws InterruptedException {
@@ -63,38 +71,36 @@ class TwoReplicasRaceTest {
       pool.awaitTermination(10, TimeUnit.SECONDS);
     }
     channels.forEach(ManagedChannel::shutdownNow);
-    processes.forEach(OrchestratorProcess::close);
+    procs.close();
   }
 
   @Test
   void c2_two_replicas_on_one_postgresql_never_allocate_more_than_purchased() throws Exception {
-    TestDatabases.Db db = TestDatabases.postgres();
+    TestDatabases.Db db = TestDatabases.emptyPostgres();
     // Both replicas start at the same time on the empty database: Flyway serialises the
     // migration (PostgreSQL advisory lock) and exactly one replica creates the first admin.
-    OrchestratorProcess a = OrchestratorProcess.launch(dir.resolve("a"), dir.resolve("logs"), db);
-    processes.add(a);
-    OrchestratorProcess b = OrchestratorProcess.launch(dir.resolve("b"), dir.resolve("logs"), db);
-    processes.add(b);
-    a.awaitStarted();
-    b.awaitStarted();
-    boolean aHasToken = Files.exists(a.dataDir().resolve("admin.token"));
-    boolean bHasToken = Files.exists(b.dataDir().resolve("admin.token"));
+    var optionsA = Processes.ServerOptions.h2(dir.resolve("a")).withDatabase(db);
+    var optionsB = Processes.ServerOptions.h2(dir.resolve("b")).withDatabase(db);
+    Processes.Proc aStarting = procs.launchOrchestrator("a", optionsA);
+    Processes.Proc bStarting = procs.launchOrchestrator("b", optionsB);
+    Processes.Orchestrator a = procs.awaitStarted(aStarting, optionsA);
+    Processes.Orchestrator b = procs.awaitStarted(bStarting, optionsB);
+    boolean aHasToken = Files.exists(a.dataDir.resolve("admin.token"));
+    boolean bHasToken = Files.exists(b.dataDir.resolve("admin.token"));
     assertThat(aHasToken ^ bHasToken)
         .as("exactly one replica wrote admin.token (a=%s, b=%s)", aHasToken, bHasToken)
         .isTrue();
-    String token = Files.readString((aHasToken ? a : b).dataDir().resolve("admin.token")).trim();
+    String token = Files.readString((aHasToken ? a : b).dataDir.resolve("admin.token")).trim();
 
     List<CapacityServiceBlockingStub> replicas = new ArrayList<>();
-    for (OrchestratorProcess p : List.of(a, b)) {
+    for (Processes.Orchestrator p : List.of(a, b)) {
       ManagedChannel ch = p.channel();
       channels.add(ch);
-      replicas.add(
-          CapacityServiceGrpc.newBlockingStub(ch)
-              .withCallCredentials(OrchestratorProcess.bearer(token)));
+      replicas.add(CapacityServiceGrpc.newBlockingStub(ch).withCallCredentials(bearer(token)));
     }
     var envs =
         EnvironmentServiceGrpc.newBlockingStub(channels.get(1))
-            .withCallCredentials(OrchestratorProcess.bearer(token))
+            .withCallCredentials(bearer(token))
             .withDeadlineAfter(30, TimeUnit.SECONDS);
     for (int i = 0; i < ENVIRONMENTS; i++) {
       envs.createEnvironment(

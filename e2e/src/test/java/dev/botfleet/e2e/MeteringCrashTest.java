@@ -1,11 +1,9 @@
-package dev.botfleet.orchestrator.metering;
+package dev.botfleet.e2e;
 
+import static dev.botfleet.testing.BearerToken.bearer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.botfleet.orchestrator.cli.Cli;
-import dev.botfleet.orchestrator.e2e.OrchestratorProcess;
-import dev.botfleet.orchestrator.testing.TestDatabases;
 import dev.botfleet.proto.v1.GetUsageRequest;
 import dev.botfleet.proto.v1.GetUsageResponse;
 import dev.botfleet.proto.v1.MeteringServiceGrpc;
@@ -13,6 +11,9 @@ import dev.botfleet.proto.v1.RecordOutcome;
 import dev.botfleet.proto.v1.RecordUsageRequest;
 import dev.botfleet.proto.v1.UsageRecord;
 import dev.botfleet.proto.v1.UsageRecordResult;
+import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
+import dev.botfleet.testing.TestDatabases;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,26 +39,32 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MeteringCrashTest {
   @TempDir Path dir;
-  private final List<OrchestratorProcess> processes = new ArrayList<>();
+  private Processes procs;
+  private Processes.Orchestrator last;
+
+  @BeforeEach
+  void processes() {
+    procs = new Processes(dir.resolve("logs"));
+  }
 
   @AfterEach
   void tearDown() {
-    processes.forEach(OrchestratorProcess::kill9);
+    procs.close();
   }
 
   @Test
   void m5_acknowledged_records_survive_sigkill_on_h2() throws Exception {
     crashAndCheck(null);
-    cliTour(processes.get(processes.size() - 1).cli());
+    cliTour(last.cli());
   }
 
   /** The licensing and metering commands as a person types them, against the restarted server. */
   private static void cliTour(Cli cli) {
-    assertThat(cli.run("usage", "show", "--flow", "invoices").requireSuccess().out())
+    assertThat(cli.run("usage", "show", "--flow", "invoices").ok().out())
         .contains("user:ann")
         .contains("L3")
         .contains("flow:invoices");
-    assertThat(cli.run("flow", "show", "invoices").requireSuccess().out())
+    assertThat(cli.run("flow", "show", "invoices").ok().out())
         .contains("OWNER_LICENSES")
         .contains("daily PPR limit");
     var denied =
@@ -71,21 +79,21 @@ class MeteringCrashTest {
             "create-desktop-flow");
     assertThat(denied.exitCode()).isEqualTo(1);
     assertThat(denied.out()).contains("DENIED (rule L7)").contains("botfleet trial start ann");
-    cli.run("trial", "start", "ann").requireSuccess();
-    assertThat(cli.run("license", "list", "ann").requireSuccess().out())
+    cli.run("trial", "start", "ann").ok();
+    assertThat(cli.run("license", "list", "ann").ok().out())
         .contains("TRIAL")
         .contains("SELF_SERVICE_TRIAL");
-    assertThat(cli.run("tenant", "trials", "--type", "TRIAL", "--disable").requireSuccess().out())
+    assertThat(cli.run("tenant", "trials", "--type", "TRIAL", "--disable").ok().out())
         .contains("ann");
     assertThat(cli.run("trial", "start", "ann").err()).contains("L5_TRIAL_DISABLED");
-    cli.run("tenant", "trials", "--type", "TRIAL", "--enable").requireSuccess();
+    cli.run("tenant", "trials", "--type", "TRIAL", "--enable").ok();
     var again = cli.run("trial", "start", "ann");
     assertThat(again.exitCode()).isEqualTo(1);
     assertThat(again.err()).contains("L5_TRIAL_REVOKED");
     var windows = cli.run("license", "assign", "ann", "--type", "WINDOWS");
     assertThat(windows.err()).contains("L1_MACHINE_LICENSE");
-    assertThat(cli.run("user", "list").requireSuccess().out()).contains("ann");
-    assertThat(cli.run("usage", "show", "--env", "prod", "-o", "json").requireSuccess().out())
+    assertThat(cli.run("user", "list").ok().out()).contains("ann");
+    assertThat(cli.run("usage", "show", "--env", "prod", "-o", "json").ok().out())
         .contains("\"buckets\"");
     var bad = cli.run("usage", "show", "--user", "ann", "--env", "prod");
     assertThat(bad.exitCode()).isEqualTo(2);
@@ -96,18 +104,22 @@ class MeteringCrashTest {
     crashAndCheck(TestDatabases.postgres());
   }
 
+  private Processes.Orchestrator start(Path data, TestDatabases.Db db) {
+    last =
+        procs.startOrchestrator("orchestrator", Processes.ServerOptions.h2(data).withDatabase(db));
+    return last;
+  }
+
   private void crashAndCheck(TestDatabases.Db db) throws Exception {
     Path data = dir.resolve("data");
-    OrchestratorProcess p = OrchestratorProcess.start(data, dir.resolve("logs"), db);
-    processes.add(p);
+    Processes.Orchestrator p = start(data, db);
     Cli cli = p.cli();
-    cli.run("env", "create", "prod", "--type", "PRODUCTION").requireSuccess();
-    cli.run("user", "create", "ann").requireSuccess();
-    cli.run("flow", "create", "invoices", "--env", "prod", "--owner", "ann").requireSuccess();
-    cli.run("tenant", "settings", "--over-limit", "RECORD_OVERAGE").requireSuccess();
+    cli.run("env", "create", "prod", "--type", "PRODUCTION").ok();
+    cli.run("user", "create", "ann").ok();
+    cli.run("flow", "create", "invoices", "--env", "prod", "--owner", "ann").ok();
+    cli.run("tenant", "settings", "--over-limit", "RECORD_OVERAGE").ok();
     var first =
-        cli.run("usage", "record", "--flow", "invoices", "--requests", "3", "--key", "first")
-            .requireSuccess();
+        cli.run("usage", "record", "--flow", "invoices", "--requests", "3", "--key", "first").ok();
     assertThat(first.out()).contains("RECORDED").contains("user:ann");
 
     String token = Files.readString(data.resolve("admin.token")).trim();
@@ -123,8 +135,7 @@ class MeteringCrashTest {
           new Thread(
               () -> {
                 var stub =
-                    MeteringServiceGrpc.newBlockingStub(channel)
-                        .withCallCredentials(OrchestratorProcess.bearer(token));
+                    MeteringServiceGrpc.newBlockingStub(channel).withCallCredentials(bearer(token));
                 for (int seq = 0; ; seq++) {
                   var req = RecordUsageRequest.newBuilder();
                   List<String> keys = new ArrayList<>();
@@ -151,7 +162,7 @@ class MeteringCrashTest {
       clients.add(th);
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= 3_000);
-    p.kill9();
+    p.proc.kill9();
     for (Thread th : clients) {
       th.join(20_000);
     }
@@ -159,13 +170,10 @@ class MeteringCrashTest {
     int ackedAtKill = acked.size();
     assertThat(sent.size()).isGreaterThanOrEqualTo(ackedAtKill);
 
-    OrchestratorProcess again = OrchestratorProcess.start(data, dir.resolve("logs"), db);
-    processes.add(again);
+    Processes.Orchestrator again = start(data, db);
     ManagedChannel ch = again.channel();
     try {
-      var stub =
-          MeteringServiceGrpc.newBlockingStub(ch)
-              .withCallCredentials(OrchestratorProcess.bearer(token));
+      var stub = MeteringServiceGrpc.newBlockingStub(ch).withCallCredentials(bearer(token));
       List<String> keys = new ArrayList<>(sent.keySet());
       int duplicates = 0;
       for (int from = 0; from < keys.size(); from += 1000) {

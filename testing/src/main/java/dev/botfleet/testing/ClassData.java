@@ -1,4 +1,4 @@
-package dev.botfleet.e2e;
+package dev.botfleet.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,9 +15,9 @@ import java.util.Map;
  * halves their start-up on this 2-core machine. Purely an optimisation: a JVM that cannot use the
  * archive starts without it.
  */
-final class ClassData {
+public final class ClassData {
   /** The archive a JVM writes to {@code partial}; it becomes {@code archive} once complete. */
-  record Dump(String mainClass, Path partial, Path archive) {}
+  public record Dump(String mainClass, Path partial, Path archive) {}
 
   private static final Map<String, Path> archives = new HashMap<>();
   private static final Map<String, Dump> dumping = new HashMap<>();

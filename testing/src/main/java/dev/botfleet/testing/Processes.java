@@ -1,7 +1,9 @@
-package dev.botfleet.e2e;
+package dev.botfleet.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -15,28 +17,24 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Starts the real orchestrator and agent JVMs of one test ({@code java -cp <test classpath>}), each
- * with its output in a log file under the test's directory, and ends every one of them in {@link
- * #close()}. Ports are 0 (picked by the server) unless a test needs to restart on the same port.
+ * Starts the real orchestrator and agent JVMs of one test ({@code java -cp <test classpath>}, by
+ * main-class name: this module does not depend on them), each with its output in a log file under
+ * the test's directory, and ends every one of them in {@link #close()}. Ports are 0 (picked by the
+ * server) unless a test needs to restart on the same port; the harness reads them from the {@link
+ * PortsFile} the server writes to its data dir.
  */
-final class Processes implements AutoCloseable {
-  static final Duration START_TIMEOUT = Duration.ofSeconds(60);
-  static final String ORCHESTRATOR_MAIN = "dev.botfleet.orchestrator.cli.BotfleetCli";
-  static final String AGENT_MAIN = "dev.botfleet.agent.AgentCli";
-
-  private static final Pattern GRPC = Pattern.compile("(?m)^\\s+grpc:\\s+localhost:(\\d+)\\s*$");
-  private static final Pattern METRICS =
-      Pattern.compile("(?m)^\\s+metrics:\\s+http://localhost:(\\d+)/metrics\\s*$");
+public final class Processes implements AutoCloseable {
+  public static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  public static final String ORCHESTRATOR_MAIN = "dev.botfleet.orchestrator.cli.BotfleetCli";
+  public static final String AGENT_MAIN = "dev.botfleet.agent.AgentCli";
 
   private final Path logDir;
   private final List<Proc> all = new CopyOnWriteArrayList<>();
   private final AtomicInteger sequence = new AtomicInteger();
 
-  Processes(Path logDir) {
+  public Processes(Path logDir) {
     this.logDir = logDir;
     try {
       Files.createDirectories(logDir);
@@ -45,18 +43,18 @@ final class Processes implements AutoCloseable {
     }
   }
 
-  List<Proc> all() {
+  public List<Proc> all() {
     return List.copyOf(all);
   }
 
   /** One child JVM and its log. */
-  static final class Proc {
-    final String name;
-    final Process process;
-    final Path log;
+  public static final class Proc {
+    public final String name;
+    public final Process process;
+    public final Path log;
 
     /** The class-data archive this JVM writes when it exits normally, or null. */
-    final ClassData.Dump dump;
+    public final ClassData.Dump dump;
 
     Proc(String name, Process process, Path log, ClassData.Dump dump) {
       this.name = name;
@@ -65,15 +63,15 @@ final class Processes implements AutoCloseable {
       this.dump = dump;
     }
 
-    long pid() {
+    public long pid() {
       return process.pid();
     }
 
-    boolean alive() {
+    public boolean alive() {
       return process.isAlive();
     }
 
-    String log() {
+    public String log() {
       try {
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
       } catch (IOException e) {
@@ -82,7 +80,7 @@ final class Processes implements AutoCloseable {
     }
 
     /** The last {@code lines} lines of the log. */
-    String tail(int lines) {
+    public String tail(int lines) {
       String[] all = log().split("\n");
       StringBuilder sb = new StringBuilder();
       for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
@@ -92,14 +90,14 @@ final class Processes implements AutoCloseable {
     }
 
     /** SIGKILL (destroyForcibly on Linux), then waits for the process to be gone. */
-    void kill9() {
+    public void kill9() {
       process.destroyForcibly();
       waitGone();
       ClassData.ended(this);
     }
 
     /** SIGTERM, then waits; forcibly after 20 s. */
-    void stop() {
+    public void stop() {
       process.destroy();
       try {
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
@@ -114,7 +112,7 @@ final class Processes implements AutoCloseable {
     }
 
     /** Waits for the process to end on its own; its exit code. */
-    int awaitExit(Duration max) {
+    public int awaitExit(Duration max) {
       try {
         if (!process.waitFor(max.toMillis(), TimeUnit.MILLISECONDS)) {
           throw new AssertionError(
@@ -144,12 +142,12 @@ final class Processes implements AutoCloseable {
     }
   }
 
-  /** A running orchestrator: its ports, data directory and admin token. */
-  static final class Orchestrator {
-    final Proc proc;
-    final Path dataDir;
-    final int grpcPort;
-    final int httpPort;
+  /** A running orchestrator: its process, ports and data directory. */
+  public static final class Orchestrator {
+    public final Proc proc;
+    public final Path dataDir;
+    public final int grpcPort;
+    public final int httpPort;
 
     Orchestrator(Proc proc, Path dataDir, int grpcPort, int httpPort) {
       this.proc = proc;
@@ -158,37 +156,106 @@ final class Processes implements AutoCloseable {
       this.httpPort = httpPort;
     }
 
-    String address() {
+    /** {@code 127.0.0.1:PORT}, for {@code --server}. */
+    public String address() {
       return "127.0.0.1:" + grpcPort;
     }
 
-    String metricsUrl() {
+    public String metricsUrl() {
       return "http://127.0.0.1:" + httpPort + "/metrics";
     }
-  }
 
-  /** Options of one orchestrator start. */
-  record ServerOptions(Path dataDir, int grpcPort, String dbUrl, String dbUser, String dbPassword) {
-    static ServerOptions h2(Path dataDir) {
-      return new ServerOptions(dataDir, 0, null, null, null);
+    /** The token in {@code admin.token} of this data dir (written by the replica that made it). */
+    public String adminToken() {
+      try {
+        return Files.readString(dataDir.resolve("admin.token")).trim();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
 
-    ServerOptions onPort(int port) {
-      return new ServerOptions(dataDir, port, dbUrl, dbUser, dbPassword);
+    /** A CLI talking to this server with the token in this process's data dir. */
+    public Cli cli() {
+      return Cli.forServer(address(), dataDir);
     }
 
-    ServerOptions withDatabase(String url, String user, String password) {
-      return new ServerOptions(dataDir, grpcPort, url, user, password);
+    /** A plaintext Netty channel to this server; the caller shuts it down. */
+    public ManagedChannel channel() {
+      return NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    }
+
+    @Override
+    public String toString() {
+      return proc + " on " + address();
     }
   }
 
-  /** Starts {@code botfleet server} with short agent timings and waits for its banner. */
-  Orchestrator startOrchestrator(String name, ServerOptions o) {
-    return awaitBanner(launchOrchestrator(name, o), o);
+  /** Agent timings of a test server: machines go offline 3 s after their last heartbeat. */
+  public static final List<String> SHORT_TIMINGS =
+      List.of("--heartbeat-interval", "1s", "--offline-after", "3s", "--assign-lease", "10s");
+
+  /** Small, quick JVMs: several run at once on two cores. */
+  public static final List<String> SMALL_JVM =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Xmx256m",
+          "-Xss512k",
+          "-Djava.awt.headless=true");
+
+  /**
+   * Options of one orchestrator start: data dir, gRPC port (0: any), database (null: H2 under the
+   * data dir), the server's timing flags and the JVM's options.
+   */
+  public record ServerOptions(
+      Path dataDir,
+      int grpcPort,
+      String dbUrl,
+      String dbUser,
+      String dbPassword,
+      List<String> timings,
+      List<String> jvmOptions) {
+    public static ServerOptions h2(Path dataDir) {
+      return new ServerOptions(dataDir, 0, null, null, null, SHORT_TIMINGS, SMALL_JVM);
+    }
+
+    public ServerOptions onPort(int port) {
+      return new ServerOptions(dataDir, port, dbUrl, dbUser, dbPassword, timings, jvmOptions);
+    }
+
+    public ServerOptions withDatabase(String url, String user, String password) {
+      return new ServerOptions(dataDir, grpcPort, url, user, password, timings, jvmOptions);
+    }
+
+    /** That database, or H2 under the data dir when {@code db} is null. */
+    public ServerOptions withDatabase(TestDatabases.Db db) {
+      return db == null ? this : withDatabase(db.url(), db.user(), db.password());
+    }
+
+    /** Server flags instead of {@link #SHORT_TIMINGS}, e.g. the defaults of production. */
+    public ServerOptions withTimings(String... flags) {
+      return new ServerOptions(
+          dataDir, grpcPort, dbUrl, dbUser, dbPassword, List.of(flags), jvmOptions);
+    }
+
+    /** JVM options instead of {@link #SMALL_JVM}. */
+    public ServerOptions withJvm(String... options) {
+      return new ServerOptions(
+          dataDir, grpcPort, dbUrl, dbUser, dbPassword, timings, List.of(options));
+    }
   }
 
-  /** Starts {@code botfleet server} with short agent timings; {@link #awaitBanner} waits for it. */
-  Proc launchOrchestrator(String name, ServerOptions o) {
+  /** Starts {@code botfleet server} with short agent timings and waits for its ports file. */
+  public Orchestrator startOrchestrator(String name, ServerOptions o) {
+    return awaitStarted(launchOrchestrator(name, o), o);
+  }
+
+  /**
+   * Starts {@code botfleet server} with short agent timings; {@link #awaitStarted} waits for it
+   * (lets tests start replicas together).
+   */
+  public Proc launchOrchestrator(String name, ServerOptions o) {
+    PortsFile.delete(o.dataDir()); // left by an earlier server on this data dir
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -200,13 +267,8 @@ final class Processes implements AutoCloseable {
                 "--grpc-port",
                 Integer.toString(o.grpcPort()),
                 "--http-port",
-                "0",
-                "--heartbeat-interval",
-                "1s",
-                "--offline-after",
-                "3s",
-                "--assign-lease",
-                "10s"));
+                "0"));
+    args.addAll(o.timings());
     Map<String, String> env = new java.util.HashMap<>();
     if (o.dbUrl() != null) {
       args.addAll(List.of("--db-url", o.dbUrl()));
@@ -215,23 +277,23 @@ final class Processes implements AutoCloseable {
       }
       env.put("BOTFLEET_DB_PASSWORD", o.dbPassword() == null ? "" : o.dbPassword());
     }
-    return start(name, ORCHESTRATOR_MAIN, args, env);
+    return start(name, ORCHESTRATOR_MAIN, o.jvmOptions(), args, env);
   }
 
-  /** Waits for the banner of an orchestrator and reads its ports from it. */
-  Orchestrator awaitBanner(Proc p, ServerOptions o) {
-    int[] ports = new int[2];
-    await("banner of " + p)
+  /**
+   * Waits for the {@link PortsFile} of this orchestrator process (bounded); fails with the log when
+   * the process exits first.
+   */
+  public Orchestrator awaitStarted(Proc p, ServerOptions o) {
+    PortsFile[] ports = new PortsFile[1];
+    await("ports file of " + p)
         .atMost(START_TIMEOUT)
-        .pollInterval(Duration.ofMillis(100))
+        .pollInterval(Duration.ofMillis(50))
         .until(
             () -> {
-              String log = p.log();
-              Matcher g = GRPC.matcher(log);
-              Matcher m = METRICS.matcher(log);
-              if (g.find() && m.find()) {
-                ports[0] = Integer.parseInt(g.group(1));
-                ports[1] = Integer.parseInt(m.group(1));
+              var read = PortsFile.read(o.dataDir()).filter(f -> f.pid() == p.pid());
+              if (read.isPresent()) {
+                ports[0] = read.get();
                 return true;
               }
               if (!p.alive()) {
@@ -239,40 +301,47 @@ final class Processes implements AutoCloseable {
                     p
                         + " exited with "
                         + p.process.exitValue()
-                        + " before its banner:\n"
+                        + " before writing its ports:\n"
                         + p.tail(60));
               }
               return false;
             });
-    return new Orchestrator(p, o.dataDir(), ports[0], ports[1]);
+    return new Orchestrator(p, o.dataDir(), ports[0].grpc(), ports[0].http());
   }
 
   /**
    * Starts {@code agent …}; {@code env} is added to its environment (flows inherit it, so a flow
    * can tell which agent ran it).
    */
-  Proc startAgent(String name, List<String> args, Map<String, String> env) {
+  public Proc startAgent(String name, List<String> args, Map<String, String> env) {
     List<String> all = new ArrayList<>();
     all.add("agent");
     all.addAll(args);
     return start(name, AGENT_MAIN, all, env);
   }
 
-  Proc start(String name, String mainClass, List<String> args, Map<String, String> env) {
+  /** Starts {@code mainClass} in a {@link #SMALL_JVM}. */
+  public Proc start(String name, String mainClass, List<String> args, Map<String, String> env) {
+    return start(name, mainClass, SMALL_JVM, args, env);
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} on the {@link #childClasspath()}; its output goes to
+   * a log under this harness's directory. Only the small default JVM maps a class-data archive.
+   */
+  public Proc start(
+      String name,
+      String mainClass,
+      List<String> jvmOptions,
+      List<String> args,
+      Map<String, String> env) {
     Path log = logDir.resolve(String.format("%02d-%s.log", sequence.incrementAndGet(), name));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(
-        List.of(
-            "-cp",
-            childClasspath(),
-            // Small, quick JVMs: several run at once on two cores.
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-Xmx256m",
-            "-Xss512k",
-            "-Djava.awt.headless=true"));
-    ClassData.Dump dump = ClassData.options(mainClass, command);
+    command.addAll(List.of("-cp", childClasspath()));
+    command.addAll(jvmOptions);
+    ClassData.Dump dump =
+        jvmOptions.equals(SMALL_JVM) ? ClassData.options(mainClass, command) : null;
     command.add(mainClass);
     command.addAll(args);
     ProcessBuilder pb =
@@ -308,7 +377,7 @@ final class Processes implements AutoCloseable {
    * {@code target/e2e-classpath}: other builds reinstalling them while the suite runs must not pull
    * classes from under a running orchestrator or agent.
    */
-  static synchronized String childClasspath() {
+  public static synchronized String childClasspath() {
     if (classpath != null) {
       return classpath;
     }
@@ -316,12 +385,11 @@ final class Processes implements AutoCloseable {
     Path snapshot = snapshotDir();
     deleteStaleSnapshots(snapshot.getParent());
     List<String> out = new ArrayList<>();
-    Path ownClasses = ownClasses();
     try {
       for (int i = 0; i < entries.length; i++) {
         Path entry = Path.of(entries[i]).toAbsolutePath();
         String name = entry.getFileName() == null ? "" : entry.getFileName().toString();
-        if (entry.equals(ownClasses)) {
+        if (name.equals("test-classes")) {
           continue; // the tests themselves; the child processes do not need them
         }
         if (Files.isDirectory(entry)) {
@@ -346,7 +414,7 @@ final class Processes implements AutoCloseable {
   }
 
   /** Files of this test JVM's child processes: classpath snapshot, class-data archives. */
-  static Path snapshotDir() {
+  public static Path snapshotDir() {
     return Path.of("target", "e2e-classpath", Long.toString(ProcessHandle.current().pid()))
         .toAbsolutePath();
   }
@@ -378,15 +446,6 @@ final class Processes implements AutoCloseable {
     }
   }
 
-  private static Path ownClasses() {
-    try {
-      return Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-          .toAbsolutePath();
-    } catch (java.net.URISyntaxException | RuntimeException e) {
-      return null;
-    }
-  }
-
   private static void jarOf(Path dir, Path jar) throws IOException {
     Files.createDirectories(jar.getParent());
     try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
@@ -402,7 +461,7 @@ final class Processes implements AutoCloseable {
   }
 
   /** A port that was free a moment ago, for a server that must come back on the same port. */
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
       return s.getLocalPort();
@@ -412,7 +471,7 @@ final class Processes implements AutoCloseable {
   }
 
   /** Where each log is, with its last lines, for a failed test's report. */
-  String report() {
+  public String report() {
     StringBuilder sb = new StringBuilder();
     for (Proc p : all) {
       sb.append("==== ")
