@@ -407,8 +407,11 @@ class LocalAgentTest {
         .isInstanceOf(BotfleetException.class)
         .hasMessageContaining("machine credential unknown or revoked");
     int connects = orchestrator.connectCalls.get();
-    Thread.sleep(600); // longer than the back-off ceiling: no further attempt may come
-    assertThat(orchestrator.connectCalls).hasValue(connects);
+    // For longer than the back-off ceiling, no further attempt may come.
+    org.awaitility.Awaitility.await()
+        .during(java.time.Duration.ofMillis(600))
+        .atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> orchestrator.connectCalls.get() == connects);
   }
 
   @Test

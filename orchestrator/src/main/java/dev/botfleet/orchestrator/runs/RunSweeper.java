@@ -91,8 +91,11 @@ public final class RunSweeper implements AutoCloseable {
     }
   }
 
-  /** One sweep; public so tests can drive it with a moved clock. */
-  public void sweep() {
+  /**
+   * One sweep; public so tests can drive it with a moved clock. Synchronized: a sweep called by a
+   * test never interleaves with the background one (cancelsSent and the sweep count are shared).
+   */
+  public synchronized void sweep() {
     Instant now = clock.instant();
     if (failedSinceLastSweep) {
       // Issue 7: while the database was away, heartbeats could not be written, so last_seen is

@@ -49,11 +49,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Bots and runs (P1, P5, P6, P8, P10, R2–R9, A3, A7) through the real API and agent stream. */
 abstract class RunRulesContract {
+  /**
+   * The background sweeper is effectively off (one sweep an hour): tests that move the clock call
+   * {@code sweeper.sweep()} themselves, so no background sweep races the test's own (issue 8 §4).
+   */
   static final OrchestratorConfig.Timings TIMINGS =
       new OrchestratorConfig.Timings(
           Duration.ofSeconds(1),
           Duration.ofSeconds(10),
-          Duration.ofMillis(200),
+          Duration.ofHours(1),
           Duration.ofSeconds(30));
 
   @TempDir Path dir;
