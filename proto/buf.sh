@@ -18,6 +18,6 @@ case "${1:-lint}" in
     shift
     [ "${1:-}" = "--against" ] && [ -n "${2:-}" ] || { echo "usage: buf.sh breaking --against <git ref>" >&2; exit 2; }
     root="$(git -C "$here" rev-parse --show-toplevel)"
-    exec "$bin" breaking --against "$root/.git#ref=$2,subdir=proto" ;;
+    exec "$bin" breaking --against "$root/.git#ref=$2,subdir=proto/src/main/proto" ;;
   *) echo "usage: buf.sh [lint | breaking --against <git ref>]" >&2; exit 2 ;;
 esac
