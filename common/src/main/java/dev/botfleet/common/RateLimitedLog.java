@@ -1,4 +1,4 @@
-package dev.botfleet.orchestrator.api;
+package dev.botfleet.common;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -7,10 +7,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 
 /**
- * Logs one line per event kind at most once per interval, with how many were suppressed since, so a
- * client sending garbage in a loop cannot fill the log (issue 7). No stack traces.
+ * Logs one line per key (an event kind, or an event and a machine) at most once per interval, with
+ * how many were suppressed since, so a client sending garbage in a loop cannot fill the log (issue
+ * 7). No stack traces. Monotonic time, not an injected clock. For a failure that repeats until it
+ * recovers, {@link ThrottledLog} also says when it recovered.
  */
-final class RateLimitedLog {
+public final class RateLimitedLog {
   private final Logger log;
   private final long intervalNanos;
   private final Map<String, Window> windows = new ConcurrentHashMap<>();
@@ -24,7 +26,7 @@ final class RateLimitedLog {
     }
   }
 
-  RateLimitedLog(Logger log, long interval, TimeUnit unit) {
+  public RateLimitedLog(Logger log, long interval, TimeUnit unit) {
     this.log = log;
     this.intervalNanos = unit.toNanos(interval);
   }
@@ -33,12 +35,17 @@ final class RateLimitedLog {
    * Warns {@code event=<event> <details> suppressed=<n>} unless this event was logged within the
    * interval.
    */
-  void warn(String event, String details) {
+  public void warn(String event, String details) {
+    warn(event, event, details);
+  }
+
+  /** As {@link #warn(String, String)}, with one window per {@code key} (e.g. event and machine). */
+  public void warn(String key, String event, String details) {
     long now = System.nanoTime();
-    Window w = windows.get(event);
+    Window w = windows.get(key);
     if (w == null) {
       Window fresh = new Window(now);
-      w = windows.putIfAbsent(event, fresh);
+      w = windows.putIfAbsent(key, fresh);
       if (w == null) {
         log.warn("event={} {} suppressed=0", event, details);
         return;

@@ -2,12 +2,10 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
-import java.time.Clock;
+import dev.botfleet.common.RateLimitedLog;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,19 +32,11 @@ public final class AgentReportFence {
     NOT_ACTIVE
   }
 
-  private final Clock clock;
-  private final Duration logEvery;
+  private final RateLimitedLog refusals;
   private final Supplier<RunEvents> events;
-  private final Map<String, LogWindow> windows = new ConcurrentHashMap<>();
 
-  private static final class LogWindow {
-    Instant until;
-    long suppressed;
-  }
-
-  public AgentReportFence(Clock clock, Duration logEvery, Supplier<RunEvents> events) {
-    this.clock = requireNonNull(clock, "clock");
-    this.logEvery = requireNonNull(logEvery, "logEvery");
+  public AgentReportFence(Duration logEvery, Supplier<RunEvents> events) {
+    this.refusals = new RateLimitedLog(log, logEvery.toNanos(), TimeUnit.NANOSECONDS);
     this.events = requireNonNull(events, "events");
   }
 
@@ -81,31 +71,19 @@ public final class AgentReportFence {
     } catch (RuntimeException e) {
       log.debug("event=report_refused_metric_failed error={}", e.toString());
     }
-    Instant now = clock.instant();
-    LogWindow w = windows.computeIfAbsent(machineId, k -> new LogWindow());
-    long suppressed;
-    synchronized (w) {
-      if (w.until != null && now.isBefore(w.until)) {
-        w.suppressed++;
-        return;
-      }
-      suppressed = w.suppressed;
-      w.suppressed = 0;
-      w.until = now.plus(logEvery);
-    }
-    log.warn(
-        "event=agent_report_refused machine={} run={} attempt={} message={} reason={} suppressed_since_last={}",
-        machineId,
-        runId,
-        attempt,
-        what,
-        why,
-        suppressed);
-    if (windows.size() > 10_000) {
-      // Bounded memory under a flood of machine ids: forget expired windows.
-      windows
-          .entrySet()
-          .removeIf(e -> e.getValue().until != null && now.isAfter(e.getValue().until));
-    }
+    // One window per machine: a flood from one agent cannot hide another's refusals.
+    refusals.warn(
+        "agent_report_refused/" + machineId,
+        "agent_report_refused",
+        "machine="
+            + machineId
+            + " run="
+            + runId
+            + " attempt="
+            + attempt
+            + " message="
+            + what
+            + " reason="
+            + why);
   }
 }

@@ -71,7 +71,7 @@ public final class RunService implements RunControl {
     this.capacity = requireNonNull(capacity, "capacity");
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
-    this.fence = new AgentReportFence(clock, Duration.ofMinutes(1), () -> events);
+    this.fence = new AgentReportFence(Duration.ofMinutes(1), () -> events);
     machines.setRunControl(this);
     this.inserts =
         new GroupCommit<>(
