@@ -58,30 +58,28 @@ final class WireNames {
         : "";
   }
 
-  /** Registers a converter for every botfleet.v1 enum an option of {@code cl} uses. */
+  /**
+   * Registers a converter for every botfleet.v1 enum that an option or parameter of {@code cl} or
+   * of its subcommands takes, found by walking the command tree (no list to keep in step).
+   */
   static void register(CommandLine cl) {
-    for (Class<?> t : ENUMS) {
-      register(cl, t.asSubclass(Enum.class));
+    java.util.Set<Class<?>> types = new java.util.HashSet<>();
+    collect(cl, types);
+    types.forEach(t -> register(cl, t));
+  }
+
+  private static void collect(CommandLine cl, java.util.Set<Class<?>> types) {
+    for (CommandLine.Model.ArgSpec arg : cl.getCommandSpec().args()) {
+      Class<?> t = arg.type();
+      if (t.isEnum() && ProtocolMessageEnum.class.isAssignableFrom(t)) {
+        types.add(t);
+      }
     }
+    cl.getSubcommands().values().forEach(sub -> collect(sub, types));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void register(CommandLine cl, Class type) {
     cl.registerConverter(type, text -> parse(type, text));
   }
-
-  private static final Class<?>[] ENUMS = {
-    dev.botfleet.proto.v1.Sku.class,
-    dev.botfleet.proto.v1.Role.class,
-    dev.botfleet.proto.v1.EnvironmentType.class,
-    dev.botfleet.proto.v1.Priority.class,
-    dev.botfleet.proto.v1.RunState.class,
-    dev.botfleet.proto.v1.LicenseType.class,
-    dev.botfleet.proto.v1.EntitlementAction.class,
-    dev.botfleet.proto.v1.ConnectorTier.class,
-    dev.botfleet.proto.v1.OverLimitPolicy.class,
-    dev.botfleet.proto.v1.CapacityAllocationMode.class,
-    dev.botfleet.proto.v1.MachineStatus.class,
-    dev.botfleet.proto.v1.FlowPlan.class,
-  };
 }
