@@ -207,8 +207,6 @@ public enum ErrorReason {
   ENVIRONMENT_REQUIRED(INVALID_ARGUMENT, "", "The request names no environment."),
   ENVIRONMENT_TYPE_INVALID(INVALID_ARGUMENT, "", "An environment type that does not exist."),
   ENVIRONMENT_TYPE_REQUIRED(INVALID_ARGUMENT, "", "The request names no environment type."),
-  FLOW_AMBIGUOUS(
-      INVALID_ARGUMENT, "", "The flow name exists in several environments; name the environment."),
   FLOW_EXISTS(ALREADY_EXISTS, "", "A flow with that name exists in the environment."),
   FLOW_NOT_FOUND(NOT_FOUND, "", "No flow with that name."),
   FLOW_PLAN_UNITS_INVALID(INVALID_ARGUMENT, "", "A flow plan with fewer than one unit."),
@@ -216,7 +214,13 @@ public enum ErrorReason {
   GROUP_EXISTS(ALREADY_EXISTS, "", "A machine group with that name exists."),
   GROUP_NOT_FOUND(NOT_FOUND, "", "No machine group with that name."),
   IDEMPOTENCY_KEY_REUSED(
-      ALREADY_EXISTS, "", "A purchase idempotency key was reused with a different request."),
+      ALREADY_EXISTS,
+      "",
+      "An idempotency key was reused with a different request (docs/api.md \"Idempotency\")."),
+  IDEMPOTENCY_KEY_INVALID(
+      INVALID_ARGUMENT,
+      "",
+      "An idempotency key longer than 128 characters or with control characters."),
   INTERNAL(ErrorCode.INTERNAL, "", "A bug; the server log has the stack trace."),
   INTERRUPTED(ABORTED, "", "The server was interrupted while waiting for a write."),
   INVALID_ARGUMENT_MALFORMED(INVALID_ARGUMENT, "", "The request bytes are not a valid message."),

@@ -77,7 +77,7 @@ class AgentLifecycleTest extends EndToEnd {
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 2);
     var agent = onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
-    cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
+    cli.run("machine", "bots", "allocate", "m1", "--env", ENV, "--count", "1").ok();
     Run run = submit(cli, "sleep", "m1", sleepInputs("r5", 60).toArray(String[]::new));
     awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     awaitPids("r5");
@@ -93,7 +93,8 @@ class AgentLifecycleTest extends EndToEnd {
         .as("A3: OFFLINE within offline-after (3 s) + margin")
         .isLessThan(Duration.ofSeconds(12));
     assertThat(failedAfter).isLessThan(Duration.ofSeconds(15));
-    assertThat(lost.getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(lost.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
     assertThat(lost.getAttempt()).isEqualTo(1);
 
     // P6: the bot stays with the machine, free.
@@ -115,7 +116,7 @@ class AgentLifecycleTest extends EndToEnd {
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 2);
     var agent = onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
-    cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
+    cli.run("machine", "bots", "allocate", "m1", "--env", ENV, "--count", "1").ok();
     Run run = submit(cli, "sleep", "m1", sleepInputs("frozen", 12).toArray(String[]::new));
     awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
     awaitPids("frozen");
@@ -127,7 +128,7 @@ class AgentLifecycleTest extends EndToEnd {
       assertThat(
               awaitRun(cli, run.getId(), RunState.RUN_STATE_FAILED, Duration.ofSeconds(15))
                   .getFailureReason())
-          .isEqualTo("AGENT_LOST");
+          .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
     } finally {
       signal(agent, "CONT");
     }
@@ -154,7 +155,7 @@ class AgentLifecycleTest extends EndToEnd {
     assertThat(
             awaitRun(cli, second.getId(), RunState.RUN_STATE_FAILED, Duration.ofSeconds(20))
                 .getFailureReason())
-        .isEqualTo("AGENT_LOST");
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
   }
 
   private static void signal(Processes.Proc p, String signal) throws Exception {
@@ -174,7 +175,7 @@ class AgentLifecycleTest extends EndToEnd {
     environmentWithCapacity(cli, ENV, 1);
     cli.run("desktop-flow", "set", "sleep", "--env", ENV, "--retryable").ok();
     var agent = onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
-    cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
+    cli.run("machine", "bots", "allocate", "m1", "--env", ENV, "--count", "1").ok();
     List<String> inputs = sleepInputs("retry", 2);
     Run run = submit(cli, "sleep", "m1", inputs.toArray(String[]::new));
     awaitRun(cli, run.getId(), RunState.RUN_STATE_RUNNING, WAIT);
@@ -183,8 +184,10 @@ class AgentLifecycleTest extends EndToEnd {
     agent.kill9();
     awaitMachine(cli, "m1", null, MachineStatus.MACHINE_STATUS_OFFLINE);
     Run requeued = awaitRun(cli, run.getId(), RunState.RUN_STATE_QUEUED, Duration.ofSeconds(10));
-    assertThat(requeued.getFailureReason()).isEmpty();
-    assertThat(requeued.getWaitCode()).isEqualTo("NO_MACHINE_ONLINE");
+    assertThat(requeued.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_UNSPECIFIED);
+    assertThat(requeued.getWaitCode())
+        .isEqualTo(dev.botfleet.proto.v1.WaitCode.WAIT_CODE_NO_MACHINE_ONLINE);
     assertThat(machine(cli, "m1").getBots()).isEqualTo(1);
 
     var restarted = agent(o, "m1", null, 1);

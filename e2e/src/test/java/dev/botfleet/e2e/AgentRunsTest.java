@@ -54,7 +54,8 @@ class AgentRunsTest extends EndToEnd {
     assertThat(run.getMachine()).isEqualTo("m1");
     assertThat(run.hasExitCode()).isTrue();
     assertThat(run.getExitCode()).isZero();
-    assertThat(run.getFailureReason()).isEmpty();
+    assertThat(run.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_UNSPECIFIED);
     assertThat(run.getOutputsMap())
         .containsEntry("echoed", "hello-e2e")
         .containsEntry("run_id", run.getId())
@@ -86,7 +87,8 @@ class AgentRunsTest extends EndToEnd {
     assertThat(failed.err()).contains("ended FAILED EXIT_CODE_3");
     Run f = Cli.parse(failed.out(), Run.newBuilder()).build();
     assertThat(f.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(f.getFailureReason()).isEqualTo("EXIT_CODE_3");
+    assertThat(f.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_EXIT_CODE);
     assertThat(f.getExitCode()).isEqualTo(3);
     assertThat(f.getLogTail()).contains("about to fail on purpose");
     assertThat(f.getOutputsMap()).isEmpty();
@@ -99,7 +101,7 @@ class AgentRunsTest extends EndToEnd {
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 1);
     onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
-    cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
+    cli.run("machine", "bots", "allocate", "m1", "--env", ENV, "--count", "1").ok();
 
     Cli.Result r =
         cli.jsonResult(
@@ -172,7 +174,9 @@ class AgentRunsTest extends EndToEnd {
       assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
       Run run = Cli.parse(r.out(), Run.newBuilder()).build();
       assertThat(run.getState()).as(flow).isEqualTo(RunState.RUN_STATE_FAILED);
-      assertThat(run.getFailureReason()).as(flow).isEqualTo("FLOW_NOT_INSTALLED");
+      assertThat(run.getFailureReason())
+          .as(flow)
+          .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_FLOW_NOT_INSTALLED);
       assertThat(run.hasExitCode()).as("%s: no process, no exit code", flow).isFalse();
       assertThat(run.getLogTail()).as(flow).isEmpty();
       assertThat(run.getMessage()).as(flow).contains("not installed");
@@ -196,7 +200,9 @@ class AgentRunsTest extends EndToEnd {
             "60s");
     Run e = Cli.parse(escaped.out(), Run.newBuilder()).build();
     assertThat(e.getState()).as(escaped.toString()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(e.getFailureReason()).startsWith("INVALID_FLOW_NAME");
+    assertThat(e.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR);
+    assertThat(e.getMessage()).startsWith("INVALID_FLOW_NAME");
     assertThat(e.hasExitCode()).isFalse();
     assertThat(dir.resolve("escape-ran"))
         .as("a flow folder leaving the flows directory never runs")
@@ -233,7 +239,7 @@ class AgentRunsTest extends EndToEnd {
     Cli cli = cli(o);
     environmentWithCapacity(cli, ENV, 1);
     onlineAgent(o, cli, "m1", joinToken(cli, ENV, null), 1);
-    cli.run("machine", "bots", "allocate", "m1", "--count", "1").ok();
+    cli.run("machine", "bots", "allocate", "m1", "--env", ENV, "--count", "1").ok();
     step("agent online");
 
     Run run = submit(cli, "sleep", "m1", sleepInputs("r7", 60).toArray(String[]::new));

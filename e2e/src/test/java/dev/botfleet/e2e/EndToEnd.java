@@ -238,7 +238,7 @@ abstract class EndToEnd {
                 throw new IllegalStateException(
                     agent + " exited with " + agent.process.exitValue() + ":\n" + agent.tail(30));
               }
-              Cli.Result r = cli.jsonResult("machine", "show", name);
+              Cli.Result r = cli.jsonResult("machine", "show", name, "--env", ENV);
               return r.exitCode() == 0
                   && Cli.parse(r.out(), GetMachineResponse.newBuilder()).getMachine().getStatus()
                       == status;
@@ -246,7 +246,8 @@ abstract class EndToEnd {
   }
 
   static Machine machine(Cli cli, String name) {
-    return cli.json(GetMachineResponse.newBuilder(), "machine", "show", name).getMachine();
+    return cli.json(GetMachineResponse.newBuilder(), "machine", "show", name, "--env", ENV)
+        .getMachine();
   }
 
   static Run run(Cli cli, String id) {

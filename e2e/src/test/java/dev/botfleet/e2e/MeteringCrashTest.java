@@ -60,11 +60,11 @@ class MeteringCrashTest {
 
   /** The licensing and metering commands as a person types them, against the restarted server. */
   private static void cliTour(Cli cli) {
-    assertThat(cli.run("usage", "show", "--flow", "invoices").ok().out())
+    assertThat(cli.run("usage", "show", "--flow", "invoices", "--env", "prod").ok().out())
         .contains("user:ann")
         .contains("L3")
         .contains("flow:invoices");
-    assertThat(cli.run("flow", "show", "invoices").ok().out())
+    assertThat(cli.run("flow", "show", "invoices", "--env", "prod").ok().out())
         .contains("OWNER_LICENSES")
         .contains("daily PPR limit");
     var denied =
@@ -119,7 +119,18 @@ class MeteringCrashTest {
     cli.run("flow", "create", "invoices", "--env", "prod", "--owner", "ann").ok();
     cli.run("tenant", "settings", "--over-limit", "RECORD_OVERAGE").ok();
     var first =
-        cli.run("usage", "record", "--flow", "invoices", "--requests", "3", "--key", "first").ok();
+        cli.run(
+                "usage",
+                "record",
+                "--flow",
+                "invoices",
+                "--env",
+                "prod",
+                "--requests",
+                "3",
+                "--key",
+                "first")
+            .ok();
     assertThat(first.out()).contains("RECORDED").contains("user:ann");
 
     String token = Files.readString(data.resolve("admin.token")).trim();
@@ -147,6 +158,7 @@ class MeteringCrashTest {
                     req.addRecords(
                         UsageRecord.newBuilder()
                             .setFlow("invoices")
+                            .setEnvironment("prod")
                             .setRequests(n)
                             .setIdempotencyKey(key));
                   }
@@ -182,6 +194,7 @@ class MeteringCrashTest {
           req.addRecords(
               UsageRecord.newBuilder()
                   .setFlow("invoices")
+                  .setEnvironment("prod")
                   .setRequests(sent.get(key))
                   .setIdempotencyKey(key));
         }

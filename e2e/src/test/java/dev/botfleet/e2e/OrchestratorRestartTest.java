@@ -32,8 +32,8 @@ class OrchestratorRestartTest extends EndToEnd {
     Cli cli = cli(first);
     environmentWithCapacity(cli, ENV, 3);
     var agent = onlineAgent(first, cli, "m1", joinToken(cli, ENV, null), 2);
-    cli.run("machine", "bots", "allocate", "m1", "--count", "2").ok();
-    cli.run("machine", "auto-allocation", "m1", "--off").ok();
+    cli.run("machine", "bots", "allocate", "m1", "--env", ENV, "--count", "2").ok();
+    cli.run("machine", "auto-allocation", "m1", "--env", ENV, "--off").ok();
 
     Machine machineBefore = machine(cli, "m1");
     var capacityBefore =

@@ -89,9 +89,17 @@ class TwoOrchestratorsTest extends EndToEnd {
       // reaches the agent only at that replica's next full reload (up to 10 sweeps later).
       Cli admin = m.equals("m1") || m.equals("m2") ? cliA : cliB;
       admin
-          .run("machine", "bots", "allocate", m, "--count", Integer.toString(BOTS_PER_MACHINE))
+          .run(
+              "machine",
+              "bots",
+              "allocate",
+              m,
+              "--env",
+              ENV,
+              "--count",
+              Integer.toString(BOTS_PER_MACHINE))
           .ok();
-      admin.run("machine", "auto-allocation", m, "--off").ok();
+      admin.run("machine", "auto-allocation", m, "--env", ENV, "--off").ok();
       assertThat(machine(admin, m).getGroup()).isEqualTo("g");
     }
     for (String m : MACHINES) {

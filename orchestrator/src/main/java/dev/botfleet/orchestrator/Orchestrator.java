@@ -232,19 +232,22 @@ public final class Orchestrator implements AutoCloseable {
             registry);
     runs.setGateway(agentApi);
 
+    var idempotency =
+        new dev.botfleet.orchestrator.api.Idempotency(
+            tx, new dev.botfleet.orchestrator.store.JdbcIdempotencyKeys(new Jdbc(tx)), clock);
     grpc =
         new OrchestratorServer(
             serverBuilder,
             registry,
             new AuthInterceptor(principals),
             List.of(
-                new AdminApi(principals, tenant, environments),
-                new EnvironmentApi(environments, capacity),
-                new CapacityApi(capacity, clock),
-                new MachineApi(machines, environments),
+                new AdminApi(principals, tenant, environments, idempotency),
+                new EnvironmentApi(environments, capacity, idempotency),
+                new CapacityApi(capacity, clock, idempotency),
+                new MachineApi(machines, environments, idempotency),
                 new RunApi(runs, environments),
-                new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock),
-                new dev.botfleet.orchestrator.api.FlowApi(flows, metering),
+                new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock, idempotency),
+                new dev.botfleet.orchestrator.api.FlowApi(flows, metering, idempotency),
                 new dev.botfleet.orchestrator.api.MeteringApi(metering, clock),
                 agentApi));
     grpc.start();

@@ -6,6 +6,8 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import dev.botfleet.agent.exec.RunResult;
 import dev.botfleet.proto.v1.MachineCapacity;
+import dev.botfleet.proto.v1.OsFamily;
+import dev.botfleet.proto.v1.RunFailureReason;
 import dev.botfleet.proto.v1.RunFinished;
 import dev.botfleet.proto.v1.RunOutcome;
 import dev.botfleet.proto.v1.RunStarted;
@@ -25,7 +27,6 @@ public final class Messages {
   static final int MAX_ITEMS = 1000;
   static final int MAX_LOG_TAIL = 200_000;
   static final int MAX_MESSAGE = 16_384;
-  static final int MAX_FAILURE_REASON = 1024;
   static final int MAX_OUTPUT_VALUE = 60_000;
   static final int MAX_SESSIONS = 10_000;
   static final int MAX_CPUS = 65_536;
@@ -49,7 +50,7 @@ public final class Messages {
             .limit(MAX_ITEMS)
             .toList();
     return MachineCapacity.newBuilder()
-        .setOsFamily(head(probed.osFamily(), MAX_CHARS))
+        .setOsFamily(osFamily(probed.osFamily()))
         .setOsVersion(head(probed.osVersion(), MAX_CHARS))
         .setHostname(head(probed.hostname(), MAX_CHARS))
         .setLogicalCpus(Math.max(0, Math.min(probed.logicalCpus(), MAX_CPUS)))
@@ -69,9 +70,37 @@ public final class Messages {
         .build();
   }
 
+  /**
+   * The runner's failure codes as the closed set of the wire (issue 8 §2). {@code EXIT_CODE_<n>}
+   * travels as EXIT_CODE with the exit code beside it; a code not in the set (e.g. {@code
+   * INVALID_FLOW_NAME: …}) as AGENT_ERROR, its text moving into the message.
+   */
+  static RunFailureReason failureReason(String code) {
+    if (code == null) {
+      return RunFailureReason.RUN_FAILURE_REASON_UNSPECIFIED;
+    }
+    if (code.startsWith("EXIT_CODE_")) {
+      return RunFailureReason.RUN_FAILURE_REASON_EXIT_CODE;
+    }
+    return switch (code) {
+      case "FLOW_NOT_INSTALLED" -> RunFailureReason.RUN_FAILURE_REASON_FLOW_NOT_INSTALLED;
+      case "CANCELLED" -> RunFailureReason.RUN_FAILURE_REASON_CANCELLED_ON_AGENT;
+      case "TIMED_OUT" -> RunFailureReason.RUN_FAILURE_REASON_RUN_TIMEOUT;
+      default -> RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR;
+    };
+  }
+
   /** The final report of a run (SPEC A4): outcome, exit code, outputs, log tail and times. */
   public static RunUpdate finished(RunResult result, int attempt) {
     String message = result.message();
+    RunFailureReason reason = failureReason(result.failureReason());
+    if (reason == RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR) {
+      // A code outside the closed set: its words travel in the message.
+      message =
+          message == null || message.isBlank()
+              ? result.failureReason()
+              : result.failureReason() + "; " + message;
+    }
     String dropped = outputsOverBounds(result.outputs());
     if (dropped != null) {
       message = message == null || message.isBlank() ? dropped : message + "; " + dropped;
@@ -98,9 +127,7 @@ public final class Messages {
     if (result.startedAt() != null) {
       finished.setStartedAt(timestamp(result.startedAt()));
     }
-    if (result.failureReason() != null) {
-      finished.setFailureReason(head(result.failureReason(), MAX_FAILURE_REASON));
-    }
+    finished.setFailureReason(reason);
     return RunUpdate.newBuilder()
         .setRunId(result.runId())
         .setAttempt(attempt)
@@ -178,5 +205,15 @@ public final class Messages {
   static java.time.Duration positive(Duration duration) {
     java.time.Duration d = java.time.Duration.ofSeconds(duration.getSeconds(), duration.getNanos());
     return d.isNegative() || d.isZero() ? null : d;
+  }
+
+  /** The probe's family names (MachineCapacity checks them) as the wire's enum. */
+  static OsFamily osFamily(String family) {
+    return switch (family) {
+      case "WINDOWS" -> OsFamily.OS_FAMILY_WINDOWS;
+      case "LINUX" -> OsFamily.OS_FAMILY_LINUX;
+      case "MACOS" -> OsFamily.OS_FAMILY_MACOS;
+      default -> OsFamily.OS_FAMILY_OTHER;
+    };
   }
 }

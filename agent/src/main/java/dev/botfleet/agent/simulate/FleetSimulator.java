@@ -196,7 +196,8 @@ public final class FleetSimulator implements AutoCloseable {
               .createJoinToken(
                   CreateJoinTokenRequest.newBuilder()
                       .setEnvironment(environment)
-                      .setTtlSeconds(TOKEN_TTL_SECONDS)
+                      .setTtl(
+                          com.google.protobuf.Duration.newBuilder().setSeconds(TOKEN_TTL_SECONDS))
                       .build())
               .getToken();
     } catch (StatusRuntimeException e) {
@@ -227,7 +228,7 @@ public final class FleetSimulator implements AutoCloseable {
 
   MachineCapacity capacity(String name) {
     return MachineCapacity.newBuilder()
-        .setOsFamily("LINUX")
+        .setOsFamily(dev.botfleet.proto.v1.OsFamily.OS_FAMILY_LINUX)
         .setOsVersion("Botfleet simulated machine")
         .setHostname(name)
         .setLogicalCpus(Math.max(1, botsPerMachine))

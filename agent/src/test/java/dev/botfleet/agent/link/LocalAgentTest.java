@@ -192,7 +192,8 @@ class LocalAgentTest {
     assertThat(finished.getLogTail()).contains("hello Ada");
     assertThat(finished.getStartedAt()).isEqualTo(started.getStarted().getStartedAt());
     assertThat(finished.hasEndedAt()).isTrue();
-    assertThat(finished.getFailureReason()).isEmpty();
+    assertThat(finished.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_UNSPECIFIED);
     // Acknowledged (autoAck), so nothing stays pending; the bot is free again.
     await().atMost(WAIT).until(() -> agent.link().pendingReports().size() == 0);
     assertThat(agent.slots().busy()).isZero();
@@ -207,7 +208,8 @@ class LocalAgentTest {
     await().atMost(WAIT).until(() -> !orchestrator.finished("run_x").isEmpty());
     RunFinished finished = orchestrator.finished("run_x").get(0).getFinished();
     assertThat(finished.getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_FAILED);
-    assertThat(finished.getFailureReason()).isEqualTo("FLOW_NOT_INSTALLED");
+    assertThat(finished.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_FLOW_NOT_INSTALLED);
     assertThat(finished.hasExitCode()).isFalse();
     assertThat(orchestrator.started("run_x")).isEmpty();
     assertThat(orchestrator.acks("run_x").get(0).getAccepted()).isTrue();
@@ -256,7 +258,8 @@ class LocalAgentTest {
     await().atMost(WAIT).until(() -> !orchestrator.finished("run_c").isEmpty());
     RunFinished finished = orchestrator.finished("run_c").get(0).getFinished();
     assertThat(finished.getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_CANCELLED);
-    assertThat(finished.getFailureReason()).isEqualTo("CANCELLED");
+    assertThat(finished.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_CANCELLED_ON_AGENT);
     assertThat(finished.getLogTail()).contains("started");
     assertThat(agent.slots().busy()).isZero();
     assertThat(agent.link().connected()).isTrue();

@@ -3,6 +3,7 @@ package dev.botfleet.agent.link;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.botfleet.agent.exec.RunResult;
+import dev.botfleet.proto.v1.RunFailureReason;
 import dev.botfleet.proto.v1.RunFinished;
 import java.time.Instant;
 import java.util.HashMap;
@@ -26,6 +27,37 @@ class MessagesBoundsTest {
         t.plusSeconds(1),
         "EXIT_CODE_3",
         message);
+  }
+
+  @Test
+  void issue_8_failure_codes_travel_as_the_closed_set_with_details_in_the_message() {
+    RunFinished exit = Messages.finished(result(Map.of(), "", "failed"), 1).getFinished();
+    assertThat(exit.getFailureReason()).isEqualTo(RunFailureReason.RUN_FAILURE_REASON_EXIT_CODE);
+    assertThat(exit.getExitCode()).isEqualTo(3);
+    assertThat(exit.getMessage()).isEqualTo("failed");
+
+    Instant t = Instant.parse("2026-01-05T09:00:00Z");
+    RunResult refused =
+        new RunResult(
+            "run_2",
+            RunResult.Outcome.FAILED,
+            null,
+            Map.of(),
+            "",
+            null,
+            t,
+            "INVALID_FLOW_NAME: ../x",
+            "nothing was run");
+    RunFinished other = Messages.finished(refused, 1).getFinished();
+    assertThat(other.getFailureReason()).isEqualTo(RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR);
+    assertThat(other.getMessage()).isEqualTo("INVALID_FLOW_NAME: ../x; nothing was run");
+
+    assertThat(Messages.failureReason("CANCELLED"))
+        .isEqualTo(RunFailureReason.RUN_FAILURE_REASON_CANCELLED_ON_AGENT);
+    assertThat(Messages.failureReason("TIMED_OUT"))
+        .isEqualTo(RunFailureReason.RUN_FAILURE_REASON_RUN_TIMEOUT);
+    assertThat(Messages.failureReason(null))
+        .isEqualTo(RunFailureReason.RUN_FAILURE_REASON_UNSPECIFIED);
   }
 
   @Test

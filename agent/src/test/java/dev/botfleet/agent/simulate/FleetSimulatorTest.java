@@ -57,7 +57,8 @@ class FleetSimulatorTest {
     assertThat(orchestrator.joinTokensCreated).hasValue(6);
     assertThat(fleet.machineNames()).first().isEqualTo("sim-t-0001");
     EnrollRequest enrolment = orchestrator.enrollments.get(0);
-    assertThat(enrolment.getCapacity().getOsFamily()).isEqualTo("LINUX");
+    assertThat(enrolment.getCapacity().getOsFamily())
+        .isEqualTo(dev.botfleet.proto.v1.OsFamily.OS_FAMILY_LINUX);
     assertThat(enrolment.getCapacity().getMaxSessions()).isEqualTo(2);
     assertThat(enrolment.getCapacity().getInstalledFlowsList()).containsExactly("noop");
     await().atMost(WAIT).until(() -> orchestrator.openStreams() == 6);
@@ -108,7 +109,7 @@ class FleetSimulatorTest {
     orchestrator.assign(machine, "r5", 1, "other-flow", Map.of());
     await().atMost(WAIT).until(() -> !orchestrator.finished("r5").isEmpty());
     assertThat(orchestrator.finished("r5").get(0).getFinished().getFailureReason())
-        .isEqualTo("FLOW_NOT_INSTALLED");
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_FLOW_NOT_INSTALLED);
     assertThat(orchestrator.started("r5")).isEmpty();
   }
 

@@ -31,8 +31,14 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
   private final TenantService tenant;
   private final EnvironmentService environments;
 
+  private final Idempotency idempotency;
+
   public AdminApi(
-      PrincipalService principals, TenantService tenant, EnvironmentService environments) {
+      PrincipalService principals,
+      TenantService tenant,
+      EnvironmentService environments,
+      Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.principals = principals;
     this.tenant = tenant;
     this.environments = environments;
@@ -43,19 +49,26 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
       CreatePrincipalRequest req, StreamObserver<CreatePrincipalResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          Role role = ProtoEnums.ROLE.domainOrNull(req.getRole());
-          if (role == null) {
-            throw dev.botfleet.common.BotfleetException.invalid(
-                ErrorReason.PRINCIPAL_ROLE_REQUIRED,
-                "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
-          }
-          var created = principals.create(caller(), req.getName(), role, req.getEnvironment());
-          return CreatePrincipalResponse.newBuilder()
-              .setPrincipal(ProtoMapping.principal(created.principal(), environments))
-              .setToken(created.token())
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                CreatePrincipalResponse.parser(),
+                Idempotency.REMEMBER_SECRET,
+                () -> {
+                  Role role = ProtoEnums.ROLE.domainOrNull(req.getRole());
+                  if (role == null) {
+                    throw dev.botfleet.common.BotfleetException.invalid(
+                        ErrorReason.PRINCIPAL_ROLE_REQUIRED,
+                        "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
+                  }
+                  var created =
+                      principals.create(caller(), req.getName(), role, req.getEnvironment());
+                  return CreatePrincipalResponse.newBuilder()
+                      .setPrincipal(ProtoMapping.principal(created.principal(), environments))
+                      .setToken(created.token())
+                      .build();
+                }));
   }
 
   @Override

@@ -132,7 +132,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
 
   static MachineCapacity capacity(dev.botfleet.proto.v1.MachineCapacity c) {
     return new MachineCapacity(
-        c.getOsFamily(),
+        ProtoCodes.osFamily(c.getOsFamily()),
         c.getOsVersion(),
         c.getHostname(),
         c.getLogicalCpus(),
@@ -347,7 +347,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
                 f.hasExitCode() ? f.getExitCode() : null,
                 f.getOutputsMap(),
                 f.getLogTail(),
-                f.getFailureReason().isEmpty() ? null : f.getFailureReason(),
+                ProtoCodes.failureReason(
+                    f.getFailureReason(), f.hasExitCode() ? f.getExitCode() : null),
                 f.getMessage().isEmpty() ? null : f.getMessage());
         String runId = u.getRunId();
         reports.submit(

@@ -36,7 +36,10 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
   private final CapacityService capacity;
   private final Clock clock;
 
-  public CapacityApi(CapacityService capacity, Clock clock) {
+  private final Idempotency idempotency;
+
+  public CapacityApi(CapacityService capacity, Clock clock, Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.capacity = capacity;
     this.clock = clock;
   }
@@ -92,11 +95,17 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
     Unary.respond(
         out,
         () ->
-            ExtendTrialResponse.newBuilder()
-                .setPurchase(
-                    ProtoMapping.purchase(
-                        capacity.extendTrial(caller(), req.getPurchaseId()), clock.instant()))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                ExtendTrialResponse.parser(),
+                () ->
+                    ExtendTrialResponse.newBuilder()
+                        .setPurchase(
+                            ProtoMapping.purchase(
+                                capacity.extendTrial(caller(), req.getPurchaseId()),
+                                clock.instant()))
+                        .build()));
   }
 
   @Override

@@ -21,7 +21,11 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
   private final EnvironmentService environments;
   private final CapacityService capacity;
 
-  public EnvironmentApi(EnvironmentService environments, CapacityService capacity) {
+  private final Idempotency idempotency;
+
+  public EnvironmentApi(
+      EnvironmentService environments, CapacityService capacity, Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.environments = environments;
     this.capacity = capacity;
   }
@@ -31,18 +35,24 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
       CreateEnvironmentRequest req, StreamObserver<CreateEnvironmentResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          EnvironmentType type = ProtoEnums.ENVIRONMENT_TYPE.domainOrNull(req.getType());
-          if (type == null) {
-            throw BotfleetException.invalid(
-                ErrorReason.ENVIRONMENT_TYPE_REQUIRED,
-                "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
-          }
-          return CreateEnvironmentResponse.newBuilder()
-              .setEnvironment(
-                  ProtoMapping.environment(environments.create(caller(), req.getName(), type)))
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                CreateEnvironmentResponse.parser(),
+                () -> {
+                  EnvironmentType type = ProtoEnums.ENVIRONMENT_TYPE.domainOrNull(req.getType());
+                  if (type == null) {
+                    throw BotfleetException.invalid(
+                        ErrorReason.ENVIRONMENT_TYPE_REQUIRED,
+                        "type: missing (expected: DEFAULT, PRODUCTION, SANDBOX, TRIAL, DEVELOPER or TEAMS)");
+                  }
+                  return CreateEnvironmentResponse.newBuilder()
+                      .setEnvironment(
+                          ProtoMapping.environment(
+                              environments.create(caller(), req.getName(), type)))
+                      .build();
+                }));
   }
 
   @Override

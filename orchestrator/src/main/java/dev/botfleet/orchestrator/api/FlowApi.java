@@ -35,7 +35,10 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
   private final FlowService flows;
   private final MeteringService metering;
 
-  public FlowApi(FlowService flows, MeteringService metering) {
+  private final Idempotency idempotency;
+
+  public FlowApi(FlowService flows, MeteringService metering, Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.flows = flows;
     this.metering = metering;
   }
@@ -72,25 +75,30 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
   public void createFlow(CreateFlowRequest req, StreamObserver<CreateFlowResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          List<ConnectorTier> tiers = new ArrayList<>();
-          for (var c : req.getConnectorsList()) {
-            ConnectorTier t = LicensingMapping.connector(c);
-            if (t != null) {
-              tiers.add(t);
-            }
-          }
-          var v =
-              flows.create(
-                  caller(),
-                  req.getName(),
-                  req.getEnvironment(),
-                  req.getOwner(),
-                  tiers,
-                  req.getApp(),
-                  LicensingMapping.licenseType(req.getAppLicense()));
-          return CreateFlowResponse.newBuilder().setFlow(flow(v)).build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                CreateFlowResponse.parser(),
+                () -> {
+                  List<ConnectorTier> tiers = new ArrayList<>();
+                  for (var c : req.getConnectorsList()) {
+                    ConnectorTier t = LicensingMapping.connector(c);
+                    if (t != null) {
+                      tiers.add(t);
+                    }
+                  }
+                  var v =
+                      flows.create(
+                          caller(),
+                          req.getName(),
+                          req.getEnvironment(),
+                          req.getOwner(),
+                          tiers,
+                          req.getApp(),
+                          LicensingMapping.licenseType(req.getAppLicense()));
+                  return CreateFlowResponse.newBuilder().setFlow(flow(v)).build();
+                }));
   }
 
   @Override
@@ -143,12 +151,17 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
     Unary.respond(
         out,
         () ->
-            AllocateProcessResponse.newBuilder()
-                .setFlow(
-                    flow(
-                        flows.allocateProcess(
-                            caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                AllocateProcessResponse.parser(),
+                () ->
+                    AllocateProcessResponse.newBuilder()
+                        .setFlow(
+                            flow(
+                                flows.allocateProcess(
+                                    caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
+                        .build()));
   }
 
   @Override
@@ -157,12 +170,17 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
     Unary.respond(
         out,
         () ->
-            DeallocateProcessResponse.newBuilder()
-                .setFlow(
-                    flow(
-                        flows.deallocateProcess(
-                            caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                DeallocateProcessResponse.parser(),
+                () ->
+                    DeallocateProcessResponse.newBuilder()
+                        .setFlow(
+                            flow(
+                                flows.deallocateProcess(
+                                    caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
+                        .build()));
   }
 
   @Override
@@ -171,9 +189,17 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
     Unary.respond(
         out,
         () ->
-            AllocatePerFlowResponse.newBuilder()
-                .setFlow(flow(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                AllocatePerFlowResponse.parser(),
+                () ->
+                    AllocatePerFlowResponse.newBuilder()
+                        .setFlow(
+                            flow(
+                                flows.allocatePerFlow(
+                                    caller(), req.getFlow(), req.getEnvironment())))
+                        .build()));
   }
 
   @Override
@@ -182,10 +208,17 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
     Unary.respond(
         out,
         () ->
-            DeallocatePerFlowResponse.newBuilder()
-                .setFlow(
-                    flow(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                DeallocatePerFlowResponse.parser(),
+                () ->
+                    DeallocatePerFlowResponse.newBuilder()
+                        .setFlow(
+                            flow(
+                                flows.deallocatePerFlow(
+                                    caller(), req.getFlow(), req.getEnvironment())))
+                        .build()));
   }
 
   @Override

@@ -36,7 +36,11 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
   private final FlowService flows;
   private final Clock clock;
 
-  public LicensingApi(LicenseService licenses, FlowService flows, Clock clock) {
+  private final Idempotency idempotency;
+
+  public LicensingApi(
+      LicenseService licenses, FlowService flows, Clock clock, Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.licenses = licenses;
     this.flows = flows;
     this.clock = clock;
@@ -58,9 +62,17 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
     Unary.respond(
         out,
         () ->
-            CreateUserResponse.newBuilder()
-                .setUser(user(licenses.createUser(caller(), req.getName(), !req.getWithoutFree())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                CreateUserResponse.parser(),
+                () ->
+                    CreateUserResponse.newBuilder()
+                        .setUser(
+                            user(
+                                licenses.createUser(
+                                    caller(), req.getName(), !req.getWithoutFree())))
+                        .build()));
   }
 
   @Override
@@ -88,18 +100,23 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
   public void assignLicense(AssignLicenseRequest req, StreamObserver<AssignLicenseResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          var l =
-              licenses.assign(
-                  caller(),
-                  req.getUser(),
-                  LicensingMapping.requireLicenseType(req.getType()),
-                  req.hasEndsAt() ? ProtoMapping.instant(req.getEndsAt()) : null,
-                  req.getAdminTrial());
-          return AssignLicenseResponse.newBuilder()
-              .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                AssignLicenseResponse.parser(),
+                () -> {
+                  var l =
+                      licenses.assign(
+                          caller(),
+                          req.getUser(),
+                          LicensingMapping.requireLicenseType(req.getType()),
+                          req.hasEndsAt() ? ProtoMapping.instant(req.getEndsAt()) : null,
+                          req.getAdminTrial());
+                  return AssignLicenseResponse.newBuilder()
+                      .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
+                      .build();
+                }));
   }
 
   @Override
@@ -144,28 +161,40 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
       ExtendLicenseTrialRequest req, StreamObserver<ExtendLicenseTrialResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          var l =
-              licenses.extendTrial(
-                  caller(), req.getUser(), LicensingMapping.requireLicenseType(req.getType()));
-          return ExtendLicenseTrialResponse.newBuilder()
-              .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                ExtendLicenseTrialResponse.parser(),
+                () -> {
+                  var l =
+                      licenses.extendTrial(
+                          caller(),
+                          req.getUser(),
+                          LicensingMapping.requireLicenseType(req.getType()));
+                  return ExtendLicenseTrialResponse.newBuilder()
+                      .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
+                      .build();
+                }));
   }
 
   @Override
   public void startTrial(StartTrialRequest req, StreamObserver<StartTrialResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          var l =
-              licenses.startTrial(
-                  caller(), req.getUser(), LicensingMapping.licenseType(req.getType()));
-          return StartTrialResponse.newBuilder()
-              .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                StartTrialResponse.parser(),
+                () -> {
+                  var l =
+                      licenses.startTrial(
+                          caller(), req.getUser(), LicensingMapping.licenseType(req.getType()));
+                  return StartTrialResponse.newBuilder()
+                      .setLicense(LicensingMapping.license(l, req.getUser(), clock.instant()))
+                      .build();
+                }));
   }
 
   private static SelfServiceTrial trial(LicenseService.TrialSetting s) {

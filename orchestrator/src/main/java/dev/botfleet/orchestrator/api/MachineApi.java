@@ -2,6 +2,8 @@ package dev.botfleet.orchestrator.api;
 
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineGroup;
@@ -33,14 +35,17 @@ import dev.botfleet.proto.v1.SetAutoAllocationResponse;
 import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.SetMaintenanceResponse;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.List;
 
 public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase {
   private final MachineService machines;
   private final EnvironmentService environments;
 
-  public MachineApi(MachineService machines, EnvironmentService environments) {
+  private final Idempotency idempotency;
+
+  public MachineApi(
+      MachineService machines, EnvironmentService environments, Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.machines = machines;
     this.environments = environments;
   }
@@ -52,7 +57,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             .setId(m.id())
             .setName(m.name())
             .setEnvironment(environments.requireById(m.environmentId()).name())
-            .setOsFamily(c.osFamily())
+            .setOsFamily(ProtoCodes.osFamily(c.osFamily()))
             .setOsVersion(c.osVersion())
             .setHostname(c.hostname())
             .setLogicalCpus(c.logicalCpus())
@@ -88,19 +93,25 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
       CreateJoinTokenRequest req, StreamObserver<CreateJoinTokenResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          var t =
-              machines.createJoinToken(
-                  caller(),
-                  req.getEnvironment(),
-                  req.getGroup(),
-                  Duration.ofSeconds(req.getTtlSeconds()));
-          return CreateJoinTokenResponse.newBuilder()
-              .setTokenId(t.id())
-              .setToken(t.token())
-              .setExpiresAt(ProtoMapping.ts(t.expiresAt()))
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                CreateJoinTokenResponse.parser(),
+                Idempotency.REMEMBER_SECRET,
+                () -> {
+                  var t =
+                      machines.createJoinToken(
+                          caller(),
+                          req.getEnvironment(),
+                          req.getGroup(),
+                          ProtoMapping.duration(req.getTtl()));
+                  return CreateJoinTokenResponse.newBuilder()
+                      .setTokenId(t.id())
+                      .setToken(t.token())
+                      .setExpiresAt(ProtoMapping.ts(t.expiresAt()))
+                      .build();
+                }));
   }
 
   @Override
@@ -142,7 +153,8 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         () -> {
           caller();
           return GetMachineResponse.newBuilder()
-              .setMachine(machine(machines.resolve(req.getMachine())))
+              .setMachine(
+                  machine(machines.require(machineId(req.getEnvironment(), req.getMachine()))))
               .build();
         });
   }
@@ -152,10 +164,19 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () ->
-            AllocateBotsResponse.newBuilder()
-                .setMachine(
-                    machine(machines.allocateBots(caller(), req.getMachine(), req.getCount())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                AllocateBotsResponse.parser(),
+                () ->
+                    AllocateBotsResponse.newBuilder()
+                        .setMachine(
+                            machine(
+                                machines.allocateBots(
+                                    caller(),
+                                    machineId(req.getEnvironment(), req.getMachine()),
+                                    req.getCount())))
+                        .build()));
   }
 
   @Override
@@ -163,14 +184,23 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
       DeallocateBotsRequest req, StreamObserver<DeallocateBotsResponse> out) {
     Unary.respond(
         out,
-        () -> {
-          var d =
-              machines.deallocateBots(caller(), req.getMachine(), req.getCount(), req.getForce());
-          return DeallocateBotsResponse.newBuilder()
-              .setMachine(machine(d.machine()))
-              .addAllCancelledRunIds(d.cancelledRunIds())
-              .build();
-        });
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                DeallocateBotsResponse.parser(),
+                () -> {
+                  var d =
+                      machines.deallocateBots(
+                          caller(),
+                          machineId(req.getEnvironment(), req.getMachine()),
+                          req.getCount(),
+                          req.getForce());
+                  return DeallocateBotsResponse.newBuilder()
+                      .setMachine(machine(d.machine()))
+                      .addAllCancelledRunIds(d.cancelledRunIds())
+                      .build();
+                }));
   }
 
   @Override
@@ -182,7 +212,10 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             SetAutoAllocationResponse.newBuilder()
                 .setMachine(
                     machine(
-                        machines.setAutoAllocation(caller(), req.getMachine(), req.getEnabled())))
+                        machines.setAutoAllocation(
+                            caller(),
+                            machineId(req.getEnvironment(), req.getMachine()),
+                            req.getEnabled())))
                 .build());
   }
 
@@ -194,7 +227,11 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         () ->
             SetMaintenanceResponse.newBuilder()
                 .setMachine(
-                    machine(machines.setMaintenance(caller(), req.getMachine(), req.getEnabled())))
+                    machine(
+                        machines.setMaintenance(
+                            caller(),
+                            machineId(req.getEnvironment(), req.getMachine()),
+                            req.getEnabled())))
                 .build());
   }
 
@@ -203,10 +240,17 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () ->
-            CreateGroupResponse.newBuilder()
-                .setGroup(
-                    group(machines.createGroup(caller(), req.getName(), req.getEnvironment())))
-                .build());
+            idempotency.once(
+                caller(),
+                req,
+                CreateGroupResponse.parser(),
+                () ->
+                    CreateGroupResponse.newBuilder()
+                        .setGroup(
+                            group(
+                                machines.createGroup(
+                                    caller(), req.getName(), req.getEnvironment())))
+                        .build()));
   }
 
   @Override
@@ -215,7 +259,12 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () ->
             AddToGroupResponse.newBuilder()
-                .setGroup(group(machines.addToGroup(caller(), req.getGroup(), req.getMachine())))
+                .setGroup(
+                    group(
+                        machines.addToGroup(
+                            caller(),
+                            req.getGroup(),
+                            machineId(req.getEnvironment(), req.getMachine()))))
                 .build());
   }
 
@@ -266,5 +315,18 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                               .setSource(h.source() == null ? "" : h.source())));
           return b.build();
         });
+  }
+
+  /**
+   * One meaning per field (issue 8): a request names a machine by its environment and its name,
+   * which is unique there; ids are output only.
+   */
+  private String machineId(String environment, String machine) {
+    var env = environments.require(environment);
+    if (machine == null || machine.isBlank()) {
+      throw BotfleetException.invalid(
+          ErrorReason.MACHINE_REQUIRED, "machine: missing (expected: a machine name)");
+    }
+    return machines.resolveIdIn(env.id(), machine);
   }
 }

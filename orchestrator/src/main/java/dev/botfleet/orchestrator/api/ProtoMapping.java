@@ -23,6 +23,23 @@ final class ProtoMapping {
         : Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 
+  static com.google.protobuf.Duration duration(java.time.Duration d) {
+    return d == null
+        ? com.google.protobuf.Duration.getDefaultInstance()
+        : com.google.protobuf.Duration.newBuilder()
+            .setSeconds(d.getSeconds())
+            .setNanos(d.getNano())
+            .build();
+  }
+
+  /**
+   * Unset reads as zero ("the default" wherever a duration is optional). RequestLimits already
+   * refused malformed and out-of-range values.
+   */
+  static java.time.Duration duration(com.google.protobuf.Duration d) {
+    return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
   static Instant instant(Timestamp t) {
     return t == null || (t.getSeconds() == 0 && t.getNanos() == 0)
         ? null

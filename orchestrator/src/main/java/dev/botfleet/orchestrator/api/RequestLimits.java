@@ -131,26 +131,29 @@ public final class RequestLimits implements ServerInterceptor {
   static {
     Map<String, Range> n = new LinkedHashMap<>();
     // runs.proto (R1, R10)
+    // Durations (google.protobuf.Duration) are bounded as one number of seconds, per field.
     n.put(
-        "botfleet.v1.SubmitRunRequest.queue_timeout_seconds",
+        "botfleet.v1.SubmitRunRequest.queue_timeout",
         new Range(
             0,
             MAX_TIMEOUT_SECONDS,
             ErrorReason.R10_TIMEOUT,
-            "seconds; 0 = the desktop flow's default"));
+            "duration in seconds; 0 = the desktop flow's default"));
     n.put(
-        "botfleet.v1.SubmitRunRequest.run_timeout_seconds",
+        "botfleet.v1.SubmitRunRequest.run_timeout",
         new Range(
             0,
             MAX_TIMEOUT_SECONDS,
             ErrorReason.R10_TIMEOUT,
-            "seconds; 0 = the desktop flow's default"));
+            "duration in seconds; 0 = the desktop flow's default"));
     n.put(
-        "botfleet.v1.SetDesktopFlowRequest.queue_timeout_seconds",
-        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "seconds; 0 = 6 hours"));
+        "botfleet.v1.SetDesktopFlowRequest.queue_timeout",
+        new Range(
+            0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "duration in seconds; 0 = 6 hours"));
     n.put(
-        "botfleet.v1.SetDesktopFlowRequest.run_timeout_seconds",
-        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "seconds; 0 = 24 hours"));
+        "botfleet.v1.SetDesktopFlowRequest.run_timeout",
+        new Range(
+            0, MAX_TIMEOUT_SECONDS, ErrorReason.R10_TIMEOUT, "duration in seconds; 0 = 24 hours"));
     // capacity.proto (C1, C2)
     n.put(
         "botfleet.v1.CreatePurchaseRequest.quantity",
@@ -174,8 +177,8 @@ public final class RequestLimits implements ServerInterceptor {
         new Range(1, MAX_COUNT, ErrorReason.P3_COUNT, "process units"));
     // machines.proto (A1, P5, P10)
     n.put(
-        "botfleet.v1.CreateJoinTokenRequest.ttl_seconds",
-        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.A1_TTL, "seconds; 0 = 1 hour"));
+        "botfleet.v1.CreateJoinTokenRequest.ttl",
+        new Range(0, MAX_TIMEOUT_SECONDS, ErrorReason.A1_TTL, "duration in seconds; 0 = 1 hour"));
     n.put(
         "botfleet.v1.AllocateBotsRequest.count",
         new Range(1, MAX_COUNT, ErrorReason.P5_COUNT, "bots"));
@@ -237,7 +240,6 @@ public final class RequestLimits implements ServerInterceptor {
     s.put("botfleet.v1.RunFinished.OutputsEntry.value", 60_000);
     s.put("botfleet.v1.RunFinished.log_tail", 200_000);
     s.put("botfleet.v1.RunFinished.message", 16_384);
-    s.put("botfleet.v1.RunFinished.failure_reason", 1024);
     s.put("botfleet.v1.AssignAck.reason", 1024);
     for (String list : PAGED_LISTS) {
       s.put("botfleet.v1." + list + "Request.page_token", Paging.MAX_TOKEN_CHARS);
@@ -307,6 +309,9 @@ public final class RequestLimits implements ServerInterceptor {
   private static Violation value(FieldDescriptor f, Object value, String path) {
     switch (f.getJavaType()) {
       case MESSAGE:
+        if (isDuration(f)) {
+          return duration(f, (com.google.protobuf.Duration) value, path);
+        }
         // Map entries name their key and value: "inputs.key", "inputs.value".
         return walk((Message) value, f.isMapField() ? path : path + ".");
       case STRING:
@@ -350,6 +355,44 @@ public final class RequestLimits implements ServerInterceptor {
       default:
         return null; // BOOLEAN
     }
+  }
+
+  /** A google.protobuf.Duration field: bounded as a whole, in seconds, by its own entry. */
+  public static boolean isDuration(FieldDescriptor f) {
+    return f.getJavaType() == FieldDescriptor.JavaType.MESSAGE
+        && f.getMessageType().getFullName().equals("google.protobuf.Duration");
+  }
+
+  private static Violation duration(
+      FieldDescriptor f, com.google.protobuf.Duration d, String path) {
+    Range r = NUMBERS.get(f.getFullName());
+    if (r == null) {
+      LOG.warn("request_field_unbounded", "field=" + f.getFullName());
+      return null;
+    }
+    long s = d.getSeconds();
+    int n = d.getNanos();
+    // Duration's own invariants: |nanos| < 1s, and nanos carry the sign of seconds.
+    boolean wellFormed =
+        n > -1_000_000_000 && n < 1_000_000_000 && !(s > 0 && n < 0 || s < 0 && n > 0);
+    boolean inRange =
+        wellFormed
+            && s >= r.min()
+            && (s < r.max() || s == r.max() && n <= 0)
+            && !(s == r.min() && n < 0);
+    if (inRange) {
+      return null;
+    }
+    return new Violation(
+        r.reason(),
+        path
+            + ": "
+            + (wellFormed
+                ? s + (n == 0 ? "" : "." + String.format("%09d", Math.abs(n))) + "s"
+                : "malformed duration")
+            + " (expected: "
+            + r.text()
+            + " seconds)");
   }
 
   private static Violation number(FieldDescriptor f, Object value, String path) {

@@ -27,7 +27,6 @@ import dev.botfleet.proto.v1.SetDesktopFlowResponse;
 import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.proto.v1.SubmitRunResponse;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -81,8 +80,8 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
                       priority,
                       req.getInputsMap(),
                       req.getTriggeringFlow(),
-                      Duration.ofSeconds(req.getQueueTimeoutSeconds()),
-                      Duration.ofSeconds(req.getRunTimeoutSeconds()),
+                      ProtoMapping.duration(req.getQueueTimeout()),
+                      ProtoMapping.duration(req.getRunTimeout()),
                       req.getIdempotencyKey()));
           // A new run is QUEUED and unassigned: answer from what we have (the hot path); GetRun
           // shows why it waits. A retried key returns the run as it is now.
@@ -164,8 +163,8 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
                   req.getEnvironment(),
                   req.getName(),
                   req.getRetryable(),
-                  Duration.ofSeconds(req.getQueueTimeoutSeconds()),
-                  Duration.ofSeconds(req.getRunTimeoutSeconds()));
+                  ProtoMapping.duration(req.getQueueTimeout()),
+                  ProtoMapping.duration(req.getRunTimeout()));
           return SetDesktopFlowResponse.newBuilder().setFlow(flow(req.getEnvironment(), f)).build();
         });
   }
@@ -199,8 +198,8 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
         .setEnvironment(env)
         .setName(f.name())
         .setRetryable(f.retryable())
-        .setQueueTimeoutSeconds(f.queueTimeout().toSeconds())
-        .setRunTimeoutSeconds(f.runTimeout().toSeconds())
+        .setQueueTimeout(ProtoMapping.duration(f.queueTimeout()))
+        .setRunTimeout(ProtoMapping.duration(f.runTimeout()))
         .build();
   }
 
@@ -227,11 +226,11 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
             .setBotId(r.botId() == null ? "" : r.botId())
             .setAttempt(r.attempt())
             .setSubmittedAt(ProtoMapping.ts(r.submittedAt()))
-            .setQueueTimeoutSeconds(r.queueTimeout().toSeconds())
-            .setRunTimeoutSeconds(r.runTimeout().toSeconds())
+            .setQueueTimeout(ProtoMapping.duration(r.queueTimeout()))
+            .setRunTimeout(ProtoMapping.duration(r.runTimeout()))
             .putAllOutputs(r.outputs())
             .setLogTail(r.logTail() == null ? "" : r.logTail())
-            .setFailureReason(r.failureReason() == null ? "" : r.failureReason())
+            .setFailureReason(ProtoCodes.failureReason(r.failureReason()))
             .setMessage(r.message() == null ? "" : r.message())
             .setSubmittedBy(r.submittedBy());
     if (r.assignedAt() != null) {
@@ -247,7 +246,8 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
       b.setExitCode(r.exitCode());
     }
     if (v.waitReason() != null) {
-      b.setWaitCode(v.waitReason().code()).setWaitReason(v.waitReason().words());
+      b.setWaitCode(ProtoCodes.waitCode(v.waitReason().code()))
+          .setWaitReason(v.waitReason().words());
     }
     if (r.lateResult() != null) {
       var late = r.lateResult();

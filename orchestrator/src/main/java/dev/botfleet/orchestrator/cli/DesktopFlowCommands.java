@@ -53,8 +53,8 @@ final class DesktopFlowCommands {
                       .setEnvironment(env)
                       .setName(name)
                       .setRetryable(retryable)
-                      .setQueueTimeoutSeconds(queueTimeout == null ? 0 : queueTimeout.toSeconds())
-                      .setRunTimeoutSeconds(runTimeout == null ? 0 : runTimeout.toSeconds())
+                      .setQueueTimeout(ClientCommand.duration(queueTimeout))
+                      .setRunTimeout(ClientCommand.duration(runTimeout))
                       .build());
       var f = resp.getFlow();
       client.print(
@@ -65,8 +65,8 @@ final class DesktopFlowCommands {
                   .row(
                       f.getName(),
                       f.getRetryable(),
-                      Duration.ofSeconds(f.getQueueTimeoutSeconds()),
-                      Duration.ofSeconds(f.getRunTimeoutSeconds()))
+                      ClientCommand.duration(f.getQueueTimeout()),
+                      ClientCommand.duration(f.getRunTimeout()))
                   .print(o));
       return 0;
     }
@@ -101,8 +101,8 @@ final class DesktopFlowCommands {
                         t.row(
                             f.getName(),
                             f.getRetryable(),
-                            Duration.ofSeconds(f.getQueueTimeoutSeconds()),
-                            Duration.ofSeconds(f.getRunTimeoutSeconds())));
+                            ClientCommand.duration(f.getQueueTimeout()),
+                            ClientCommand.duration(f.getRunTimeout())));
             t.print(o);
           });
       return 0;

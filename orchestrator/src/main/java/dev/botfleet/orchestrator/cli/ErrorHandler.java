@@ -21,9 +21,7 @@ final class ErrorHandler implements IExecutionExceptionHandler {
       Map.of(
           ErrorReason.UNAUTHENTICATED_NO_TOKEN.name(),
           "--token, BOTFLEET_TOKEN or <data-dir>/admin.token",
-          ErrorReason.FLOW_AMBIGUOUS.name(),
-          "add --env ENV",
-          ErrorReason.MACHINE_AMBIGUOUS.name(),
+          ErrorReason.ENVIRONMENT_REQUIRED.name(),
           "add --env ENV",
           ErrorReason.R1_TARGET_REQUIRED.name(),
           "--machine M or --group G",

@@ -106,7 +106,7 @@ final class FlowCommands {
     @Parameters(index = "0", description = "Cloud flow name.")
     String flow;
 
-    @Option(names = "--env", description = "Environment (needed when the name exists in several).")
+    @Option(names = "--env", required = true, description = "The flow's environment.")
     String env;
 
     String env() {
@@ -320,7 +320,7 @@ final class FlowCommands {
     @Parameters(index = "1", description = "The flow to associate (child).")
     String flow;
 
-    @Option(names = "--env", description = "Environment (needed when a name exists in several).")
+    @Option(names = "--env", required = true, description = "The flows' environment.")
     String env;
 
     @Override

@@ -53,8 +53,14 @@ final class GroupCommands {
     @Parameters(index = "0", description = "Group name.")
     String group;
 
-    @Parameters(index = "1", description = "Machine name or id.")
+    @Parameters(index = "1", description = "Machine name.")
     String machine;
+
+    @Option(
+        names = "--env",
+        required = true,
+        description = "The group's and machine's environment.")
+    String env;
 
     @Override
     int run() {
@@ -62,7 +68,11 @@ final class GroupCommands {
           client
               .stub(MachineServiceGrpc::newBlockingStub)
               .addToGroup(
-                  AddToGroupRequest.newBuilder().setGroup(group).setMachine(machine).build());
+                  AddToGroupRequest.newBuilder()
+                      .setEnvironment(env)
+                      .setGroup(group)
+                      .setMachine(machine)
+                      .build());
       client.print(out(), resp, o -> table(o, java.util.List.of(resp.getGroup())));
       return 0;
     }

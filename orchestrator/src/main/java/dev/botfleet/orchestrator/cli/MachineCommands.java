@@ -54,7 +54,7 @@ final class MachineCommands {
                 m.getName(),
                 m.getStatus(),
                 m.getGroup(),
-                m.getOsFamily(),
+                WireNames.of(m.getOsFamily()),
                 m.getLogicalCpus(),
                 gib(m.getMemoryBytes()),
                 m.getActiveSessions() + "/" + m.getMaxSessions(),
@@ -78,7 +78,7 @@ final class MachineCommands {
         .row("group", m.getGroup())
         .row("status", m.getStatus())
         .row("last heartbeat", ClientCommand.ts(m.getLastHeartbeat()))
-        .row("os", m.getOsFamily() + " " + m.getOsVersion())
+        .row("os", WireNames.of(m.getOsFamily()) + " " + m.getOsVersion())
         .row("hostname", m.getHostname())
         .row("cpus", m.getLogicalCpus())
         .row("memory", gib(m.getMemoryBytes()))
@@ -119,7 +119,7 @@ final class MachineCommands {
                   CreateJoinTokenRequest.newBuilder()
                       .setEnvironment(env)
                       .setGroup(group == null ? "" : group)
-                      .setTtlSeconds(ttl.toSeconds())
+                      .setTtl(ClientCommand.duration(ttl))
                       .build());
       client.print(
           out(),
@@ -188,7 +188,10 @@ final class MachineCommands {
       mixinStandardHelpOptions = true,
       description = "One machine: OS, CPUs, memory, sessions, bots, status, last heartbeat.")
   static final class Show extends ClientCommand {
-    @Parameters(index = "0", description = "Machine name or id.")
+    @Option(names = "--env", required = true, description = "The machine's environment.")
+    String env;
+
+    @Parameters(index = "0", description = "Machine name.")
     String machine;
 
     @Override
@@ -196,7 +199,8 @@ final class MachineCommands {
       var resp =
           client
               .stub(MachineServiceGrpc::newBlockingStub)
-              .getMachine(GetMachineRequest.newBuilder().setMachine(machine).build());
+              .getMachine(
+                  GetMachineRequest.newBuilder().setEnvironment(env).setMachine(machine).build());
       client.print(out(), resp, o -> show(o, resp.getMachine()));
       return 0;
     }
@@ -213,7 +217,10 @@ final class MachineCommands {
         mixinStandardHelpOptions = true,
         description = "Allocate process units to a machine as bots (P5).")
     static final class Allocate extends ClientCommand {
-      @Parameters(index = "0", description = "Machine name or id.")
+      @Option(names = "--env", required = true, description = "The machine's environment.")
+      String env;
+
+      @Parameters(index = "0", description = "Machine name.")
       String machine;
 
       @Option(
@@ -228,7 +235,11 @@ final class MachineCommands {
             client
                 .stub(MachineServiceGrpc::newBlockingStub)
                 .allocateBots(
-                    AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
+                    AllocateBotsRequest.newBuilder()
+                        .setEnvironment(env)
+                        .setMachine(machine)
+                        .setCount(count)
+                        .build());
         client.print(out(), resp, o -> table(o, java.util.List.of(resp.getMachine())));
         return 0;
       }
@@ -239,7 +250,10 @@ final class MachineCommands {
         mixinStandardHelpOptions = true,
         description = "Remove bots; busy bots need --force, which cancels their runs (P10).")
     static final class Deallocate extends ClientCommand {
-      @Parameters(index = "0", description = "Machine name or id.")
+      @Option(names = "--env", required = true, description = "The machine's environment.")
+      String env;
+
+      @Parameters(index = "0", description = "Machine name.")
       String machine;
 
       @Option(
@@ -258,6 +272,7 @@ final class MachineCommands {
                 .stub(MachineServiceGrpc::newBlockingStub)
                 .deallocateBots(
                     DeallocateBotsRequest.newBuilder()
+                        .setEnvironment(env)
                         .setMachine(machine)
                         .setCount(count)
                         .setForce(force)
@@ -289,7 +304,10 @@ final class MachineCommands {
    */
   abstract static class Toggle<R extends com.google.protobuf.MessageOrBuilder>
       extends ClientCommand {
-    @Parameters(index = "0", description = "Machine name or id.")
+    @Option(names = "--env", required = true, description = "The machine's environment.")
+    String env;
+
+    @Parameters(index = "0", description = "Machine name.")
     String machine;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -316,7 +334,11 @@ final class MachineCommands {
     SetAutoAllocationResponse set(
         MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
       return stub.setAutoAllocation(
-          SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+          SetAutoAllocationRequest.newBuilder()
+              .setEnvironment(env)
+              .setMachine(machine)
+              .setEnabled(on)
+              .build());
     }
 
     @Override
@@ -334,7 +356,11 @@ final class MachineCommands {
     SetMaintenanceResponse set(
         MachineServiceGrpc.MachineServiceBlockingStub stub, String machine, boolean on) {
       return stub.setMaintenance(
-          SetMaintenanceRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+          SetMaintenanceRequest.newBuilder()
+              .setEnvironment(env)
+              .setMachine(machine)
+              .setEnabled(on)
+              .build());
     }
 
     @Override

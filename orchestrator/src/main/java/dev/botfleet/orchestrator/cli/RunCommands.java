@@ -5,6 +5,7 @@ import dev.botfleet.proto.v1.GetRunRequest;
 import dev.botfleet.proto.v1.ListRunsRequest;
 import dev.botfleet.proto.v1.Priority;
 import dev.botfleet.proto.v1.Run;
+import dev.botfleet.proto.v1.RunFailureReason;
 import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunState;
 import dev.botfleet.proto.v1.RunTarget;
@@ -57,7 +58,7 @@ final class RunCommands {
             .row("priority", r.getPriority())
             .row("state", r.getState());
     if (r.getState() == RunState.RUN_STATE_QUEUED) {
-      t.row("waiting", r.getWaitCode() + ": " + r.getWaitReason());
+      t.row("waiting", WireNames.of(r.getWaitCode()) + ": " + r.getWaitReason());
     }
     t.row("machine", r.getMachine())
         .row("attempt", r.getAttempt())
@@ -65,7 +66,7 @@ final class RunCommands {
         .row("started", ClientCommand.ts(r.getStartedAt()))
         .row("ended", ClientCommand.ts(r.getEndedAt()))
         .row("exit code", r.hasExitCode() ? r.getExitCode() : "")
-        .row("failure", r.getFailureReason())
+        .row("failure", failure(r))
         .row("message", r.getMessage());
     if (r.hasLateResult()) {
       var late = r.getLateResult();
@@ -167,8 +168,8 @@ final class RunCommands {
               .setPriority(priority)
               .putAllInputs(inputs)
               .setTriggeringFlow(triggeredBy == null ? "" : triggeredBy)
-              .setQueueTimeoutSeconds(queueTimeout == null ? 0 : queueTimeout.toSeconds())
-              .setRunTimeoutSeconds(runTimeout == null ? 0 : runTimeout.toSeconds())
+              .setQueueTimeout(ClientCommand.duration(queueTimeout))
+              .setRunTimeout(ClientCommand.duration(runTimeout))
               .setIdempotencyKey(key == null ? "" : key);
       var resp = client.stub(RunServiceGrpc::newBlockingStub).submitRun(req.build());
       Run run = resp.getRun();
@@ -193,7 +194,7 @@ final class RunCommands {
                     + shown.getId()
                     + " ended "
                     + WireNames.of(shown.getState())
-                    + (shown.getFailureReason().isEmpty() ? "" : " " + shown.getFailureReason())
+                    + (failure(shown).isEmpty() ? "" : " " + failure(shown))
                     + (terminal(shown.getState()) ? "" : " (still not finished)"));
         return 1;
       }
@@ -273,8 +274,8 @@ final class RunCommands {
                             r.getMachine(),
                             ts(r.getSubmittedAt()),
                             r.getState() == RunState.RUN_STATE_QUEUED
-                                ? r.getWaitCode()
-                                : r.getFailureReason()));
+                                ? WireNames.of(r.getWaitCode())
+                                : failure(r)));
             t.print(o);
           });
       return 0;
@@ -298,5 +299,13 @@ final class RunCommands {
       client.print(out(), resp.getRun(), o -> show(o, resp.getRun()));
       return 0;
     }
+  }
+
+  /** The failure reason as people read it: a non-zero exit shows its code, EXIT_CODE_3. */
+  static String failure(Run r) {
+    if (r.getFailureReason() == RunFailureReason.RUN_FAILURE_REASON_EXIT_CODE && r.hasExitCode()) {
+      return "EXIT_CODE_" + r.getExitCode();
+    }
+    return WireNames.of(r.getFailureReason());
   }
 }

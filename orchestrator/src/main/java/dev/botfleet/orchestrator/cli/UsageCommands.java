@@ -33,9 +33,7 @@ final class UsageCommands {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Subject subject;
 
-    @Option(
-        names = "--env",
-        description = "Environment of --flow (needed when the name exists in several).")
+    @Option(names = "--env", description = "Environment of --flow (required with --flow).")
     String env;
 
     @Option(

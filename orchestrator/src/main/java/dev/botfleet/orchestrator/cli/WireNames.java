@@ -17,6 +17,9 @@ final class WireNames {
   /** The value without its type's prefix; other objects as they print. */
   static String of(Object value) {
     if (value instanceof Enum<?> e && value instanceof ProtocolMessageEnum) {
+      if (e.ordinal() == 0 && e.name().endsWith("_UNSPECIFIED")) {
+        return ""; // "not set": shown as an empty cell, as an empty string always was
+      }
       String prefix = prefix(e.getDeclaringClass());
       return e.name().startsWith(prefix) ? e.name().substring(prefix.length()) : e.name();
     }

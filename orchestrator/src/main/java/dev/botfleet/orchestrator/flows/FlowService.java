@@ -199,31 +199,18 @@ public final class FlowService {
         });
   }
 
-  /** The flow by name; the environment is needed only when the name exists in several. */
+  /**
+   * The flow by its environment and name (unique there). One meaning per field (issue 8): the
+   * environment is always named, never guessed from a name that happens to be unique.
+   */
   public CloudFlow require(String name, String environmentName) {
+    Environment env = environments.require(environmentName);
     if (name == null || name.isBlank()) {
       throw BotfleetException.invalid(
           ErrorReason.FLOW_REQUIRED, "flow: missing (expected: a cloud flow name)");
     }
-    if (environmentName != null && !environmentName.isBlank()) {
-      Environment env = environments.require(environmentName);
-      return tx.inTransaction(() -> flows.find(env.id(), name, false))
-          .orElseThrow(() -> notFound(name, "in '" + env.name() + "'"));
-    }
-    List<CloudFlow> found = tx.inTransaction(() -> flows.findByName(name));
-    if (found.isEmpty()) {
-      throw notFound(name, "in any environment");
-    }
-    if (found.size() > 1) {
-      throw BotfleetException.invalid(
-          ErrorReason.FLOW_AMBIGUOUS,
-          "flow '"
-              + name
-              + "' exists in "
-              + found.size()
-              + " environments (expected: the environment too)");
-    }
-    return found.get(0);
+    return tx.inTransaction(() -> flows.find(env.id(), name, false))
+        .orElseThrow(() -> notFound(name, "in '" + env.name() + "'"));
   }
 
   public CloudFlow requireById(String id) {

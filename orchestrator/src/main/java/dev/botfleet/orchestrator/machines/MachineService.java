@@ -81,9 +81,13 @@ public final class MachineService {
   }
 
   private void changed(String machineId) {
-    for (MachineListener l : listeners) {
-      l.machineChanged(machineId);
-    }
+    // After commit: a caller may have wrapped this call in its own transaction (idempotency).
+    tx.afterCommit(
+        () -> {
+          for (MachineListener l : listeners) {
+            l.machineChanged(machineId);
+          }
+        });
   }
 
   // ------------------------------------------------------------------ A1 enrolment
@@ -389,9 +393,7 @@ public final class MachineService {
 
   public Machine resolveIn(String environmentId, String nameOrId) {
     Machine m =
-        tx.inTransaction(
-                () ->
-                    machines.findByName(environmentId, nameOrId).or(() -> machines.find(nameOrId)))
+        tx.inTransaction(() -> machines.findByName(environmentId, nameOrId))
             .orElseThrow(
                 () ->
                     BotfleetException.notFound(

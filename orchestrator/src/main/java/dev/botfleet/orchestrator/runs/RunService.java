@@ -23,6 +23,7 @@ import dev.botfleet.orchestrator.machines.RunControl;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -271,19 +272,70 @@ public final class RunService implements RunControl {
     return d == null || d.isZero() ? fallback : d;
   }
 
-  private static Run sameOrConflict(Run existing, Environment env, SubmitRequest req) {
-    if (!existing.environmentId().equals(env.id()) || !existing.flowName().equals(req.flow())) {
+  /**
+   * R6: a retry must be the same request. Every field is compared (issue 8 §2), the target by what
+   * it resolves to; a time-out left to the default matches whatever default the run got.
+   */
+  private Run sameOrConflict(Run existing, Environment env, SubmitRequest req) {
+    List<String> differs = new ArrayList<>();
+    if (!existing.environmentId().equals(env.id())) {
+      differs.add("environment");
+    } else {
+      if (!existing.flowName().equals(req.flow())) {
+        differs.add("flow");
+      }
+      if (!sameTarget(existing.target(), env, req)) {
+        differs.add("target");
+      }
+    }
+    Priority priority = req.priority() == null ? Priority.NORMAL : req.priority();
+    if (existing.priority() != priority) {
+      differs.add("priority");
+    }
+    Map<String, String> inputs = req.inputs() == null ? Map.of() : req.inputs();
+    if (!existing.inputs().equals(inputs)) {
+      differs.add("inputs");
+    }
+    String triggering =
+        req.triggeringFlow() == null || req.triggeringFlow().isBlank()
+            ? null
+            : req.triggeringFlow();
+    if (!java.util.Objects.equals(existing.triggeringFlow(), triggering)) {
+      differs.add("triggering flow");
+    }
+    if (!sameTimeout(req.queueTimeout(), existing.queueTimeout())) {
+      differs.add("queue time-out");
+    }
+    if (!sameTimeout(req.runTimeout(), existing.runTimeout())) {
+      differs.add("run time-out");
+    }
+    if (!differs.isEmpty()) {
       throw BotfleetException.alreadyExists(
           ErrorReason.R6_IDEMPOTENCY_KEY_REUSED,
           "idempotency key '"
               + existing.idempotencyKey()
               + "' was used for run "
               + existing.id()
-              + " of flow "
-              + existing.flowName()
+              + " with another "
+              + String.join(", ", differs)
               + " (expected: a new key for a new run)");
     }
     return existing;
+  }
+
+  private boolean sameTarget(RunTarget existing, Environment env, SubmitRequest req) {
+    if (req.targetKind() != existing.kind()) {
+      return false;
+    }
+    try {
+      return resolveTarget(env, req.targetKind(), req.targetName()).id().equals(existing.id());
+    } catch (BotfleetException e) {
+      return false; // a target that does not resolve is not the run's target
+    }
+  }
+
+  private static boolean sameTimeout(Duration requested, Duration applied) {
+    return requested == null || requested.isZero() || requested.equals(applied);
   }
 
   private RunTarget resolveTarget(Environment env, RunTarget.Kind kind, String name) {

@@ -5,6 +5,8 @@ import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -18,6 +20,7 @@ public final class JdbcTransactions implements Transactions {
   private static final int ATTEMPTS = 5;
   private final Database database;
   private final ThreadLocal<Connection> current = new ThreadLocal<>();
+  private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
 
   public JdbcTransactions(Database database) {
     this.database = database;
@@ -42,17 +45,20 @@ public final class JdbcTransactions implements Transactions {
       return work.get();
     }
     for (int attempt = 1; ; attempt++) {
+      List<Runnable> actions = new ArrayList<>();
+      T result;
       try (Connection c = database.dataSource().getConnection()) {
         current.set(c);
+        afterCommit.set(actions);
         try {
-          T result = work.get();
+          result = work.get();
           c.commit();
-          return result;
         } catch (RuntimeException | Error e) {
           rollbackQuietly(c, e);
           throw e;
         } finally {
           current.remove();
+          afterCommit.remove();
         }
       } catch (SqlFailure e) {
         if (attempt < ATTEMPTS && retryable(e.getCause())) {
@@ -67,6 +73,21 @@ public final class JdbcTransactions implements Transactions {
         }
         throw new SqlFailure(e);
       }
+      // Committed, and the connection is back in the pool: the actions may open transactions.
+      for (Runnable action : actions) {
+        action.run();
+      }
+      return result;
+    }
+  }
+
+  @Override
+  public void afterCommit(Runnable action) {
+    List<Runnable> actions = afterCommit.get();
+    if (actions == null) {
+      action.run();
+    } else {
+      actions.add(action);
     }
   }
 

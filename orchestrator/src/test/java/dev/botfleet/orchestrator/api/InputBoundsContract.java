@@ -125,13 +125,26 @@ abstract class InputBoundsContract {
         .until(
             () ->
                 machines
-                        .getMachine(GetMachineRequest.newBuilder().setMachine(name).build())
+                        .getMachine(
+                            GetMachineRequest.newBuilder()
+                                .setEnvironment("prod")
+                                .setMachine(name)
+                                .build())
                         .getMachine()
                         .getStatus()
                     == MachineStatus.MACHINE_STATUS_ONLINE);
     machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder().setMachine(name).setEnabled(false).build());
-    machines.allocateBots(AllocateBotsRequest.newBuilder().setMachine(name).setCount(bots).build());
+        SetAutoAllocationRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine(name)
+            .setEnabled(false)
+            .build());
+    machines.allocateBots(
+        AllocateBotsRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine(name)
+            .setCount(bots)
+            .build());
     return agent;
   }
 
@@ -186,11 +199,17 @@ abstract class InputBoundsContract {
   void issue_7_r10_a_huge_run_time_out_is_refused_and_other_runs_still_dispatch() {
     ProtocolAgent a = agent("m1", 1);
     var e =
-        refused(() -> runs.submitRun(submit("m1").setRunTimeoutSeconds(Long.MAX_VALUE).build()));
+        refused(
+            () ->
+                runs.submitRun(
+                    submit("m1")
+                        .setRunTimeout(
+                            com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE))
+                        .build()));
     assertInvalid(e, ErrorReason.R10_TIMEOUT);
     assertThat(e.getStatus().getDescription())
-        .contains("run_timeout_seconds")
-        .contains("expected: 0 to 2592000");
+        .contains("run_timeout")
+        .contains("expected: 0 to 2592000 seconds");
     String ok = runs.submitRun(submit("m1").build()).getRun().getId();
     await().until(() -> a.assignedRunIds().contains(ok));
   }
@@ -199,19 +218,20 @@ abstract class InputBoundsContract {
   void
       issue_7_r10_huge_queue_time_out_and_desktop_flow_default_are_invalid_argument_not_internal() {
     assertInvalid(
-        refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(Long.MAX_VALUE).build())),
-        ErrorReason.R10_TIMEOUT);
-    assertInvalid(
-        refused(() -> runs.submitRun(submit("m1").setQueueTimeoutSeconds(-1).build())),
+        refused(
+            () ->
+                runs.submitRun(
+                    submit("m1")
+                        .setQueueTimeout(
+                            com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE))
+                        .build())),
         ErrorReason.R10_TIMEOUT);
     assertInvalid(
         refused(
             () ->
-                runs.setDesktopFlow(
-                    SetDesktopFlowRequest.newBuilder()
-                        .setEnvironment("prod")
-                        .setName("noop")
-                        .setQueueTimeoutSeconds(Long.MAX_VALUE)
+                runs.submitRun(
+                    submit("m1")
+                        .setQueueTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(-1))
                         .build())),
         ErrorReason.R10_TIMEOUT);
     assertInvalid(
@@ -221,7 +241,19 @@ abstract class InputBoundsContract {
                     SetDesktopFlowRequest.newBuilder()
                         .setEnvironment("prod")
                         .setName("noop")
-                        .setRunTimeoutSeconds(Long.MAX_VALUE)
+                        .setQueueTimeout(
+                            com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE))
+                        .build())),
+        ErrorReason.R10_TIMEOUT);
+    assertInvalid(
+        refused(
+            () ->
+                runs.setDesktopFlow(
+                    SetDesktopFlowRequest.newBuilder()
+                        .setEnvironment("prod")
+                        .setName("noop")
+                        .setRunTimeout(
+                            com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE))
                         .build())),
         ErrorReason.R10_TIMEOUT);
     assertInvalid(
@@ -257,8 +289,8 @@ abstract class InputBoundsContract {
     // Desktop-flow defaults are cached for a few seconds; a fresh flow name would not be.
     t.clock.advance(Duration.ofMinutes(1));
     var run = runs.submitRun(submit("m1").build()).getRun();
-    assertThat(run.getQueueTimeoutSeconds()).isEqualTo(RequestLimits.MAX_TIMEOUT_SECONDS);
-    assertThat(run.getRunTimeoutSeconds()).isEqualTo(RequestLimits.MAX_TIMEOUT_SECONDS);
+    assertThat(run.getQueueTimeout().getSeconds()).isEqualTo(RequestLimits.MAX_TIMEOUT_SECONDS);
+    assertThat(run.getRunTimeout().getSeconds()).isEqualTo(RequestLimits.MAX_TIMEOUT_SECONDS);
   }
 
   @Test
@@ -266,7 +298,11 @@ abstract class InputBoundsContract {
       throws Exception {
     ProtocolAgent a = agent("m1", 1);
     machines.setMaintenance(
-        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+        SetMaintenanceRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine("m1")
+            .setEnabled(true)
+            .build());
     String absurd = runs.submitRun(submit("m1").build()).getRun().getId();
     t.clock.advance(Duration.ofMillis(5));
     String next = runs.submitRun(submit("m1").build()).getRun().getId();
@@ -282,11 +318,16 @@ abstract class InputBoundsContract {
       }
     }
     machines.setMaintenance(
-        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(false).build());
+        SetMaintenanceRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine("m1")
+            .setEnabled(false)
+            .build());
     await().until(() -> a.assignedRunIds().contains(next));
     var failed = run(absurd);
     assertThat(failed.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(failed.getFailureReason()).isEqualTo("DISPATCH_FAILED");
+    assertThat(failed.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_DISPATCH_FAILED);
     assertThat(failed.getMessage()).contains("cannot be dispatched");
     assertThat(a.assignedRunIds()).doesNotContain(absurd);
   }

@@ -105,13 +105,26 @@ abstract class PagingContract {
         .until(
             () ->
                 machines
-                        .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
+                        .getMachine(
+                            GetMachineRequest.newBuilder()
+                                .setEnvironment("prod")
+                                .setMachine("m1")
+                                .build())
                         .getMachine()
                         .getStatus()
                     == MachineStatus.MACHINE_STATUS_ONLINE);
     machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder().setMachine("m1").setEnabled(false).build());
-    machines.allocateBots(AllocateBotsRequest.newBuilder().setMachine("m1").setCount(1).build());
+        SetAutoAllocationRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine("m1")
+            .setEnabled(false)
+            .build());
+    machines.allocateBots(
+        AllocateBotsRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine("m1")
+            .setCount(1)
+            .build());
   }
 
   @AfterEach

@@ -93,7 +93,8 @@ class RequestLimitsTest {
     }
     for (FieldDescriptor f : d.getFields()) {
       fields.put(f.getFullName(), f);
-      if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+      // A Duration is bounded as a whole (its own entry), not by its seconds and nanos.
+      if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !RequestLimits.isDuration(f)) {
         collect(f.getMessageType(), seen, fields);
       }
     }
@@ -102,6 +103,7 @@ class RequestLimitsTest {
   static boolean numeric(FieldDescriptor f) {
     return switch (f.getJavaType()) {
       case INT, LONG, FLOAT, DOUBLE -> true;
+      case MESSAGE -> RequestLimits.isDuration(f);
       default -> false;
     };
   }
@@ -139,6 +141,67 @@ class RequestLimitsTest {
       }
     }
     assertThat(lists).containsExactlyInAnyOrderElementsOf(RequestLimits.PAGED_LISTS);
+  }
+
+  /**
+   * Issue 8 §2: every RPC that creates, allocates, de-allocates, assigns, extends or starts
+   * something (a retry would act twice) takes an idempotency_key. Set*, Update*, Share*,
+   * Associate*, Add*, Revoke*, Cancel* and Remove* set a state and are safe to repeat as they are.
+   */
+  @Test
+  void issue_8_every_acting_rpc_takes_an_idempotency_key() throws Exception {
+    List<String> acting = new ArrayList<>();
+    for (ServiceDescriptor s : services()) {
+      for (MethodDescriptor m : s.getMethods()) {
+        if (m.getName()
+            .matches(
+                "(Create|Allocate|Deallocate|Assign|Extend|Start|Submit|Record)" + "[A-Za-z]*")) {
+          acting.add(m.getName());
+          Descriptor in = m.getInputType();
+          boolean keyed =
+              in.findFieldByName("idempotency_key") != null
+                  // RecordUsage keys each record (M4).
+                  || in.getFields().stream()
+                      .filter(f -> f.getJavaType() == FieldDescriptor.JavaType.MESSAGE)
+                      .anyMatch(f -> f.getMessageType().findFieldByName("idempotency_key") != null);
+          assertThat(keyed).as(m.getFullName() + " takes an idempotency_key").isTrue();
+        }
+      }
+    }
+    assertThat(acting).contains("AllocateBots", "CreatePrincipal", "SubmitRun", "RecordUsage");
+  }
+
+  @Test
+  void issue_8_durations_are_bounded_as_a_whole_and_must_be_well_formed() {
+    var tooLong =
+        RequestLimits.check(
+            SubmitRunRequest.newBuilder()
+                .setQueueTimeout(
+                    com.google.protobuf.Duration.newBuilder()
+                        .setSeconds(RequestLimits.MAX_TIMEOUT_SECONDS)
+                        .setNanos(1))
+                .build());
+    assertThat(tooLong.reason()).isEqualTo(ErrorReason.R10_TIMEOUT);
+    assertThat(tooLong.message()).startsWith("queue_timeout: ");
+    var negative =
+        RequestLimits.check(
+            SubmitRunRequest.newBuilder()
+                .setRunTimeout(com.google.protobuf.Duration.newBuilder().setNanos(-5))
+                .build());
+    assertThat(negative.reason()).isEqualTo(ErrorReason.R10_TIMEOUT);
+    var malformed =
+        RequestLimits.check(
+            SubmitRunRequest.newBuilder()
+                .setRunTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5).setNanos(-1))
+                .build());
+    assertThat(malformed.message()).contains("malformed duration");
+    assertThat(
+            RequestLimits.check(
+                SubmitRunRequest.newBuilder()
+                    .setRunTimeout(
+                        com.google.protobuf.Duration.newBuilder().setSeconds(5).setNanos(500))
+                    .build()))
+        .isNull();
   }
 
   @Test
@@ -198,7 +261,10 @@ class RequestLimitsTest {
         .isNull();
     assertThat(
             RequestLimits.check(
-                SubmitRunRequest.newBuilder().setFlow("f").setRunTimeoutSeconds(86_400).build()))
+                SubmitRunRequest.newBuilder()
+                    .setFlow("f")
+                    .setRunTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(86_400))
+                    .build()))
         .isNull();
   }
 

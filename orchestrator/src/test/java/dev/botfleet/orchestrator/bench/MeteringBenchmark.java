@@ -152,6 +152,7 @@ public final class MeteringBenchmark {
                     req.addRecords(
                         UsageRecord.newBuilder()
                             .setFlow(flows.get(client))
+                            .setEnvironment("bench")
                             .setRequests(REQUESTS_PER_RECORD)
                             .setIdempotencyKey(run + "-" + client + "-" + seq + "-" + i));
                   }
@@ -218,6 +219,7 @@ public final class MeteringBenchmark {
                 req.addRecords(
                     UsageRecord.newBuilder()
                         .setFlow(flows.get(client))
+                        .setEnvironment("bench")
                         .setRequests(requestsPerRecord)
                         .setIdempotencyKey("lat-" + run + "-" + client + "-" + seq + "-" + i));
               }

@@ -85,6 +85,7 @@ abstract class MeteringRulesContract {
   static UsageRecord flowRecord(String flow, long requests, String key) {
     return UsageRecord.newBuilder()
         .setFlow(flow)
+        .setEnvironment(LicensingFixture.envOf(flow))
         .setRequests(requests)
         .setIdempotencyKey(key)
         .build();
@@ -112,7 +113,13 @@ abstract class MeteringRulesContract {
   }
 
   BucketUsage flowUsage(String flow) {
-    return f.metering.getUsage(GetUsageRequest.newBuilder().setFlow(flow).build()).getBuckets(0);
+    return f.metering
+        .getUsage(
+            GetUsageRequest.newBuilder()
+                .setFlow(flow)
+                .setEnvironment(LicensingFixture.envOf(flow))
+                .build())
+        .getBuckets(0);
   }
 
   @Test
@@ -125,12 +132,14 @@ abstract class MeteringRulesContract {
         AssociateFlowRequest.newBuilder()
             .setProcessFlow(process.getName())
             .setFlow(child.getName())
+            .setEnvironment(env)
             .build());
     CloudFlow covered = f.flow(env, owner);
     String machine = f.machine(env, null, 1);
     f.triggeredRun(env, covered.getName(), "MACHINE", machine);
     CloudFlow perFlow = f.flow(env, owner);
-    f.flows.allocatePerFlow(AllocatePerFlowRequest.newBuilder().setFlow(perFlow.getName()).build());
+    f.flows.allocatePerFlow(
+        AllocatePerFlowRequest.newBuilder().setFlow(perFlow.getName()).setEnvironment(env).build());
     CloudFlow plain = f.flow(env, owner);
 
     var results =
@@ -335,6 +344,7 @@ abstract class MeteringRulesContract {
           AssociateFlowRequest.newBuilder()
               .setProcessFlow(parent.getName())
               .setFlow(c.getName())
+              .setEnvironment(env)
               .build());
     }
     record(

@@ -63,7 +63,11 @@ class FrozenStreamTest {
             .until(() -> t.orchestrator.dispatcher.localMachines() == 0);
         assertThat(
                 machines
-                    .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
+                    .getMachine(
+                        GetMachineRequest.newBuilder()
+                            .setEnvironment("prod")
+                            .setMachine("m1")
+                            .build())
                     .getMachine()
                     .getStatus())
             .isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
@@ -74,7 +78,11 @@ class FrozenStreamTest {
             .until(
                 () ->
                     machines
-                            .getMachine(GetMachineRequest.newBuilder().setMachine("m1").build())
+                            .getMachine(
+                                GetMachineRequest.newBuilder()
+                                    .setEnvironment("prod")
+                                    .setMachine("m1")
+                                    .build())
                             .getMachine()
                             .getStatus()
                         == MachineStatus.MACHINE_STATUS_ONLINE);

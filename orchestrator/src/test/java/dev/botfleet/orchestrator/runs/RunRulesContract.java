@@ -116,18 +116,26 @@ abstract class RunRulesContract {
 
   dev.botfleet.proto.v1.Machine machine(String name) {
     return machines
-        .getMachine(GetMachineRequest.newBuilder().setMachine(name).build())
+        .getMachine(GetMachineRequest.newBuilder().setEnvironment("prod").setMachine(name).build())
         .getMachine();
   }
 
   void bots(String machine, int count) {
     machines.allocateBots(
-        AllocateBotsRequest.newBuilder().setMachine(machine).setCount(count).build());
+        AllocateBotsRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine(machine)
+            .setCount(count)
+            .build());
   }
 
   void auto(String machine, boolean on) {
     machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder().setMachine(machine).setEnabled(on).build());
+        SetAutoAllocationRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine(machine)
+            .setEnabled(on)
+            .build());
   }
 
   String submit(String machine, Priority priority) {
@@ -288,7 +296,7 @@ abstract class RunRulesContract {
                     .setEnvironment("prod")
                     .setFlow("noop")
                     .setTarget(RunTarget.newBuilder().setMachine("m1"))
-                    .setQueueTimeoutSeconds(5)
+                    .setQueueTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5))
                     .build())
             .getRun()
             .getId();
@@ -298,7 +306,8 @@ abstract class RunRulesContract {
     t.orchestrator.sweeper.sweep();
     var r = run(waiting);
     assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(r.getFailureReason()).isEqualTo("QUEUE_TIMEOUT");
+    assertThat(r.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_QUEUE_TIMEOUT);
   }
 
   @Test
@@ -306,32 +315,32 @@ abstract class RunRulesContract {
     agent("m1", 1);
     bots("m1", 1);
     var byDefault = run(submit("m1", Priority.PRIORITY_NORMAL));
-    assertThat(byDefault.getQueueTimeoutSeconds()).isEqualTo(Duration.ofHours(6).toSeconds());
-    assertThat(byDefault.getRunTimeoutSeconds()).isEqualTo(Duration.ofHours(24).toSeconds());
+    assertThat(byDefault.getQueueTimeout().getSeconds()).isEqualTo(Duration.ofHours(6).toSeconds());
+    assertThat(byDefault.getRunTimeout().getSeconds()).isEqualTo(Duration.ofHours(24).toSeconds());
     runs.setDesktopFlow(
         SetDesktopFlowRequest.newBuilder()
             .setEnvironment("prod")
             .setName("noop")
-            .setQueueTimeoutSeconds(600)
-            .setRunTimeoutSeconds(3600)
+            .setQueueTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600))
+            .setRunTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
             .build());
     // Flow defaults are cached for a few seconds; let the cache expire on the test clock.
     t.clock.advance(Duration.ofSeconds(6));
     var byFlow = run(submit("m1", Priority.PRIORITY_NORMAL));
-    assertThat(byFlow.getQueueTimeoutSeconds()).isEqualTo(600);
-    assertThat(byFlow.getRunTimeoutSeconds()).isEqualTo(3600);
+    assertThat(byFlow.getQueueTimeout().getSeconds()).isEqualTo(600);
+    assertThat(byFlow.getRunTimeout().getSeconds()).isEqualTo(3600);
     var perRun =
         runs.submitRun(
                 SubmitRunRequest.newBuilder()
                     .setEnvironment("prod")
                     .setFlow("noop")
                     .setTarget(RunTarget.newBuilder().setMachine("m1"))
-                    .setQueueTimeoutSeconds(30)
-                    .setRunTimeoutSeconds(90)
+                    .setQueueTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30))
+                    .setRunTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(90))
                     .build())
             .getRun();
-    assertThat(perRun.getQueueTimeoutSeconds()).isEqualTo(30);
-    assertThat(perRun.getRunTimeoutSeconds()).isEqualTo(90);
+    assertThat(perRun.getQueueTimeout().getSeconds()).isEqualTo(30);
+    assertThat(perRun.getRunTimeout().getSeconds()).isEqualTo(90);
   }
 
   @Test
@@ -386,7 +395,8 @@ abstract class RunRulesContract {
     await().until(() -> a.assigned.size() == 3);
     assertThat(machine("m1").getBots()).isEqualTo(2);
     assertThat(run(r4).getState()).isEqualTo(RunState.RUN_STATE_QUEUED);
-    assertThat(run(r4).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
+    assertThat(run(r4).getWaitCode())
+        .isEqualTo(dev.botfleet.proto.v1.WaitCode.WAIT_CODE_MAX_SESSIONS_REACHED);
     assertThat(List.of(r2, r3))
         .allSatisfy(r -> assertThat(run(r).getState()).isEqualTo(RunState.RUN_STATE_ASSIGNED));
   }
@@ -400,7 +410,8 @@ abstract class RunRulesContract {
     String waiting = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     await().during(Duration.ofMillis(600)).until(() -> machine("m1").getBots() == 1);
-    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.AUTO_ALLOCATION_OFF);
+    assertThat(run(waiting).getWaitCode())
+        .isEqualTo(dev.botfleet.proto.v1.WaitCode.WAIT_CODE_AUTO_ALLOCATION_OFF);
   }
 
   @Test
@@ -410,16 +421,23 @@ abstract class RunRulesContract {
     submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a.assigned.size() == 1);
     String waiting = submit("m1", Priority.PRIORITY_NORMAL);
-    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MAX_SESSIONS_REACHED);
+    assertThat(run(waiting).getWaitCode())
+        .isEqualTo(dev.botfleet.proto.v1.WaitCode.WAIT_CODE_MAX_SESSIONS_REACHED);
     assertThat(run(waiting).getWaitReason()).contains("busy");
     machines.setMaintenance(
-        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
-    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.MACHINE_IN_MAINTENANCE);
+        SetMaintenanceRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine("m1")
+            .setEnabled(true)
+            .build());
+    assertThat(run(waiting).getWaitCode())
+        .isEqualTo(dev.botfleet.proto.v1.WaitCode.WAIT_CODE_MACHINE_IN_MAINTENANCE);
     a.crash();
     await().until(() -> t.orchestrator.dispatcher.localMachines() == 0);
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
-    assertThat(run(waiting).getWaitCode()).isEqualTo(WaitReason.NO_MACHINE_ONLINE);
+    assertThat(run(waiting).getWaitCode())
+        .isEqualTo(dev.botfleet.proto.v1.WaitCode.WAIT_CODE_NO_MACHINE_ONLINE);
   }
 
   @Test
@@ -428,8 +446,18 @@ abstract class RunRulesContract {
     ProtocolAgent a2 = agent("m2", 1);
     machines.createGroup(
         CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
-    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
-    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
+    machines.addToGroup(
+        AddToGroupRequest.newBuilder()
+            .setEnvironment("prod")
+            .setGroup("g")
+            .setMachine("m1")
+            .build());
+    machines.addToGroup(
+        AddToGroupRequest.newBuilder()
+            .setEnvironment("prod")
+            .setGroup("g")
+            .setMachine("m2")
+            .build());
     auto("m1", false);
     auto("m2", false);
     bots("m1", 1);
@@ -450,13 +478,27 @@ abstract class RunRulesContract {
     ProtocolAgent a2 = agent("m2", 2);
     machines.createGroup(
         CreateGroupRequest.newBuilder().setName("g").setEnvironment("prod").build());
-    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m1").build());
-    machines.addToGroup(AddToGroupRequest.newBuilder().setGroup("g").setMachine("m2").build());
+    machines.addToGroup(
+        AddToGroupRequest.newBuilder()
+            .setEnvironment("prod")
+            .setGroup("g")
+            .setMachine("m1")
+            .build());
+    machines.addToGroup(
+        AddToGroupRequest.newBuilder()
+            .setEnvironment("prod")
+            .setGroup("g")
+            .setMachine("m2")
+            .build());
     bots("m1", 1);
     String running = submit("m1", Priority.PRIORITY_NORMAL);
     await().until(() -> a1.assigned.size() == 1);
     machines.setMaintenance(
-        SetMaintenanceRequest.newBuilder().setMachine("m1").setEnabled(true).build());
+        SetMaintenanceRequest.newBuilder()
+            .setEnvironment("prod")
+            .setMachine("m1")
+            .setEnabled(true)
+            .build());
     bots("m2", 1);
     String next = submitToGroup("g");
     await().until(() -> a2.assignedRunIds().contains(next));
@@ -474,12 +516,21 @@ abstract class RunRulesContract {
         refused(
             () ->
                 machines.deallocateBots(
-                    DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).build()));
+                    DeallocateBotsRequest.newBuilder()
+                        .setEnvironment("prod")
+                        .setMachine("m1")
+                        .setCount(1)
+                        .build()));
     assertThat(GrpcErrors.reason(e)).isEqualTo("P10_BOT_BUSY");
     assertThat(machine("m1").getBots()).isEqualTo(1);
     var forced =
         machines.deallocateBots(
-            DeallocateBotsRequest.newBuilder().setMachine("m1").setCount(1).setForce(true).build());
+            DeallocateBotsRequest.newBuilder()
+                .setEnvironment("prod")
+                .setMachine("m1")
+                .setCount(1)
+                .setForce(true)
+                .build());
     assertThat(forced.getCancelledRunIdsList()).containsExactly(id);
     assertThat(forced.getMachine().getBots()).isZero();
     assertThat(run(id).getState()).isEqualTo(RunState.RUN_STATE_CANCELLED);
@@ -530,7 +581,18 @@ abstract class RunRulesContract {
             .getToken();
     ProtocolAgent intruder = ProtocolAgent.enroll(t.channel(), otherToken, "intruder", 1).connect();
     agents.add(intruder);
-    await().until(() -> machine("intruder").getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
+    await()
+        .until(
+            () ->
+                machines
+                        .getMachine(
+                            GetMachineRequest.newBuilder()
+                                .setEnvironment("other")
+                                .setMachine("intruder")
+                                .build())
+                        .getMachine()
+                        .getStatus()
+                    == MachineStatus.MACHINE_STATUS_ONLINE);
 
     String id = runningOn(owner, "m1");
     int attempt = run(id).getAttempt();
@@ -594,7 +656,8 @@ abstract class RunRulesContract {
     // The agent freezes: its stream stays open, but it says nothing past offline-after.
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
-    assertThat(run(id).getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(run(id).getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
     assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
 
     // It wakes up, says Hello again and reports the result it had.
@@ -604,7 +667,8 @@ abstract class RunRulesContract {
     await().until(() -> run(id).hasLateResult());
     var r = run(id);
     assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(r.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
     assertThat(r.getLateResult().getOutcome()).isEqualTo(RunState.RUN_STATE_SUCCEEDED);
     assertThat(r.getLateResult().getExitCode()).isZero();
     assertThat(r.getLateResult().hasReportedAt()).isTrue();
@@ -640,7 +704,8 @@ abstract class RunRulesContract {
     t.orchestrator.sweeper.sweep();
     var r = run(id);
     assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(r.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
   }
 
   @Test
@@ -655,7 +720,8 @@ abstract class RunRulesContract {
     assertThat(machine("m1").getStatus()).isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
     var r = run(id);
     assertThat(r.getState()).isEqualTo(RunState.RUN_STATE_FAILED);
-    assertThat(r.getFailureReason()).isEqualTo("AGENT_LOST");
+    assertThat(r.getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
     assertThat(machine("m1").getBots()).isEqualTo(1);
     assertThat(machine("m1").getBusyBots()).isZero();
   }

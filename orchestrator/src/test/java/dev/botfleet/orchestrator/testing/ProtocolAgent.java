@@ -45,7 +45,7 @@ public final class ProtocolAgent implements AutoCloseable {
       Channel channel, String joinToken, String name, int maxSessions) {
     MachineCapacity cap =
         MachineCapacity.newBuilder()
-            .setOsFamily("LINUX")
+            .setOsFamily(dev.botfleet.proto.v1.OsFamily.OS_FAMILY_LINUX)
             .setOsVersion("test")
             .setHostname(name)
             .setLogicalCpus(4)

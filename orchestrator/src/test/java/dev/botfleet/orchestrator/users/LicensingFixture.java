@@ -127,7 +127,20 @@ public final class LicensingFixture {
     for (ConnectorTier tier : tiers) {
       req.addConnectors(tier);
     }
-    return flows.createFlow(req.build()).getFlow();
+    CloudFlow created = flows.createFlow(req.build()).getFlow();
+    FLOW_ENVIRONMENTS.put(created.getName(), env);
+    return created;
+  }
+
+  /**
+   * Requests name a flow by environment and name (issue 8: one meaning per field); flow names made
+   * here are unique, so tests name a flow and this finds its environment.
+   */
+  private static final java.util.Map<String, String> FLOW_ENVIRONMENTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  public static String envOf(String flow) {
+    return FLOW_ENVIRONMENTS.getOrDefault(flow, "");
   }
 
   public CloudFlow processFlow(String env, String owner, int units) {
@@ -143,7 +156,9 @@ public final class LicensingFixture {
   }
 
   public CloudFlow show(String flow) {
-    return flows.getFlow(GetFlowRequest.newBuilder().setName(flow).build()).getFlow();
+    return flows
+        .getFlow(GetFlowRequest.newBuilder().setName(flow).setEnvironment(envOf(flow)).build())
+        .getFlow();
   }
 
   public Jdbc jdbc() {
