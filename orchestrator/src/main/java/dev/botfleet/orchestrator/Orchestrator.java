@@ -13,7 +13,12 @@ import dev.botfleet.orchestrator.api.OrchestratorServer;
 import dev.botfleet.orchestrator.api.RunApi;
 import dev.botfleet.orchestrator.capacity.CapacityService;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.machines.Enrolment;
+import dev.botfleet.orchestrator.machines.MachineGroups;
 import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.Machines;
+import dev.botfleet.orchestrator.machines.ProcessUtilization;
+import dev.botfleet.orchestrator.machines.UnattendedBots;
 import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.RunMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
@@ -85,7 +90,15 @@ public final class Orchestrator implements AutoCloseable {
   public final PrincipalService principals;
   public final TenantService tenant;
   public final CapacityService capacity;
+  public final Machines machineRegistry;
+  public final MachineGroups groups;
+  public final Enrolment enrolment;
+  public final UnattendedBots bots;
+  public final ProcessUtilization processUtilization;
+
+  /** The machine classes above as runs/ and AgentApi still take them (issue 8 §3). */
   public final MachineService machines;
+
   public final RunService runs;
   public final RunRepository runRepository;
   public final Dispatcher dispatcher;
@@ -123,9 +136,16 @@ public final class Orchestrator implements AutoCloseable {
     this.capacity =
         new CapacityService(
             tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
-    this.machines =
-        new MachineService(
-            tx, new JdbcMachineRepository(jdbc), environments, capacity, audit, clock);
+    var machineRepository = new JdbcMachineRepository(jdbc);
+    this.machineRegistry = new Machines(tx, machineRepository, environments, audit, clock);
+    this.groups =
+        new MachineGroups(tx, machineRepository, machineRegistry, environments, audit, clock);
+    this.enrolment = new Enrolment(tx, machineRepository, groups, environments, audit, clock);
+    this.bots =
+        new UnattendedBots(
+            tx, machineRepository, machineRegistry, environments, capacity, audit, clock);
+    this.processUtilization = new ProcessUtilization(tx, machineRepository, environments, capacity);
+    this.machines = new MachineService(machineRegistry, groups, enrolment, bots);
     this.runRepository = new JdbcRunRepository(jdbc);
     this.runs = new RunService(tx, runRepository, machines, environments, capacity, audit, clock);
     this.dispatcher =
@@ -151,7 +171,7 @@ public final class Orchestrator implements AutoCloseable {
             licenses,
             audit,
             clock);
-    machines.addProcessUnitHolder(flows.processUnitHolder());
+    processUtilization.addProcessUnitHolder(flows.processUnitHolder());
     this.metering =
         new dev.botfleet.orchestrator.metering.MeteringService(
             tx,
@@ -211,7 +231,7 @@ public final class Orchestrator implements AutoCloseable {
     CapacityMetrics capacityMetrics = new CapacityMetrics(capacity);
     capacityMetrics.bindTo(registry);
     refreshers.add(capacityMetrics);
-    RunMetrics runMetrics = new RunMetrics(runs, machines, environments);
+    RunMetrics runMetrics = new RunMetrics(runs, machineRegistry, processUtilization, environments);
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
     runs.setEvents(runMetrics);
@@ -241,7 +261,8 @@ public final class Orchestrator implements AutoCloseable {
                 new AdminApi(principals, tenant, environments),
                 new EnvironmentApi(environments, capacity),
                 new CapacityApi(capacity, clock),
-                new MachineApi(machines, environments),
+                new MachineApi(
+                    machineRegistry, enrolment, bots, groups, processUtilization, environments),
                 new RunApi(runs, environments),
                 new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock),
                 new dev.botfleet.orchestrator.api.FlowApi(flows, metering),

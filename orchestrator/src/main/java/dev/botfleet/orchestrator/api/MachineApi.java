@@ -3,9 +3,13 @@ package dev.botfleet.orchestrator.api;
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
 import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.machines.Enrolment;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineGroup;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.MachineGroups;
+import dev.botfleet.orchestrator.machines.Machines;
+import dev.botfleet.orchestrator.machines.ProcessUtilization;
+import dev.botfleet.orchestrator.machines.UnattendedBots;
 import dev.botfleet.proto.v1.AddToGroupRequest;
 import dev.botfleet.proto.v1.AddToGroupResponse;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
@@ -37,11 +41,25 @@ import java.time.Duration;
 import java.util.List;
 
 public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase {
-  private final MachineService machines;
+  private final Machines machines;
+  private final Enrolment enrolment;
+  private final UnattendedBots bots;
+  private final MachineGroups groups;
+  private final ProcessUtilization utilization;
   private final EnvironmentService environments;
 
-  public MachineApi(MachineService machines, EnvironmentService environments) {
+  public MachineApi(
+      Machines machines,
+      Enrolment enrolment,
+      UnattendedBots bots,
+      MachineGroups groups,
+      ProcessUtilization utilization,
+      EnvironmentService environments) {
     this.machines = machines;
+    this.enrolment = enrolment;
+    this.bots = bots;
+    this.groups = groups;
+    this.utilization = utilization;
     this.environments = environments;
   }
 
@@ -69,7 +87,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             .addAllInstalledFlows(c.installedFlows())
             .setAgentVersion(c.agentVersion());
     if (m.groupId() != null) {
-      b.setGroup(machines.requireGroupById(m.groupId()).name());
+      b.setGroup(groups.requireGroupById(m.groupId()).name());
     }
     return b.build();
   }
@@ -90,7 +108,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () -> {
           var t =
-              machines.createJoinToken(
+              enrolment.createJoinToken(
                   caller(),
                   req.getEnvironment(),
                   req.getGroup(),
@@ -109,7 +127,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          machines.revokeJoinToken(caller(), req.getTokenId());
+          enrolment.revokeJoinToken(caller(), req.getTokenId());
           return RevokeJoinTokenResponse.getDefaultInstance();
         });
   }
@@ -153,8 +171,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () ->
             AllocateBotsResponse.newBuilder()
-                .setMachine(
-                    machine(machines.allocateBots(caller(), req.getMachine(), req.getCount())))
+                .setMachine(machine(bots.allocateBots(caller(), req.getMachine(), req.getCount())))
                 .build());
   }
 
@@ -164,8 +181,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          var d =
-              machines.deallocateBots(caller(), req.getMachine(), req.getCount(), req.getForce());
+          var d = bots.deallocateBots(caller(), req.getMachine(), req.getCount(), req.getForce());
           return DeallocateBotsResponse.newBuilder()
               .setMachine(machine(d.machine()))
               .addAllCancelledRunIds(d.cancelledRunIds())
@@ -181,8 +197,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         () ->
             SetAutoAllocationResponse.newBuilder()
                 .setMachine(
-                    machine(
-                        machines.setAutoAllocation(caller(), req.getMachine(), req.getEnabled())))
+                    machine(bots.setAutoAllocation(caller(), req.getMachine(), req.getEnabled())))
                 .build());
   }
 
@@ -204,8 +219,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () ->
             CreateGroupResponse.newBuilder()
-                .setGroup(
-                    group(machines.createGroup(caller(), req.getName(), req.getEnvironment())))
+                .setGroup(group(groups.createGroup(caller(), req.getName(), req.getEnvironment())))
                 .build());
   }
 
@@ -215,7 +229,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () ->
             AddToGroupResponse.newBuilder()
-                .setGroup(group(machines.addToGroup(caller(), req.getGroup(), req.getMachine())))
+                .setGroup(group(groups.addToGroup(caller(), req.getGroup(), req.getMachine())))
                 .build());
   }
 
@@ -227,7 +241,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
           caller();
           var page =
               Paging.page(
-                  machines.groups(req.getEnvironment()).stream().map(this::group).toList(),
+                  groups.groups(req.getEnvironment()).stream().map(this::group).toList(),
                   dev.botfleet.proto.v1.MachineGroup::getName,
                   req.getPageSize(),
                   req.getPageToken(),
@@ -247,7 +261,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () -> {
           caller();
-          var u = machines.processUtilization(req.getEnvironment());
+          var u = utilization.of(req.getEnvironment());
           var b =
               GetProcessUtilizationResponse.newBuilder()
                   .setEnvironment(u.environment().name())
