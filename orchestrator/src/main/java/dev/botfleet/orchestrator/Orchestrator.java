@@ -13,6 +13,10 @@ import dev.botfleet.orchestrator.api.OrchestratorServer;
 import dev.botfleet.orchestrator.api.RunApi;
 import dev.botfleet.orchestrator.capacity.CapacityService;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
+import dev.botfleet.orchestrator.flows.FlowAssociations;
+import dev.botfleet.orchestrator.flows.FlowCharges;
+import dev.botfleet.orchestrator.flows.FlowPlans;
 import dev.botfleet.orchestrator.machines.Enrolment;
 import dev.botfleet.orchestrator.machines.MachineGroups;
 import dev.botfleet.orchestrator.machines.MachineService;
@@ -105,7 +109,10 @@ public final class Orchestrator implements AutoCloseable {
   public final RunReports runReports;
   public final RunSweeper sweeper;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
-  public final dev.botfleet.orchestrator.flows.FlowService flows;
+  public final CloudFlows flows;
+  public final FlowCharges flowCharges;
+  public final FlowPlans flowPlans;
+  public final FlowAssociations flowAssociations;
   public final dev.botfleet.orchestrator.metering.MeteringService metering;
 
   /** Identifies this process among replicas sharing one database (agent stream routing). */
@@ -162,21 +169,21 @@ public final class Orchestrator implements AutoCloseable {
             tenantRepository,
             audit,
             clock);
+    var flowRepository = new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc);
+    this.flowCharges = new FlowCharges(tx, flowRepository, licenses);
     this.flows =
-        new dev.botfleet.orchestrator.flows.FlowService(
-            tx,
-            new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc),
-            environments,
-            capacity,
-            licenses,
-            audit,
-            clock);
-    processUtilization.addProcessUnitHolder(flows.processUnitHolder());
+        new CloudFlows(tx, flowRepository, flowCharges, environments, licenses, audit, clock);
+    this.flowPlans =
+        new FlowPlans(tx, flowRepository, flows, flowCharges, environments, capacity, audit, clock);
+    this.flowAssociations =
+        new FlowAssociations(tx, flowRepository, flows, flowCharges, environments, audit, clock);
+    processUtilization.addProcessUnitHolder(flowPlans.processUnitHolder());
     this.metering =
         new dev.botfleet.orchestrator.metering.MeteringService(
             tx,
             new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc),
             flows,
+            flowCharges,
             licenses,
             environments,
             tenantRepository,
@@ -265,7 +272,8 @@ public final class Orchestrator implements AutoCloseable {
                     machineRegistry, enrolment, bots, groups, processUtilization, environments),
                 new RunApi(runs, environments),
                 new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock),
-                new dev.botfleet.orchestrator.api.FlowApi(flows, metering),
+                new dev.botfleet.orchestrator.api.FlowApi(
+                    flows, flowPlans, flowAssociations, metering),
                 new dev.botfleet.orchestrator.api.MeteringApi(metering, clock),
                 agentApi));
     grpc.start();

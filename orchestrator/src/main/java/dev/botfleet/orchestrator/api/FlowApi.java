@@ -2,7 +2,10 @@ package dev.botfleet.orchestrator.api;
 
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
-import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
+import dev.botfleet.orchestrator.flows.FlowAssociations;
+import dev.botfleet.orchestrator.flows.FlowPlans;
+import dev.botfleet.orchestrator.flows.FlowView;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
 import dev.botfleet.orchestrator.metering.MeteringService;
 import dev.botfleet.proto.v1.AllocatePerFlowRequest;
@@ -32,15 +35,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
-  private final FlowService flows;
+  private final CloudFlows flows;
+  private final FlowPlans plans;
+  private final FlowAssociations associations;
   private final MeteringService metering;
 
-  public FlowApi(FlowService flows, MeteringService metering) {
+  public FlowApi(
+      CloudFlows flows, FlowPlans plans, FlowAssociations associations, MeteringService metering) {
     this.flows = flows;
+    this.plans = plans;
+    this.associations = associations;
     this.metering = metering;
   }
 
-  CloudFlow flow(FlowService.FlowView v) {
+  CloudFlow flow(FlowView v) {
     var f = v.flow();
     var today = metering.today(f, v.charge());
     var b =
@@ -146,7 +154,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
             AllocateProcessResponse.newBuilder()
                 .setFlow(
                     flow(
-                        flows.allocateProcess(
+                        plans.allocateProcess(
                             caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
                 .build());
   }
@@ -160,7 +168,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
             DeallocateProcessResponse.newBuilder()
                 .setFlow(
                     flow(
-                        flows.deallocateProcess(
+                        plans.deallocateProcess(
                             caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
                 .build());
   }
@@ -172,7 +180,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
         out,
         () ->
             AllocatePerFlowResponse.newBuilder()
-                .setFlow(flow(flows.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
+                .setFlow(flow(plans.allocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
                 .build());
   }
 
@@ -184,7 +192,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
         () ->
             DeallocatePerFlowResponse.newBuilder()
                 .setFlow(
-                    flow(flows.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
+                    flow(plans.deallocatePerFlow(caller(), req.getFlow(), req.getEnvironment())))
                 .build());
   }
 
@@ -196,7 +204,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
             AssociateFlowResponse.newBuilder()
                 .setFlow(
                     flow(
-                        flows.associate(
+                        associations.associate(
                             caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())))
                 .build());
   }
@@ -208,7 +216,8 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
         out,
         () ->
             DissociateFlowResponse.newBuilder()
-                .setFlow(flow(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())))
+                .setFlow(
+                    flow(associations.dissociate(caller(), req.getFlow(), req.getEnvironment())))
                 .build());
   }
 }

@@ -12,7 +12,9 @@ import dev.botfleet.orchestrator.environments.Environment;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.flows.Charge;
 import dev.botfleet.orchestrator.flows.CloudFlow;
-import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
+import dev.botfleet.orchestrator.flows.FlowCharges;
+import dev.botfleet.orchestrator.flows.FlowView;
 import dev.botfleet.orchestrator.licensing.FlowPlan;
 import dev.botfleet.orchestrator.metering.MeteringRepository.BucketDay;
 import dev.botfleet.orchestrator.metering.MeteringRepository.Contribution;
@@ -45,7 +47,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Callers hand in batches of records; a writer thread ({@link #WRITERS} of them) takes whatever
  * is queued (up to {@link #MAX_BATCH_RECORDS} records from many callers) and writes it in one
  * transaction: it claims the keys and skips those already recorded (M4), charges each record to its
- * one bucket (M1, see {@link FlowService#charge}) of the current metering day (M2), locks those
+ * one bucket (M1, see {@link FlowCharges#charge}) of the current metering day (M2), locks those
  * bucket rows, applies the over-limit policy (M3), adds to the bucket and contribution counters
  * (M6), stores the keys, and commits. Only then are the callers' futures completed: a record is
  * acknowledged only after the transaction holding it committed, so an acknowledged record survives
@@ -72,7 +74,8 @@ public final class MeteringService implements AutoCloseable {
 
   private final Transactions tx;
   private final MeteringRepository repository;
-  private final FlowService flows;
+  private final CloudFlows flows;
+  private final FlowCharges charges;
   private final LicenseService licenses;
   private final EnvironmentService environments;
   private final TenantRepository tenant;
@@ -84,7 +87,7 @@ public final class MeteringService implements AutoCloseable {
   private Instant lastPrune;
 
   /**
-   * Charges by subject, valid while {@link FlowService#version()} is unchanged and for {@link
+   * Charges by subject, valid while {@link FlowCharges#version()} is unchanged and for {@link
    * #CACHE_TTL_NANOS}.
    */
   private final Map<Subject, CachedCharge> chargeCache =
@@ -108,7 +111,8 @@ public final class MeteringService implements AutoCloseable {
   public MeteringService(
       Transactions tx,
       MeteringRepository repository,
-      FlowService flows,
+      CloudFlows flows,
+      FlowCharges charges,
       LicenseService licenses,
       EnvironmentService environments,
       TenantRepository tenant,
@@ -116,6 +120,7 @@ public final class MeteringService implements AutoCloseable {
     this.tx = requireNonNull(tx, "tx");
     this.repository = requireNonNull(repository, "repository");
     this.flows = requireNonNull(flows, "flows");
+    this.charges = requireNonNull(charges, "charges");
     this.licenses = requireNonNull(licenses, "licenses");
     this.environments = requireNonNull(environments, "environments");
     this.tenant = requireNonNull(tenant, "tenant");
@@ -452,7 +457,7 @@ public final class MeteringService implements AutoCloseable {
   }
 
   private Charge chargeOf(Subject s) {
-    long version = flows.version();
+    long version = charges.version();
     long now = System.nanoTime();
     CachedCharge cached = chargeCache.get(s);
     if (cached != null && cached.version() == version && now - cached.until() < 0) {
@@ -460,8 +465,8 @@ public final class MeteringService implements AutoCloseable {
     }
     Charge c =
         s.kind() == Charge.BucketKind.FLOW
-            ? flows.charge(flows.requireById(s.id()))
-            : flows.userCharge(licenses.requireUserById(s.id()));
+            ? charges.charge(flows.requireById(s.id()))
+            : charges.userCharge(licenses.requireUserById(s.id()));
     if (chargeCache.size() > 100_000) {
       chargeCache.clear();
     }
@@ -586,7 +591,7 @@ public final class MeteringService implements AutoCloseable {
           Set<BucketKey> keys = new LinkedHashSet<>();
           Map<BucketKey, Charge> current = new HashMap<>();
           if (day.equals(today)) {
-            Charge c = flows.charge(flow);
+            Charge c = charges.charge(flow);
             BucketKey k = new BucketKey(c.bucketKind(), c.bucketId(), day);
             keys.add(k);
             current.put(k, c);
@@ -603,7 +608,7 @@ public final class MeteringService implements AutoCloseable {
           TenantSettings s = tenant.get();
           LocalDate today = s.meteringDay(clock.instant());
           LocalDate day = dayOrNull == null ? today : dayOrNull;
-          Charge c = flows.userCharge(user);
+          Charge c = charges.userCharge(user);
           BucketKey k = new BucketKey(Charge.BucketKind.USER, user.id(), day);
           return report(
               s,
@@ -617,7 +622,7 @@ public final class MeteringService implements AutoCloseable {
   /** Every bucket charged by the flows of an environment (their own, parents', owners'). */
   public UsageReport usageOfEnvironment(String environmentName, LocalDate dayOrNull) {
     Environment env = environments.require(environmentName);
-    List<FlowService.FlowView> views = flows.list(env.name());
+    List<FlowView> views = flows.list(env.name());
     return tx.inTransaction(
         () -> {
           TenantSettings s = tenant.get();
@@ -625,7 +630,7 @@ public final class MeteringService implements AutoCloseable {
           LocalDate day = dayOrNull == null ? today : dayOrNull;
           Set<BucketKey> keys = new LinkedHashSet<>();
           Map<BucketKey, Charge> current = new HashMap<>();
-          for (FlowService.FlowView v : views) {
+          for (FlowView v : views) {
             if (day.equals(today)) {
               Charge c = v.charge();
               BucketKey k = new BucketKey(c.bucketKind(), c.bucketId(), day);
