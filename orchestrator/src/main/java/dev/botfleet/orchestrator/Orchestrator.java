@@ -23,6 +23,8 @@ import dev.botfleet.orchestrator.machines.MachineService;
 import dev.botfleet.orchestrator.machines.Machines;
 import dev.botfleet.orchestrator.machines.ProcessUtilization;
 import dev.botfleet.orchestrator.machines.UnattendedBots;
+import dev.botfleet.orchestrator.metering.RequestRecorder;
+import dev.botfleet.orchestrator.metering.UsageReports;
 import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.RunMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
@@ -113,7 +115,8 @@ public final class Orchestrator implements AutoCloseable {
   public final FlowCharges flowCharges;
   public final FlowPlans flowPlans;
   public final FlowAssociations flowAssociations;
-  public final dev.botfleet.orchestrator.metering.MeteringService metering;
+  public final RequestRecorder metering;
+  public final UsageReports usage;
 
   /** Identifies this process among replicas sharing one database (agent stream routing). */
   public final String replicaId = Ids.newId("rep");
@@ -178,17 +181,21 @@ public final class Orchestrator implements AutoCloseable {
     this.flowAssociations =
         new FlowAssociations(tx, flowRepository, flows, flowCharges, environments, audit, clock);
     processUtilization.addProcessUnitHolder(flowPlans.processUnitHolder());
+    var meteringRepository = new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc);
     this.metering =
-        new dev.botfleet.orchestrator.metering.MeteringService(
+        new RequestRecorder(
+            tx, meteringRepository, flows, flowCharges, licenses, tenantRepository, clock);
+    closeables.add(metering);
+    this.usage =
+        new UsageReports(
             tx,
-            new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc),
+            meteringRepository,
             flows,
             flowCharges,
             licenses,
             environments,
             tenantRepository,
             clock);
-    closeables.add(metering);
   }
 
   /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
@@ -242,7 +249,7 @@ public final class Orchestrator implements AutoCloseable {
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
     runs.setEvents(runMetrics);
-    var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering);
+    var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering, usage);
     meteringMetrics.bindTo(registry);
     refreshers.add(meteringMetrics);
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
@@ -273,8 +280,8 @@ public final class Orchestrator implements AutoCloseable {
                 new RunApi(runs, environments),
                 new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock),
                 new dev.botfleet.orchestrator.api.FlowApi(
-                    flows, flowPlans, flowAssociations, metering),
-                new dev.botfleet.orchestrator.api.MeteringApi(metering, clock),
+                    flows, flowPlans, flowAssociations, usage),
+                new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock),
                 agentApi));
     grpc.start();
     if (database.dialect().supportsListenNotify()) {

@@ -7,7 +7,7 @@ import dev.botfleet.orchestrator.flows.FlowAssociations;
 import dev.botfleet.orchestrator.flows.FlowPlans;
 import dev.botfleet.orchestrator.flows.FlowView;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
-import dev.botfleet.orchestrator.metering.MeteringService;
+import dev.botfleet.orchestrator.metering.UsageReports;
 import dev.botfleet.proto.v1.AllocatePerFlowRequest;
 import dev.botfleet.proto.v1.AllocatePerFlowResponse;
 import dev.botfleet.proto.v1.AllocateProcessRequest;
@@ -38,19 +38,19 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
   private final CloudFlows flows;
   private final FlowPlans plans;
   private final FlowAssociations associations;
-  private final MeteringService metering;
+  private final UsageReports usage;
 
   public FlowApi(
-      CloudFlows flows, FlowPlans plans, FlowAssociations associations, MeteringService metering) {
+      CloudFlows flows, FlowPlans plans, FlowAssociations associations, UsageReports usage) {
     this.flows = flows;
     this.plans = plans;
     this.associations = associations;
-    this.metering = metering;
+    this.usage = usage;
   }
 
   CloudFlow flow(FlowView v) {
     var f = v.flow();
-    var today = metering.today(f, v.charge());
+    var today = usage.today(f, v.charge());
     var b =
         CloudFlow.newBuilder()
             .setId(f.id())
