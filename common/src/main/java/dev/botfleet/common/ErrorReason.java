@@ -241,10 +241,6 @@ public enum ErrorReason {
   LICENSE_END_IN_PAST(INVALID_ARGUMENT, "", "A license end that is not in the future."),
   LICENSE_NOT_FOUND(NOT_FOUND, "", "The user holds no license of that type."),
   LICENSE_TYPE_REQUIRED(INVALID_ARGUMENT, "", "The request names no license type."),
-  MACHINE_AMBIGUOUS(
-      INVALID_ARGUMENT,
-      "",
-      "The machine name exists in several environments; name the environment."),
   MACHINE_EXISTS(ALREADY_EXISTS, "", "A machine with that name exists in the environment."),
   MACHINE_NOT_FOUND(NOT_FOUND, "", "No machine with that name or id."),
   MACHINE_REQUIRED(INVALID_ARGUMENT, "", "The request names no machine."),

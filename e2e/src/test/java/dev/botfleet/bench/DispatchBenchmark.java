@@ -125,7 +125,7 @@ public final class DispatchBenchmark {
     o.environments.create(admin, "bench", EnvironmentType.PRODUCTION);
     o.capacity.purchase(admin, Sku.PROCESS, (long) machines * bots, false, null);
     o.capacity.allocate(admin, "bench", Sku.PROCESS, (long) machines * bots);
-    o.machines.createGroup(admin, "fleet", "bench");
+    o.groups.createGroup(admin, "fleet", "bench");
     FleetSimulator fleet =
         FleetSimulator.builder("127.0.0.1:" + o.grpcPort(), token, "bench")
             .machines(machines)
@@ -138,9 +138,9 @@ public final class DispatchBenchmark {
       throw new IllegalStateException("fleet did not connect");
     }
     List<String> names = new ArrayList<>();
-    for (Machine m : o.machines.list("bench")) {
-      o.machines.allocateBots(admin, m.id(), bots);
-      o.machines.addToGroup(admin, "fleet", m.id());
+    for (Machine m : o.machineRegistry.list("bench")) {
+      o.bots.allocateBots(admin, m.id(), bots);
+      o.groups.addToGroup(admin, "fleet", m.id());
       names.add(m.name());
     }
     ManagedChannel channel =

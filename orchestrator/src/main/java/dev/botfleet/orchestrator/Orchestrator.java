@@ -13,7 +13,18 @@ import dev.botfleet.orchestrator.api.OrchestratorServer;
 import dev.botfleet.orchestrator.api.RunApi;
 import dev.botfleet.orchestrator.capacity.CapacityService;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
+import dev.botfleet.orchestrator.flows.FlowAssociations;
+import dev.botfleet.orchestrator.flows.FlowCharges;
+import dev.botfleet.orchestrator.flows.FlowPlans;
+import dev.botfleet.orchestrator.machines.Enrolment;
+import dev.botfleet.orchestrator.machines.MachineGroups;
 import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.Machines;
+import dev.botfleet.orchestrator.machines.ProcessUtilization;
+import dev.botfleet.orchestrator.machines.UnattendedBots;
+import dev.botfleet.orchestrator.metering.RequestRecorder;
+import dev.botfleet.orchestrator.metering.UsageReports;
 import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.RunMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
@@ -85,15 +96,27 @@ public final class Orchestrator implements AutoCloseable {
   public final PrincipalService principals;
   public final TenantService tenant;
   public final CapacityService capacity;
+  public final Machines machineRegistry;
+  public final MachineGroups groups;
+  public final Enrolment enrolment;
+  public final UnattendedBots bots;
+  public final ProcessUtilization processUtilization;
+
+  /** The machine classes above as runs/ and AgentApi still take them (issue 8 §3). */
   public final MachineService machines;
+
   public final RunService runs;
   public final RunRepository runRepository;
   public final Dispatcher dispatcher;
   public final RunReports runReports;
   public final RunSweeper sweeper;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
-  public final dev.botfleet.orchestrator.flows.FlowService flows;
-  public final dev.botfleet.orchestrator.metering.MeteringService metering;
+  public final CloudFlows flows;
+  public final FlowCharges flowCharges;
+  public final FlowPlans flowPlans;
+  public final FlowAssociations flowAssociations;
+  public final RequestRecorder metering;
+  public final UsageReports usage;
 
   /** Identifies this process among replicas sharing one database (agent stream routing). */
   public final String replicaId = Ids.newId("rep");
@@ -123,9 +146,16 @@ public final class Orchestrator implements AutoCloseable {
     this.capacity =
         new CapacityService(
             tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
-    this.machines =
-        new MachineService(
-            tx, new JdbcMachineRepository(jdbc), environments, capacity, audit, clock);
+    var machineRepository = new JdbcMachineRepository(jdbc);
+    this.machineRegistry = new Machines(tx, machineRepository, environments, audit, clock);
+    this.groups =
+        new MachineGroups(tx, machineRepository, machineRegistry, environments, audit, clock);
+    this.enrolment = new Enrolment(tx, machineRepository, groups, environments, audit, clock);
+    this.bots =
+        new UnattendedBots(
+            tx, machineRepository, machineRegistry, environments, capacity, audit, clock);
+    this.processUtilization = new ProcessUtilization(tx, machineRepository, environments, capacity);
+    this.machines = new MachineService(machineRegistry, groups, enrolment, bots);
     this.runRepository = new JdbcRunRepository(jdbc);
     this.runs = new RunService(tx, runRepository, machines, environments, capacity, audit, clock);
     this.dispatcher =
@@ -142,26 +172,30 @@ public final class Orchestrator implements AutoCloseable {
             tenantRepository,
             audit,
             clock);
+    var flowRepository = new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc);
+    this.flowCharges = new FlowCharges(tx, flowRepository, licenses);
     this.flows =
-        new dev.botfleet.orchestrator.flows.FlowService(
-            tx,
-            new dev.botfleet.orchestrator.store.JdbcFlowRepository(jdbc),
-            environments,
-            capacity,
-            licenses,
-            audit,
-            clock);
-    machines.addProcessUnitHolder(flows.processUnitHolder());
+        new CloudFlows(tx, flowRepository, flowCharges, environments, licenses, audit, clock);
+    this.flowPlans =
+        new FlowPlans(tx, flowRepository, flows, flowCharges, environments, capacity, audit, clock);
+    this.flowAssociations =
+        new FlowAssociations(tx, flowRepository, flows, flowCharges, environments, audit, clock);
+    processUtilization.addProcessUnitHolder(flowPlans.processUnitHolder());
+    var meteringRepository = new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc);
     this.metering =
-        new dev.botfleet.orchestrator.metering.MeteringService(
+        new RequestRecorder(
+            tx, meteringRepository, flows, flowCharges, licenses, tenantRepository, clock);
+    closeables.add(metering);
+    this.usage =
+        new UsageReports(
             tx,
-            new dev.botfleet.orchestrator.store.JdbcMeteringRepository(jdbc),
+            meteringRepository,
             flows,
+            flowCharges,
             licenses,
             environments,
             tenantRepository,
             clock);
-    closeables.add(metering);
   }
 
   /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
@@ -211,11 +245,11 @@ public final class Orchestrator implements AutoCloseable {
     CapacityMetrics capacityMetrics = new CapacityMetrics(capacity);
     capacityMetrics.bindTo(registry);
     refreshers.add(capacityMetrics);
-    RunMetrics runMetrics = new RunMetrics(runs, machines, environments);
+    RunMetrics runMetrics = new RunMetrics(runs, machineRegistry, processUtilization, environments);
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
     runs.setEvents(runMetrics);
-    var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering);
+    var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering, usage);
     meteringMetrics.bindTo(registry);
     refreshers.add(meteringMetrics);
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
@@ -244,11 +278,19 @@ public final class Orchestrator implements AutoCloseable {
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),
                 new CapacityApi(capacity, clock, idempotency),
-                new MachineApi(machines, environments, idempotency),
+                new MachineApi(
+                    machineRegistry,
+                    enrolment,
+                    bots,
+                    groups,
+                    processUtilization,
+                    environments,
+                    idempotency),
                 new RunApi(runs, environments),
                 new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock, idempotency),
-                new dev.botfleet.orchestrator.api.FlowApi(flows, metering, idempotency),
-                new dev.botfleet.orchestrator.api.MeteringApi(metering, clock),
+                new dev.botfleet.orchestrator.api.FlowApi(
+                    flows, flowPlans, flowAssociations, usage, idempotency),
+                new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock),
                 agentApi));
     grpc.start();
     if (database.dialect().supportsListenNotify()) {

@@ -2,21 +2,14 @@ package dev.botfleet.agent.link;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.botfleet.agent.exec.RunListener;
-import dev.botfleet.agent.exec.RunRequest;
-import dev.botfleet.agent.exec.RunResult;
-import dev.botfleet.agent.exec.RunResult.Outcome;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.proto.v1.AgentMessage;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
-import dev.botfleet.proto.v1.Assign;
-import dev.botfleet.proto.v1.AssignAck;
 import dev.botfleet.proto.v1.Heartbeat;
 import dev.botfleet.proto.v1.Hello;
 import dev.botfleet.proto.v1.MachineCapacity;
 import dev.botfleet.proto.v1.OrchestratorMessage;
-import dev.botfleet.proto.v1.RunUpdate;
 import dev.botfleet.proto.v1.Settings;
 import dev.botfleet.proto.v1.Welcome;
 import io.grpc.Channel;
@@ -27,10 +20,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -46,9 +36,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One machine's link to the orchestrator (SPEC A3, A4, A6): a single {@code Connect} stream,
- * reopened with back-off whenever it breaks, over which the agent says Hello, heartbeats, reports
- * capacity changes and run updates, and takes assignments, cancels, report acks and settings.
+ * One machine's link to the orchestrator (SPEC A2, A3, A6): the session, a single {@code Connect}
+ * stream reopened with back-off whenever it breaks, over which the agent says Hello, heartbeats and
+ * reports capacity changes, and takes settings. Assignments, cancels, report acks and run updates
+ * are {@link Assignments}' business; the link hands them over and gives them the current stream.
  *
  * <p>Protocol, agent side:
  *
@@ -58,14 +49,8 @@ import org.slf4j.LoggerFactory;
  *       every run still executing (so a start report lost with the old stream cannot expire the
  *       lease) and every pending final report (A6), start heartbeats every {@code
  *       settings.heartbeat_interval} (5 s if unset);
- *   <li>{@code Assign}: a run already running here is acknowledged again and not started twice; a
- *       run whose final report is still pending is acknowledged and its report re-sent; otherwise
- *       {@code AssignAck{accepted}} when a bot is free (then {@code RunUpdate.started} and {@code
- *       RunUpdate.finished}), or {@code AssignAck{accepted=false, reason=NO_FREE_SLOT}}. The ack is
- *       always written before any update of that run;
- *   <li>a finished report is stored in {@link PendingReports} before it is sent and forgotten on
- *       {@code ReportAck{run_id}};
- *   <li>{@code Cancel{run_id}} stops that run (it then reports CANCELLED); unknown ids are ignored;
+ *   <li>{@code Assign}, {@code Cancel} and {@code ReportAck} go to {@link Assignments}, which
+ *       answers on the stream they came on;
  *   <li>a stream closed with {@code UNAUTHENTICATED} ends the link for good ({@link #terminated()}
  *       fails); any other end is retried with {@link Backoff}, runs keep going.
  * </ol>
@@ -91,7 +76,7 @@ public final class AgentLink implements AutoCloseable {
   private final MachineCredential credential;
   private final Bots bots;
   private final Supplier<MachineCapacity> capacity;
-  private final PendingReports pending;
+  private final Assignments assignments;
   private final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
   private final LinkMetrics metrics;
@@ -99,7 +84,6 @@ public final class AgentLink implements AutoCloseable {
   private final Duration reprobeInterval;
   private final Duration heartbeatOverride;
   private final Duration welcomeTimeout;
-  private final Clock clock;
 
   private final Object lock = new Object();
   // guarded by lock:
@@ -108,10 +92,6 @@ public final class AgentLink implements AutoCloseable {
   private int attempts;
   private ScheduledFuture<?> reconnectTask;
   private ScheduledFuture<?> reprobeTask;
-  private final Map<String, Running> running = new LinkedHashMap<>(); // by run id
-
-  /** A run executing here: the newest attempt it was assigned with, and when it started. */
-  private record Running(int attempt, Instant startedAt) {}
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closeCalled = new AtomicBoolean();
@@ -128,7 +108,7 @@ public final class AgentLink implements AutoCloseable {
     this.credential = b.credential;
     this.bots = requireNonNull(b.bots, "bots");
     this.capacity = requireNonNull(b.capacity, "capacity");
-    this.pending = b.pending != null ? b.pending : PendingReports.inMemory();
+    PendingReports pending = b.pending != null ? b.pending : PendingReports.inMemory();
     this.ownsScheduler = b.scheduler == null;
     this.scheduler = b.scheduler != null ? b.scheduler : newScheduler("botfleet-link");
     this.metrics = b.metrics != null ? b.metrics : new LinkMetrics();
@@ -136,7 +116,15 @@ public final class AgentLink implements AutoCloseable {
     this.reprobeInterval = b.reprobeInterval;
     this.heartbeatOverride = b.heartbeatInterval;
     this.welcomeTimeout = b.welcomeTimeout;
-    this.clock = b.clock;
+    this.assignments =
+        new Assignments(
+            lock,
+            credential.machineId(),
+            bots,
+            pending,
+            this::sendOnCurrent,
+            () -> settings.getBots(),
+            b.clock);
     metrics.track(pending);
   }
 
@@ -216,13 +204,11 @@ public final class AgentLink implements AutoCloseable {
 
   /** Runs assigned here and not finished yet. */
   public Set<String> runningRunIds() {
-    synchronized (lock) {
-      return Set.copyOf(running.keySet());
-    }
+    return assignments.runningRunIds();
   }
 
   public PendingReports pendingReports() {
-    return pending;
+    return assignments.pendingReports();
   }
 
   public LinkMetrics metrics() {
@@ -305,7 +291,7 @@ public final class AgentLink implements AutoCloseable {
       attempts++;
       s = new Session(attempts);
       current = s;
-      runningIds = List.copyOf(running.keySet());
+      runningIds = assignments.runningIdsLocked();
     }
     if (s.number > 1) {
       metrics.reconnect();
@@ -448,13 +434,13 @@ public final class AgentLink implements AutoCloseable {
           }
           break;
         case ASSIGN:
-          onAssign(s, message.getAssign());
+          assignments.onAssign(s::send, message.getAssign());
           break;
         case CANCEL:
-          onCancel(message.getCancel().getRunId(), message.getCancel().getReason());
+          assignments.onCancel(message.getCancel().getRunId(), message.getCancel().getReason());
           break;
         case REPORT_ACK:
-          onReportAck(message.getReportAck().getRunId());
+          assignments.onReportAck(message.getReportAck().getRunId());
           break;
         default:
           log.warn(
@@ -488,20 +474,7 @@ public final class AgentLink implements AutoCloseable {
       }
       backoff.reset();
       metrics.connected();
-      running.forEach(
-          (runId, run) -> {
-            if (run.startedAt() != null) {
-              s.send(
-                  AgentMessage.newBuilder()
-                      .setRunUpdate(Messages.started(runId, run.attempt(), run.startedAt()))
-                      .build());
-            }
-          });
-      List<RunUpdate> reports = pending.all();
-      for (RunUpdate report : reports) {
-        s.send(AgentMessage.newBuilder().setRunUpdate(report).build());
-      }
-      resent = reports.size();
+      resent = assignments.resend(s::send);
     }
     if (!w.getMachineId().isEmpty() && !w.getMachineId().equals(credential.machineId())) {
       log.warn(
@@ -553,166 +526,6 @@ public final class AgentLink implements AutoCloseable {
           newSettings.getBots(),
           newSettings.getMaintenance(),
           every.toMillis());
-    }
-  }
-
-  private void onAssign(Session s, Assign a) {
-    String runId = a.getRunId();
-    int attempt = a.getAttempt();
-    if (runId.isBlank()) {
-      s.send(ack(a, false, "INVALID_ASSIGN: empty run_id"));
-      log.warn("event=assign_refused machine={} reason=empty_run_id", credential.machineId());
-      return;
-    }
-    Duration timeout = a.hasTimeout() ? Messages.positive(a.getTimeout()) : null;
-    RunRequest request = null;
-    String invalid = null;
-    try {
-      request =
-          new RunRequest(
-              runId,
-              a.getFlowName(),
-              a.getInputsMap(),
-              timeout == null ? DEFAULT_RUN_TIMEOUT : timeout);
-    } catch (IllegalArgumentException e) {
-      invalid = e.getMessage();
-    }
-    synchronized (lock) {
-      Running already = running.get(runId);
-      if (already != null) {
-        // Repeated assignment (e.g. after a reconnect): acknowledge, never start twice.
-        running.put(runId, new Running(Math.max(already.attempt(), attempt), already.startedAt()));
-        s.send(ack(a, true, ""));
-        log.info(
-            "event=assign_repeated machine={} run={} attempt={} state=running",
-            credential.machineId(),
-            runId,
-            attempt);
-        return;
-      }
-      Optional<RunUpdate> done = pending.get(runId);
-      if (done.isPresent() && done.get().getAttempt() >= attempt) {
-        s.send(ack(a, true, ""));
-        s.send(AgentMessage.newBuilder().setRunUpdate(done.get()).build());
-        log.info(
-            "event=assign_repeated machine={} run={} attempt={} state=finished_report_resent",
-            credential.machineId(),
-            runId,
-            attempt);
-        return;
-      }
-      if (request == null) {
-        s.send(ack(a, true, ""));
-        RunUpdate failed =
-            Messages.finished(
-                new RunResult(
-                    runId,
-                    Outcome.FAILED,
-                    null,
-                    Map.of(),
-                    "",
-                    null,
-                    clock.instant(),
-                    "INVALID_ASSIGN: " + invalid,
-                    "nothing was run: the assignment is invalid: " + invalid),
-                attempt);
-        pending.put(failed);
-        s.send(AgentMessage.newBuilder().setRunUpdate(failed).build());
-        log.warn(
-            "event=assign_invalid machine={} run={} error=\"{}\"",
-            credential.machineId(),
-            runId,
-            invalid);
-        return;
-      }
-      if (!bots.tryReserve(runId)) {
-        s.send(ack(a, false, NO_FREE_SLOT));
-        log.info(
-            "event=assign_refused machine={} run={} attempt={} reason={} busy={} bots={}",
-            credential.machineId(),
-            runId,
-            attempt,
-            NO_FREE_SLOT,
-            bots.busy(),
-            settings.getBots());
-        return;
-      }
-      running.put(runId, new Running(attempt, null));
-      s.send(ack(a, true, ""));
-    }
-    log.info(
-        "event=run_assigned machine={} run={} attempt={} flow={}",
-        credential.machineId(),
-        runId,
-        attempt,
-        a.getFlowName());
-    bots.launch(request, new Reporter());
-  }
-
-  private void onCancel(String runId, String reason) {
-    boolean found = bots.cancel(runId);
-    log.info(
-        "event=cancel_requested machine={} run={} found={} reason=\"{}\"",
-        credential.machineId(),
-        runId,
-        found,
-        reason);
-  }
-
-  private void onReportAck(String runId) {
-    boolean removed = pending.remove(runId);
-    log.debug(
-        "event=report_acked machine={} run={} was_pending={}",
-        credential.machineId(),
-        runId,
-        removed);
-  }
-
-  /** Reports one run's progress on whichever stream is up. */
-  private final class Reporter implements RunListener {
-    @Override
-    public void onStarted(String runId, Instant startedAt) {
-      synchronized (lock) {
-        Running run = running.get(runId);
-        if (run == null) {
-          return;
-        }
-        running.put(runId, new Running(run.attempt(), startedAt));
-        Session s = current;
-        if (s != null && s.welcomed) {
-          s.send(
-              AgentMessage.newBuilder()
-                  .setRunUpdate(Messages.started(runId, run.attempt(), startedAt))
-                  .build());
-        }
-      }
-    }
-
-    @Override
-    public void onFinished(RunResult result) {
-      boolean sent;
-      int attempt;
-      synchronized (lock) {
-        Running known = running.remove(result.runId());
-        attempt = known == null ? 0 : known.attempt();
-        RunUpdate report = Messages.finished(result, attempt);
-        pending.put(report);
-        Session s = current;
-        sent =
-            s != null
-                && s.welcomed
-                && s.send(AgentMessage.newBuilder().setRunUpdate(report).build());
-      }
-      log.info(
-          "event=run_finished machine={} run={} attempt={} outcome={} exit_code={} reason=\"{}\""
-              + " report={}",
-          credential.machineId(),
-          result.runId(),
-          attempt,
-          result.outcome(),
-          result.exitCode(),
-          result.failureReason() == null ? "" : result.failureReason(),
-          sent ? "sent" : "pending");
     }
   }
 
@@ -776,15 +589,10 @@ public final class AgentLink implements AutoCloseable {
 
   // ---- helpers ----
 
-  private static AgentMessage ack(Assign a, boolean accepted, String reason) {
-    return AgentMessage.newBuilder()
-        .setAssignAck(
-            AssignAck.newBuilder()
-                .setRunId(a.getRunId())
-                .setAttempt(a.getAttempt())
-                .setAccepted(accepted)
-                .setReason(reason))
-        .build();
+  /** Called with {@code lock} held: writes on the current stream once it is welcomed. */
+  private boolean sendOnCurrent(AgentMessage message) {
+    Session s = current;
+    return s != null && s.welcomed && s.send(message);
   }
 
   private ScheduledFuture<?> schedule(Runnable task, Duration delay) {

@@ -2,9 +2,12 @@ package dev.botfleet.orchestrator.api;
 
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
-import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
+import dev.botfleet.orchestrator.flows.FlowAssociations;
+import dev.botfleet.orchestrator.flows.FlowPlans;
+import dev.botfleet.orchestrator.flows.FlowView;
 import dev.botfleet.orchestrator.licensing.ConnectorTier;
-import dev.botfleet.orchestrator.metering.MeteringService;
+import dev.botfleet.orchestrator.metering.UsageReports;
 import dev.botfleet.proto.v1.AllocatePerFlowRequest;
 import dev.botfleet.proto.v1.AllocatePerFlowResponse;
 import dev.botfleet.proto.v1.AllocateProcessRequest;
@@ -32,20 +35,29 @@ import java.util.ArrayList;
 import java.util.List;
 
 public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
-  private final FlowService flows;
-  private final MeteringService metering;
+  private final CloudFlows flows;
+  private final FlowPlans plans;
+  private final FlowAssociations associations;
+  private final UsageReports usage;
 
   private final Idempotency idempotency;
 
-  public FlowApi(FlowService flows, MeteringService metering, Idempotency idempotency) {
+  public FlowApi(
+      CloudFlows flows,
+      FlowPlans plans,
+      FlowAssociations associations,
+      UsageReports usage,
+      Idempotency idempotency) {
     this.idempotency = idempotency;
     this.flows = flows;
-    this.metering = metering;
+    this.plans = plans;
+    this.associations = associations;
+    this.usage = usage;
   }
 
-  CloudFlow flow(FlowService.FlowView v) {
+  CloudFlow flow(FlowView v) {
     var f = v.flow();
-    var today = metering.today(f, v.charge());
+    var today = usage.today(f, v.charge());
     var b =
         CloudFlow.newBuilder()
             .setId(f.id())
@@ -159,7 +171,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
                     AllocateProcessResponse.newBuilder()
                         .setFlow(
                             flow(
-                                flows.allocateProcess(
+                                plans.allocateProcess(
                                     caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
                         .build()));
   }
@@ -178,7 +190,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
                     DeallocateProcessResponse.newBuilder()
                         .setFlow(
                             flow(
-                                flows.deallocateProcess(
+                                plans.deallocateProcess(
                                     caller(), req.getFlow(), req.getEnvironment(), req.getCount())))
                         .build()));
   }
@@ -197,7 +209,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
                     AllocatePerFlowResponse.newBuilder()
                         .setFlow(
                             flow(
-                                flows.allocatePerFlow(
+                                plans.allocatePerFlow(
                                     caller(), req.getFlow(), req.getEnvironment())))
                         .build()));
   }
@@ -216,7 +228,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
                     DeallocatePerFlowResponse.newBuilder()
                         .setFlow(
                             flow(
-                                flows.deallocatePerFlow(
+                                plans.deallocatePerFlow(
                                     caller(), req.getFlow(), req.getEnvironment())))
                         .build()));
   }
@@ -229,7 +241,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
             AssociateFlowResponse.newBuilder()
                 .setFlow(
                     flow(
-                        flows.associate(
+                        associations.associate(
                             caller(), req.getProcessFlow(), req.getFlow(), req.getEnvironment())))
                 .build());
   }
@@ -241,7 +253,8 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
         out,
         () ->
             DissociateFlowResponse.newBuilder()
-                .setFlow(flow(flows.dissociate(caller(), req.getFlow(), req.getEnvironment())))
+                .setFlow(
+                    flow(associations.dissociate(caller(), req.getFlow(), req.getEnvironment())))
                 .build());
   }
 }

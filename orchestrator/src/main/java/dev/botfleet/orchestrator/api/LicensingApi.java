@@ -2,7 +2,7 @@ package dev.botfleet.orchestrator.api;
 
 import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 
-import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
 import dev.botfleet.orchestrator.users.LicenseService;
 import dev.botfleet.proto.v1.AssignLicenseRequest;
 import dev.botfleet.proto.v1.AssignLicenseResponse;
@@ -33,13 +33,13 @@ import java.util.List;
 
 public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImplBase {
   private final LicenseService licenses;
-  private final FlowService flows;
+  private final CloudFlows flows;
   private final Clock clock;
 
   private final Idempotency idempotency;
 
   public LicensingApi(
-      LicenseService licenses, FlowService flows, Clock clock, Idempotency idempotency) {
+      LicenseService licenses, CloudFlows flows, Clock clock, Idempotency idempotency) {
     this.idempotency = idempotency;
     this.licenses = licenses;
     this.flows = flows;

@@ -5,9 +5,13 @@ import static dev.botfleet.orchestrator.api.AuthInterceptor.caller;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
+import dev.botfleet.orchestrator.machines.Enrolment;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineGroup;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.MachineGroups;
+import dev.botfleet.orchestrator.machines.Machines;
+import dev.botfleet.orchestrator.machines.ProcessUtilization;
+import dev.botfleet.orchestrator.machines.UnattendedBots;
 import dev.botfleet.proto.v1.AddToGroupRequest;
 import dev.botfleet.proto.v1.AddToGroupResponse;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
@@ -38,15 +42,29 @@ import io.grpc.stub.StreamObserver;
 import java.util.List;
 
 public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase {
-  private final MachineService machines;
+  private final Machines machines;
+  private final Enrolment enrolment;
+  private final UnattendedBots bots;
+  private final MachineGroups groups;
+  private final ProcessUtilization utilization;
   private final EnvironmentService environments;
 
   private final Idempotency idempotency;
 
   public MachineApi(
-      MachineService machines, EnvironmentService environments, Idempotency idempotency) {
+      Machines machines,
+      Enrolment enrolment,
+      UnattendedBots bots,
+      MachineGroups groups,
+      ProcessUtilization utilization,
+      EnvironmentService environments,
+      Idempotency idempotency) {
     this.idempotency = idempotency;
     this.machines = machines;
+    this.enrolment = enrolment;
+    this.bots = bots;
+    this.groups = groups;
+    this.utilization = utilization;
     this.environments = environments;
   }
 
@@ -74,7 +92,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             .addAllInstalledFlows(c.installedFlows())
             .setAgentVersion(c.agentVersion());
     if (m.groupId() != null) {
-      b.setGroup(machines.requireGroupById(m.groupId()).name());
+      b.setGroup(groups.requireGroupById(m.groupId()).name());
     }
     return b.build();
   }
@@ -101,7 +119,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                 Idempotency.REMEMBER_SECRET,
                 () -> {
                   var t =
-                      machines.createJoinToken(
+                      enrolment.createJoinToken(
                           caller(),
                           req.getEnvironment(),
                           req.getGroup(),
@@ -120,7 +138,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          machines.revokeJoinToken(caller(), req.getTokenId());
+          enrolment.revokeJoinToken(caller(), req.getTokenId());
           return RevokeJoinTokenResponse.getDefaultInstance();
         });
   }
@@ -172,7 +190,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                     AllocateBotsResponse.newBuilder()
                         .setMachine(
                             machine(
-                                machines.allocateBots(
+                                bots.allocateBots(
                                     caller(),
                                     machineId(req.getEnvironment(), req.getMachine()),
                                     req.getCount())))
@@ -191,7 +209,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                 DeallocateBotsResponse.parser(),
                 () -> {
                   var d =
-                      machines.deallocateBots(
+                      bots.deallocateBots(
                           caller(),
                           machineId(req.getEnvironment(), req.getMachine()),
                           req.getCount(),
@@ -212,7 +230,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             SetAutoAllocationResponse.newBuilder()
                 .setMachine(
                     machine(
-                        machines.setAutoAllocation(
+                        bots.setAutoAllocation(
                             caller(),
                             machineId(req.getEnvironment(), req.getMachine()),
                             req.getEnabled())))
@@ -248,8 +266,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                     CreateGroupResponse.newBuilder()
                         .setGroup(
                             group(
-                                machines.createGroup(
-                                    caller(), req.getName(), req.getEnvironment())))
+                                groups.createGroup(caller(), req.getName(), req.getEnvironment())))
                         .build()));
   }
 
@@ -261,7 +278,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             AddToGroupResponse.newBuilder()
                 .setGroup(
                     group(
-                        machines.addToGroup(
+                        groups.addToGroup(
                             caller(),
                             req.getGroup(),
                             machineId(req.getEnvironment(), req.getMachine()))))
@@ -276,7 +293,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
           caller();
           var page =
               Paging.page(
-                  machines.groups(req.getEnvironment()).stream().map(this::group).toList(),
+                  groups.groups(req.getEnvironment()).stream().map(this::group).toList(),
                   dev.botfleet.proto.v1.MachineGroup::getName,
                   req.getPageSize(),
                   req.getPageToken(),
@@ -296,7 +313,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
         out,
         () -> {
           caller();
-          var u = machines.processUtilization(req.getEnvironment());
+          var u = utilization.of(req.getEnvironment());
           var b =
               GetProcessUtilizationResponse.newBuilder()
                   .setEnvironment(u.environment().name())

@@ -7,9 +7,10 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
-import dev.botfleet.orchestrator.metering.MeteringService;
 import dev.botfleet.orchestrator.metering.RecordResult;
+import dev.botfleet.orchestrator.metering.RequestRecorder;
 import dev.botfleet.orchestrator.metering.UsageRecord;
+import dev.botfleet.orchestrator.metering.UsageReports;
 import dev.botfleet.proto.v1.BucketUsage;
 import dev.botfleet.proto.v1.GetUsageRequest;
 import dev.botfleet.proto.v1.GetUsageResponse;
@@ -32,7 +33,8 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
   /** ErrorInfo metadata lists at most this many throttled keys. */
   private static final int MAX_KEYS_IN_METADATA = 50;
 
-  private final MeteringService metering;
+  private final RequestRecorder recorder;
+  private final UsageReports usage;
   private final java.time.Clock clock;
 
   /** Builds and sends answers off the metering writer thread, so it goes on to the next batch. */
@@ -45,8 +47,9 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
             return t;
           });
 
-  public MeteringApi(MeteringService metering, java.time.Clock clock) {
-    this.metering = metering;
+  public MeteringApi(RequestRecorder recorder, UsageReports usage, java.time.Clock clock) {
+    this.recorder = recorder;
+    this.usage = usage;
     this.clock = clock;
   }
 
@@ -74,7 +77,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
                 r.getRequests(),
                 r.getIdempotencyKey()));
       }
-      done = metering.record(records);
+      done = recorder.record(records);
     } catch (Throwable t) {
       out.onError(GrpcErrors.toStatus(t));
       return;
@@ -192,12 +195,11 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
         () -> {
           caller();
           LocalDate day = parseDay(req.getDay());
-          MeteringService.UsageReport report =
+          UsageReports.UsageReport report =
               switch (req.getSubjectCase()) {
-                case FLOW -> metering.usageOfFlow(req.getFlow(), req.getEnvironment(), day);
-                case USER -> metering.usageOfUser(req.getUser(), day);
-                case ALL_IN_ENVIRONMENT ->
-                    metering.usageOfEnvironment(req.getAllInEnvironment(), day);
+                case FLOW -> usage.usageOfFlow(req.getFlow(), req.getEnvironment(), day);
+                case USER -> usage.usageOfUser(req.getUser(), day);
+                case ALL_IN_ENVIRONMENT -> usage.usageOfEnvironment(req.getAllInEnvironment(), day);
                 default ->
                     throw BotfleetException.invalid(
                         ErrorReason.M6_SUBJECT_REQUIRED,

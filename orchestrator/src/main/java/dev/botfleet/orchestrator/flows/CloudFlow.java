@@ -10,7 +10,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * A cloud flow as stored. Its plan is not stored but derived ({@link FlowService#charge}): process
+ * A cloud flow as stored. Its plan is not stored but derived ({@link FlowCharges#charge}): process
  * units (P3), a parent (P4), machine cover (P7), a per-flow plan (P9), else the owner's licenses.
  *
  * @param connectors the connector tiers the flow uses (STANDARD when none is given)

@@ -17,9 +17,6 @@ public interface FlowRepository {
 
   Optional<CloudFlow> findById(String id, boolean forUpdate);
 
-  /** Flows of that name in every environment. */
-  List<CloudFlow> findByName(String name);
-
   List<CloudFlow> list(String environmentId);
 
   List<CloudFlow> children(String parentId);

@@ -29,8 +29,6 @@ public interface MachineRepository {
   Optional<Machine> findByName(String environmentId, String name);
 
   /** Machines whose name or id is {@code nameOrId}, across environments. */
-  List<Machine> findByNameOrId(String nameOrId);
-
   Optional<String> findIdByCredentialHash(String credentialHash);
 
   List<Machine> list(String environmentId);

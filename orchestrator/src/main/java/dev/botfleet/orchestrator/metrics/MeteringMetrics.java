@@ -2,7 +2,8 @@ package dev.botfleet.orchestrator.metrics;
 
 import dev.botfleet.orchestrator.licensing.FlowPlan;
 import dev.botfleet.orchestrator.metering.MeteringListener;
-import dev.botfleet.orchestrator.metering.MeteringService;
+import dev.botfleet.orchestrator.metering.RequestRecorder;
+import dev.botfleet.orchestrator.metering.UsageReports;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,7 +19,8 @@ import java.util.Map;
  * at or above 80% and 100% of their limit, refreshed from the database before each scrape.
  */
 public final class MeteringMetrics implements MeterBinder, ScrapeRefresh, MeteringListener {
-  private final MeteringService metering;
+  private final RequestRecorder recorder;
+  private final UsageReports usage;
   private final Map<FlowPlan, Counter> requests = new EnumMap<>(FlowPlan.class);
   private final Map<FlowPlan, Counter> records = new EnumMap<>(FlowPlan.class);
   private Counter throttledRecords;
@@ -26,8 +28,9 @@ public final class MeteringMetrics implements MeterBinder, ScrapeRefresh, Meteri
   private volatile long over80;
   private volatile long atLimit;
 
-  public MeteringMetrics(MeteringService metering) {
-    this.metering = metering;
+  public MeteringMetrics(RequestRecorder recorder, UsageReports usage) {
+    this.recorder = recorder;
+    this.usage = usage;
   }
 
   @Override
@@ -62,7 +65,7 @@ public final class MeteringMetrics implements MeterBinder, ScrapeRefresh, Meteri
         .description("Today's request buckets at or above 100% of their daily limit")
         .tag("level", "at_limit")
         .register(registry);
-    metering.addListener(this);
+    recorder.addListener(this);
   }
 
   @Override
@@ -84,7 +87,7 @@ public final class MeteringMetrics implements MeterBinder, ScrapeRefresh, Meteri
 
   @Override
   public void refresh() {
-    over80 = metering.bucketsAtLeast(80);
-    atLimit = metering.bucketsAtLeast(100);
+    over80 = usage.bucketsAtLeast(80);
+    atLimit = usage.bucketsAtLeast(100);
   }
 }

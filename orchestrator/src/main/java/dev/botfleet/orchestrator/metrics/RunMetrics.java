@@ -3,7 +3,8 @@ package dev.botfleet.orchestrator.metrics;
 import dev.botfleet.orchestrator.environments.Environment;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.machines.Machine;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.Machines;
+import dev.botfleet.orchestrator.machines.ProcessUtilization;
 import dev.botfleet.orchestrator.runs.Run;
 import dev.botfleet.orchestrator.runs.RunEvents;
 import dev.botfleet.orchestrator.runs.RunService;
@@ -25,7 +26,8 @@ import java.util.Map;
  */
 public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   private final RunService runService;
-  private final MachineService machines;
+  private final Machines machines;
+  private final ProcessUtilization utilization;
   private final EnvironmentService environments;
   private MeterRegistry registry;
   private Timer queueWait;
@@ -38,9 +40,13 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   private MultiGauge machinesByStatus;
 
   public RunMetrics(
-      RunService runService, MachineService machines, EnvironmentService environments) {
+      RunService runService,
+      Machines machines,
+      ProcessUtilization utilization,
+      EnvironmentService environments) {
     this.runService = runService;
     this.machines = machines;
+    this.utilization = utilization;
     this.environments = environments;
   }
 
@@ -190,7 +196,7 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
       machineRows.add(
           MultiGauge.Row.of(
               Tags.of("environment", env.name(), "status", "OFFLINE"), ms.size() - online));
-      var u = machines.processUtilization(env.name());
+      var u = utilization.of(env.name());
       unitRows.add(
           MultiGauge.Row.of(
               Tags.of("environment", env.name(), "state", "machines"), u.toMachines()));

@@ -59,14 +59,6 @@ public final class JdbcFlowRepository implements FlowRepository {
   }
 
   @Override
-  public List<CloudFlow> findByName(String name) {
-    return jdbc.query(
-        "SELECT * FROM cloud_flow WHERE name = ? ORDER BY environment_id",
-        JdbcFlowRepository::flow,
-        name);
-  }
-
-  @Override
   public List<CloudFlow> list(String environmentId) {
     return jdbc.query(
         "SELECT * FROM cloud_flow WHERE environment_id = ? ORDER BY name",

@@ -123,15 +123,6 @@ public final class JdbcMachineRepository implements MachineRepository {
   }
 
   @Override
-  public List<Machine> findByNameOrId(String nameOrId) {
-    return jdbc.query(
-        SELECT + "WHERE m.id = ? OR m.name = ? ORDER BY m.id",
-        JdbcMachineRepository::machine,
-        nameOrId,
-        nameOrId);
-  }
-
-  @Override
   public Optional<String> findIdByCredentialHash(String credentialHash) {
     return jdbc.queryOne(
         "SELECT id FROM machine WHERE credential_hash = ?", rs -> rs.getString(1), credentialHash);

@@ -86,7 +86,7 @@ abstract class FlowRulesContract {
                 t.orchestrator.environments.require(env).id(),
                 dev.botfleet.orchestrator.capacity.Sku.PROCESS))
         .isEqualTo(1);
-    var util = t.orchestrator.machines.processUtilization(env);
+    var util = t.orchestrator.processUtilization.of(env);
     assertThat(util.units())
         .anySatisfy(
             h -> {

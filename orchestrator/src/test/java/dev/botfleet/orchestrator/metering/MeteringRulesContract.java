@@ -372,9 +372,11 @@ abstract class MeteringRulesContract {
     assertThat(counter("botfleet.ppr.requests.recorded", "plan", "OWNER_LICENSES"))
         .isEqualTo(before + freeLimit * 9 / 10 + freeLimit);
     String scrape = t.orchestrator.registry.scrape();
-    new dev.botfleet.orchestrator.metrics.MeteringMetrics(t.orchestrator.metering).refresh();
-    assertThat(t.orchestrator.metering.bucketsAtLeast(80)).isEqualTo(2);
-    assertThat(t.orchestrator.metering.bucketsAtLeast(100)).isEqualTo(1);
+    new dev.botfleet.orchestrator.metrics.MeteringMetrics(
+            t.orchestrator.metering, t.orchestrator.usage)
+        .refresh();
+    assertThat(t.orchestrator.usage.bucketsAtLeast(80)).isEqualTo(2);
+    assertThat(t.orchestrator.usage.bucketsAtLeast(100)).isEqualTo(1);
     assertThat(scrape).contains("botfleet_ppr_requests_recorded_total{plan=\"OWNER_LICENSES\"}");
   }
 

@@ -8,23 +8,19 @@ import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.TenantRepository;
 import dev.botfleet.orchestrator.admin.TenantSettings;
-import dev.botfleet.orchestrator.environments.Environment;
-import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.flows.Charge;
-import dev.botfleet.orchestrator.flows.CloudFlow;
-import dev.botfleet.orchestrator.flows.FlowService;
+import dev.botfleet.orchestrator.flows.CloudFlows;
+import dev.botfleet.orchestrator.flows.FlowCharges;
 import dev.botfleet.orchestrator.licensing.FlowPlan;
 import dev.botfleet.orchestrator.metering.MeteringRepository.BucketDay;
 import dev.botfleet.orchestrator.metering.MeteringRepository.Contribution;
 import dev.botfleet.orchestrator.metering.MeteringRepository.KeyRow;
 import dev.botfleet.orchestrator.users.LicenseService;
-import dev.botfleet.orchestrator.users.LicensedUser;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,18 +36,18 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Power Platform Request metering (M1–M6).
+ * The Power Platform Request recorder (M1–M5): the group-commit writer of request records.
  *
  * <p>Callers hand in batches of records; a writer thread ({@link #WRITERS} of them) takes whatever
  * is queued (up to {@link #MAX_BATCH_RECORDS} records from many callers) and writes it in one
  * transaction: it claims the keys and skips those already recorded (M4), charges each record to its
- * one bucket (M1, see {@link FlowService#charge}) of the current metering day (M2), locks those
+ * one bucket (M1, see {@link FlowCharges#charge}) of the current metering day (M2), locks those
  * bucket rows, applies the over-limit policy (M3), adds to the bucket and contribution counters
  * (M6), stores the keys, and commits. Only then are the callers' futures completed: a record is
  * acknowledged only after the transaction holding it committed, so an acknowledged record survives
  * a crash (M5) — this is group commit: one commit (one log flush) for the whole batch.
  */
-public final class MeteringService implements AutoCloseable {
+public final class RequestRecorder implements AutoCloseable {
   /** M4: keys are kept this long; a record retried later than this would be counted again. */
   public static final Duration KEY_RETENTION = Duration.ofDays(3);
 
@@ -72,9 +68,10 @@ public final class MeteringService implements AutoCloseable {
 
   private final Transactions tx;
   private final MeteringRepository repository;
-  private final FlowService flows;
+  private final CloudFlows flows;
+  private final FlowCharges charges;
+  private final BucketNames names;
   private final LicenseService licenses;
-  private final EnvironmentService environments;
   private final TenantRepository tenant;
   private final Clock clock;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -84,7 +81,7 @@ public final class MeteringService implements AutoCloseable {
   private Instant lastPrune;
 
   /**
-   * Charges by subject, valid while {@link FlowService#version()} is unchanged and for {@link
+   * Charges by subject, valid while {@link FlowCharges#version()} is unchanged and for {@link
    * #CACHE_TTL_NANOS}.
    */
   private final Map<Subject, CachedCharge> chargeCache =
@@ -105,21 +102,22 @@ public final class MeteringService implements AutoCloseable {
 
   private record CachedSubject(Subject subject, long until) {}
 
-  public MeteringService(
+  public RequestRecorder(
       Transactions tx,
       MeteringRepository repository,
-      FlowService flows,
+      CloudFlows flows,
+      FlowCharges charges,
       LicenseService licenses,
-      EnvironmentService environments,
       TenantRepository tenant,
       Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.repository = requireNonNull(repository, "repository");
     this.flows = requireNonNull(flows, "flows");
+    this.charges = requireNonNull(charges, "charges");
     this.licenses = requireNonNull(licenses, "licenses");
-    this.environments = requireNonNull(environments, "environments");
     this.tenant = requireNonNull(tenant, "tenant");
     this.clock = requireNonNull(clock, "clock");
+    this.names = new BucketNames(flows, licenses);
     for (int i = 0; i < WRITERS; i++) {
       boolean pruner = i == 0;
       Thread writer = new Thread(() -> writeLoop(pruner), "metering-writer-" + i);
@@ -348,7 +346,7 @@ public final class MeteringService implements AutoCloseable {
               new RecordResult(
                   r.key(),
                   RecordResult.Outcome.DUPLICATE,
-                  bucketName(new BucketKey(before.bucketKind(), before.bucketId(), day)),
+                  names.bucketName(new BucketKey(before.bucketKind(), before.bucketId(), day)),
                   FlowPlan.valueOf(before.plan()),
                   before.overage(),
                   null));
@@ -452,7 +450,7 @@ public final class MeteringService implements AutoCloseable {
   }
 
   private Charge chargeOf(Subject s) {
-    long version = flows.version();
+    long version = charges.version();
     long now = System.nanoTime();
     CachedCharge cached = chargeCache.get(s);
     if (cached != null && cached.version() == version && now - cached.until() < 0) {
@@ -460,8 +458,8 @@ public final class MeteringService implements AutoCloseable {
     }
     Charge c =
         s.kind() == Charge.BucketKind.FLOW
-            ? flows.charge(flows.requireById(s.id()))
-            : flows.userCharge(licenses.requireUserById(s.id()));
+            ? charges.charge(flows.requireById(s.id()))
+            : charges.userCharge(licenses.requireUserById(s.id()));
     if (chargeCache.size() > 100_000) {
       chargeCache.clear();
     }
@@ -549,196 +547,5 @@ public final class MeteringService implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  // ---------------------------------------------------------------- M6 read side
-
-  public record ContributionView(
-      String kind, String name, long requests, long overage, long throttled) {}
-
-  public record BucketUsage(
-      String bucket,
-      FlowPlan plan,
-      LocalDate day,
-      long limit,
-      long used,
-      long overage,
-      long throttled,
-      Instant limitLiftsAt,
-      List<ContributionView> contributions,
-      String explanation) {}
-
-  public record UsageReport(
-      List<BucketUsage> buckets,
-      Instant dayStart,
-      Instant dayEnd,
-      OverLimitPolicy policy,
-      double multiplier) {}
-
-  /** Usage of the bucket(s) a flow is charged to that day (today: its current bucket). */
-  public UsageReport usageOfFlow(String flowName, String environmentName, LocalDate dayOrNull) {
-    CloudFlow flow = flows.require(flowName, environmentName);
-    return tx.inTransaction(
-        () -> {
-          TenantSettings s = tenant.get();
-          LocalDate today = s.meteringDay(clock.instant());
-          LocalDate day = dayOrNull == null ? today : dayOrNull;
-          Set<BucketKey> keys = new LinkedHashSet<>();
-          Map<BucketKey, Charge> current = new HashMap<>();
-          if (day.equals(today)) {
-            Charge c = flows.charge(flow);
-            BucketKey k = new BucketKey(c.bucketKind(), c.bucketId(), day);
-            keys.add(k);
-            current.put(k, c);
-          }
-          keys.addAll(repository.bucketsOfSource("FLOW", flow.id(), day));
-          return report(s, day, today, keys, current);
-        });
-  }
-
-  public UsageReport usageOfUser(String userName, LocalDate dayOrNull) {
-    LicensedUser user = licenses.requireUser(userName);
-    return tx.inTransaction(
-        () -> {
-          TenantSettings s = tenant.get();
-          LocalDate today = s.meteringDay(clock.instant());
-          LocalDate day = dayOrNull == null ? today : dayOrNull;
-          Charge c = flows.userCharge(user);
-          BucketKey k = new BucketKey(Charge.BucketKind.USER, user.id(), day);
-          return report(
-              s,
-              day,
-              today,
-              new LinkedHashSet<>(List.of(k)),
-              day.equals(today) ? Map.of(k, c) : Map.of());
-        });
-  }
-
-  /** Every bucket charged by the flows of an environment (their own, parents', owners'). */
-  public UsageReport usageOfEnvironment(String environmentName, LocalDate dayOrNull) {
-    Environment env = environments.require(environmentName);
-    List<FlowService.FlowView> views = flows.list(env.name());
-    return tx.inTransaction(
-        () -> {
-          TenantSettings s = tenant.get();
-          LocalDate today = s.meteringDay(clock.instant());
-          LocalDate day = dayOrNull == null ? today : dayOrNull;
-          Set<BucketKey> keys = new LinkedHashSet<>();
-          Map<BucketKey, Charge> current = new HashMap<>();
-          for (FlowService.FlowView v : views) {
-            if (day.equals(today)) {
-              Charge c = v.charge();
-              BucketKey k = new BucketKey(c.bucketKind(), c.bucketId(), day);
-              keys.add(k);
-              current.putIfAbsent(k, c);
-            }
-            keys.addAll(repository.bucketsOfSource("FLOW", v.flow().id(), day));
-          }
-          return report(s, day, today, keys, current);
-        });
-  }
-
-  /** Today's counters for a flow's bucket: the bucket's used, the flow's own share, the limit. */
-  public record FlowToday(long limit, long bucketUsed, long flowUsed) {}
-
-  public FlowToday today(CloudFlow flow, Charge charge) {
-    return tx.inTransaction(
-        () -> {
-          TenantSettings s = tenant.get();
-          LocalDate day = s.meteringDay(clock.instant());
-          BucketKey k = new BucketKey(charge.bucketKind(), charge.bucketId(), day);
-          long used = repository.buckets(List.of(k)).stream().mapToLong(BucketDay::used).sum();
-          long mine =
-              repository.contributions(k).stream()
-                  .filter(c -> c.sourceKind().equals("FLOW") && c.sourceId().equals(flow.id()))
-                  .mapToLong(Contribution::requests)
-                  .sum();
-          return new FlowToday(s.effectiveLimit(charge.baseLimit()), used, mine);
-        });
-  }
-
-  private UsageReport report(
-      TenantSettings s,
-      LocalDate day,
-      LocalDate today,
-      Set<BucketKey> keys,
-      Map<BucketKey, Charge> current) {
-    Map<BucketKey, BucketDay> rows = new HashMap<>();
-    for (BucketDay b : repository.buckets(keys)) {
-      rows.put(b.key(), b);
-    }
-    List<BucketUsage> result = new ArrayList<>();
-    for (BucketKey k : keys) {
-      BucketDay row = rows.get(k);
-      Charge c = current.get(k);
-      long limit;
-      FlowPlan plan;
-      if (c != null) {
-        limit = s.effectiveLimit(c.baseLimit());
-        plan = c.bucketPlan();
-      } else if (row != null) {
-        limit = row.dailyLimit();
-        plan = FlowPlan.valueOf(row.plan());
-      } else {
-        continue;
-      }
-      long used = row == null ? 0 : row.used();
-      Instant lifts = null;
-      if (day.equals(today)
-          && s.overLimit() == OverLimitPolicy.THROTTLE
-          && row != null
-          && (used >= limit || row.throttled() > 0)) {
-        lifts = s.dayStart(day.plusDays(1));
-      }
-      List<ContributionView> who = new ArrayList<>();
-      for (Contribution x : repository.contributions(k)) {
-        who.add(
-            new ContributionView(
-                x.sourceKind().toLowerCase(java.util.Locale.ROOT),
-                sourceName(x),
-                x.requests(),
-                x.overage(),
-                x.throttled()));
-      }
-      who.sort(
-          Comparator.comparingLong(ContributionView::requests)
-              .reversed()
-              .thenComparing(ContributionView::name));
-      result.add(
-          new BucketUsage(
-              bucketName(k),
-              plan,
-              day,
-              limit,
-              used,
-              row == null ? 0 : row.overage(),
-              row == null ? 0 : row.throttled(),
-              lifts,
-              who,
-              c != null ? c.explanation() : "charged under " + plan.rule() + " that day"));
-    }
-    return new UsageReport(
-        result, s.dayStart(day), s.dayStart(day.plusDays(1)), s.overLimit(), s.limitMultiplier());
-  }
-
-  private String bucketName(BucketKey k) {
-    return k.kind() == Charge.BucketKind.FLOW
-        ? "flow:" + flows.requireById(k.id()).name()
-        : "user:" + licenses.requireUserById(k.id()).name();
-  }
-
-  private String sourceName(Contribution c) {
-    return c.sourceKind().equals("FLOW")
-        ? flows.requireById(c.sourceId()).name()
-        : licenses.requireUserById(c.sourceId()).name();
-  }
-
-  /** Gauges: today's buckets at or over {@code percent}% of their limit. */
-  public long bucketsAtLeast(int percent) {
-    return tx.inTransaction(
-        () -> {
-          TenantSettings s = tenant.get();
-          return repository.countBucketsAtLeast(s.meteringDay(clock.instant()), percent);
-        });
   }
 }
