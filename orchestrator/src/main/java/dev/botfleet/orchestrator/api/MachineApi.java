@@ -326,10 +326,10 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                   h ->
                       b.addUnits(
                           ProcessUnit.newBuilder()
-                              .setAllocatedToKind(h.kind())
+                              .setHolder(ProtoCodes.processUnitHolder(h.kind()))
                               .setAllocatedTo(h.name())
                               .setUnits((int) h.units())
-                              .setSource(h.source() == null ? "" : h.source())));
+                              .setSource(ProtoCodes.processUnitSource(h.source()))));
           return b.build();
         });
   }

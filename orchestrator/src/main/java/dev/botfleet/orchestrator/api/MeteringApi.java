@@ -228,7 +228,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
             for (var c : u.contributions()) {
               ub.addContributions(
                   UsageContribution.newBuilder()
-                      .setKind(c.kind())
+                      .setKind(ProtoCodes.usageSubject(c.kind()))
                       .setName(c.name())
                       .setRequests(c.requests())
                       .setOverage(c.overage())

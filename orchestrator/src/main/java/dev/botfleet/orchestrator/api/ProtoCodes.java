@@ -2,7 +2,10 @@ package dev.botfleet.orchestrator.api;
 
 import dev.botfleet.orchestrator.runs.WaitReason;
 import dev.botfleet.proto.v1.OsFamily;
+import dev.botfleet.proto.v1.ProcessUnitHolder;
+import dev.botfleet.proto.v1.ProcessUnitSource;
 import dev.botfleet.proto.v1.RunFailureReason;
+import dev.botfleet.proto.v1.UsageSubject;
 import dev.botfleet.proto.v1.WaitCode;
 import java.util.Map;
 
@@ -47,7 +50,38 @@ final class ProtoCodes {
           Map.entry("CANCELLED", RunFailureReason.RUN_FAILURE_REASON_CANCELLED_ON_AGENT),
           Map.entry("AGENT_ERROR", RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR));
 
+  /** P8 holders as ProcessUnitHolder.Held names them. */
+  static final Map<String, ProcessUnitHolder> PROCESS_UNIT_HOLDER =
+      Map.of(
+          "machine", ProcessUnitHolder.PROCESS_UNIT_HOLDER_MACHINE,
+          "flow", ProcessUnitHolder.PROCESS_UNIT_HOLDER_FLOW);
+
+  /** P8 sources: a bot's source (Bot.Source) or a flow's plan. */
+  static final Map<String, ProcessUnitSource> PROCESS_UNIT_SOURCE =
+      Map.of(
+          "MANUAL", ProcessUnitSource.PROCESS_UNIT_SOURCE_MANUAL,
+          "AUTO", ProcessUnitSource.PROCESS_UNIT_SOURCE_AUTO,
+          "PROCESS", ProcessUnitSource.PROCESS_UNIT_SOURCE_PROCESS_PLAN);
+
+  /** M6 contributors as the metering store names them. */
+  static final Map<String, UsageSubject> USAGE_SUBJECT =
+      Map.of("flow", UsageSubject.USAGE_SUBJECT_FLOW, "user", UsageSubject.USAGE_SUBJECT_USER);
+
   private static final String EXIT_CODE = "EXIT_CODE";
+
+  static ProcessUnitHolder processUnitHolder(String domain) {
+    return PROCESS_UNIT_HOLDER.getOrDefault(
+        domain, ProcessUnitHolder.PROCESS_UNIT_HOLDER_UNSPECIFIED);
+  }
+
+  static ProcessUnitSource processUnitSource(String domain) {
+    return PROCESS_UNIT_SOURCE.getOrDefault(
+        domain, ProcessUnitSource.PROCESS_UNIT_SOURCE_UNSPECIFIED);
+  }
+
+  static UsageSubject usageSubject(String domain) {
+    return USAGE_SUBJECT.getOrDefault(domain, UsageSubject.USAGE_SUBJECT_UNSPECIFIED);
+  }
 
   static OsFamily osFamily(String domain) {
     return domain == null

@@ -167,7 +167,10 @@ final class UsageCommands {
                     .forEach(
                         x ->
                             c.row(
-                                "  " + x.getKind() + ":" + x.getName(),
+                                "  "
+                                    + WireNames.of(x.getKind()).toLowerCase(java.util.Locale.ROOT)
+                                    + ":"
+                                    + x.getName(),
                                 x.getRequests(),
                                 x.getOverage(),
                                 x.getThrottled()));

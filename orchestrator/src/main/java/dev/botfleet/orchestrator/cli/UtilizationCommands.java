@@ -42,12 +42,7 @@ final class UtilizationCommands {
             Table t = new Table("KIND", "ALLOCATED TO", "UNITS", "SOURCE");
             resp.getUnitsList()
                 .forEach(
-                    u ->
-                        t.row(
-                            u.getAllocatedToKind(),
-                            u.getAllocatedTo(),
-                            u.getUnits(),
-                            u.getSource()));
+                    u -> t.row(u.getHolder(), u.getAllocatedTo(), u.getUnits(), u.getSource()));
             t.print(o);
           });
       return 0;

@@ -59,4 +59,19 @@ class ProtoCodesTest {
     assertThat(ProtoCodes.osFamily(OsFamily.OS_FAMILY_UNSPECIFIED)).isEqualTo("OTHER");
     assertThat(ProtoCodes.osFamily("SOLARIS")).isEqualTo(OsFamily.OS_FAMILY_OTHER);
   }
+
+  @Test
+  void p8_and_m6_closed_sets_reach_every_wire_value() {
+    assertThat(ProtoCodes.PROCESS_UNIT_HOLDER.values())
+        .containsExactlyInAnyOrder(
+            dev.botfleet.proto.v1.ProcessUnitHolder.PROCESS_UNIT_HOLDER_MACHINE,
+            dev.botfleet.proto.v1.ProcessUnitHolder.PROCESS_UNIT_HOLDER_FLOW);
+    assertThat(ProtoCodes.PROCESS_UNIT_SOURCE).hasSize(3);
+    for (var b : dev.botfleet.orchestrator.machines.Bot.Source.values()) {
+      assertThat(ProtoCodes.processUnitSource(b.name()))
+          .as(b.name())
+          .isNotEqualTo(dev.botfleet.proto.v1.ProcessUnitSource.PROCESS_UNIT_SOURCE_UNSPECIFIED);
+    }
+    assertThat(ProtoCodes.USAGE_SUBJECT).hasSize(2);
+  }
 }
