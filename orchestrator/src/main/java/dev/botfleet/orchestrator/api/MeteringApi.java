@@ -209,7 +209,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
               GetUsageResponse.newBuilder()
                   .setDayStartsAt(ProtoMapping.ts(report.dayStart()))
                   .setDayEndsAt(ProtoMapping.ts(report.dayEnd()))
-                  .setPolicy(report.policy().name())
+                  .setOverLimitPolicy(ProtoEnums.OVER_LIMIT_POLICY.proto(report.policy()))
                   .setLimitMultiplier(report.multiplier());
           for (var u : report.buckets()) {
             var ub =

@@ -259,8 +259,13 @@ public final class RequestLimits implements ServerInterceptor {
     }
   }
 
+  /** Every {@code idempotency_key} (one name across the API): the key columns' size. */
+  public static final int MAX_IDEMPOTENCY_KEY_CHARS = 128;
+
   public static int maxChars(FieldDescriptor f) {
-    return STRINGS.getOrDefault(f.getFullName(), DEFAULT_MAX_CHARS);
+    return STRINGS.getOrDefault(
+        f.getFullName(),
+        f.getName().equals("idempotency_key") ? MAX_IDEMPOTENCY_KEY_CHARS : DEFAULT_MAX_CHARS);
   }
 
   public static int maxItems(FieldDescriptor f) {

@@ -140,7 +140,7 @@ final class UsageCommands {
                     + " .. "
                     + ClientCommand.ts(resp.getDayEndsAt())
                     + "  policy "
-                    + resp.getPolicy()
+                    + WireNames.of(resp.getOverLimitPolicy())
                     + "  limit multiplier "
                     + resp.getLimitMultiplier());
             Table t =

@@ -311,7 +311,7 @@ class RequestLimitsTest {
         .append("`). Larger or smaller bounds:\n\n| field | at most |\n|---|---|\n");
     for (FieldDescriptor f : fields.values()) {
       if (f.getJavaType() == FieldDescriptor.JavaType.STRING
-          && RequestLimits.STRINGS.containsKey(f.getFullName())) {
+          && RequestLimits.maxChars(f) != RequestLimits.DEFAULT_MAX_CHARS) {
         b.append("| `")
             .append(f.getFullName())
             .append("` | ")
@@ -333,7 +333,7 @@ class RequestLimitsTest {
     List<String> plain = new ArrayList<>();
     for (FieldDescriptor f : fields.values()) {
       if (f.getJavaType() == FieldDescriptor.JavaType.STRING
-          && !RequestLimits.STRINGS.containsKey(f.getFullName())) {
+          && RequestLimits.maxChars(f) == RequestLimits.DEFAULT_MAX_CHARS) {
         plain.add("`" + f.getFullName() + "`");
       }
     }
