@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.agent.AgentCli;
+import dev.botfleet.testing.FakeOrchestrator;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;

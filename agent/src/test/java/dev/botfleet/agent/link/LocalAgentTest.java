@@ -12,6 +12,7 @@ import dev.botfleet.proto.v1.Hello;
 import dev.botfleet.proto.v1.RunFinished;
 import dev.botfleet.proto.v1.RunOutcome;
 import dev.botfleet.proto.v1.RunUpdate;
+import dev.botfleet.testing.FakeOrchestrator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;

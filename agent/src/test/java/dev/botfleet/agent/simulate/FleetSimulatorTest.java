@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.agent.link.Backoff;
-import dev.botfleet.agent.link.FakeOrchestrator;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
 import dev.botfleet.proto.v1.AssignAck;
 import dev.botfleet.proto.v1.EnrollRequest;
 import dev.botfleet.proto.v1.RunFinished;
 import dev.botfleet.proto.v1.RunOutcome;
+import dev.botfleet.testing.FakeOrchestrator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

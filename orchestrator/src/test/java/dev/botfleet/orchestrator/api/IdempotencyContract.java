@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.OrchestratorConfig;
-import dev.botfleet.orchestrator.testing.ProtocolAgent;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AdminServiceGrpc;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
@@ -32,6 +31,7 @@ import dev.botfleet.proto.v1.SetAllocationRequest;
 import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.testing.ProtocolAgent;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.OrchestratorConfig;
-import dev.botfleet.orchestrator.testing.ProtocolAgent;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AgentMessage;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
@@ -40,6 +39,7 @@ import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SkuSummary;
 import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.testing.ProtocolAgent;
 import io.grpc.CallOptions;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
-import dev.botfleet.orchestrator.testing.ProtocolAgent;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AdminServiceGrpc;
 import dev.botfleet.proto.v1.AdminServiceGrpc.AdminServiceBlockingStub;
@@ -40,6 +39,7 @@ import dev.botfleet.proto.v1.SetAllocationRequest;
 import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.testing.ProtocolAgent;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
-import dev.botfleet.orchestrator.testing.ProtocolAgent;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.CreateEnvironmentRequest;
 import dev.botfleet.proto.v1.CreateJoinTokenRequest;
@@ -13,6 +12,7 @@ import dev.botfleet.proto.v1.EnvironmentType;
 import dev.botfleet.proto.v1.GetMachineRequest;
 import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.MachineStatus;
+import dev.botfleet.testing.ProtocolAgent;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

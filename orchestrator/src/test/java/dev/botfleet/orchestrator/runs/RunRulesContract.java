@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import dev.botfleet.orchestrator.api.GrpcErrors;
-import dev.botfleet.orchestrator.testing.ProtocolAgent;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AddToGroupRequest;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
@@ -36,6 +35,7 @@ import dev.botfleet.proto.v1.SetDesktopFlowRequest;
 import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SubmitRunRequest;
+import dev.botfleet.testing.ProtocolAgent;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.api.GrpcErrors;
-import dev.botfleet.orchestrator.testing.CuttableTcpProxy;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.CreateEnvironmentRequest;
 import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
 import dev.botfleet.proto.v1.EnvironmentType;
 import dev.botfleet.proto.v1.ListEnvironmentsRequest;
+import dev.botfleet.testing.CuttableTcpProxy;
 import dev.botfleet.testing.TestDatabases;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

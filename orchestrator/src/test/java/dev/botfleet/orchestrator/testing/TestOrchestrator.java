@@ -93,7 +93,10 @@ public final class TestOrchestrator implements AutoCloseable {
     return new TestOrchestrator(dir, db, OrchestratorConfig.Timings.defaults(), dbWait);
   }
 
-  /** The in-process channel, for protocol-level clients such as {@link ProtocolAgent}. */
+  /**
+   * The in-process channel, for protocol-level clients such as {@link
+   * dev.botfleet.testing.ProtocolAgent}.
+   */
   public io.grpc.Channel channel() {
     return channel;
   }

@@ -1,4 +1,4 @@
-package dev.botfleet.orchestrator.testing;
+package dev.botfleet.testing;
 
 import dev.botfleet.proto.v1.AgentMessage;
 import dev.botfleet.proto.v1.AgentServiceGrpc;

@@ -1,4 +1,4 @@
-package dev.botfleet.agent.link;
+package dev.botfleet.testing;
 
 import com.google.protobuf.Duration;
 import dev.botfleet.proto.v1.AgentMessage;

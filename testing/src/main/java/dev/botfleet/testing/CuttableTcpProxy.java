@@ -1,4 +1,4 @@
-package dev.botfleet.orchestrator.testing;
+package dev.botfleet.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,8 +81,17 @@ public final class CuttableTcpProxy implements AutoCloseable {
         closeQuietly(upstream);
         continue;
       }
-      sockets.add(client);
-      sockets.add(upstream);
+      // A connection accepted just before a cut (its upstream was still connecting) must not
+      // survive it: register under the cut's lock, and only while its listener is still open.
+      synchronized (this) {
+        if (s.isClosed()) {
+          closeQuietly(client);
+          closeQuietly(upstream);
+          return;
+        }
+        sockets.add(client);
+        sockets.add(upstream);
+      }
       pump(client, upstream);
       pump(upstream, client);
     }
