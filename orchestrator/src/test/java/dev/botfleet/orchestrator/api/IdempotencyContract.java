@@ -2,34 +2,22 @@ package dev.botfleet.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.testing.Fleet;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AdminServiceGrpc;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
 import dev.botfleet.proto.v1.AllocateBotsResponse;
-import dev.botfleet.proto.v1.CapacityServiceGrpc;
-import dev.botfleet.proto.v1.CreateEnvironmentRequest;
-import dev.botfleet.proto.v1.CreateJoinTokenRequest;
 import dev.botfleet.proto.v1.CreatePrincipalRequest;
 import dev.botfleet.proto.v1.CreatePrincipalResponse;
-import dev.botfleet.proto.v1.CreatePurchaseRequest;
 import dev.botfleet.proto.v1.DeallocateBotsRequest;
-import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
-import dev.botfleet.proto.v1.EnvironmentType;
-import dev.botfleet.proto.v1.GetMachineRequest;
-import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.MachineServiceGrpc.MachineServiceBlockingStub;
-import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.Priority;
 import dev.botfleet.proto.v1.Role;
 import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunTarget;
-import dev.botfleet.proto.v1.SetAllocationRequest;
-import dev.botfleet.proto.v1.SetAutoAllocationRequest;
-import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.testing.ProtocolAgent;
 import io.grpc.Status;
@@ -65,55 +53,28 @@ abstract class IdempotencyContract {
   TestOrchestrator t;
   MachineServiceBlockingStub machines;
   ProtocolAgent agent;
+  Fleet fleet;
 
   abstract TestOrchestrator start(Path dir) throws Exception;
 
   @BeforeEach
   void setUp() throws Exception {
     t = start(dir);
-    machines = t.admin(MachineServiceGrpc::newBlockingStub);
-    t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(
-            CreateEnvironmentRequest.newBuilder()
-                .setName("prod")
-                .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
-                .build());
-    var capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
-    capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_PROCESS).setQuantity(10).build());
-    capacity.setAllocation(
-        SetAllocationRequest.newBuilder()
-            .setEnvironment("prod")
-            .setSku(Sku.SKU_PROCESS)
-            .setQuantity(10)
-            .build());
-    String token =
-        machines
-            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
-            .getToken();
+    fleet = new Fleet(t).prod(10, 10);
+    machines = fleet.machines;
     // Eight sessions: room for several bots.
-    agent = ProtocolAgent.enroll(t.channel(), token, "m1", 8).connect();
-    await().until(() -> machine().getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
-    machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine("m1")
-            .setEnabled(false)
-            .build());
+    agent = fleet.agent(Fleet.ENV, "m1", 8);
+    fleet.autoAllocation(Fleet.ENV, "m1", false);
   }
 
   @AfterEach
   void tearDown() {
-    if (agent != null) {
-      agent.close();
-    }
+    fleet.close();
     t.close();
   }
 
   dev.botfleet.proto.v1.Machine machine() {
-    return machines
-        .getMachine(GetMachineRequest.newBuilder().setEnvironment("prod").setMachine("m1").build())
-        .getMachine();
+    return fleet.machine(Fleet.ENV, "m1");
   }
 
   static AllocateBotsRequest allocate(int count, String key) {

@@ -7,33 +7,26 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.testing.Fleet;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AgentMessage;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
-import dev.botfleet.proto.v1.AllocateBotsRequest;
-import dev.botfleet.proto.v1.CapacityServiceGrpc;
 import dev.botfleet.proto.v1.CapacityServiceGrpc.CapacityServiceBlockingStub;
 import dev.botfleet.proto.v1.CreateEnvironmentRequest;
-import dev.botfleet.proto.v1.CreateJoinTokenRequest;
 import dev.botfleet.proto.v1.CreatePurchaseRequest;
 import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
 import dev.botfleet.proto.v1.EnvironmentType;
 import dev.botfleet.proto.v1.GetCapacitySummaryRequest;
-import dev.botfleet.proto.v1.GetMachineRequest;
 import dev.botfleet.proto.v1.GetRunRequest;
 import dev.botfleet.proto.v1.Hello;
 import dev.botfleet.proto.v1.ListEnvironmentsRequest;
 import dev.botfleet.proto.v1.ListRunsRequest;
-import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.MachineServiceGrpc.MachineServiceBlockingStub;
-import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.OrchestratorMessage;
-import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunServiceGrpc.RunServiceBlockingStub;
 import dev.botfleet.proto.v1.RunState;
 import dev.botfleet.proto.v1.RunTarget;
 import dev.botfleet.proto.v1.SetAllocationRequest;
-import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.SetDesktopFlowRequest;
 import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.Sku;
@@ -82,69 +75,28 @@ abstract class InputBoundsContract {
   MachineServiceBlockingStub machines;
   CapacityServiceBlockingStub capacity;
   ProtocolAgent agent;
+  Fleet fleet;
 
   abstract TestOrchestrator start(Path dir) throws Exception;
 
   @BeforeEach
   void setUp() throws Exception {
     t = start(dir);
-    runs = t.admin(RunServiceGrpc::newBlockingStub);
-    machines = t.admin(MachineServiceGrpc::newBlockingStub);
-    capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
-    t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(
-            CreateEnvironmentRequest.newBuilder()
-                .setName("prod")
-                .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
-                .build());
-    capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_PROCESS).setQuantity(10).build());
-    capacity.setAllocation(
-        SetAllocationRequest.newBuilder()
-            .setEnvironment("prod")
-            .setSku(Sku.SKU_PROCESS)
-            .setQuantity(4)
-            .build());
+    fleet = new Fleet(t).prod(10, 4);
+    runs = fleet.runs;
+    machines = fleet.machines;
+    capacity = fleet.capacity;
   }
 
   @AfterEach
   void tearDown() {
-    if (agent != null) {
-      agent.close();
-    }
+    fleet.close();
     t.close();
   }
 
   ProtocolAgent agent(String name, int bots) {
-    String token =
-        machines
-            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
-            .getToken();
-    agent = ProtocolAgent.enroll(t.channel(), token, name, bots).connect();
-    await()
-        .until(
-            () ->
-                machines
-                        .getMachine(
-                            GetMachineRequest.newBuilder()
-                                .setEnvironment("prod")
-                                .setMachine(name)
-                                .build())
-                        .getMachine()
-                        .getStatus()
-                    == MachineStatus.MACHINE_STATUS_ONLINE);
-    machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine(name)
-            .setEnabled(false)
-            .build());
-    machines.allocateBots(
-        AllocateBotsRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine(name)
-            .setCount(bots)
-            .build());
+    agent = fleet.agent(Fleet.ENV, name, bots);
+    fleet.autoAllocation(Fleet.ENV, name, false).bots(Fleet.ENV, name, bots);
     return agent;
   }
 

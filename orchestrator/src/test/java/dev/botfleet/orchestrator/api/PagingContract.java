@@ -2,24 +2,19 @@ package dev.botfleet.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.testing.Fleet;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AdminServiceGrpc;
 import dev.botfleet.proto.v1.AdminServiceGrpc.AdminServiceBlockingStub;
-import dev.botfleet.proto.v1.AllocateBotsRequest;
 import dev.botfleet.proto.v1.AuditEvent;
-import dev.botfleet.proto.v1.CapacityServiceGrpc;
 import dev.botfleet.proto.v1.CapacityServiceGrpc.CapacityServiceBlockingStub;
 import dev.botfleet.proto.v1.CreateEnvironmentRequest;
-import dev.botfleet.proto.v1.CreateJoinTokenRequest;
-import dev.botfleet.proto.v1.CreatePurchaseRequest;
 import dev.botfleet.proto.v1.Environment;
 import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
 import dev.botfleet.proto.v1.EnvironmentServiceGrpc.EnvironmentServiceBlockingStub;
 import dev.botfleet.proto.v1.EnvironmentType;
-import dev.botfleet.proto.v1.GetMachineRequest;
 import dev.botfleet.proto.v1.ListAuditEventsRequest;
 import dev.botfleet.proto.v1.ListAuditEventsResponse;
 import dev.botfleet.proto.v1.ListEnvironmentsRequest;
@@ -27,16 +22,12 @@ import dev.botfleet.proto.v1.ListEnvironmentsResponse;
 import dev.botfleet.proto.v1.ListGroupsRequest;
 import dev.botfleet.proto.v1.ListRunsRequest;
 import dev.botfleet.proto.v1.ListRunsResponse;
-import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.MachineServiceGrpc.MachineServiceBlockingStub;
-import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.Run;
-import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunServiceGrpc.RunServiceBlockingStub;
 import dev.botfleet.proto.v1.RunState;
 import dev.botfleet.proto.v1.RunTarget;
 import dev.botfleet.proto.v1.SetAllocationRequest;
-import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.Sku;
 import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.testing.ProtocolAgent;
@@ -76,62 +67,27 @@ abstract class PagingContract {
   EnvironmentServiceBlockingStub environments;
   MachineServiceBlockingStub machines;
   ProtocolAgent agent;
+  Fleet fleet;
 
   abstract TestOrchestrator start(Path dir) throws Exception;
 
   @BeforeEach
   void setUp() throws Exception {
     t = start(dir);
-    runs = t.admin(RunServiceGrpc::newBlockingStub);
+    fleet = new Fleet(t).prod(10, 4);
+    runs = fleet.runs;
+    machines = fleet.machines;
+    capacity = fleet.capacity;
     admin = t.admin(AdminServiceGrpc::newBlockingStub);
-    capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
     environments = t.admin(EnvironmentServiceGrpc::newBlockingStub);
-    machines = t.admin(MachineServiceGrpc::newBlockingStub);
-    environments.createEnvironment(
-        CreateEnvironmentRequest.newBuilder()
-            .setName("prod")
-            .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
-            .build());
-    capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_PROCESS).setQuantity(10).build());
-    allocate(4);
     // A machine with one bot: runs submitted to it queue behind the first.
-    String token =
-        machines
-            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
-            .getToken();
-    agent = ProtocolAgent.enroll(t.channel(), token, "m1", 1).connect();
-    await()
-        .until(
-            () ->
-                machines
-                        .getMachine(
-                            GetMachineRequest.newBuilder()
-                                .setEnvironment("prod")
-                                .setMachine("m1")
-                                .build())
-                        .getMachine()
-                        .getStatus()
-                    == MachineStatus.MACHINE_STATUS_ONLINE);
-    machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine("m1")
-            .setEnabled(false)
-            .build());
-    machines.allocateBots(
-        AllocateBotsRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine("m1")
-            .setCount(1)
-            .build());
+    agent = fleet.agent(Fleet.ENV, "m1", 1);
+    fleet.autoAllocation(Fleet.ENV, "m1", false).bots(Fleet.ENV, "m1", 1);
   }
 
   @AfterEach
   void tearDown() {
-    if (agent != null) {
-      agent.close();
-    }
+    fleet.close();
     t.close();
   }
 
