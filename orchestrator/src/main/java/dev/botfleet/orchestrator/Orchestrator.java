@@ -18,7 +18,10 @@ import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.RunMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
 import dev.botfleet.orchestrator.principals.PrincipalService;
+import dev.botfleet.orchestrator.runs.AgentReportFence;
 import dev.botfleet.orchestrator.runs.Dispatcher;
+import dev.botfleet.orchestrator.runs.RunCancellation;
+import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunRepository;
 import dev.botfleet.orchestrator.runs.RunService;
@@ -53,6 +56,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -87,6 +91,7 @@ public final class Orchestrator implements AutoCloseable {
   public final CapacityService capacity;
   public final MachineService machines;
   public final RunService runs;
+  public final RunLifecycle runLifecycle;
   public final RunRepository runRepository;
   public final Dispatcher dispatcher;
   public final RunReports runReports;
@@ -98,7 +103,7 @@ public final class Orchestrator implements AutoCloseable {
   /** Identifies this process among replicas sharing one database (agent stream routing). */
   public final String replicaId = Ids.newId("rep");
 
-  private AgentApi agentApi;
+  private final AgentApi agentApi;
   private final List<ScrapeRefresh> refreshers = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private OrchestratorServer grpc;
@@ -126,14 +131,52 @@ public final class Orchestrator implements AutoCloseable {
     this.machines =
         new MachineService(
             tx, new JdbcMachineRepository(jdbc), environments, capacity, audit, clock);
+    // Runs (R1-R10): RunLifecycle is the only writer of run state; the others follow its events.
     this.runRepository = new JdbcRunRepository(jdbc);
-    this.runs = new RunService(tx, runRepository, machines, environments, capacity, audit, clock);
+    this.runLifecycle = new RunLifecycle(tx, runRepository, clock);
+    var reportFence = new AgentReportFence(Duration.ofMinutes(1), runLifecycle::events);
+    this.runs =
+        new RunService(
+            tx,
+            runRepository,
+            runLifecycle,
+            reportFence,
+            machines,
+            environments,
+            capacity,
+            audit,
+            clock);
     this.dispatcher =
-        new Dispatcher(tx, runRepository, machines, runs, clock, config.timings().assignLease());
-    this.runReports = new RunReports(tx, runRepository, dispatcher, runs, clock);
+        new Dispatcher(
+            tx, runRepository, machines, runLifecycle, clock, config.timings().assignLease());
+    this.runReports = new RunReports(tx, runRepository, runLifecycle, reportFence, clock);
     this.sweeper =
         new RunSweeper(
-            tx, runRepository, runs, machines, dispatcher, clock, config.timings().offlineAfter());
+            tx,
+            runRepository,
+            runLifecycle,
+            machines,
+            dispatcher,
+            clock,
+            config.timings().offlineAfter());
+    this.agentApi =
+        new AgentApi(
+            machines,
+            runs,
+            runLifecycle,
+            runReports,
+            dispatcher,
+            clock,
+            replicaId,
+            config.timings().heartbeatInterval(),
+            config.timings().offlineAfter(),
+            registry);
+    var cancellation = new RunCancellation(runLifecycle, agentApi);
+    // Who follows whom, in one place (no constructor registers itself).
+    machines.setRunControl(cancellation);
+    machines.addListener(dispatcher);
+    runLifecycle.subscribe(dispatcher);
+    runLifecycle.subscribe(cancellation);
     // Licensing, flows and metering (L1-L8, P3, P4, P7, P9, M1-M6).
     this.licenses =
         new dev.botfleet.orchestrator.users.LicenseService(
@@ -214,23 +257,11 @@ public final class Orchestrator implements AutoCloseable {
     RunMetrics runMetrics = new RunMetrics(runs, machines, environments);
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
-    runs.setEvents(runMetrics);
+    runLifecycle.subscribe(runMetrics);
     var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering);
     meteringMetrics.bindTo(registry);
     refreshers.add(meteringMetrics);
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
-    agentApi =
-        new AgentApi(
-            machines,
-            runs,
-            runReports,
-            dispatcher,
-            clock,
-            replicaId,
-            config.timings().heartbeatInterval(),
-            config.timings().offlineAfter(),
-            registry);
-    runs.setGateway(agentApi);
 
     grpc =
         new OrchestratorServer(
@@ -258,10 +289,11 @@ public final class Orchestrator implements AutoCloseable {
               replicaId,
               dispatcher::wake,
               dispatcher::machineChanged);
-      runs.onQueued(notifier::queued);
+      runLifecycle.subscribe(notifier);
       machines.addListener(notifier::machineChanged);
       closeables.add(notifier);
     }
+    agentApi.start();
     dispatcher.start(agentApi);
     sweeper.start(agentApi, config.timings().sweepInterval());
     databaseHealth.start();
@@ -344,14 +376,12 @@ public final class Orchestrator implements AutoCloseable {
     }
     sweeper.close();
     dispatcher.close();
-    if (agentApi != null) {
-      agentApi.close();
-    }
+    agentApi.close();
     if (grpc != null) {
       grpc.stop(5, TimeUnit.SECONDS);
     }
     runReports.close();
-    runs.close();
+    runLifecycle.close();
     if (http != null) {
       http.close();
     }

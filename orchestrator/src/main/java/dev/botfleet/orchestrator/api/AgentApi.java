@@ -11,6 +11,7 @@ import dev.botfleet.orchestrator.runs.AgentGateway;
 import dev.botfleet.orchestrator.runs.Claim;
 import dev.botfleet.orchestrator.runs.Dispatcher;
 import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReport;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunService;
@@ -61,6 +62,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
 
   private final MachineService machines;
   private final RunService runs;
+  private final RunLifecycle lifecycle;
   private final RunReports reports;
   private final Dispatcher dispatcher;
   private final Clock clock;
@@ -74,6 +76,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   public AgentApi(
       MachineService machines,
       RunService runs,
+      RunLifecycle lifecycle,
       RunReports reports,
       Dispatcher dispatcher,
       Clock clock,
@@ -83,6 +86,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       MeterRegistry registry) {
     this.machines = machines;
     this.runs = runs;
+    this.lifecycle = lifecycle;
     this.reports = reports;
     this.dispatcher = dispatcher;
     this.clock = clock;
@@ -96,8 +100,6 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
               t.setDaemon(true);
               return t;
             });
-    long every = Math.max(200, heartbeatInterval.toMillis());
-    timer.scheduleWithFixedDelay(this::flushHeartbeats, every, every, TimeUnit.MILLISECONDS);
     Gauge.builder("botfleet.agents.connected", sessions, Map::size)
         .description("Agent streams open on this orchestrator replica")
         .register(registry);
@@ -105,6 +107,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         Counter.builder("botfleet.agent.heartbeats")
             .description("Heartbeats received from agents")
             .register(registry);
+  }
+
+  /** Starts flushing heartbeats (A3); the timer's thread starts here, not in the constructor. */
+  public void start() {
+    long every = Math.max(200, heartbeatInterval.toMillis());
+    timer.scheduleWithFixedDelay(this::flushHeartbeats, every, every, TimeUnit.MILLISECONDS);
   }
 
   // ------------------------------------------------------------------ A1
@@ -210,13 +218,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
                 machines.capacityChanged(session.machineId, capacity(msg.getCapacity()));
             case RUN_UPDATE -> update(session, msg.getRunUpdate());
             case ASSIGN_ACK -> {
-              if (!msg.getAssignAck().getAccepted()
-                  && runs.refused(
-                      session.machineId,
-                      msg.getAssignAck().getRunId(),
-                      msg.getAssignAck().getAttempt(),
-                      msg.getAssignAck().getReason())) {
-                dispatcher.released(msg.getAssignAck().getRunId());
+              if (!msg.getAssignAck().getAccepted()) {
+                runs.refused(
+                    session.machineId,
+                    msg.getAssignAck().getRunId(),
+                    msg.getAssignAck().getAttempt(),
+                    msg.getAssignAck().getReason());
               }
             }
             case HELLO -> log.warn("event=duplicate_hello machine={}", session.machineName);
@@ -315,8 +322,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         if (!running.contains(run.id())
             && run.assignedAt() != null
             && run.assignedAt().isBefore(helloAt)) {
-          runs.agentLost(run, "the agent reconnected without this run and sent no result for it");
-          dispatcher.released(run.id());
+          lifecycle.agentLost(
+              run, "the agent reconnected without this run and sent no result for it");
         }
       }
     } catch (RuntimeException e) {

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,8 +32,8 @@ public final class RunReports implements AutoCloseable {
 
   private final Transactions tx;
   private final RunRepository runs;
-  private final Dispatcher dispatcher;
-  private final RunService runService;
+  private final RunLifecycle lifecycle;
+  private final AgentReportFence fence;
   private final Clock clock;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
@@ -45,13 +44,13 @@ public final class RunReports implements AutoCloseable {
   public RunReports(
       Transactions tx,
       RunRepository runs,
-      Dispatcher dispatcher,
-      RunService runService,
+      RunLifecycle lifecycle,
+      AgentReportFence fence,
       Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
-    this.dispatcher = requireNonNull(dispatcher, "dispatcher");
-    this.runService = requireNonNull(runService, "runService");
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+    this.fence = requireNonNull(fence, "fence");
     this.clock = requireNonNull(clock, "clock");
     writer = new Thread(this::loop, "run-reports");
     writer.setDaemon(true);
@@ -93,7 +92,7 @@ public final class RunReports implements AutoCloseable {
     batch.forEach(p -> reports.add(p.report()));
     List<RunReport> applied;
     try {
-      applied = tx.inTransaction(() -> runs.applyReports(reports, clock.instant()));
+      applied = lifecycle.applyReports(reports); // publishes ended: bots freed, metrics
     } catch (RuntimeException batchFailure) {
       // One bad report must not hold back the others: write them one at a time.
       applied = new ArrayList<>();
@@ -102,7 +101,7 @@ public final class RunReports implements AutoCloseable {
       }
     }
     judgeUnapplied(reports, applied);
-    afterCommit(batch, applied);
+    afterCommit(batch);
   }
 
   /**
@@ -131,28 +130,25 @@ public final class RunReports implements AutoCloseable {
         continue;
       }
       try {
-        if (r.finished() && tx.inTransaction(() -> runs.recordLateResult(r, clock.instant()))) {
+        if (r.finished() && lifecycle.recordLateResult(r)) {
           log.info(
               "event=late_result_kept run={} attempt={} machine={} outcome={}",
               r.runId(),
               r.attempt(),
               r.machineId(),
               r.outcome());
-          runService.events().lateResult(r.runId(), r.outcome());
           continue;
         }
         var found = tx.inTransaction(() -> runs.find(r.runId()));
         AgentReportFence.judge(found, r.machineId(), r.attempt(), r.finished())
             .ifPresent(
                 why ->
-                    runService
-                        .reportFence()
-                        .refused(
-                            why,
-                            r.machineId(),
-                            r.runId(),
-                            r.attempt(),
-                            r.finished() ? "finished" : "started"));
+                    fence.refused(
+                        why,
+                        r.machineId(),
+                        r.runId(),
+                        r.attempt(),
+                        r.finished() ? "finished" : "started"));
       } catch (RuntimeException e) {
         // The batch is committed; judging is bookkeeping and must not make it retry.
         log.warn("event=report_judge_failed run={} error={}", r.runId(), e.toString());
@@ -167,7 +163,7 @@ public final class RunReports implements AutoCloseable {
    */
   private List<RunReport> writeAlone(RunReport r, RuntimeException batchFailure) {
     try {
-      return tx.inTransaction(() -> runs.applyReports(List.of(r), clock.instant()));
+      return lifecycle.applyReports(List.of(r));
     } catch (RuntimeException first) {
       if (!databaseAnswers()) {
         throw batchFailure;
@@ -186,7 +182,7 @@ public final class RunReports implements AutoCloseable {
               r.failureReason() == null ? null : "REPORT_NOT_STORABLE",
               "the agent's report could not be stored as sent; outputs and log tail dropped");
       try {
-        return tx.inTransaction(() -> runs.applyReports(List.of(stripped), clock.instant()));
+        return lifecycle.applyReports(List.of(stripped));
       } catch (RuntimeException second) {
         log.error(
             "event=run_report_dropped run={} attempt={} error={}",
@@ -206,19 +202,8 @@ public final class RunReports implements AutoCloseable {
     }
   }
 
-  private void afterCommit(List<Pending> batch, List<RunReport> applied) {
-    Set<String> finished = new HashSet<>();
-    for (RunReport r : applied) {
-      if (r.finished()) {
-        finished.add(r.runId());
-        Duration took =
-            r.startedAt() == null || r.endedAt() == null
-                ? Duration.ZERO
-                : Duration.between(r.startedAt(), r.endedAt());
-        runService.events().ended(r.runId(), r.outcome(), r.failureReason(), took);
-      }
-    }
-    finished.forEach(dispatcher::released);
+  /** Acknowledges each report of the batch; the transitions were published when they applied. */
+  private void afterCommit(List<Pending> batch) {
     for (Pending p : batch) {
       if (p.committed() != null) {
         try {

@@ -37,7 +37,7 @@ public final class RunSweeper implements AutoCloseable {
 
   private final Transactions tx;
   private final RunRepository runs;
-  private final RunService runService;
+  private final RunLifecycle lifecycle;
   private final MachineService machines;
   private final Dispatcher dispatcher;
   private final Clock clock;
@@ -51,14 +51,14 @@ public final class RunSweeper implements AutoCloseable {
   public RunSweeper(
       Transactions tx,
       RunRepository runs,
-      RunService runService,
+      RunLifecycle lifecycle,
       MachineService machines,
       Dispatcher dispatcher,
       Clock clock,
       Duration offlineAfter) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
-    this.runService = requireNonNull(runService, "runService");
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.machines = requireNonNull(machines, "machines");
     this.dispatcher = requireNonNull(dispatcher, "dispatcher");
     this.clock = requireNonNull(clock, "clock");
@@ -110,7 +110,7 @@ public final class RunSweeper implements AutoCloseable {
       for (String machineId : machines.markStaleOffline(before)) {
         String name = machines.require(machineId).name();
         log.info("event=machine_offline machine={} offline_after={}", name, offlineAfter);
-        runService.events().offline(machineId);
+        lifecycle.events().offline(machineId);
         if (g != null) {
           // A stream that is still open but silent (a frozen agent) is no proof of life: end it, so
           // the agent says Hello again when it wakes and gets no new work meanwhile.
@@ -126,16 +126,19 @@ public final class RunSweeper implements AutoCloseable {
         loseRuns(machineId, machines.require(machineId).name());
       }
     }
+    // Each transition publishes its event: the dispatcher frees the bot, the agent is told to stop.
     for (Run run : tx.inTransaction(() -> runs.expiredLeases(now))) {
-      runService.leaseExpired(run);
-      dispatcher.released(run.id());
+      lifecycle.requeue(
+          run.id(),
+          run.attempt(),
+          run.machineId(),
+          "assignment not acknowledged by the agent in time; re-queued");
     }
     for (Run run : tx.inTransaction(() -> runs.expiredQueue(now))) {
-      runService.queueTimedOut(run);
+      lifecycle.queueTimedOut(run);
     }
     for (Run run : tx.inTransaction(() -> runs.overdueRunning(now))) {
-      runService.runTimedOut(run);
-      dispatcher.released(run.id());
+      lifecycle.runTimedOut(run);
     }
     AgentGateway g = gateway;
     if (g != null) {
@@ -159,9 +162,8 @@ public final class RunSweeper implements AutoCloseable {
   }
 
   private void loseRuns(String machineId, String name) {
-    for (Run run : runService.activeOn(machineId)) {
-      runService.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
-      dispatcher.released(run.id());
+    for (Run run : tx.inTransaction(() -> runs.activeOn(machineId))) {
+      lifecycle.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
     }
   }
 
