@@ -19,6 +19,7 @@ import dev.botfleet.orchestrator.metrics.RunMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
 import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.runs.AgentReportFence;
+import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Dispatcher;
 import dev.botfleet.orchestrator.runs.RunCancellation;
 import dev.botfleet.orchestrator.runs.RunLifecycle;
@@ -96,6 +97,7 @@ public final class Orchestrator implements AutoCloseable {
   public final Dispatcher dispatcher;
   public final RunReports runReports;
   public final RunSweeper sweeper;
+  public final AgentSessions agentSessions;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
   public final dev.botfleet.orchestrator.flows.FlowService flows;
   public final dev.botfleet.orchestrator.metering.MeteringService metering;
@@ -137,15 +139,7 @@ public final class Orchestrator implements AutoCloseable {
     var reportFence = new AgentReportFence(Duration.ofMinutes(1), runLifecycle::events);
     this.runs =
         new RunService(
-            tx,
-            runRepository,
-            runLifecycle,
-            reportFence,
-            machines,
-            environments,
-            capacity,
-            audit,
-            clock);
+            tx, runRepository, runLifecycle, machines, environments, capacity, audit, clock);
     this.dispatcher =
         new Dispatcher(
             tx, runRepository, machines, runLifecycle, clock, config.timings().assignLease());
@@ -159,13 +153,22 @@ public final class Orchestrator implements AutoCloseable {
             dispatcher,
             clock,
             config.timings().offlineAfter());
+    // A6: results of runs that ended while disconnected come first; after two heartbeats, the runs
+    // the agent did not name are lost (R5).
+    this.agentSessions =
+        new AgentSessions(
+            tx,
+            runRepository,
+            runLifecycle,
+            reportFence,
+            dispatcher,
+            Duration.ofSeconds(Math.max(2, config.timings().heartbeatInterval().toSeconds() * 2)));
     this.agentApi =
         new AgentApi(
             machines,
             runs,
-            runLifecycle,
+            agentSessions,
             runReports,
-            dispatcher,
             clock,
             replicaId,
             config.timings().heartbeatInterval(),
@@ -293,6 +296,7 @@ public final class Orchestrator implements AutoCloseable {
       machines.addListener(notifier::machineChanged);
       closeables.add(notifier);
     }
+    agentSessions.start();
     agentApi.start();
     dispatcher.start(agentApi);
     sweeper.start(agentApi, config.timings().sweepInterval());
@@ -377,6 +381,7 @@ public final class Orchestrator implements AutoCloseable {
     sweeper.close();
     dispatcher.close();
     agentApi.close();
+    agentSessions.close();
     if (grpc != null) {
       grpc.stop(5, TimeUnit.SECONDS);
     }

@@ -8,10 +8,9 @@ import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
 import dev.botfleet.orchestrator.machines.MachineService;
 import dev.botfleet.orchestrator.runs.AgentGateway;
+import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Claim;
-import dev.botfleet.orchestrator.runs.Dispatcher;
 import dev.botfleet.orchestrator.runs.Run;
-import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReport;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunService;
@@ -62,9 +61,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
 
   private final MachineService machines;
   private final RunService runs;
-  private final RunLifecycle lifecycle;
+  private final AgentSessions agentSessions;
   private final RunReports reports;
-  private final Dispatcher dispatcher;
   private final Clock clock;
   private final String replicaId;
   private final java.time.Duration heartbeatInterval;
@@ -76,9 +74,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   public AgentApi(
       MachineService machines,
       RunService runs,
-      RunLifecycle lifecycle,
+      AgentSessions agentSessions,
       RunReports reports,
-      Dispatcher dispatcher,
       Clock clock,
       String replicaId,
       java.time.Duration heartbeatInterval,
@@ -86,9 +83,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       MeterRegistry registry) {
     this.machines = machines;
     this.runs = runs;
-    this.lifecycle = lifecycle;
+    this.agentSessions = agentSessions;
     this.reports = reports;
-    this.dispatcher = dispatcher;
     this.clock = clock;
     this.replicaId = replicaId;
     this.heartbeatInterval = heartbeatInterval;
@@ -219,7 +215,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
             case RUN_UPDATE -> update(session, msg.getRunUpdate());
             case ASSIGN_ACK -> {
               if (!msg.getAssignAck().getAccepted()) {
-                runs.refused(
+                agentSessions.refused(
                     session.machineId,
                     msg.getAssignAck().getRunId(),
                     msg.getAssignAck().getAttempt(),
@@ -274,15 +270,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
             m.name(),
             m.bots(),
             hello.getRunningRunIdsCount());
-        dispatcher.machineConnected(m.id());
-        Set<String> running = new HashSet<>(hello.getRunningRunIdsList());
         String machineId = m.id();
-        // Runs the orchestrator thinks are on this machine but the agent does not run, and whose
-        // report does not arrive shortly after reconnecting, are lost (R5).
-        timer.schedule(
-            () -> reconcile(machineId, running, helloAt),
-            Math.max(2, heartbeatInterval.toSeconds() * 2),
-            TimeUnit.SECONDS);
+        // A6, R5: the run rules reconcile what the agent says it still runs.
+        agentSessions.connected(
+            machineId,
+            new HashSet<>(hello.getRunningRunIdsList()),
+            helloAt,
+            () -> sessions.containsKey(machineId));
       }
 
       @Override
@@ -304,31 +298,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         if (session != null) {
           session.closed = true;
           if (sessions.remove(session.machineId, session)) {
-            dispatcher.machineDisconnected(session.machineId);
+            agentSessions.disconnected(session.machineId);
             machines.lastSeen(session.machineId, session.lastSeen);
             log.info("event=agent_disconnected machine={}", session.machineName);
           }
         }
       }
     };
-  }
-
-  private void reconcile(String machineId, Set<String> running, Instant helloAt) {
-    try {
-      if (!sessions.containsKey(machineId)) {
-        return;
-      }
-      for (Run run : runs.activeOn(machineId)) {
-        if (!running.contains(run.id())
-            && run.assignedAt() != null
-            && run.assignedAt().isBefore(helloAt)) {
-          lifecycle.agentLost(
-              run, "the agent reconnected without this run and sent no result for it");
-        }
-      }
-    } catch (RuntimeException e) {
-      log.warn("event=reconcile_failed machine={} error={}", machineId, e.toString());
-    }
   }
 
   private void update(Session s, RunUpdate u) {
@@ -450,7 +426,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   public void disconnect(String machineId, String reason) {
     Session s = sessions.get(machineId);
     if (s != null && sessions.remove(machineId, s)) {
-      dispatcher.machineDisconnected(machineId);
+      agentSessions.disconnected(machineId);
       s.close(GrpcErrors.build(ErrorReason.A3_MARKED_OFFLINE, reason));
       log.info("event=agent_disconnected machine={} reason={}", s.machineName, reason);
     }

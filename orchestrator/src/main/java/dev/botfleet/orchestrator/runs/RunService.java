@@ -49,13 +49,11 @@ public final class RunService {
   private final Map<String, CachedFlow> flowDefaults =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final RunLifecycle lifecycle;
-  private final AgentReportFence fence;
 
   public RunService(
       Transactions tx,
       RunRepository runs,
       RunLifecycle lifecycle,
-      AgentReportFence fence,
       MachineService machines,
       EnvironmentService environments,
       CapacityService capacity,
@@ -64,7 +62,6 @@ public final class RunService {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
-    this.fence = requireNonNull(fence, "fence");
     this.machines = requireNonNull(machines, "machines");
     this.environments = requireNonNull(environments, "environments");
     this.capacity = requireNonNull(capacity, "capacity");
@@ -422,23 +419,6 @@ public final class RunService {
                 r.state().name(),
                 r.state() == RunState.QUEUED ? "CANCELLED" : "cancel requested"));
     return get(runId);
-  }
-
-  // ------------------------------------------------------------------ R5 life cycle
-
-  /**
-   * The agent refused an assignment (no free slot): back to the queue at once — only if the run is
-   * assigned to that machine in that attempt; otherwise the refusal is refused (issue 7). Returns
-   * whether the run went back to the queue.
-   */
-  public boolean refused(String machineId, String runId, int attempt, String reason) {
-    if (lifecycle.requeue(runId, attempt, machineId, "agent refused: " + reason)) {
-      return true;
-    }
-    var found = tx.inTransaction(() -> runs.find(runId));
-    AgentReportFence.judge(found, machineId, attempt, false)
-        .ifPresent(why -> fence.refused(why, machineId, runId, attempt, "assign_refused"));
-    return false;
   }
 
   public List<Run> activeOn(String machineId) {
