@@ -26,6 +26,7 @@ public final class GroupCommit<I, O> implements AutoCloseable {
   private final int maxBatch;
   private final BlockingQueue<Pending<I, O>> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
+  private volatile boolean started;
   private volatile boolean running = true;
 
   private record Pending<I, O>(I item, CompletableFuture<O> done) {}
@@ -42,11 +43,22 @@ public final class GroupCommit<I, O> implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.writer = new Thread(this::loop, name);
     writer.setDaemon(true);
+  }
+
+  /** Starts the writer thread; nothing is written before. */
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("already started");
+    }
+    started = true;
     writer.start();
   }
 
   /** Hands in one item and waits until its batch committed. */
   public O submit(I item, Duration timeout) {
+    if (!started) {
+      throw new IllegalStateException("group commit '" + writer.getName() + "' is not started");
+    }
     if (!running) {
       throw new BotfleetException(
           ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry");
@@ -109,8 +121,11 @@ public final class GroupCommit<I, O> implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     running = false;
+    if (!started) {
+      return;
+    }
     try {
       writer.join(5000);
     } catch (InterruptedException e) {

@@ -108,6 +108,19 @@ public final class Orchestrator implements AutoCloseable {
   private final AgentApi agentApi;
   private final List<ScrapeRefresh> refreshers = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  /** What {@link #startEndpoints} started, newest first: {@link #close} stops it in this order. */
+  private final java.util.Deque<AutoCloseable> running = new java.util.ArrayDeque<>();
+
+  private interface Start {
+    void start() throws IOException;
+  }
+
+  private void started(Start start, AutoCloseable stop) throws IOException {
+    start.start();
+    running.push(stop);
+  }
+
   private OrchestratorServer grpc;
   private HttpEndpoint http;
   private Optional<Path> adminTokenFile = Optional.empty();
@@ -144,15 +157,6 @@ public final class Orchestrator implements AutoCloseable {
         new Dispatcher(
             tx, runRepository, machines, runLifecycle, clock, config.timings().assignLease());
     this.runReports = new RunReports(tx, runRepository, runLifecycle, reportFence, clock);
-    this.sweeper =
-        new RunSweeper(
-            tx,
-            runRepository,
-            runLifecycle,
-            machines,
-            dispatcher,
-            clock,
-            config.timings().offlineAfter());
     // A6: results of runs that ended while disconnected come first; after two heartbeats, the runs
     // the agent did not name are lost (R5).
     this.agentSessions =
@@ -174,6 +178,17 @@ public final class Orchestrator implements AutoCloseable {
             config.timings().heartbeatInterval(),
             config.timings().offlineAfter(),
             registry);
+    this.sweeper =
+        new RunSweeper(
+            tx,
+            runRepository,
+            runLifecycle,
+            machines,
+            dispatcher,
+            agentApi,
+            clock,
+            config.timings().offlineAfter(),
+            config.timings().sweepInterval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
     // Who follows whom, in one place (no constructor registers itself).
     machines.setRunControl(cancellation);
@@ -281,7 +296,14 @@ public final class Orchestrator implements AutoCloseable {
                 new dev.botfleet.orchestrator.api.FlowApi(flows, metering),
                 new dev.botfleet.orchestrator.api.MeteringApi(metering, clock),
                 agentApi));
-    grpc.start();
+    // Every background thread starts here, in dependency order; close() stops them in reverse
+    // (DESIGN "Conventions": no constructor starts a thread).
+    started(runLifecycle::start, runLifecycle); // run submissions (group commit)
+    started(runReports::start, runReports); // agent reports (group commit)
+    started(agentSessions::start, agentSessions); // reconciles agents after Hello (A6)
+    started(grpc::start, () -> grpc.stop(5, TimeUnit.SECONDS));
+    // Closed before gRPC stops: ends the agent streams so agents reconnect elsewhere.
+    started(agentApi::start, agentApi); // heartbeat flush (A3)
     if (database.dialect().supportsListenNotify()) {
       String url = database.jdbcUrl(); // with the network time-outs of the pool (issue 7)
       var notifier =
@@ -294,15 +316,14 @@ public final class Orchestrator implements AutoCloseable {
               dispatcher::machineChanged);
       runLifecycle.subscribe(notifier);
       machines.addListener(notifier::machineChanged);
-      closeables.add(notifier);
+      started(notifier::start, notifier); // LISTEN/NOTIFY between replicas
     }
-    agentSessions.start();
-    agentApi.start();
-    dispatcher.start(agentApi);
-    sweeper.start(agentApi, config.timings().sweepInterval());
-    databaseHealth.start();
+    started(() -> dispatcher.start(agentApi), dispatcher);
+    started(sweeper::start, sweeper);
+    started(databaseHealth::start, databaseHealth); // /healthz (issue 7)
     http =
         new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
+    running.push(http);
     log.info(
         "event=started grpc_port={} http_port={} database={} data_dir={}",
         grpc.port(),
@@ -378,19 +399,13 @@ public final class Orchestrator implements AutoCloseable {
         log.warn("event=close_failed error={}", e.toString());
       }
     }
-    sweeper.close();
-    dispatcher.close();
-    agentApi.close();
-    agentSessions.close();
-    if (grpc != null) {
-      grpc.stop(5, TimeUnit.SECONDS);
+    while (!running.isEmpty()) {
+      try {
+        running.pop().close();
+      } catch (Exception e) {
+        log.warn("event=close_failed error={}", e.toString());
+      }
     }
-    runReports.close();
-    runLifecycle.close();
-    if (http != null) {
-      http.close();
-    }
-    databaseHealth.close();
     database.close();
     log.info("event=stopped");
   }

@@ -229,6 +229,11 @@ public final class RunLifecycle implements AutoCloseable {
     return start == null ? Duration.ZERO : Duration.between(start, clock.instant());
   }
 
+  /** Starts the writer of submissions. */
+  public void start() {
+    inserts.start();
+  }
+
   /** Stops accepting submissions; queued ones are answered first. */
   @Override
   public void close() {

@@ -36,7 +36,7 @@ public final class RunReports implements AutoCloseable {
   private final AgentReportFence fence;
   private final Clock clock;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-  private final Thread writer;
+  private Thread writer;
   private volatile boolean running = true;
 
   private record Pending(RunReport report, Runnable committed) {}
@@ -52,6 +52,13 @@ public final class RunReports implements AutoCloseable {
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.fence = requireNonNull(fence, "fence");
     this.clock = requireNonNull(clock, "clock");
+  }
+
+  /** Starts the writer thread. */
+  public synchronized void start() {
+    if (writer != null) {
+      throw new IllegalStateException("already started");
+    }
     writer = new Thread(this::loop, "run-reports");
     writer.setDaemon(true);
     writer.start();
@@ -224,8 +231,11 @@ public final class RunReports implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     running = false;
+    if (writer == null) {
+      return;
+    }
     try {
       writer.join(5000);
     } catch (InterruptedException e) {

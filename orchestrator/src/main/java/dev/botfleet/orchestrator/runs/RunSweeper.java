@@ -45,7 +45,8 @@ public final class RunSweeper implements AutoCloseable {
   private volatile Instant startedAt;
   private final ScheduledExecutorService executor;
   private final Set<String> cancelsSent = new HashSet<>();
-  private volatile AgentGateway gateway;
+  private final AgentGateway gateway;
+  private final Duration interval;
   private long sweeps;
 
   public RunSweeper(
@@ -54,8 +55,10 @@ public final class RunSweeper implements AutoCloseable {
       RunLifecycle lifecycle,
       MachineService machines,
       Dispatcher dispatcher,
+      AgentGateway gateway,
       Clock clock,
-      Duration offlineAfter) {
+      Duration offlineAfter,
+      Duration interval) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
@@ -63,6 +66,8 @@ public final class RunSweeper implements AutoCloseable {
     this.dispatcher = requireNonNull(dispatcher, "dispatcher");
     this.clock = requireNonNull(clock, "clock");
     this.offlineAfter = requireNonNull(offlineAfter, "offlineAfter");
+    this.gateway = requireNonNull(gateway, "gateway");
+    this.interval = requireNonNull(interval, "interval");
     this.startedAt = clock.instant();
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -73,8 +78,8 @@ public final class RunSweeper implements AutoCloseable {
             });
   }
 
-  public void start(AgentGateway gateway, Duration interval) {
-    this.gateway = gateway;
+  /** Starts sweeping every interval. */
+  public void start() {
     // The grace for reconnecting agents counts from when they can reach us, not from construction.
     this.startedAt = clock.instant();
     executor.scheduleWithFixedDelay(

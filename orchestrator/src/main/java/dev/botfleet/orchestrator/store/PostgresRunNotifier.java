@@ -68,6 +68,10 @@ public final class PostgresRunNotifier implements RunEvents, AutoCloseable {
     listener.setDaemon(true);
     publisher = new Thread(this::publishLoop, "pg-notify");
     publisher.setDaemon(true);
+  }
+
+  /** Starts listening and publishing. */
+  public void start() {
     listener.start();
     publisher.start();
   }
