@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class GroupCommitTest {
@@ -109,6 +110,61 @@ class GroupCommitTest {
     assertThatThrownBy(() -> commit.submit(1, WAIT))
         .isInstanceOf(BotfleetException.class)
         .hasMessageContaining("shutting down");
+  }
+
+  @Test
+  void an_async_caller_is_answered_after_its_batch_committed() throws Exception {
+    try (GroupCommit<Integer, Integer> commit =
+        new GroupCommit<>("test-writer", 10, batch -> batch.stream().map(i -> i + 1).toList())) {
+      commit.start();
+
+      assertThat(commit.submitAsync(41).get(5, TimeUnit.SECONDS)).isEqualTo(42);
+    }
+  }
+
+  @Test
+  void with_retry_a_failed_batch_is_written_again_and_answered_once_it_succeeds() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    List<RuntimeException> failures = new CopyOnWriteArrayList<>();
+    AtomicInteger successes = new AtomicInteger();
+    try (GroupCommit<Integer, Integer> commit =
+        new GroupCommit<>(
+            "test-writer",
+            10,
+            batch -> {
+              if (attempts.incrementAndGet() < 3) {
+                throw new IllegalStateException("database away");
+              }
+              return batch;
+            },
+            new GroupCommit.Retry(
+                Duration.ofMillis(10), failures::add, successes::incrementAndGet))) {
+      commit.start();
+
+      assertThat(commit.submitAsync(5).get(5, TimeUnit.SECONDS)).isEqualTo(5);
+    }
+    assertThat(attempts).hasValue(3);
+    assertThat(failures).hasSize(2).allSatisfy(e -> assertThat(e).hasMessage("database away"));
+    assertThat(successes).hasValue(1);
+  }
+
+  @Test
+  void with_retry_what_is_still_unwritten_at_close_fails_as_shutting_down() {
+    GroupCommit<Integer, Integer> commit =
+        new GroupCommit<>(
+            "test-writer",
+            10,
+            batch -> {
+              throw new IllegalStateException("database away");
+            },
+            new GroupCommit.Retry(Duration.ofMillis(10), e -> {}, () -> {}));
+    commit.start();
+    var pending = commit.submitAsync(1);
+
+    commit.close(); // gives up after its join time-out at the latest
+
+    assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(BotfleetException.class);
   }
 
   @Test

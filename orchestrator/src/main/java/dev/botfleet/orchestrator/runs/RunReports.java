@@ -2,16 +2,19 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,11 +38,7 @@ public final class RunReports implements AutoCloseable {
   private final RunLifecycle lifecycle;
   private final AgentReportFence fence;
   private final Clock clock;
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-  private Thread writer;
-  private volatile boolean running = true;
-
-  private record Pending(RunReport report, Runnable committed) {}
+  private final GroupCommit<RunReport, Boolean> writer;
 
   public RunReports(
       Transactions tx,
@@ -52,51 +51,48 @@ public final class RunReports implements AutoCloseable {
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.fence = requireNonNull(fence, "fence");
     this.clock = requireNonNull(clock, "clock");
+    // A batch that cannot be written (the database is away) is not acknowledged: it is kept and
+    // written again; agents keep their reports meanwhile.
+    this.writer =
+        new GroupCommit<>(
+            "run-reports",
+            MAX_BATCH,
+            this::write,
+            new GroupCommit.Retry(
+                Duration.ofMillis(500), writeFailures::failed, writeFailures::succeeded));
   }
 
   /** Starts the writer thread. */
-  public synchronized void start() {
-    if (writer != null) {
-      throw new IllegalStateException("already started");
-    }
-    writer = new Thread(this::loop, "run-reports");
-    writer.setDaemon(true);
+  public void start() {
     writer.start();
   }
 
   /** Queues a report; {@code committed} runs after it is durable (also when it changed nothing). */
   public void submit(RunReport report, Runnable committed) {
-    queue.add(new Pending(requireNonNull(report, "report"), committed));
-  }
-
-  private void loop() {
-    List<Pending> batch = new ArrayList<>();
-    while (running || !queue.isEmpty()) {
-      try {
-        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
-        }
-        batch.add(first);
-        queue.drainTo(batch, MAX_BATCH - 1);
-        write(batch);
-        writeFailures.succeeded();
-        batch.clear();
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        // Not acknowledged: keep the batch and try again; agents keep their reports meanwhile.
-        writeFailures.failed(e);
-        sleepQuietly(500);
-        queue.addAll(batch);
-        batch.clear();
-      }
+    requireNonNull(report, "report");
+    CompletableFuture<Boolean> done;
+    try {
+      done = writer.submitAsync(report);
+    } catch (BotfleetException shuttingDown) {
+      return; // not acknowledged: the agent sends it again to whoever it reaches next (A6)
+    }
+    if (committed != null) {
+      done.thenRun(
+          () -> {
+            try {
+              committed.run();
+            } catch (RuntimeException e) {
+              log.debug("event=report_ack_failed error={}", e.toString());
+            }
+          });
     }
   }
 
-  private void write(List<Pending> batch) {
-    List<RunReport> reports = new ArrayList<>(batch.size());
-    batch.forEach(p -> reports.add(p.report()));
+  /**
+   * Writes one batch; throws (and the batch is written again later) only when the database is away.
+   * Answers, per report, whether it changed its run.
+   */
+  private List<Boolean> write(List<RunReport> reports) {
     List<RunReport> applied;
     try {
       applied = lifecycle.applyReports(reports); // publishes ended: bots freed, metrics
@@ -108,7 +104,11 @@ public final class RunReports implements AutoCloseable {
       }
     }
     judgeUnapplied(reports, applied);
-    afterCommit(batch);
+    Set<RunReport> changed = Collections.newSetFromMap(new IdentityHashMap<>());
+    changed.addAll(applied);
+    List<Boolean> answers = new ArrayList<>(reports.size());
+    reports.forEach(r -> answers.add(changed.contains(r)));
+    return answers;
   }
 
   /**
@@ -209,37 +209,8 @@ public final class RunReports implements AutoCloseable {
     }
   }
 
-  /** Acknowledges each report of the batch; the transitions were published when they applied. */
-  private void afterCommit(List<Pending> batch) {
-    for (Pending p : batch) {
-      if (p.committed() != null) {
-        try {
-          p.committed().run();
-        } catch (RuntimeException e) {
-          log.debug("event=report_ack_failed error={}", e.toString());
-        }
-      }
-    }
-  }
-
-  private static void sleepQuietly(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   @Override
-  public synchronized void close() {
-    running = false;
-    if (writer == null) {
-      return;
-    }
-    try {
-      writer.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  public void close() {
+    writer.close();
   }
 }
