@@ -11,12 +11,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * Group commit: many callers hand in one item each; a single writer thread applies whatever has
  * queued up in one batch (one transaction) and answers each caller only after the batch is durable.
- * Under load, batches grow and commits stay few; alone, a caller waits for one commit.
+ * Under load, batches grow and commits stay few; alone, a caller waits for one commit. Shared by
+ * the writers of run submissions and agent run reports (issue 8 §3).
+ *
+ * <p>A caller either waits ({@link #submit}) or is called back ({@link #submitAsync}). A batch that
+ * fails either fails its callers, or, with a {@link Retry}, is kept and written again after a pause
+ * (for writes that must not be lost while the database is away).
  *
  * @param <I> what a caller hands in
  * @param <O> what it gets back once its batch committed
@@ -24,35 +30,79 @@ import java.util.function.Function;
 public final class GroupCommit<I, O> implements AutoCloseable {
   private final Function<List<I>, List<O>> writeBatch;
   private final int maxBatch;
+  private final Retry retry;
   private final BlockingQueue<Pending<I, O>> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
+  private volatile boolean started;
   private volatile boolean running = true;
 
   private record Pending<I, O>(I item, CompletableFuture<O> done) {}
+
+  /**
+   * Failed batches are written again after {@code pause}; {@code failed} and {@code succeeded} are
+   * told of each failed and each successful write (e.g. to log a failure once per interval).
+   */
+  public record Retry(Duration pause, Consumer<RuntimeException> failed, Runnable succeeded) {
+    public Retry {
+      requireNonNull(pause, "pause");
+      requireNonNull(failed, "failed");
+      requireNonNull(succeeded, "succeeded");
+    }
+  }
 
   /**
    * @param writeBatch applies a batch atomically and returns one answer per item, in order; if it
    *     throws, every caller of that batch gets the exception and nothing of the batch was written
    */
   public GroupCommit(String name, int maxBatch, Function<List<I>, List<O>> writeBatch) {
+    this(name, maxBatch, writeBatch, null);
+  }
+
+  /**
+   * @param retry null: a failed batch fails its callers; otherwise it is written again until it
+   *     succeeds or the writer is closed
+   */
+  public GroupCommit(
+      String name, int maxBatch, Function<List<I>, List<O>> writeBatch, Retry retry) {
     this.writeBatch = requireNonNull(writeBatch, "writeBatch");
+    this.retry = retry;
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch: " + maxBatch + " (expected: >= 1)");
     }
     this.maxBatch = maxBatch;
     this.writer = new Thread(this::loop, name);
     writer.setDaemon(true);
+  }
+
+  /** Starts the writer thread; nothing is written before. */
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("already started");
+    }
+    started = true;
     writer.start();
   }
 
-  /** Hands in one item and waits until its batch committed. */
-  public O submit(I item, Duration timeout) {
+  /**
+   * Hands in one item; the future completes on the writer thread once its batch committed, or
+   * exceptionally if the batch failed (without a {@link Retry}) or the writer closed first.
+   */
+  public CompletableFuture<O> submitAsync(I item) {
+    if (!started) {
+      throw new IllegalStateException("group commit '" + writer.getName() + "' is not started");
+    }
     if (!running) {
       throw new BotfleetException(
           ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry");
     }
     CompletableFuture<O> done = new CompletableFuture<>();
     queue.add(new Pending<>(item, done));
+    return done;
+  }
+
+  /** Hands in one item and waits until its batch committed. */
+  public O submit(I item, Duration timeout) {
+    CompletableFuture<O> done = submitAsync(item);
     try {
       return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -87,8 +137,22 @@ public final class GroupCommit<I, O> implements AutoCloseable {
         try {
           answers = writeBatch.apply(items);
         } catch (RuntimeException e) {
-          batch.forEach(p -> p.done().completeExceptionally(e));
+          if (retry == null) {
+            batch.forEach(p -> p.done().completeExceptionally(e));
+          } else if (!running) {
+            // Closing: give up rather than retry for ever; unacknowledged, the items are sent
+            // again.
+            batch.forEach(p -> p.done().completeExceptionally(shuttingDown()));
+          } else {
+            // Not acknowledged: keep the batch and write it again after a pause.
+            retry.failed().accept(e);
+            queue.addAll(batch);
+            Thread.sleep(retry.pause().toMillis());
+          }
           continue;
+        }
+        if (retry != null) {
+          retry.succeeded().run();
         }
         for (int i = 0; i < batch.size(); i++) {
           batch.get(i).done().complete(answers.get(i));
@@ -101,16 +165,21 @@ public final class GroupCommit<I, O> implements AutoCloseable {
     }
     Pending<I, O> left;
     while ((left = queue.poll()) != null) {
-      left.done()
-          .completeExceptionally(
-              new BotfleetException(
-                  ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry"));
+      left.done().completeExceptionally(shuttingDown());
     }
   }
 
+  private static BotfleetException shuttingDown() {
+    return new BotfleetException(
+        ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry");
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
     running = false;
+    if (!started) {
+      return;
+    }
     try {
       writer.join(5000);
     } catch (InterruptedException e) {

@@ -29,7 +29,11 @@ import dev.botfleet.orchestrator.metrics.CapacityMetrics;
 import dev.botfleet.orchestrator.metrics.RunMetrics;
 import dev.botfleet.orchestrator.metrics.ScrapeRefresh;
 import dev.botfleet.orchestrator.principals.PrincipalService;
+import dev.botfleet.orchestrator.runs.AgentReportFence;
+import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Dispatcher;
+import dev.botfleet.orchestrator.runs.RunCancellation;
+import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunRepository;
 import dev.botfleet.orchestrator.runs.RunService;
@@ -64,6 +68,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -106,10 +111,12 @@ public final class Orchestrator implements AutoCloseable {
   public final MachineService machines;
 
   public final RunService runs;
+  public final RunLifecycle runLifecycle;
   public final RunRepository runRepository;
   public final Dispatcher dispatcher;
   public final RunReports runReports;
   public final RunSweeper sweeper;
+  public final AgentSessions agentSessions;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
   public final CloudFlows flows;
   public final FlowCharges flowCharges;
@@ -121,9 +128,22 @@ public final class Orchestrator implements AutoCloseable {
   /** Identifies this process among replicas sharing one database (agent stream routing). */
   public final String replicaId = Ids.newId("rep");
 
-  private AgentApi agentApi;
+  private final AgentApi agentApi;
   private final List<ScrapeRefresh> refreshers = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  /** What {@link #startEndpoints} started, newest first: {@link #close} stops it in this order. */
+  private final java.util.Deque<AutoCloseable> running = new java.util.ArrayDeque<>();
+
+  private interface Start {
+    void start() throws IOException;
+  }
+
+  private void started(Start start, AutoCloseable stop) throws IOException {
+    start.start();
+    running.push(stop);
+  }
+
   private OrchestratorServer grpc;
   private HttpEndpoint http;
   private Optional<Path> adminTokenFile = Optional.empty();
@@ -156,14 +176,55 @@ public final class Orchestrator implements AutoCloseable {
             tx, machineRepository, machineRegistry, environments, capacity, audit, clock);
     this.processUtilization = new ProcessUtilization(tx, machineRepository, environments, capacity);
     this.machines = new MachineService(machineRegistry, groups, enrolment, bots);
+    // Runs (R1-R10): RunLifecycle is the only writer of run state; the others follow its events.
     this.runRepository = new JdbcRunRepository(jdbc);
-    this.runs = new RunService(tx, runRepository, machines, environments, capacity, audit, clock);
+    this.runLifecycle = new RunLifecycle(tx, runRepository, clock);
+    var reportFence = new AgentReportFence(Duration.ofMinutes(1), runLifecycle::events);
+    this.runs =
+        new RunService(
+            tx, runRepository, runLifecycle, machines, environments, capacity, audit, clock);
     this.dispatcher =
-        new Dispatcher(tx, runRepository, machines, runs, clock, config.timings().assignLease());
-    this.runReports = new RunReports(tx, runRepository, dispatcher, runs, clock);
+        new Dispatcher(
+            tx, runRepository, machines, runLifecycle, clock, config.timings().assignLease());
+    this.runReports = new RunReports(tx, runRepository, runLifecycle, reportFence, clock);
+    // A6: results of runs that ended while disconnected come first; after two heartbeats, the runs
+    // the agent did not name are lost (R5).
+    this.agentSessions =
+        new AgentSessions(
+            tx,
+            runRepository,
+            runLifecycle,
+            reportFence,
+            dispatcher,
+            Duration.ofSeconds(Math.max(2, config.timings().heartbeatInterval().toSeconds() * 2)));
+    this.agentApi =
+        new AgentApi(
+            machines,
+            runs,
+            agentSessions,
+            runReports,
+            clock,
+            replicaId,
+            config.timings().heartbeatInterval(),
+            config.timings().offlineAfter(),
+            registry);
     this.sweeper =
         new RunSweeper(
-            tx, runRepository, runs, machines, dispatcher, clock, config.timings().offlineAfter());
+            tx,
+            runRepository,
+            runLifecycle,
+            machines,
+            dispatcher,
+            agentApi,
+            clock,
+            config.timings().offlineAfter(),
+            config.timings().sweepInterval());
+    var cancellation = new RunCancellation(runLifecycle, agentApi);
+    // Who follows whom, in one place (no constructor registers itself).
+    machines.setRunControl(cancellation);
+    machines.addListener(dispatcher);
+    runLifecycle.subscribe(dispatcher);
+    runLifecycle.subscribe(cancellation);
     // Licensing, flows and metering (L1-L8, P3, P4, P7, P9, M1-M6).
     this.licenses =
         new dev.botfleet.orchestrator.users.LicenseService(
@@ -248,23 +309,11 @@ public final class Orchestrator implements AutoCloseable {
     RunMetrics runMetrics = new RunMetrics(runs, machineRegistry, processUtilization, environments);
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
-    runs.setEvents(runMetrics);
+    runLifecycle.subscribe(runMetrics);
     var meteringMetrics = new dev.botfleet.orchestrator.metrics.MeteringMetrics(metering, usage);
     meteringMetrics.bindTo(registry);
     refreshers.add(meteringMetrics);
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
-    agentApi =
-        new AgentApi(
-            machines,
-            runs,
-            runReports,
-            dispatcher,
-            clock,
-            replicaId,
-            config.timings().heartbeatInterval(),
-            config.timings().offlineAfter(),
-            registry);
-    runs.setGateway(agentApi);
 
     var idempotency =
         new dev.botfleet.orchestrator.api.Idempotency(
@@ -292,7 +341,14 @@ public final class Orchestrator implements AutoCloseable {
                     flows, flowPlans, flowAssociations, usage, idempotency),
                 new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock),
                 agentApi));
-    grpc.start();
+    // Every background thread starts here, in dependency order; close() stops them in reverse
+    // (DESIGN "Conventions": no constructor starts a thread).
+    started(runLifecycle::start, runLifecycle); // run submissions (group commit)
+    started(runReports::start, runReports); // agent reports (group commit)
+    started(agentSessions::start, agentSessions); // reconciles agents after Hello (A6)
+    started(grpc::start, () -> grpc.stop(5, TimeUnit.SECONDS));
+    // Closed before gRPC stops: ends the agent streams so agents reconnect elsewhere.
+    started(agentApi::start, agentApi); // heartbeat flush (A3)
     if (database.dialect().supportsListenNotify()) {
       String url = database.jdbcUrl(); // with the network time-outs of the pool (issue 7)
       var notifier =
@@ -303,15 +359,16 @@ public final class Orchestrator implements AutoCloseable {
               replicaId,
               dispatcher::wake,
               dispatcher::machineChanged);
-      runs.onQueued(notifier::queued);
+      runLifecycle.subscribe(notifier);
       machines.addListener(notifier::machineChanged);
-      closeables.add(notifier);
+      started(notifier::start, notifier); // LISTEN/NOTIFY between replicas
     }
-    dispatcher.start(agentApi);
-    sweeper.start(agentApi, config.timings().sweepInterval());
-    databaseHealth.start();
+    started(() -> dispatcher.start(agentApi), dispatcher);
+    started(sweeper::start, sweeper);
+    started(databaseHealth::start, databaseHealth); // /healthz (issue 7)
     http =
         new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);
+    running.push(http);
     log.info(
         "event=started grpc_port={} http_port={} database={} data_dir={}",
         grpc.port(),
@@ -387,20 +444,13 @@ public final class Orchestrator implements AutoCloseable {
         log.warn("event=close_failed error={}", e.toString());
       }
     }
-    sweeper.close();
-    dispatcher.close();
-    if (agentApi != null) {
-      agentApi.close();
+    while (!running.isEmpty()) {
+      try {
+        running.pop().close();
+      } catch (Exception e) {
+        log.warn("event=close_failed error={}", e.toString());
+      }
     }
-    if (grpc != null) {
-      grpc.stop(5, TimeUnit.SECONDS);
-    }
-    runReports.close();
-    runs.close();
-    if (http != null) {
-      http.close();
-    }
-    databaseHealth.close();
     database.close();
     log.info("event=stopped");
   }

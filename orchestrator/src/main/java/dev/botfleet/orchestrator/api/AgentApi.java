@@ -8,8 +8,8 @@ import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
 import dev.botfleet.orchestrator.machines.MachineService;
 import dev.botfleet.orchestrator.runs.AgentGateway;
+import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Claim;
-import dev.botfleet.orchestrator.runs.Dispatcher;
 import dev.botfleet.orchestrator.runs.Run;
 import dev.botfleet.orchestrator.runs.RunReport;
 import dev.botfleet.orchestrator.runs.RunReports;
@@ -61,8 +61,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
 
   private final MachineService machines;
   private final RunService runs;
+  private final AgentSessions agentSessions;
   private final RunReports reports;
-  private final Dispatcher dispatcher;
   private final Clock clock;
   private final String replicaId;
   private final java.time.Duration heartbeatInterval;
@@ -74,8 +74,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   public AgentApi(
       MachineService machines,
       RunService runs,
+      AgentSessions agentSessions,
       RunReports reports,
-      Dispatcher dispatcher,
       Clock clock,
       String replicaId,
       java.time.Duration heartbeatInterval,
@@ -83,8 +83,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       MeterRegistry registry) {
     this.machines = machines;
     this.runs = runs;
+    this.agentSessions = agentSessions;
     this.reports = reports;
-    this.dispatcher = dispatcher;
     this.clock = clock;
     this.replicaId = replicaId;
     this.heartbeatInterval = heartbeatInterval;
@@ -96,8 +96,6 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
               t.setDaemon(true);
               return t;
             });
-    long every = Math.max(200, heartbeatInterval.toMillis());
-    timer.scheduleWithFixedDelay(this::flushHeartbeats, every, every, TimeUnit.MILLISECONDS);
     Gauge.builder("botfleet.agents.connected", sessions, Map::size)
         .description("Agent streams open on this orchestrator replica")
         .register(registry);
@@ -105,6 +103,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         Counter.builder("botfleet.agent.heartbeats")
             .description("Heartbeats received from agents")
             .register(registry);
+  }
+
+  /** Starts flushing heartbeats (A3); the timer's thread starts here, not in the constructor. */
+  public void start() {
+    long every = Math.max(200, heartbeatInterval.toMillis());
+    timer.scheduleWithFixedDelay(this::flushHeartbeats, every, every, TimeUnit.MILLISECONDS);
   }
 
   // ------------------------------------------------------------------ A1
@@ -210,13 +214,12 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
                 machines.capacityChanged(session.machineId, capacity(msg.getCapacity()));
             case RUN_UPDATE -> update(session, msg.getRunUpdate());
             case ASSIGN_ACK -> {
-              if (!msg.getAssignAck().getAccepted()
-                  && runs.refused(
-                      session.machineId,
-                      msg.getAssignAck().getRunId(),
-                      msg.getAssignAck().getAttempt(),
-                      msg.getAssignAck().getReason())) {
-                dispatcher.released(msg.getAssignAck().getRunId());
+              if (!msg.getAssignAck().getAccepted()) {
+                agentSessions.refused(
+                    session.machineId,
+                    msg.getAssignAck().getRunId(),
+                    msg.getAssignAck().getAttempt(),
+                    msg.getAssignAck().getReason());
               }
             }
             case HELLO -> log.warn("event=duplicate_hello machine={}", session.machineName);
@@ -267,15 +270,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
             m.name(),
             m.bots(),
             hello.getRunningRunIdsCount());
-        dispatcher.machineConnected(m.id());
-        Set<String> running = new HashSet<>(hello.getRunningRunIdsList());
         String machineId = m.id();
-        // Runs the orchestrator thinks are on this machine but the agent does not run, and whose
-        // report does not arrive shortly after reconnecting, are lost (R5).
-        timer.schedule(
-            () -> reconcile(machineId, running, helloAt),
-            Math.max(2, heartbeatInterval.toSeconds() * 2),
-            TimeUnit.SECONDS);
+        // A6, R5: the run rules reconcile what the agent says it still runs.
+        agentSessions.connected(
+            machineId,
+            new HashSet<>(hello.getRunningRunIdsList()),
+            helloAt,
+            () -> sessions.containsKey(machineId));
       }
 
       @Override
@@ -297,31 +298,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         if (session != null) {
           session.closed = true;
           if (sessions.remove(session.machineId, session)) {
-            dispatcher.machineDisconnected(session.machineId);
+            agentSessions.disconnected(session.machineId);
             machines.lastSeen(session.machineId, session.lastSeen);
             log.info("event=agent_disconnected machine={}", session.machineName);
           }
         }
       }
     };
-  }
-
-  private void reconcile(String machineId, Set<String> running, Instant helloAt) {
-    try {
-      if (!sessions.containsKey(machineId)) {
-        return;
-      }
-      for (Run run : runs.activeOn(machineId)) {
-        if (!running.contains(run.id())
-            && run.assignedAt() != null
-            && run.assignedAt().isBefore(helloAt)) {
-          runs.agentLost(run, "the agent reconnected without this run and sent no result for it");
-          dispatcher.released(run.id());
-        }
-      }
-    } catch (RuntimeException e) {
-      log.warn("event=reconcile_failed machine={} error={}", machineId, e.toString());
-    }
   }
 
   private void update(Session s, RunUpdate u) {
@@ -444,7 +427,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   public void disconnect(String machineId, String reason) {
     Session s = sessions.get(machineId);
     if (s != null && sessions.remove(machineId, s)) {
-      dispatcher.machineDisconnected(machineId);
+      agentSessions.disconnected(machineId);
       s.close(GrpcErrors.build(ErrorReason.A3_MARKED_OFFLINE, reason));
       log.info("event=agent_disconnected machine={} reason={}", s.machineName, reason);
     }

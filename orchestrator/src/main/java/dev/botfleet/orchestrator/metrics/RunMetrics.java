@@ -5,7 +5,7 @@ import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.Machines;
 import dev.botfleet.orchestrator.machines.ProcessUtilization;
-import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.Claim;
 import dev.botfleet.orchestrator.runs.RunEvents;
 import dev.botfleet.orchestrator.runs.RunService;
 import dev.botfleet.orchestrator.runs.RunState;
@@ -98,13 +98,14 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   }
 
   @Override
-  public void assigned(Run run, Duration wait) {
+  public void assigned(Claim claim, Duration wait) {
     queueWait.record(wait);
     dispatchLatency.record(wait);
   }
 
   @Override
-  public void ended(String runId, RunState state, String failureReason, Duration runDuration) {
+  public void ended(
+      String runId, String machineId, RunState state, String failureReason, Duration runDuration) {
     Counter.builder("botfleet.runs.ended")
         .description("Runs that reached a final state")
         .tags(

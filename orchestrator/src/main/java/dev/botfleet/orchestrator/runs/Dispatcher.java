@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * working copy; the database stays the judge: a claim is a conditional update of the run and of the
  * bot, so a run is assigned at most once and a bot carries at most one run, whatever races.
  */
-public final class Dispatcher implements MachineListener, AutoCloseable {
+public final class Dispatcher implements MachineListener, RunEvents, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
   /**
@@ -46,7 +46,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
   private final Transactions tx;
   private final RunRepository runs;
   private final MachineService machines;
-  private final RunService runService;
+  private final RunLifecycle lifecycle;
   private final Clock clock;
   private final Duration lease;
   private final Map<String, LocalMachine> local = new ConcurrentHashMap<>();
@@ -89,17 +89,15 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       Transactions tx,
       RunRepository runs,
       MachineService machines,
-      RunService runService,
+      RunLifecycle lifecycle,
       Clock clock,
       Duration lease) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.machines = requireNonNull(machines, "machines");
-    this.runService = requireNonNull(runService, "runService");
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.clock = requireNonNull(clock, "clock");
     this.lease = requireNonNull(lease, "lease");
-    machines.addListener(this);
-    runService.onQueued(this::wake);
     thread = new Thread(this::loop, "dispatcher");
     thread.setDaemon(true);
   }
@@ -142,8 +140,33 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     wake();
   }
 
+  // RunEvents: the dispatcher follows the run life cycle (issue 8 §3); nobody calls it after a
+  // transition.
+
+  @Override
+  public void queued(Run run) {
+    wake();
+  }
+
+  @Override
+  public void assigned(Claim claim, Duration queueWait) {
+    held.put(claim.run().id(), new Held(claim.machineId(), claim.botId()));
+  }
+
+  @Override
+  public void requeued(String runId) {
+    released(runId);
+    wake();
+  }
+
+  @Override
+  public void ended(
+      String runId, String machineId, RunState state, String failureReason, Duration took) {
+    released(runId);
+  }
+
   /** A run ended or went back to the queue: its bot is free again. */
-  public void released(String runId) {
+  private void released(String runId) {
     Held h = held.remove(runId);
     if (h == null) {
       return;
@@ -296,7 +319,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     if (claims.isEmpty()) {
       return failedAny;
     }
-    List<Claim> won = claim(claims, now, leaseUntil);
+    List<Claim> won = claim(claims, now, leaseUntil); // publishes assigned: held, metrics
     Set<String> wonIds = new HashSet<>();
     won.forEach(c -> wonIds.add(c.run().id()));
     for (Claim c : claims) {
@@ -307,11 +330,9 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
     }
     AgentGateway g = gateway;
     for (Claim c : won) {
-      held.put(c.run().id(), new Held(c.machineId(), c.botId()));
-      runService.events().assigned(c.run(), Duration.between(c.run().submittedAt(), now));
       if (!g.assign(c.machineId(), c)) {
-        runService.refused(c.machineId(), c.run().id(), c.attempt(), "NOT_CONNECTED");
-        released(c.run().id());
+        // Back to the queue; the requeued event frees the bot.
+        lifecycle.requeue(c.run().id(), c.attempt(), c.machineId(), "agent refused: NOT_CONNECTED");
       }
     }
     return !won.isEmpty();
@@ -324,7 +345,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
    */
   private List<Claim> claim(List<Claim> claims, Instant now, Instant leaseUntil) {
     try {
-      return tx.inTransaction(() -> runs.claim(claims, now, leaseUntil));
+      return lifecycle.claim(claims, now, leaseUntil);
     } catch (RuntimeException batch) {
       if (notAboutTheRun(batch) || claims.size() == 1 && !failClaim(claims.get(0), batch)) {
         throw batch;
@@ -335,7 +356,7 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
       List<Claim> won = new ArrayList<>();
       for (Claim c : claims) {
         try {
-          won.addAll(tx.inTransaction(() -> runs.claim(List.of(c), now, leaseUntil)));
+          won.addAll(lifecycle.claim(List.of(c), now, leaseUntil));
         } catch (RuntimeException e) {
           if (notAboutTheRun(e)) {
             throw e;
@@ -388,13 +409,9 @@ public final class Dispatcher implements MachineListener, AutoCloseable {
    */
   private boolean failUndispatchable(Run run, String why) {
     try {
-      Instant at = clock.instant();
       String message = "the run cannot be dispatched: " + why;
-      if (tx.inTransaction(
-          () ->
-              runs.end(run.id(), run.attempt(), RunState.FAILED, "DISPATCH_FAILED", message, at))) {
+      if (lifecycle.end(run, RunState.FAILED, "DISPATCH_FAILED", message, Duration.ZERO)) {
         log.warn("event=run_dispatch_failed run={} why={}", run.id(), why);
-        runService.events().ended(run.id(), RunState.FAILED, "DISPATCH_FAILED", Duration.ZERO);
         return true;
       }
     } catch (RuntimeException e) {

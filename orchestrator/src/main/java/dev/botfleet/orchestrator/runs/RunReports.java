@@ -2,17 +2,19 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,67 +35,67 @@ public final class RunReports implements AutoCloseable {
 
   private final Transactions tx;
   private final RunRepository runs;
-  private final Dispatcher dispatcher;
-  private final RunService runService;
+  private final RunLifecycle lifecycle;
+  private final AgentReportFence fence;
   private final Clock clock;
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-  private final Thread writer;
-  private volatile boolean running = true;
-
-  private record Pending(RunReport report, Runnable committed) {}
+  private final GroupCommit<RunReport, Boolean> writer;
 
   public RunReports(
       Transactions tx,
       RunRepository runs,
-      Dispatcher dispatcher,
-      RunService runService,
+      RunLifecycle lifecycle,
+      AgentReportFence fence,
       Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
-    this.dispatcher = requireNonNull(dispatcher, "dispatcher");
-    this.runService = requireNonNull(runService, "runService");
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+    this.fence = requireNonNull(fence, "fence");
     this.clock = requireNonNull(clock, "clock");
-    writer = new Thread(this::loop, "run-reports");
-    writer.setDaemon(true);
+    // A batch that cannot be written (the database is away) is not acknowledged: it is kept and
+    // written again; agents keep their reports meanwhile.
+    this.writer =
+        new GroupCommit<>(
+            "run-reports",
+            MAX_BATCH,
+            this::write,
+            new GroupCommit.Retry(
+                Duration.ofMillis(500), writeFailures::failed, writeFailures::succeeded));
+  }
+
+  /** Starts the writer thread. */
+  public void start() {
     writer.start();
   }
 
   /** Queues a report; {@code committed} runs after it is durable (also when it changed nothing). */
   public void submit(RunReport report, Runnable committed) {
-    queue.add(new Pending(requireNonNull(report, "report"), committed));
-  }
-
-  private void loop() {
-    List<Pending> batch = new ArrayList<>();
-    while (running || !queue.isEmpty()) {
-      try {
-        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
-        }
-        batch.add(first);
-        queue.drainTo(batch, MAX_BATCH - 1);
-        write(batch);
-        writeFailures.succeeded();
-        batch.clear();
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        // Not acknowledged: keep the batch and try again; agents keep their reports meanwhile.
-        writeFailures.failed(e);
-        sleepQuietly(500);
-        queue.addAll(batch);
-        batch.clear();
-      }
+    requireNonNull(report, "report");
+    CompletableFuture<Boolean> done;
+    try {
+      done = writer.submitAsync(report);
+    } catch (BotfleetException shuttingDown) {
+      return; // not acknowledged: the agent sends it again to whoever it reaches next (A6)
+    }
+    if (committed != null) {
+      done.thenRun(
+          () -> {
+            try {
+              committed.run();
+            } catch (RuntimeException e) {
+              log.debug("event=report_ack_failed error={}", e.toString());
+            }
+          });
     }
   }
 
-  private void write(List<Pending> batch) {
-    List<RunReport> reports = new ArrayList<>(batch.size());
-    batch.forEach(p -> reports.add(p.report()));
+  /**
+   * Writes one batch; throws (and the batch is written again later) only when the database is away.
+   * Answers, per report, whether it changed its run.
+   */
+  private List<Boolean> write(List<RunReport> reports) {
     List<RunReport> applied;
     try {
-      applied = tx.inTransaction(() -> runs.applyReports(reports, clock.instant()));
+      applied = lifecycle.applyReports(reports); // publishes ended: bots freed, metrics
     } catch (RuntimeException batchFailure) {
       // One bad report must not hold back the others: write them one at a time.
       applied = new ArrayList<>();
@@ -102,7 +104,11 @@ public final class RunReports implements AutoCloseable {
       }
     }
     judgeUnapplied(reports, applied);
-    afterCommit(batch, applied);
+    Set<RunReport> changed = Collections.newSetFromMap(new IdentityHashMap<>());
+    changed.addAll(applied);
+    List<Boolean> answers = new ArrayList<>(reports.size());
+    reports.forEach(r -> answers.add(changed.contains(r)));
+    return answers;
   }
 
   /**
@@ -131,28 +137,25 @@ public final class RunReports implements AutoCloseable {
         continue;
       }
       try {
-        if (r.finished() && tx.inTransaction(() -> runs.recordLateResult(r, clock.instant()))) {
+        if (r.finished() && lifecycle.recordLateResult(r)) {
           log.info(
               "event=late_result_kept run={} attempt={} machine={} outcome={}",
               r.runId(),
               r.attempt(),
               r.machineId(),
               r.outcome());
-          runService.events().lateResult(r.runId(), r.outcome());
           continue;
         }
         var found = tx.inTransaction(() -> runs.find(r.runId()));
         AgentReportFence.judge(found, r.machineId(), r.attempt(), r.finished())
             .ifPresent(
                 why ->
-                    runService
-                        .reportFence()
-                        .refused(
-                            why,
-                            r.machineId(),
-                            r.runId(),
-                            r.attempt(),
-                            r.finished() ? "finished" : "started"));
+                    fence.refused(
+                        why,
+                        r.machineId(),
+                        r.runId(),
+                        r.attempt(),
+                        r.finished() ? "finished" : "started"));
       } catch (RuntimeException e) {
         // The batch is committed; judging is bookkeeping and must not make it retry.
         log.warn("event=report_judge_failed run={} error={}", r.runId(), e.toString());
@@ -167,7 +170,7 @@ public final class RunReports implements AutoCloseable {
    */
   private List<RunReport> writeAlone(RunReport r, RuntimeException batchFailure) {
     try {
-      return tx.inTransaction(() -> runs.applyReports(List.of(r), clock.instant()));
+      return lifecycle.applyReports(List.of(r));
     } catch (RuntimeException first) {
       if (!databaseAnswers()) {
         throw batchFailure;
@@ -186,7 +189,7 @@ public final class RunReports implements AutoCloseable {
               r.failureReason() == null ? null : "REPORT_NOT_STORABLE",
               "the agent's report could not be stored as sent; outputs and log tail dropped");
       try {
-        return tx.inTransaction(() -> runs.applyReports(List.of(stripped), clock.instant()));
+        return lifecycle.applyReports(List.of(stripped));
       } catch (RuntimeException second) {
         log.error(
             "event=run_report_dropped run={} attempt={} error={}",
@@ -206,45 +209,8 @@ public final class RunReports implements AutoCloseable {
     }
   }
 
-  private void afterCommit(List<Pending> batch, List<RunReport> applied) {
-    Set<String> finished = new HashSet<>();
-    for (RunReport r : applied) {
-      if (r.finished()) {
-        finished.add(r.runId());
-        Duration took =
-            r.startedAt() == null || r.endedAt() == null
-                ? Duration.ZERO
-                : Duration.between(r.startedAt(), r.endedAt());
-        runService.events().ended(r.runId(), r.outcome(), r.failureReason(), took);
-      }
-    }
-    finished.forEach(dispatcher::released);
-    for (Pending p : batch) {
-      if (p.committed() != null) {
-        try {
-          p.committed().run();
-        } catch (RuntimeException e) {
-          log.debug("event=report_ack_failed error={}", e.toString());
-        }
-      }
-    }
-  }
-
-  private static void sleepQuietly(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   @Override
   public void close() {
-    running = false;
-    try {
-      writer.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    writer.close();
   }
 }

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
-import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.Ids;
 import dev.botfleet.common.Names;
 import dev.botfleet.common.Transactions;
@@ -19,20 +18,19 @@ import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineGroup;
 import dev.botfleet.orchestrator.machines.MachineService;
 import dev.botfleet.orchestrator.machines.MachineStatus;
-import dev.botfleet.orchestrator.machines.RunControl;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Desktop-flow runs: submission (R1, R4, R6, R10), reading with wait reasons (R8), cancellation
- * (R7), and the life-cycle transitions driven by agents and sweeps (R5, P10).
+ * (R7) and desktop-flow defaults. The rules decide here; every write of run state goes through
+ * {@link RunLifecycle}.
  */
-public final class RunService implements RunControl {
+public final class RunService {
   public static final int MAX_INPUTS_BYTES = 60_000;
 
   /**
@@ -49,17 +47,14 @@ public final class RunService implements RunControl {
   private final AuditLog audit;
   private final Clock clock;
   private static final Duration FLOW_DEFAULTS_TTL = Duration.ofSeconds(5);
-  private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
   private final Map<String, CachedFlow> flowDefaults =
       new java.util.concurrent.ConcurrentHashMap<>();
-  private final GroupCommit<Run, Boolean> inserts;
-  private volatile AgentGateway gateway;
-  private volatile RunEvents events = RunEvents.NONE;
-  private final AgentReportFence fence;
+  private final RunLifecycle lifecycle;
 
   public RunService(
       Transactions tx,
       RunRepository runs,
+      RunLifecycle lifecycle,
       MachineService machines,
       EnvironmentService environments,
       CapacityService capacity,
@@ -67,42 +62,12 @@ public final class RunService implements RunControl {
       Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.machines = requireNonNull(machines, "machines");
     this.environments = requireNonNull(environments, "environments");
     this.capacity = requireNonNull(capacity, "capacity");
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
-    this.fence = new AgentReportFence(Duration.ofMinutes(1), () -> events);
-    machines.setRunControl(this);
-    this.inserts =
-        new GroupCommit<>(
-            "run-inserts", 500, batch -> tx.inTransaction(() -> runs.insertAll(batch)));
-  }
-
-  /** Stops accepting submissions; queued ones are answered first. */
-  public void close() {
-    inserts.close();
-  }
-
-  public void setGateway(AgentGateway gateway) {
-    this.gateway = gateway;
-  }
-
-  public void setEvents(RunEvents events) {
-    this.events = requireNonNull(events, "events");
-  }
-
-  public RunEvents events() {
-    return events;
-  }
-
-  /** Called after a run was queued (submit, requeue): wakes the dispatcher. */
-  public void onQueued(Runnable listener) {
-    queuedListeners.add(listener);
-  }
-
-  private void queued() {
-    queuedListeners.forEach(Runnable::run);
   }
 
   // ------------------------------------------------------------------ R1, R4, R6, R10 submit
@@ -170,14 +135,12 @@ public final class RunService implements RunControl {
     }
     DesktopFlow defaults = desktopFlowDefaults(env.id(), req.flow());
     Run run = newRun(caller, req, env, target, inputs, key, defaults);
-    // Group commit: concurrent submissions share one transaction (DESIGN "Metering" pattern).
-    if (!inserts.submit(run, Duration.ofSeconds(30))) {
+    if (!lifecycle.submit(run)) {
       // A concurrent retry with the same key won (R6).
       return new Submitted(
           sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req),
           false);
     }
-    queued();
     return new Submitted(run, true);
   }
 
@@ -496,159 +459,22 @@ public final class RunService implements RunControl {
     Run run = get(runId).run();
     Environment env = environments.requireById(run.environmentId());
     Access.requireMakerIn(caller, env.id(), env.name(), "cancel runs in '" + env.name() + "'");
-    Run now =
-        tx.inTransaction(
-            () -> {
-              Run r = runs.findForUpdate(runId).orElseThrow();
-              if (r.state().terminal()) {
-                return r;
-              }
-              if (r.state() == RunState.QUEUED) {
-                runs.end(
-                    r.id(),
-                    r.attempt(),
-                    RunState.CANCELLED,
-                    "CANCELLED_BY_USER",
-                    "cancelled by " + caller.name() + " while queued",
-                    clock.instant());
-              } else {
-                runs.requestCancel(r.id());
-              }
-              audit.append(
-                  clock.instant(),
-                  caller.name(),
-                  "run.cancel",
-                  "run=" + r.id(),
-                  r.state().name(),
-                  r.state() == RunState.QUEUED ? "CANCELLED" : "cancel requested");
-              return r;
-            });
-    if (now.state() == RunState.QUEUED) {
-      events.ended(now.id(), RunState.CANCELLED, "CANCELLED_BY_USER", Duration.ZERO);
-    } else if (now.state().active()) {
-      stopOnAgent(now.machineId(), now.id(), "CANCELLED_BY_USER");
-    }
+    lifecycle.cancel(
+        runId,
+        caller.name(),
+        r ->
+            audit.append(
+                clock.instant(),
+                caller.name(),
+                "run.cancel",
+                "run=" + r.id(),
+                r.state().name(),
+                r.state() == RunState.QUEUED ? "CANCELLED" : "cancel requested"));
     return get(runId);
-  }
-
-  @Override
-  public void cancelForDeallocation(String runId, String reason) {
-    Run r = runs.findForUpdate(runId).orElse(null);
-    if (r != null && r.state().active()) {
-      runs.end(
-          r.id(),
-          r.attempt(),
-          RunState.CANCELLED,
-          reason,
-          "its bot was de-allocated with force set (P10)",
-          clock.instant());
-      events.ended(r.id(), RunState.CANCELLED, reason, durationSince(r.startedAt()));
-    }
-  }
-
-  @Override
-  public void stopOnAgent(String machineId, String runId, String reason) {
-    AgentGateway g = gateway;
-    if (g != null && machineId != null && g.connectedMachines().contains(machineId)) {
-      g.cancel(machineId, runId, reason);
-    }
-  }
-
-  // ------------------------------------------------------------------ R5 life cycle
-
-  /**
-   * The agent refused an assignment (no free slot): back to the queue at once — only if the run is
-   * assigned to that machine in that attempt; otherwise the refusal is refused (issue 7). Returns
-   * whether the run went back to the queue.
-   */
-  public boolean refused(String machineId, String runId, int attempt, String reason) {
-    if (tx.inTransaction(
-        () -> runs.requeue(runId, attempt, machineId, "agent refused: " + reason))) {
-      queued();
-      return true;
-    }
-    var found = tx.inTransaction(() -> runs.find(runId));
-    AgentReportFence.judge(found, machineId, attempt, false)
-        .ifPresent(why -> fence.refused(why, machineId, runId, attempt, "assign_refused"));
-    return false;
-  }
-
-  public AgentReportFence reportFence() {
-    return fence;
-  }
-
-  /**
-   * R5: the run's agent is lost: FAILED AGENT_LOST, or back to the queue when its flow is
-   * retryable.
-   */
-  public void agentLost(Run run, String why) {
-    boolean requeued =
-        tx.inTransaction(
-            () -> {
-              if (run.retryable()) {
-                return runs.requeue(run.id(), run.attempt(), run.machineId(), "re-queued: " + why);
-              }
-              if (runs.end(
-                  run.id(), run.attempt(), RunState.FAILED, "AGENT_LOST", why, clock.instant())) {
-                events.ended(
-                    run.id(), RunState.FAILED, "AGENT_LOST", durationSince(run.startedAt()));
-              }
-              return false;
-            });
-    if (requeued) {
-      queued();
-    }
-  }
-
-  public void leaseExpired(Run run) {
-    if (tx.inTransaction(
-        () ->
-            runs.requeue(
-                run.id(),
-                run.attempt(),
-                run.machineId(),
-                "assignment not acknowledged by the agent in time; re-queued"))) {
-      queued();
-    }
-  }
-
-  public void queueTimedOut(Run run) {
-    if (tx.inTransaction(
-        () ->
-            runs.end(
-                run.id(),
-                run.attempt(),
-                RunState.FAILED,
-                "QUEUE_TIMEOUT",
-                "no bot took the run within its queue time-out of " + run.queueTimeout(),
-                clock.instant()))) {
-      events.ended(run.id(), RunState.FAILED, "QUEUE_TIMEOUT", Duration.ZERO);
-    }
-  }
-
-  public void runTimedOut(Run run) {
-    if (tx.inTransaction(
-        () ->
-            runs.end(
-                run.id(),
-                run.attempt(),
-                RunState.TIMED_OUT,
-                "TIMED_OUT",
-                "the run passed its time-out of "
-                    + run.runTimeout()
-                    + " and no result came from the agent",
-                clock.instant()))) {
-      events.ended(run.id(), RunState.TIMED_OUT, "TIMED_OUT", durationSince(run.startedAt()));
-      stopOnAgent(run.machineId(), run.id(), "TIMED_OUT");
-    }
   }
 
   public List<Run> activeOn(String machineId) {
     return tx.inTransaction(() -> runs.activeOn(machineId));
-  }
-
-  private Duration durationSince(Instant start) {
-    return start == null ? Duration.ZERO : Duration.between(start, clock.instant());
   }
 
   // ------------------------------------------------------------------ desktop flows (R5, R10)

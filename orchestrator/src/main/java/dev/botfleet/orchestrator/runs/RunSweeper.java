@@ -37,7 +37,7 @@ public final class RunSweeper implements AutoCloseable {
 
   private final Transactions tx;
   private final RunRepository runs;
-  private final RunService runService;
+  private final RunLifecycle lifecycle;
   private final MachineService machines;
   private final Dispatcher dispatcher;
   private final Clock clock;
@@ -45,24 +45,29 @@ public final class RunSweeper implements AutoCloseable {
   private volatile Instant startedAt;
   private final ScheduledExecutorService executor;
   private final Set<String> cancelsSent = new HashSet<>();
-  private volatile AgentGateway gateway;
+  private final AgentGateway gateway;
+  private final Duration interval;
   private long sweeps;
 
   public RunSweeper(
       Transactions tx,
       RunRepository runs,
-      RunService runService,
+      RunLifecycle lifecycle,
       MachineService machines,
       Dispatcher dispatcher,
+      AgentGateway gateway,
       Clock clock,
-      Duration offlineAfter) {
+      Duration offlineAfter,
+      Duration interval) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
-    this.runService = requireNonNull(runService, "runService");
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.machines = requireNonNull(machines, "machines");
     this.dispatcher = requireNonNull(dispatcher, "dispatcher");
     this.clock = requireNonNull(clock, "clock");
     this.offlineAfter = requireNonNull(offlineAfter, "offlineAfter");
+    this.gateway = requireNonNull(gateway, "gateway");
+    this.interval = requireNonNull(interval, "interval");
     this.startedAt = clock.instant();
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -73,8 +78,8 @@ public final class RunSweeper implements AutoCloseable {
             });
   }
 
-  public void start(AgentGateway gateway, Duration interval) {
-    this.gateway = gateway;
+  /** Starts sweeping every interval. */
+  public void start() {
     // The grace for reconnecting agents counts from when they can reach us, not from construction.
     this.startedAt = clock.instant();
     executor.scheduleWithFixedDelay(
@@ -110,7 +115,7 @@ public final class RunSweeper implements AutoCloseable {
       for (String machineId : machines.markStaleOffline(before)) {
         String name = machines.require(machineId).name();
         log.info("event=machine_offline machine={} offline_after={}", name, offlineAfter);
-        runService.events().offline(machineId);
+        lifecycle.events().offline(machineId);
         if (g != null) {
           // A stream that is still open but silent (a frozen agent) is no proof of life: end it, so
           // the agent says Hello again when it wakes and gets no new work meanwhile.
@@ -126,16 +131,19 @@ public final class RunSweeper implements AutoCloseable {
         loseRuns(machineId, machines.require(machineId).name());
       }
     }
+    // Each transition publishes its event: the dispatcher frees the bot, the agent is told to stop.
     for (Run run : tx.inTransaction(() -> runs.expiredLeases(now))) {
-      runService.leaseExpired(run);
-      dispatcher.released(run.id());
+      lifecycle.requeue(
+          run.id(),
+          run.attempt(),
+          run.machineId(),
+          "assignment not acknowledged by the agent in time; re-queued");
     }
     for (Run run : tx.inTransaction(() -> runs.expiredQueue(now))) {
-      runService.queueTimedOut(run);
+      lifecycle.queueTimedOut(run);
     }
     for (Run run : tx.inTransaction(() -> runs.overdueRunning(now))) {
-      runService.runTimedOut(run);
-      dispatcher.released(run.id());
+      lifecycle.runTimedOut(run);
     }
     AgentGateway g = gateway;
     if (g != null) {
@@ -159,9 +167,8 @@ public final class RunSweeper implements AutoCloseable {
   }
 
   private void loseRuns(String machineId, String name) {
-    for (Run run : runService.activeOn(machineId)) {
-      runService.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
-      dispatcher.released(run.id());
+    for (Run run : tx.inTransaction(() -> runs.activeOn(machineId))) {
+      lifecycle.agentLost(run, "machine " + name + " missed heartbeats for " + offlineAfter);
     }
   }
 

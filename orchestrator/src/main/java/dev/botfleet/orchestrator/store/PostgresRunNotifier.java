@@ -1,6 +1,8 @@
 package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.common.ThrottledLog;
+import dev.botfleet.orchestrator.runs.Run;
+import dev.botfleet.orchestrator.runs.RunEvents;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * at once rather than at the next safety sweep. Publishing is coalesced: a burst of submissions
  * sends one NOTIFY per few milliseconds. Each replica ignores its own notifications.
  */
-public final class PostgresRunNotifier implements AutoCloseable {
+public final class PostgresRunNotifier implements RunEvents, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PostgresRunNotifier.class);
   private static final String CHANNEL = "botfleet_runs";
 
@@ -66,12 +68,27 @@ public final class PostgresRunNotifier implements AutoCloseable {
     listener.setDaemon(true);
     publisher = new Thread(this::publishLoop, "pg-notify");
     publisher.setDaemon(true);
+  }
+
+  /** Starts listening and publishing. */
+  public void start() {
     listener.start();
     publisher.start();
   }
 
-  /** A run was queued through this replica. */
-  public void queued() {
+  /** A run was queued through this replica (R1). */
+  @Override
+  public void queued(Run run) {
+    publish();
+  }
+
+  /** A run went back to the queue through this replica (R5). */
+  @Override
+  public void requeued(String runId) {
+    publish();
+  }
+
+  private void publish() {
     if (dirty.compareAndSet(false, true)) {
       synchronized (signal) {
         signal.notifyAll();
@@ -85,7 +102,7 @@ public final class PostgresRunNotifier implements AutoCloseable {
    */
   public void machineChanged(String machineId) {
     changedMachines.add(machineId);
-    queued();
+    publish();
   }
 
   private void publishLoop() {
