@@ -138,7 +138,7 @@ public final class DispatchBenchmark {
       throw new IllegalStateException("fleet did not connect");
     }
     List<String> names = new ArrayList<>();
-    for (Machine m : o.machineRegistry.list("bench")) {
+    for (Machine m : o.machines.list("bench")) {
       o.bots.allocateBots(admin, m.id(), bots);
       o.groups.addToGroup(admin, "fleet", m.id());
       names.add(m.name());

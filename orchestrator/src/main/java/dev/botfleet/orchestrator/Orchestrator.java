@@ -19,7 +19,6 @@ import dev.botfleet.orchestrator.flows.FlowCharges;
 import dev.botfleet.orchestrator.flows.FlowPlans;
 import dev.botfleet.orchestrator.machines.Enrolment;
 import dev.botfleet.orchestrator.machines.MachineGroups;
-import dev.botfleet.orchestrator.machines.MachineService;
 import dev.botfleet.orchestrator.machines.Machines;
 import dev.botfleet.orchestrator.machines.ProcessUtilization;
 import dev.botfleet.orchestrator.machines.UnattendedBots;
@@ -101,14 +100,11 @@ public final class Orchestrator implements AutoCloseable {
   public final PrincipalService principals;
   public final TenantService tenant;
   public final CapacityService capacity;
-  public final Machines machineRegistry;
+  public final Machines machines;
   public final MachineGroups groups;
   public final Enrolment enrolment;
   public final UnattendedBots bots;
   public final ProcessUtilization processUtilization;
-
-  /** The machine classes above as runs/ and AgentApi still take them (issue 8 §3). */
-  public final MachineService machines;
 
   public final RunService runs;
   public final RunLifecycle runLifecycle;
@@ -167,25 +163,30 @@ public final class Orchestrator implements AutoCloseable {
         new CapacityService(
             tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
     var machineRepository = new JdbcMachineRepository(jdbc);
-    this.machineRegistry = new Machines(tx, machineRepository, environments, audit, clock);
-    this.groups =
-        new MachineGroups(tx, machineRepository, machineRegistry, environments, audit, clock);
+    this.machines = new Machines(tx, machineRepository, environments, audit, clock);
+    this.groups = new MachineGroups(tx, machineRepository, machines, environments, audit, clock);
     this.enrolment = new Enrolment(tx, machineRepository, groups, environments, audit, clock);
     this.bots =
-        new UnattendedBots(
-            tx, machineRepository, machineRegistry, environments, capacity, audit, clock);
+        new UnattendedBots(tx, machineRepository, machines, environments, capacity, audit, clock);
     this.processUtilization = new ProcessUtilization(tx, machineRepository, environments, capacity);
-    this.machines = new MachineService(machineRegistry, groups, enrolment, bots);
     // Runs (R1-R10): RunLifecycle is the only writer of run state; the others follow its events.
     this.runRepository = new JdbcRunRepository(jdbc);
     this.runLifecycle = new RunLifecycle(tx, runRepository, clock);
     var reportFence = new AgentReportFence(Duration.ofMinutes(1), runLifecycle::events);
     this.runs =
         new RunService(
-            tx, runRepository, runLifecycle, machines, environments, capacity, audit, clock);
+            tx,
+            runRepository,
+            runLifecycle,
+            machines,
+            groups,
+            environments,
+            capacity,
+            audit,
+            clock);
     this.dispatcher =
         new Dispatcher(
-            tx, runRepository, machines, runLifecycle, clock, config.timings().assignLease());
+            tx, runRepository, machines, bots, runLifecycle, clock, config.timings().assignLease());
     this.runReports = new RunReports(tx, runRepository, runLifecycle, reportFence, clock);
     // A6: results of runs that ended while disconnected come first; after two heartbeats, the runs
     // the agent did not name are lost (R5).
@@ -200,6 +201,7 @@ public final class Orchestrator implements AutoCloseable {
     this.agentApi =
         new AgentApi(
             machines,
+            enrolment,
             runs,
             agentSessions,
             runReports,
@@ -221,7 +223,7 @@ public final class Orchestrator implements AutoCloseable {
             config.timings().sweepInterval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
     // Who follows whom, in one place (no constructor registers itself).
-    machines.setRunControl(cancellation);
+    bots.setRunControl(cancellation);
     machines.addListener(dispatcher);
     runLifecycle.subscribe(dispatcher);
     runLifecycle.subscribe(cancellation);
@@ -306,7 +308,7 @@ public final class Orchestrator implements AutoCloseable {
     CapacityMetrics capacityMetrics = new CapacityMetrics(capacity);
     capacityMetrics.bindTo(registry);
     refreshers.add(capacityMetrics);
-    RunMetrics runMetrics = new RunMetrics(runs, machineRegistry, processUtilization, environments);
+    RunMetrics runMetrics = new RunMetrics(runs, machines, processUtilization, environments);
     runMetrics.bindTo(registry);
     refreshers.add(runMetrics);
     runLifecycle.subscribe(runMetrics);
@@ -328,7 +330,7 @@ public final class Orchestrator implements AutoCloseable {
                 new EnvironmentApi(environments, capacity, idempotency),
                 new CapacityApi(capacity, clock, idempotency),
                 new MachineApi(
-                    machineRegistry,
+                    machines,
                     enrolment,
                     bots,
                     groups,

@@ -1,12 +1,15 @@
 package dev.botfleet.orchestrator.api;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Duration;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.ThrottledLog;
+import dev.botfleet.orchestrator.machines.Enrolment;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.Machines;
 import dev.botfleet.orchestrator.runs.AgentGateway;
 import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Claim;
@@ -59,7 +62,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   private final ThrottledLog heartbeatFlushFailures =
       new ThrottledLog(log, "heartbeat_flush_failed");
 
-  private final MachineService machines;
+  private final Machines machines;
+  private final Enrolment enrolment;
   private final RunService runs;
   private final AgentSessions agentSessions;
   private final RunReports reports;
@@ -72,7 +76,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
   private final Counter heartbeats;
 
   public AgentApi(
-      MachineService machines,
+      Machines machines,
+      Enrolment enrolment,
       RunService runs,
       AgentSessions agentSessions,
       RunReports reports,
@@ -82,6 +87,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
       java.time.Duration offlineAfter,
       MeterRegistry registry) {
     this.machines = machines;
+    this.enrolment = requireNonNull(enrolment, "enrolment");
     this.runs = runs;
     this.agentSessions = agentSessions;
     this.reports = reports;
@@ -119,7 +125,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         out,
         () -> {
           var e =
-              machines.enroll(
+              enrolment.enroll(
                   req.getJoinToken(), capacity(req.getCapacity()), req.getMachineName());
           log.info(
               "event=machine_enrolled machine={} environment={}",
@@ -243,7 +249,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         var hello = msg.getHello();
         Instant helloAt = clock.instant();
         Machine m =
-            machines.hello(
+            enrolment.hello(
                 hello.getMachineId(),
                 hello.getCredential(),
                 capacity(hello.getCapacity()),

@@ -238,7 +238,7 @@ final class DemoCommand implements Callable<Integer> {
                 "--machine-name",
                 MACHINE));
     if (!Files.exists(agentData.resolve("machine.properties"))) {
-      var token = o.machines.createJoinToken(admin, ENV, null, Duration.ofMinutes(10));
+      var token = o.enrolment.createJoinToken(admin, ENV, null, Duration.ofMinutes(10));
       cmd.add("--join-token");
       cmd.add(token.token());
     }

@@ -7,7 +7,8 @@ import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.machines.Bot;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineListener;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.Machines;
+import dev.botfleet.orchestrator.machines.UnattendedBots;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,7 +46,8 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
 
   private final Transactions tx;
   private final RunRepository runs;
-  private final MachineService machines;
+  private final Machines machines;
+  private final UnattendedBots bots;
   private final RunLifecycle lifecycle;
   private final Clock clock;
   private final Duration lease;
@@ -88,13 +90,15 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
   public Dispatcher(
       Transactions tx,
       RunRepository runs,
-      MachineService machines,
+      Machines machines,
+      UnattendedBots bots,
       RunLifecycle lifecycle,
       Clock clock,
       Duration lease) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.machines = requireNonNull(machines, "machines");
+    this.bots = requireNonNull(bots, "bots");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.clock = requireNonNull(clock, "clock");
     this.lease = requireNonNull(lease, "lease");
@@ -303,7 +307,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       }
       String bot = takeBot(chosen);
       if (bot == null) {
-        Bot added = machines.autoAllocate(chosen.id); // P6
+        Bot added = bots.autoAllocate(chosen.id); // P6
         if (added == null) {
           cannotGrow.add(chosen.id);
           continue;

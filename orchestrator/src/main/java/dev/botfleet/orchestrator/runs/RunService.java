@@ -16,8 +16,9 @@ import dev.botfleet.orchestrator.environments.Environment;
 import dev.botfleet.orchestrator.environments.EnvironmentService;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineGroup;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.MachineGroups;
 import dev.botfleet.orchestrator.machines.MachineStatus;
+import dev.botfleet.orchestrator.machines.Machines;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +42,8 @@ public final class RunService {
 
   private final Transactions tx;
   private final RunRepository runs;
-  private final MachineService machines;
+  private final Machines machines;
+  private final MachineGroups groups;
   private final EnvironmentService environments;
   private final CapacityService capacity;
   private final AuditLog audit;
@@ -55,7 +57,8 @@ public final class RunService {
       Transactions tx,
       RunRepository runs,
       RunLifecycle lifecycle,
-      MachineService machines,
+      Machines machines,
+      MachineGroups groups,
       EnvironmentService environments,
       CapacityService capacity,
       AuditLog audit,
@@ -64,6 +67,7 @@ public final class RunService {
     this.runs = requireNonNull(runs, "runs");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.machines = requireNonNull(machines, "machines");
+    this.groups = requireNonNull(groups, "groups");
     this.environments = requireNonNull(environments, "environments");
     this.capacity = requireNonNull(capacity, "capacity");
     this.audit = requireNonNull(audit, "audit");
@@ -304,7 +308,7 @@ public final class RunService {
   private RunTarget resolveTarget(Environment env, RunTarget.Kind kind, String name) {
     return switch (kind) {
       case MACHINE -> new RunTarget(kind, machines.resolveIdIn(env.id(), name));
-      case GROUP -> new RunTarget(kind, machines.resolveGroupIdIn(env, name));
+      case GROUP -> new RunTarget(kind, groups.resolveGroupIdIn(env, name));
       default -> throw new IllegalArgumentException(kind.name());
     };
   }
@@ -385,7 +389,7 @@ public final class RunService {
     String targetName =
         switch (run.target().kind()) {
           case MACHINE -> machines.nameOf(run.target().id());
-          case GROUP -> machines.groupNameOf(run.target().id());
+          case GROUP -> groups.groupNameOf(run.target().id());
           default -> run.target().id();
         };
     return new RunView(
@@ -541,6 +545,6 @@ public final class RunService {
   }
 
   public MachineGroup groupOf(String groupId) {
-    return machines.requireGroupById(groupId);
+    return groups.requireGroupById(groupId);
   }
 }

@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.ThrottledLog;
 import dev.botfleet.common.Transactions;
-import dev.botfleet.orchestrator.machines.MachineService;
+import dev.botfleet.orchestrator.machines.Machines;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,7 +38,7 @@ public final class RunSweeper implements AutoCloseable {
   private final Transactions tx;
   private final RunRepository runs;
   private final RunLifecycle lifecycle;
-  private final MachineService machines;
+  private final Machines machines;
   private final Dispatcher dispatcher;
   private final Clock clock;
   private final Duration offlineAfter;
@@ -53,7 +53,7 @@ public final class RunSweeper implements AutoCloseable {
       Transactions tx,
       RunRepository runs,
       RunLifecycle lifecycle,
-      MachineService machines,
+      Machines machines,
       Dispatcher dispatcher,
       AgentGateway gateway,
       Clock clock,
