@@ -13,12 +13,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * Group commit: many callers hand in one item each; a single writer thread applies whatever has
  * queued up in one batch (one transaction) and answers each caller only after the batch is durable.
  * Under load, batches grow and commits stay few; alone, a caller waits for one commit. Shared by
- * the writers of run submissions and agent run reports (issue 8 §3).
+ * the writers of run submissions, agent run reports and usage records (issue 8 §3).
+ *
+ * <p>A batch holds up to {@code maxBatch} units of weight (one per item unless a weight function
+ * says otherwise, e.g. the records of a call). Several writer threads may drain the one queue when
+ * one transaction at a time cannot keep up (the metering writer, whose batches conflict only on the
+ * same keys).
  *
  * <p>A caller either waits ({@link #submit}) or is called back ({@link #submitAsync}). A batch that
  * fails either fails its callers, or, with a {@link Retry}, is kept and written again after a pause
@@ -30,9 +36,12 @@ import java.util.function.Function;
 public final class GroupCommit<I, O> implements AutoCloseable {
   private final Function<List<I>, List<O>> writeBatch;
   private final int maxBatch;
+  private final ToIntFunction<I> weight;
   private final Retry retry;
+  private final ErrorReason shuttingDownReason;
   private final BlockingQueue<Pending<I, O>> queue = new LinkedBlockingQueue<>();
-  private final Thread writer;
+  private final String name;
+  private final List<Thread> writers = new ArrayList<>();
   private volatile boolean started;
   private volatile boolean running = true;
 
@@ -64,23 +73,48 @@ public final class GroupCommit<I, O> implements AutoCloseable {
    */
   public GroupCommit(
       String name, int maxBatch, Function<List<I>, List<O>> writeBatch, Retry retry) {
+    this(name, 1, maxBatch, item -> 1, writeBatch, retry, ErrorReason.SHUTTING_DOWN);
+  }
+
+  /**
+   * @param writers how many threads drain the queue, each writing its own batches
+   * @param weight the weight of an item against {@code maxBatch} (at least 1)
+   * @param shuttingDownReason what callers left in the queue at close are failed with
+   */
+  public GroupCommit(
+      String name,
+      int writers,
+      int maxBatch,
+      ToIntFunction<I> weight,
+      Function<List<I>, List<O>> writeBatch,
+      Retry retry,
+      ErrorReason shuttingDownReason) {
+    this.name = requireNonNull(name, "name");
     this.writeBatch = requireNonNull(writeBatch, "writeBatch");
+    this.weight = requireNonNull(weight, "weight");
+    this.shuttingDownReason = requireNonNull(shuttingDownReason, "shuttingDownReason");
     this.retry = retry;
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch: " + maxBatch + " (expected: >= 1)");
     }
+    if (writers < 1) {
+      throw new IllegalArgumentException("writers: " + writers + " (expected: >= 1)");
+    }
     this.maxBatch = maxBatch;
-    this.writer = new Thread(this::loop, name);
-    writer.setDaemon(true);
+    for (int i = 0; i < writers; i++) {
+      Thread writer = new Thread(this::loop, writers == 1 ? name : name + "-" + i);
+      writer.setDaemon(true);
+      this.writers.add(writer);
+    }
   }
 
-  /** Starts the writer thread; nothing is written before. */
+  /** Starts the writer threads; nothing is written before. */
   public synchronized void start() {
     if (started) {
       throw new IllegalStateException("already started");
     }
     started = true;
-    writer.start();
+    writers.forEach(Thread::start);
   }
 
   /**
@@ -89,11 +123,10 @@ public final class GroupCommit<I, O> implements AutoCloseable {
    */
   public CompletableFuture<O> submitAsync(I item) {
     if (!started) {
-      throw new IllegalStateException("group commit '" + writer.getName() + "' is not started");
+      throw new IllegalStateException("group commit '" + name + "' is not started");
     }
     if (!running) {
-      throw new BotfleetException(
-          ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry");
+      throw shuttingDown();
     }
     CompletableFuture<O> done = new CompletableFuture<>();
     queue.add(new Pending<>(item, done));
@@ -130,7 +163,12 @@ public final class GroupCommit<I, O> implements AutoCloseable {
           continue;
         }
         batch.add(first);
-        queue.drainTo(batch, maxBatch - 1);
+        int load = Math.max(1, weight.applyAsInt(first.item()));
+        Pending<I, O> next;
+        while (load < maxBatch && (next = queue.poll()) != null) {
+          batch.add(next);
+          load += Math.max(1, weight.applyAsInt(next.item()));
+        }
         List<I> items = new ArrayList<>(batch.size());
         batch.forEach(p -> items.add(p.item()));
         List<O> answers;
@@ -169,9 +207,11 @@ public final class GroupCommit<I, O> implements AutoCloseable {
     }
   }
 
-  private static BotfleetException shuttingDown() {
+  private BotfleetException shuttingDown() {
     return new BotfleetException(
-        ErrorReason.SHUTTING_DOWN, "the orchestrator is shutting down; retry");
+        shuttingDownReason,
+        "the orchestrator is shutting down; retry"
+            + (shuttingDownReason == ErrorReason.SHUTTING_DOWN ? "" : " with the same keys"));
   }
 
   @Override
@@ -181,7 +221,9 @@ public final class GroupCommit<I, O> implements AutoCloseable {
       return;
     }
     try {
-      writer.join(5000);
+      for (Thread writer : writers) {
+        writer.join(5000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -38,6 +38,51 @@ class GroupCommitTest {
   }
 
   @Test
+  void batches_are_bounded_by_weight_and_several_writers_drain_one_queue() throws Exception {
+    CountDownLatch bothWriting = new CountDownLatch(2);
+    List<Integer> weights = new CopyOnWriteArrayList<>();
+    List<String> threads = new CopyOnWriteArrayList<>();
+    GroupCommit<List<Integer>, Integer> commit =
+        new GroupCommit<>(
+            "weighted",
+            2,
+            10,
+            List::size,
+            batch -> {
+              threads.add(Thread.currentThread().getName());
+              weights.add(batch.stream().mapToInt(List::size).sum());
+              bothWriting.countDown();
+              // Each writer holds its first batch until the other has one too.
+              await(bothWriting);
+              return batch.stream().map(List::size).toList();
+            },
+            null,
+            ErrorReason.M5_SHUTTING_DOWN);
+    commit.start();
+    ExecutorService callers = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<Integer>> answers = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        answers.add(callers.submit(() -> commit.submit(List.of(1, 2, 3, 4), WAIT)));
+      }
+      for (Future<Integer> f : answers) {
+        assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(4);
+      }
+    } finally {
+      callers.shutdownNow();
+      commit.close();
+    }
+    // A batch stops at the first item that reaches the bound: at most 4 + 4 + 4 = 12 when the
+    // second item left it at 8, never a fourth item.
+    assertThat(weights).allMatch(w -> w <= 12).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(threads).contains("weighted-0", "weighted-1");
+    assertThatThrownBy(() -> commit.submitAsync(List.of(1)))
+        .isInstanceOfSatisfying(
+            BotfleetException.class,
+            e -> assertThat(e.reason()).isEqualTo(ErrorReason.M5_SHUTTING_DOWN));
+  }
+
+  @Test
   void concurrent_callers_share_batches_no_larger_than_the_maximum() throws Exception {
     CountDownLatch firstBatchEntered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

@@ -248,7 +248,6 @@ public final class Orchestrator implements AutoCloseable {
     this.metering =
         new RequestRecorder(
             tx, meteringRepository, flows, flowCharges, licenses, tenantRepository, clock);
-    closeables.add(metering);
     this.usage =
         new UsageReports(
             tx,
@@ -347,6 +346,7 @@ public final class Orchestrator implements AutoCloseable {
     // (DESIGN "Conventions": no constructor starts a thread).
     started(runLifecycle::start, runLifecycle); // run submissions (group commit)
     started(runReports::start, runReports); // agent reports (group commit)
+    started(metering::start, metering); // usage records (group commit, M5) and key pruning (M4)
     started(agentSessions::start, agentSessions); // reconciles agents after Hello (A6)
     started(grpc::start, () -> grpc.stop(5, TimeUnit.SECONDS));
     // Closed before gRPC stops: ends the agent streams so agents reconnect elsewhere.

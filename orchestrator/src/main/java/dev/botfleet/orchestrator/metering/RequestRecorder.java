@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.admin.OverLimitPolicy;
 import dev.botfleet.orchestrator.admin.TenantRepository;
@@ -29,10 +30,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -74,11 +75,9 @@ public final class RequestRecorder implements AutoCloseable {
   private final LicenseService licenses;
   private final TenantRepository tenant;
   private final Clock clock;
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final List<MeteringListener> listeners = new CopyOnWriteArrayList<>();
-  private final List<Thread> writers = new ArrayList<>();
-  private volatile boolean running = true;
-  private Instant lastPrune;
+  private final GroupCommit<Pending, List<RecordResult>> writer;
+  private final ScheduledExecutorService pruner;
 
   /**
    * Charges by subject, valid while {@link FlowCharges#version()} is unchanged and for {@link
@@ -118,13 +117,30 @@ public final class RequestRecorder implements AutoCloseable {
     this.tenant = requireNonNull(tenant, "tenant");
     this.clock = requireNonNull(clock, "clock");
     this.names = new BucketNames(flows, licenses);
-    for (int i = 0; i < WRITERS; i++) {
-      boolean pruner = i == 0;
-      Thread writer = new Thread(() -> writeLoop(pruner), "metering-writer-" + i);
-      writer.setDaemon(true);
-      writers.add(writer);
-      writer.start();
-    }
+    // Batches are bounded by records, not calls; a failed batch fails its callers, who retry with
+    // the same keys (M4), so there is nothing to keep.
+    this.writer =
+        new GroupCommit<>(
+            "metering-writer",
+            WRITERS,
+            MAX_BATCH_RECORDS,
+            p -> p.records().size(),
+            this::writeBatch,
+            null,
+            ErrorReason.M5_SHUTTING_DOWN);
+    this.pruner =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "metering-key-pruner");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts the writers and the hourly M4 key pruning (Orchestrator.start). */
+  public void start() {
+    writer.start();
+    pruner.scheduleWithFixedDelay(this::pruneQuietly, 0, PRUNE_EVERY.toSeconds(), TimeUnit.SECONDS);
   }
 
   public void addListener(MeteringListener listener) {
@@ -138,10 +154,7 @@ public final class RequestRecorder implements AutoCloseable {
 
   private record ContributionKey(BucketKey bucket, Subject source) {}
 
-  private record Pending(
-      List<UsageRecord> records,
-      List<Subject> subjects,
-      CompletableFuture<List<RecordResult>> done) {}
+  private record Pending(List<UsageRecord> records, List<Subject> subjects) {}
 
   /**
    * Queues {@code records} for the writer. The future completes after the batch holding them
@@ -188,69 +201,12 @@ public final class RequestRecorder implements AutoCloseable {
       }
       subjects.add(s);
     }
-    Pending p = new Pending(List.copyOf(records), subjects, new CompletableFuture<>());
-    if (!running) {
-      throw new BotfleetException(
-          ErrorReason.M5_SHUTTING_DOWN,
-          "the orchestrator is shutting down; retry with the same keys");
-    }
-    queue.add(p);
-    return p.done();
+    return writer.submitAsync(new Pending(List.copyOf(records), subjects));
   }
 
-  private void writeLoop(boolean pruner) {
-    while (running || !queue.isEmpty()) {
-      Pending first;
-      try {
-        first = queue.poll(200, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        if (!running) {
-          break;
-        }
-        continue;
-      }
-      if (first == null) {
-        if (pruner) {
-          maybePrune();
-        }
-        continue;
-      }
-      List<Pending> batch = new ArrayList<>();
-      batch.add(first);
-      int n = first.records().size();
-      Pending next;
-      while (n < MAX_BATCH_RECORDS && (next = queue.poll()) != null) {
-        batch.add(next);
-        n += next.records().size();
-      }
-      writeBatch(batch);
-      if (pruner) {
-        maybePrune();
-      }
-    }
-    for (Pending p; (p = queue.poll()) != null; ) {
-      p.done()
-          .completeExceptionally(
-              new BotfleetException(
-                  ErrorReason.M5_SHUTTING_DOWN,
-                  "the orchestrator is shutting down; retry with the same keys"));
-    }
-  }
-
-  private void writeBatch(List<Pending> batch) {
-    Written w = null;
-    Throwable failure = null;
-    try {
-      w = tx.inTransaction(() -> write(batch));
-    } catch (Throwable t) {
-      failure = t;
-    }
-    if (w == null) {
-      for (Pending p : batch) {
-        p.done().completeExceptionally(failure);
-      }
-      return;
-    }
+  /** One transaction for the batch; its callers are answered by GroupCommit once it committed. */
+  private List<List<RecordResult>> writeBatch(List<Pending> batch) {
+    Written w = tx.inTransaction(() -> write(batch));
     for (MeteringListener l : listeners) {
       try {
         w.recorded().forEach((plan, c) -> l.recorded(plan, c[0], c[1]));
@@ -261,9 +217,7 @@ public final class RequestRecorder implements AutoCloseable {
         // metrics must never fail metering
       }
     }
-    for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).done().complete(w.results().get(i));
-    }
+    return w.results();
   }
 
   private record Written(
@@ -515,22 +469,15 @@ public final class RequestRecorder implements AutoCloseable {
     return states;
   }
 
-  private void maybePrune() {
-    Instant now = clock.instant();
-    if (lastPrune != null
-        && Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) < 0
-        && !now.isBefore(lastPrune)) {
-      return;
-    }
-    lastPrune = now;
+  private void pruneQuietly() {
     try {
-      tx.inTransaction(() -> repository.pruneKeys(now.minus(KEY_RETENTION)));
+      pruneKeysNow();
     } catch (RuntimeException e) {
       // retried at the next prune time
     }
   }
 
-  /** M4: prunes keys older than {@link #KEY_RETENTION} now (also done hourly by the writer). */
+  /** M4: prunes keys older than {@link #KEY_RETENTION} now (also done hourly once started). */
   public int pruneKeysNow() {
     Instant now = clock.instant();
     return tx.inTransaction(() -> repository.pruneKeys(now.minus(KEY_RETENTION)));
@@ -538,14 +485,7 @@ public final class RequestRecorder implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    writers.forEach(Thread::interrupt);
-    try {
-      for (Thread writer : writers) {
-        writer.join(10_000);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    pruner.shutdownNow();
+    writer.close();
   }
 }
