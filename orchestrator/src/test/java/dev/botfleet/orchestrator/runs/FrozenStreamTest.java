@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
+import dev.botfleet.orchestrator.testing.Fleet;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
-import dev.botfleet.proto.v1.CreateEnvironmentRequest;
-import dev.botfleet.proto.v1.CreateJoinTokenRequest;
-import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
 import dev.botfleet.proto.v1.EnvironmentType;
-import dev.botfleet.proto.v1.GetMachineRequest;
-import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.testing.ProtocolAgent;
 import java.nio.file.Path;
@@ -37,18 +33,9 @@ class FrozenStreamTest {
             Duration.ofHours(1),
             Duration.ofSeconds(30));
     try (TestOrchestrator t = TestOrchestrator.h2(dir, timings)) {
-      t.admin(EnvironmentServiceGrpc::newBlockingStub)
-          .createEnvironment(
-              CreateEnvironmentRequest.newBuilder()
-                  .setName("prod")
-                  .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
-                  .build());
-      var machines = t.admin(MachineServiceGrpc::newBlockingStub);
-      String token =
-          machines
-              .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
-              .getToken();
-      try (ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, "m1", 1).connect()) {
+      Fleet fleet = new Fleet(t).environment("prod", EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION);
+      try (fleet) {
+        ProtocolAgent a = fleet.agent(Fleet.ENV, "m1", 1);
         await().until(() -> t.orchestrator.dispatcher.localMachines() == 1);
 
         // The agent freezes; another replica's sweeper marks the machine OFFLINE.
@@ -61,15 +48,7 @@ class FrozenStreamTest {
         await()
             .atMost(Duration.ofSeconds(10))
             .until(() -> t.orchestrator.dispatcher.localMachines() == 0);
-        assertThat(
-                machines
-                    .getMachine(
-                        GetMachineRequest.newBuilder()
-                            .setEnvironment("prod")
-                            .setMachine("m1")
-                            .build())
-                    .getMachine()
-                    .getStatus())
+        assertThat(fleet.machine(Fleet.ENV, "m1").getStatus())
             .isEqualTo(MachineStatus.MACHINE_STATUS_OFFLINE);
 
         // Awake again, it says Hello and is ONLINE.
@@ -77,14 +56,7 @@ class FrozenStreamTest {
         await()
             .until(
                 () ->
-                    machines
-                            .getMachine(
-                                GetMachineRequest.newBuilder()
-                                    .setEnvironment("prod")
-                                    .setMachine("m1")
-                                    .build())
-                            .getMachine()
-                            .getStatus()
+                    fleet.machine(Fleet.ENV, "m1").getStatus()
                         == MachineStatus.MACHINE_STATUS_ONLINE);
       }
     }

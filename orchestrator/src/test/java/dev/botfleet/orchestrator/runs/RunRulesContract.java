@@ -5,32 +5,22 @@ import static org.awaitility.Awaitility.await;
 
 import dev.botfleet.orchestrator.OrchestratorConfig;
 import dev.botfleet.orchestrator.api.GrpcErrors;
+import dev.botfleet.orchestrator.testing.Fleet;
 import dev.botfleet.orchestrator.testing.TestOrchestrator;
 import dev.botfleet.proto.v1.AddToGroupRequest;
-import dev.botfleet.proto.v1.AllocateBotsRequest;
 import dev.botfleet.proto.v1.CancelRunRequest;
-import dev.botfleet.proto.v1.CapacityServiceGrpc;
-import dev.botfleet.proto.v1.CreateEnvironmentRequest;
 import dev.botfleet.proto.v1.CreateGroupRequest;
-import dev.botfleet.proto.v1.CreateJoinTokenRequest;
-import dev.botfleet.proto.v1.CreatePurchaseRequest;
 import dev.botfleet.proto.v1.DeallocateBotsRequest;
-import dev.botfleet.proto.v1.EnvironmentServiceGrpc;
 import dev.botfleet.proto.v1.EnvironmentType;
-import dev.botfleet.proto.v1.GetMachineRequest;
 import dev.botfleet.proto.v1.GetProcessUtilizationRequest;
 import dev.botfleet.proto.v1.GetRunRequest;
-import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.MachineServiceGrpc.MachineServiceBlockingStub;
 import dev.botfleet.proto.v1.MachineStatus;
 import dev.botfleet.proto.v1.Priority;
 import dev.botfleet.proto.v1.RunOutcome;
-import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunServiceGrpc.RunServiceBlockingStub;
 import dev.botfleet.proto.v1.RunState;
 import dev.botfleet.proto.v1.RunTarget;
-import dev.botfleet.proto.v1.SetAllocationRequest;
-import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.SetDesktopFlowRequest;
 import dev.botfleet.proto.v1.SetMaintenanceRequest;
 import dev.botfleet.proto.v1.Sku;
@@ -64,78 +54,42 @@ abstract class RunRulesContract {
   TestOrchestrator t;
   RunServiceBlockingStub runs;
   MachineServiceBlockingStub machines;
-  final List<ProtocolAgent> agents = new ArrayList<>();
+  Fleet fleet;
 
   abstract TestOrchestrator start(Path dir) throws Exception;
 
   @BeforeEach
   void setUp() throws Exception {
     t = start(dir);
-    runs = t.admin(RunServiceGrpc::newBlockingStub);
-    machines = t.admin(MachineServiceGrpc::newBlockingStub);
-    t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(
-            CreateEnvironmentRequest.newBuilder()
-                .setName("prod")
-                .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
-                .build());
-    var capacity = t.admin(CapacityServiceGrpc::newBlockingStub);
-    capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_PROCESS).setQuantity(10).build());
-    capacity.createPurchase(
-        CreatePurchaseRequest.newBuilder().setSku(Sku.SKU_UNATTENDED_RPA).setQuantity(10).build());
-    allocate(Sku.SKU_PROCESS, 4);
+    fleet = new Fleet(t).prod(10, 4).purchase(Sku.SKU_UNATTENDED_RPA, 10);
+    runs = fleet.runs;
+    machines = fleet.machines;
   }
 
   @AfterEach
   void tearDown() {
-    agents.forEach(ProtocolAgent::close);
+    fleet.close();
     t.close();
   }
 
   void allocate(Sku sku, int n) {
-    t.admin(CapacityServiceGrpc::newBlockingStub)
-        .setAllocation(
-            SetAllocationRequest.newBuilder()
-                .setEnvironment("prod")
-                .setSku(sku)
-                .setQuantity(n)
-                .build());
+    fleet.allocate(Fleet.ENV, sku, n);
   }
 
   ProtocolAgent agent(String name, int maxSessions) {
-    String token =
-        machines
-            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
-            .getToken();
-    ProtocolAgent a = ProtocolAgent.enroll(t.channel(), token, name, maxSessions).connect();
-    agents.add(a);
-    await().until(() -> machine(name).getStatus() == MachineStatus.MACHINE_STATUS_ONLINE);
-    return a;
+    return fleet.agent(Fleet.ENV, name, maxSessions);
   }
 
   dev.botfleet.proto.v1.Machine machine(String name) {
-    return machines
-        .getMachine(GetMachineRequest.newBuilder().setEnvironment("prod").setMachine(name).build())
-        .getMachine();
+    return fleet.machine(Fleet.ENV, name);
   }
 
   void bots(String machine, int count) {
-    machines.allocateBots(
-        AllocateBotsRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine(machine)
-            .setCount(count)
-            .build());
+    fleet.bots(Fleet.ENV, machine, count);
   }
 
   void auto(String machine, boolean on) {
-    machines.setAutoAllocation(
-        SetAutoAllocationRequest.newBuilder()
-            .setEnvironment("prod")
-            .setMachine(machine)
-            .setEnabled(on)
-            .build());
+    fleet.autoAllocation(Fleet.ENV, machine, on);
   }
 
   String submit(String machine, Priority priority) {
@@ -569,30 +523,10 @@ abstract class RunRulesContract {
   void issue7_an_agent_cannot_report_for_a_run_of_another_machine_even_in_another_environment() {
     ProtocolAgent owner = agent("m1", 1);
     bots("m1", 1);
-    t.admin(EnvironmentServiceGrpc::newBlockingStub)
-        .createEnvironment(
-            CreateEnvironmentRequest.newBuilder()
-                .setName("other")
-                .setType(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
-                .build());
-    String otherToken =
-        machines
-            .createJoinToken(CreateJoinTokenRequest.newBuilder().setEnvironment("other").build())
-            .getToken();
-    ProtocolAgent intruder = ProtocolAgent.enroll(t.channel(), otherToken, "intruder", 1).connect();
-    agents.add(intruder);
-    await()
-        .until(
-            () ->
-                machines
-                        .getMachine(
-                            GetMachineRequest.newBuilder()
-                                .setEnvironment("other")
-                                .setMachine("intruder")
-                                .build())
-                        .getMachine()
-                        .getStatus()
-                    == MachineStatus.MACHINE_STATUS_ONLINE);
+    ProtocolAgent intruder =
+        fleet
+            .environment("other", EnvironmentType.ENVIRONMENT_TYPE_SANDBOX)
+            .agent("other", "intruder", 1);
 
     String id = runningOn(owner, "m1");
     int attempt = run(id).getAttempt();
@@ -742,17 +676,7 @@ abstract class RunRulesContract {
     t.clock.advance(Duration.ofSeconds(11));
     t.orchestrator.sweeper.sweep();
     assertThat(run(id).getState()).isEqualTo(RunState.RUN_STATE_QUEUED);
-    ProtocolAgent back =
-        ProtocolAgent.enroll(
-                t.channel(),
-                machines
-                    .createJoinToken(
-                        CreateJoinTokenRequest.newBuilder().setEnvironment("prod").build())
-                    .getToken(),
-                "m2",
-                1)
-            .connect();
-    agents.add(back);
+    ProtocolAgent back = fleet.agent(Fleet.ENV, "m2", 1);
     assertThat(run(id).getAttempt()).isEqualTo(1);
   }
 
