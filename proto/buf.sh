@@ -6,15 +6,28 @@
 #   buf.sh breaking --against <git ref>  wire compatibility with an earlier commit
 #   buf.sh freeze                        rewrite v1-image.json from the protos as they are (only
 #                                        for a release that may break: see docs/api.md)
-# buf is installed into target/buf on first use (npm registry), never into the repository.
+# buf is installed on first use (npm registry) into a per-user cache shared by every clone
+# (${XDG_CACHE_HOME:-~/.cache}/botfleet/buf-<version>, like Maven's ~/.m2), never into the
+# repository; where that cache is not writable, into target/buf.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version=1.75.0
-dir="$here/target/buf"
+cache="${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/botfleet"
+if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
+  dir="$cache/buf-$version"
+else
+  dir="$here/target/buf"
+fi
 bin="$dir/node_modules/.bin/buf"
 if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -qx "$version"; then
   mkdir -p "$dir"
-  npm install --silent --no-audit --no-fund --prefix "$dir" "@bufbuild/buf@$version" >/dev/null
+  # One install at a time per cache: parallel builds (two clones, CI and a developer) share it.
+  exec 9>"$dir.lock"
+  command -v flock >/dev/null && flock 9
+  if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -qx "$version"; then
+    npm install --silent --no-audit --no-fund --prefix "$dir" "@bufbuild/buf@$version" >/dev/null
+  fi
+  exec 9>&-
 fi
 cd "$here"
 case "${1:-lint}" in
