@@ -220,7 +220,7 @@ public enum ErrorReason {
   IDEMPOTENCY_KEY_INVALID(
       INVALID_ARGUMENT,
       "",
-      "An idempotency key longer than 128 characters or with control characters."),
+      "An idempotency key with control characters (its length is bounded like any field)."),
   INTERNAL(ErrorCode.INTERNAL, "", "A bug; the server log has the stack trace."),
   INTERRUPTED(ABORTED, "", "The server was interrupted while waiting for a write."),
   INVALID_ARGUMENT_MALFORMED(INVALID_ARGUMENT, "", "The request bytes are not a valid message."),

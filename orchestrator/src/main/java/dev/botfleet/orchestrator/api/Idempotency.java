@@ -38,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class Idempotency {
   public static final Duration REMEMBER = Duration.ofHours(24);
   public static final Duration REMEMBER_SECRET = Duration.ofMinutes(15);
-  public static final int MAX_KEY_LENGTH = 128;
   private static final Duration PURGE_EVERY = Duration.ofMinutes(5);
   private static final int PURGE_SLICE = 1000;
   private static final Logger log = LoggerFactory.getLogger(Idempotency.class);
@@ -75,13 +74,12 @@ public final class Idempotency {
     if (key.isEmpty()) {
       return call.get();
     }
-    if (key.length() > MAX_KEY_LENGTH || key.chars().anyMatch(Character::isISOControl)) {
+    // The length is bounded by RequestLimits for every idempotency_key before a call gets here.
+    if (key.chars().anyMatch(Character::isISOControl)) {
       throw BotfleetException.invalid(
           ErrorReason.IDEMPOTENCY_KEY_INVALID,
-          "idempotency_key: "
-              + key.length()
-              + " characters (expected: 1 to "
-              + MAX_KEY_LENGTH
+          "idempotency_key: has control characters (expected: 1 to "
+              + RequestLimits.MAX_IDEMPOTENCY_KEY_CHARS
               + " printable characters)");
     }
     String method = request.getDescriptorForType().getFullName();

@@ -69,6 +69,15 @@ final class ProtoCodes {
 
   private static final String EXIT_CODE = "EXIT_CODE";
 
+  private static final Map<OsFamily, String> OS_FAMILY_CODES = inverse(OS_FAMILY);
+  private static final Map<RunFailureReason, String> FAILURE_CODES = inverse(FAILURE_REASON);
+
+  private static <K, V> Map<V, K> inverse(Map<K, V> m) {
+    Map<V, K> inverse = new java.util.HashMap<>();
+    m.forEach((k, v) -> inverse.put(v, k));
+    return Map.copyOf(inverse);
+  }
+
   static ProcessUnitHolder processUnitHolder(String domain) {
     return PROCESS_UNIT_HOLDER.getOrDefault(
         domain, ProcessUnitHolder.PROCESS_UNIT_HOLDER_UNSPECIFIED);
@@ -91,12 +100,7 @@ final class ProtoCodes {
 
   /** An agent that does not say is counted as OTHER, as an unknown family always was. */
   static String osFamily(OsFamily wire) {
-    for (var e : OS_FAMILY.entrySet()) {
-      if (e.getValue() == wire) {
-        return e.getKey();
-      }
-    }
-    return "OTHER";
+    return OS_FAMILY_CODES.getOrDefault(wire, "OTHER");
   }
 
   static WaitCode waitCode(String domain) {
@@ -126,11 +130,6 @@ final class ProtoCodes {
     if (wire == RunFailureReason.RUN_FAILURE_REASON_EXIT_CODE) {
       return exitCode == null ? EXIT_CODE : EXIT_CODE + "_" + exitCode;
     }
-    for (var e : FAILURE_REASON.entrySet()) {
-      if (e.getValue() == wire) {
-        return e.getKey();
-      }
-    }
-    return "AGENT_ERROR";
+    return FAILURE_CODES.getOrDefault(wire, "AGENT_ERROR");
   }
 }

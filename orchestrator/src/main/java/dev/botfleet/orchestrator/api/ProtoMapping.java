@@ -14,7 +14,7 @@ import dev.botfleet.proto.v1.EnvironmentSkuUsage;
 import java.time.Instant;
 
 /** Proto ↔ domain conversions. */
-final class ProtoMapping {
+public final class ProtoMapping {
   private ProtoMapping() {}
 
   static Timestamp ts(Instant i) {
@@ -23,7 +23,8 @@ final class ProtoMapping {
         : Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 
-  static com.google.protobuf.Duration duration(java.time.Duration d) {
+  /** Null is sent as zero: "the default" wherever the API takes an optional duration. */
+  public static com.google.protobuf.Duration duration(java.time.Duration d) {
     return d == null
         ? com.google.protobuf.Duration.getDefaultInstance()
         : com.google.protobuf.Duration.newBuilder()
@@ -36,7 +37,7 @@ final class ProtoMapping {
    * Unset reads as zero ("the default" wherever a duration is optional). RequestLimits already
    * refused malformed and out-of-range values.
    */
-  static java.time.Duration duration(com.google.protobuf.Duration d) {
+  public static java.time.Duration duration(com.google.protobuf.Duration d) {
     return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
   }
 

@@ -38,18 +38,4 @@ abstract class ClientCommand implements Callable<Integer> {
     }
     return java.time.Instant.ofEpochSecond(t.getSeconds()).toString();
   }
-
-  /** Unset (null) is sent as zero: "the default" wherever the API takes an optional duration. */
-  static com.google.protobuf.Duration duration(java.time.Duration d) {
-    return d == null
-        ? com.google.protobuf.Duration.getDefaultInstance()
-        : com.google.protobuf.Duration.newBuilder()
-            .setSeconds(d.getSeconds())
-            .setNanos(d.getNano())
-            .build();
-  }
-
-  static java.time.Duration duration(com.google.protobuf.Duration d) {
-    return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
-  }
 }

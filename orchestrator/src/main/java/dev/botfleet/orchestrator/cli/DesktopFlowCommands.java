@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.cli;
 
+import dev.botfleet.orchestrator.api.ProtoMapping;
 import dev.botfleet.proto.v1.ListDesktopFlowsRequest;
 import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.SetDesktopFlowRequest;
@@ -53,8 +54,8 @@ final class DesktopFlowCommands {
                       .setEnvironment(env)
                       .setName(name)
                       .setRetryable(retryable)
-                      .setQueueTimeout(ClientCommand.duration(queueTimeout))
-                      .setRunTimeout(ClientCommand.duration(runTimeout))
+                      .setQueueTimeout(ProtoMapping.duration(queueTimeout))
+                      .setRunTimeout(ProtoMapping.duration(runTimeout))
                       .build());
       var f = resp.getFlow();
       client.print(
@@ -65,8 +66,8 @@ final class DesktopFlowCommands {
                   .row(
                       f.getName(),
                       f.getRetryable(),
-                      ClientCommand.duration(f.getQueueTimeout()),
-                      ClientCommand.duration(f.getRunTimeout()))
+                      ProtoMapping.duration(f.getQueueTimeout()),
+                      ProtoMapping.duration(f.getRunTimeout()))
                   .print(o));
       return 0;
     }
@@ -101,8 +102,8 @@ final class DesktopFlowCommands {
                         t.row(
                             f.getName(),
                             f.getRetryable(),
-                            ClientCommand.duration(f.getQueueTimeout()),
-                            ClientCommand.duration(f.getRunTimeout())));
+                            ProtoMapping.duration(f.getQueueTimeout()),
+                            ProtoMapping.duration(f.getRunTimeout())));
             t.print(o);
           });
       return 0;

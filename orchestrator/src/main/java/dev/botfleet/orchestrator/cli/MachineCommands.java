@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.cli;
 
+import dev.botfleet.orchestrator.api.ProtoMapping;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
 import dev.botfleet.proto.v1.CreateJoinTokenRequest;
 import dev.botfleet.proto.v1.DeallocateBotsRequest;
@@ -119,7 +120,7 @@ final class MachineCommands {
                   CreateJoinTokenRequest.newBuilder()
                       .setEnvironment(env)
                       .setGroup(group == null ? "" : group)
-                      .setTtl(ClientCommand.duration(ttl))
+                      .setTtl(ProtoMapping.duration(ttl))
                       .build());
       client.print(
           out(),

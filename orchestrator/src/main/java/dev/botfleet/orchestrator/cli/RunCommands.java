@@ -1,5 +1,6 @@
 package dev.botfleet.orchestrator.cli;
 
+import dev.botfleet.orchestrator.api.ProtoMapping;
 import dev.botfleet.proto.v1.CancelRunRequest;
 import dev.botfleet.proto.v1.GetRunRequest;
 import dev.botfleet.proto.v1.ListRunsRequest;
@@ -168,8 +169,8 @@ final class RunCommands {
               .setPriority(priority)
               .putAllInputs(inputs)
               .setTriggeringFlow(triggeredBy == null ? "" : triggeredBy)
-              .setQueueTimeout(ClientCommand.duration(queueTimeout))
-              .setRunTimeout(ClientCommand.duration(runTimeout))
+              .setQueueTimeout(ProtoMapping.duration(queueTimeout))
+              .setRunTimeout(ProtoMapping.duration(runTimeout))
               .setIdempotencyKey(key == null ? "" : key);
       var resp = client.stub(RunServiceGrpc::newBlockingStub).submitRun(req.build());
       Run run = resp.getRun();

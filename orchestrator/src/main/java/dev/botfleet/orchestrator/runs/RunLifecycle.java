@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * dispatcher frees the bot, the metrics count, the PostgreSQL notifier tells other replicas).
  * Nobody else needs to remember a second call after a transition.
  *
- * <p>Events are published after the transition's own transaction; a transition called inside a
- * caller's transaction (P10 forced de-allocation) publishes when it returns, as before.
+ * <p>Events are published after the commit of the transaction they happened in: the transition's
+ * own, or the caller's when a transition runs inside one (P10 forced de-allocation, idempotent
+ * calls); a rolled-back transition publishes nothing.
  */
 public final class RunLifecycle implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunLifecycle.class);
@@ -242,14 +243,23 @@ public final class RunLifecycle implements AutoCloseable {
 
   /** Hands each event to every subscriber; one that throws does not keep it from the others. */
   private final class Fanout implements RunEvents {
+    /**
+     * After the commit of the transaction the event is raised in (at once when there is none): a
+     * subscriber (the dispatcher reloading a machine) must see the change it is told of, also when
+     * a transition runs inside a caller's transaction (P10 de-allocation, an idempotent call).
+     */
     private void each(Consumer<RunEvents> event) {
-      for (RunEvents s : subscribers) {
-        try {
-          event.accept(s);
-        } catch (RuntimeException e) {
-          log.warn("event=run_event_subscriber_failed subscriber={} error={}", s, e.toString());
-        }
-      }
+      tx.afterCommit(
+          () -> {
+            for (RunEvents s : subscribers) {
+              try {
+                event.accept(s);
+              } catch (RuntimeException e) {
+                log.warn(
+                    "event=run_event_subscriber_failed subscriber={} error={}", s, e.toString());
+              }
+            }
+          });
     }
 
     @Override

@@ -192,6 +192,12 @@ abstract class IdempotencyContract {
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    assertThatThrownBy(() -> machines.allocateBots(allocate(1, "line\nbreak")))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e ->
+                assertThat(GrpcErrors.reason(e))
+                    .isEqualTo(ErrorReason.IDEMPOTENCY_KEY_INVALID.name()));
     assertThat(machine().getBots()).isZero();
   }
 
