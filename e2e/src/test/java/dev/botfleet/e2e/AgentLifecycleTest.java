@@ -55,19 +55,7 @@ class AgentLifecycleTest extends EndToEnd {
             cli.json(ListMachinesResponse.newBuilder(), "machine", "list", "--env", ENV)
                 .getMachinesCount())
         .isEqualTo(1);
-    cli.run(
-            "run",
-            "submit",
-            "--env",
-            ENV,
-            "--flow",
-            "echo",
-            "--machine",
-            "m1",
-            "--wait",
-            "--wait-timeout",
-            "60s")
-        .ok();
+    runToSuccess(cli, "echo", "m1");
   }
 
   @Test

@@ -217,19 +217,7 @@ class AgentRunsTest extends EndToEnd {
     assertThat(all).extracting(Run::getFlow).containsExactlyInAnyOrder("nope", "ghost", "escape");
     assertThat(ledger).as("the echo flow never ran").doesNotExist();
     // The bot is free again: an installed flow still runs.
-    cli.run(
-            "run",
-            "submit",
-            "--env",
-            ENV,
-            "--flow",
-            "echo",
-            "--machine",
-            "m1",
-            "--wait",
-            "--wait-timeout",
-            "60s")
-        .ok();
+    runToSuccess(cli, "echo", "m1");
     assertThat(Files.readAllLines(ledger)).hasSize(1);
   }
 
@@ -268,18 +256,6 @@ class AgentRunsTest extends EndToEnd {
     Machine m = machine(cli, "m1");
     assertThat(m.getBots()).isEqualTo(1);
     assertThat(m.getBusyBots()).isZero();
-    cli.run(
-            "run",
-            "submit",
-            "--env",
-            ENV,
-            "--flow",
-            "echo",
-            "--machine",
-            "m1",
-            "--wait",
-            "--wait-timeout",
-            "60s")
-        .ok();
+    runToSuccess(cli, "echo", "m1");
   }
 }

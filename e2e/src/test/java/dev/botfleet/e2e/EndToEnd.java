@@ -281,6 +281,23 @@ abstract class EndToEnd {
     return cli.json(Run.newBuilder(), args.toArray(String[]::new)).build();
   }
 
+  /** Submits a run with the CLI's --wait and requires it to succeed (exit 0). */
+  static void runToSuccess(Cli cli, String flow, String machine) {
+    cli.run(
+            "run",
+            "submit",
+            "--env",
+            ENV,
+            "--flow",
+            flow,
+            "--machine",
+            machine,
+            "--wait",
+            "--wait-timeout",
+            "60s")
+        .ok();
+  }
+
   /** Inputs of the sleep flow; its pid files live under pids/. */
   List<String> sleepInputs(String tag, int seconds) {
     return List.of(
