@@ -75,6 +75,21 @@ public final class AgentCli implements Callable<Integer> {
   String joinToken;
 
   @Option(
+      names = "--insecure-plaintext",
+      description =
+          "Talk to an orchestrator started with --insecure-plaintext: no TLS, no client"
+              + " certificate.")
+  boolean insecurePlaintext;
+
+  @Option(
+      names = "--ca-file",
+      paramLabel = "FILE",
+      description =
+          "At enrolment, trust the orchestrator by this CA (PEM) instead of the join token's"
+              + " fingerprint.")
+  Path caFile;
+
+  @Option(
       names = "--flows-dir",
       paramLabel = "DIR",
       defaultValue = "flows",
@@ -187,6 +202,8 @@ public final class AgentCli implements Callable<Integer> {
           LocalAgent.builder()
               .server(server)
               .joinToken(joinToken)
+              .insecurePlaintext(insecurePlaintext)
+              .caFile(caFile)
               .flowsDir(flowsDir)
               .dataDir(dataDir)
               .maxSessions(maxSessions)

@@ -48,7 +48,15 @@ public final class EnvDefaults implements IDefaultValueProvider {
           "join-token",
           "flows-dir",
           "max-sessions",
-          "machine-name");
+          "machine-name",
+          // issue 12 §1: transport security
+          "ca-file",
+          "insecure-plaintext",
+          "tls-dir",
+          "tls-cert",
+          "tls-key",
+          "tls-ca",
+          "agent-cert-life");
 
   private final Map<String, String> env;
   private final Properties file;

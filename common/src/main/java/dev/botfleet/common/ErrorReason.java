@@ -27,12 +27,28 @@ import java.util.regex.Pattern;
  * wire that is not here and keeps {@code docs/errors.md} equal to this list.
  */
 public enum ErrorReason {
+  A1_CERTIFICATE_MISMATCH(
+      UNAUTHENTICATED, "A1", "The client certificate names another machine than the Hello."),
+  A1_CERTIFICATE_REQUIRED(
+      UNAUTHENTICATED,
+      "A1",
+      "This orchestrator serves mutual TLS: the agent stream needs the machine's client certificate."),
+  A1_CERTIFICATE_REVOKED(
+      UNAUTHENTICATED,
+      "A1",
+      "The client certificate is no longer the machine's (replaced, rotated or the machine removed)."),
   A1_CREDENTIAL_FILE_INVALID(
       FAILED_PRECONDITION, "A1", "Agent side: the stored credential file cannot be read."),
   A1_CREDENTIAL_MISMATCH(UNAUTHENTICATED, "A1", "The credential belongs to another machine."),
   A1_CREDENTIAL_REFUSED(
       UNAUTHENTICATED, "A1", "Agent side: the orchestrator refused the stored machine credential."),
   A1_CREDENTIAL_UNKNOWN(UNAUTHENTICATED, "A1", "The machine credential is not known; enrol again."),
+  A1_CSR_INVALID(
+      INVALID_ARGUMENT, "A1", "The certificate signing request is malformed, forged or too weak."),
+  A1_CSR_REQUIRED(
+      INVALID_ARGUMENT,
+      "A1",
+      "Enrolling with a TLS orchestrator needs a certificate signing request."),
   A1_ENROLMENT_FAILED(
       UNAVAILABLE,
       "A1",
@@ -43,6 +59,10 @@ public enum ErrorReason {
   A1_TOKEN_REQUIRED(UNAUTHENTICATED, "A1", "Enrol without a join token."),
   A1_TOKEN_REVOKED(UNAUTHENTICATED, "A1", "The join token was revoked."),
   A1_TOKEN_UNKNOWN(UNAUTHENTICATED, "A1", "The join token is not one the orchestrator issued."),
+  A1_TOKEN_UNPINNED(
+      FAILED_PRECONDITION,
+      "A1",
+      "Agent side: the join token carries no CA fingerprint and no --ca-file was given."),
   A1_TOKEN_USED(UNAUTHENTICATED, "A1", "The join token was already used to enrol a machine."),
   A1_TTL(INVALID_ARGUMENT, "A1", "A join token's time to live is out of range."),
   A2_CAPACITY(INVALID_ARGUMENT, "A2", "A machine reports negative CPUs, memory or sessions."),

@@ -263,7 +263,13 @@ public final class DispatchBenchmark {
           procs.startOrchestrator(
               "orchestrator",
               Processes.ServerOptions.h2(dir.resolve("data"))
-                  .withTimings("--heartbeat-interval", "5s", "--offline-after", "20s")
+                  // The fleet simulator speaks plaintext (no per-agent certificates yet).
+                  .withTimings(
+                      "--heartbeat-interval",
+                      "5s",
+                      "--offline-after",
+                      "20s",
+                      "--insecure-plaintext")
                   .withJvm("-Xmx1g"));
       int grpc = o.grpcPort;
       int http = o.httpPort;

@@ -151,7 +151,7 @@ abstract class EndToEnd {
   }
 
   static Cli cli(Processes.Orchestrator o) {
-    return Cli.withToken(o.address(), adminToken(o));
+    return Cli.withToken(o.address(), adminToken(o)).trusting(o.trustFile);
   }
 
   /** An environment with {@code units} process units allocated to it (P1 pool). */

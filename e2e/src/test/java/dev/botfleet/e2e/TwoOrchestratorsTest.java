@@ -14,7 +14,6 @@ import dev.botfleet.testing.Processes;
 import dev.botfleet.testing.TestDatabases;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -64,19 +63,23 @@ class TwoOrchestratorsTest extends EndToEnd {
 
   private void burst(TestDatabases.Db db) throws Exception {
     long t0 = System.nanoTime();
-    var optionsA = Processes.ServerOptions.h2(dir.resolve("a-data")).withDatabase(db);
-    var optionsB = Processes.ServerOptions.h2(dir.resolve("b-data")).withDatabase(db);
+    // Replicas share one CA (issue 12 §1, docs/security.md): agents enrol with either.
+    Path tls = dir.resolve("shared-tls");
+    var optionsA =
+        Processes.ServerOptions.h2(dir.resolve("a-data")).withDatabase(db).withTlsDir(tls);
+    var optionsB =
+        Processes.ServerOptions.h2(dir.resolve("b-data")).withDatabase(db).withTlsDir(tls);
     var a = procs.startOrchestrator("orch-a", optionsA);
     // B starts on the database A created, while A is set up and its first agent starts.
     var bStarting = procs.launchOrchestrator("orch-b", optionsB);
     String token = adminToken(a); // the first server of the database made it; B shares it
-    Cli cliA = Cli.withToken(a.address(), token);
+    Cli cliA = Cli.withToken(a.address(), token).trusting(a.trustFile);
     environmentWithCapacity(cliA, ENV, MACHINES.size() * BOTS_PER_MACHINE);
     cliA.run("group", "create", "g", "--env", ENV).ok();
     Map<String, Processes.Proc> agents = new HashMap<>();
     agents.put("m1", ledgerAgent(a, "m1", joinToken(cliA, ENV, "g")));
     var b = procs.awaitStarted(bStarting, optionsB);
-    Cli cliB = Cli.withToken(b.address(), token);
+    Cli cliB = Cli.withToken(b.address(), token).trusting(b.trustFile);
     // m1, m2 hold their stream with A; m3, m4 with B. Join tokens come from both servers.
     agents.put("m2", ledgerAgent(a, "m2", joinToken(cliB, ENV, "g")));
     agents.put("m3", ledgerAgent(b, "m3", joinToken(cliA, ENV, "g")));
@@ -235,8 +238,10 @@ class TwoOrchestratorsTest extends EndToEnd {
   /** Submits {@link #RUNS} runs to the group from 8 threads, alternating the two servers. */
   private List<String> submitBurst(String token, String addressA, String addressB)
       throws Exception {
-    ManagedChannel chA = NettyChannelBuilder.forTarget(addressA).usePlaintext().build();
-    ManagedChannel chB = NettyChannelBuilder.forTarget(addressB).usePlaintext().build();
+    // Both replicas present certificates of the one shared CA.
+    Path trust = dir.resolve("shared-tls").resolve("trust.pem");
+    ManagedChannel chA = Processes.channelTo(addressA, trust);
+    ManagedChannel chB = Processes.channelTo(addressB, trust);
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
       CallCredentials bearer = BearerToken.bearer(token);

@@ -18,6 +18,7 @@ import dev.botfleet.orchestrator.flows.FlowAssociations;
 import dev.botfleet.orchestrator.flows.FlowCharges;
 import dev.botfleet.orchestrator.flows.FlowPlans;
 import dev.botfleet.orchestrator.machines.Enrolment;
+import dev.botfleet.orchestrator.machines.MachineCertificates;
 import dev.botfleet.orchestrator.machines.MachineGroups;
 import dev.botfleet.orchestrator.machines.Machines;
 import dev.botfleet.orchestrator.machines.ProcessUtilization;
@@ -49,6 +50,7 @@ import dev.botfleet.orchestrator.store.JdbcRunRepository;
 import dev.botfleet.orchestrator.store.JdbcTenantRepository;
 import dev.botfleet.orchestrator.store.JdbcTransactions;
 import dev.botfleet.orchestrator.store.PostgresRunNotifier;
+import dev.botfleet.orchestrator.tls.ServerTls;
 import dev.botfleet.orchestrator.web.HttpEndpoint;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -103,6 +105,10 @@ public final class Orchestrator implements AutoCloseable {
   public final Machines machines;
   public final MachineGroups groups;
   public final Enrolment enrolment;
+
+  /** The CA and server certificate (issue 12 §1); null when serving plaintext. */
+  public final ServerTls tls;
+
   public final UnattendedBots bots;
   public final ProcessUtilization processUtilization;
 
@@ -165,7 +171,14 @@ public final class Orchestrator implements AutoCloseable {
     var machineRepository = new JdbcMachineRepository(jdbc);
     this.machines = new Machines(tx, machineRepository, environments, audit, clock);
     this.groups = new MachineGroups(tx, machineRepository, machines, environments, audit, clock);
-    this.enrolment = new Enrolment(tx, machineRepository, groups, environments, audit, clock);
+    this.tls = config.tls().plaintext() ? null : ServerTls.loadOrCreate(config, clock);
+    MachineCertificates certificates =
+        tls == null
+            ? MachineCertificates.disabled()
+            : MachineCertificates.issuedBy(
+                tls.authority(), config.tls().agentCertLife(), tls.serverAuthorities());
+    this.enrolment =
+        new Enrolment(tx, machineRepository, groups, environments, audit, certificates, clock);
     this.bots =
         new UnattendedBots(tx, machineRepository, machines, environments, capacity, audit, clock);
     this.processUtilization = new ProcessUtilization(tx, machineRepository, environments, capacity);
@@ -277,8 +290,24 @@ public final class Orchestrator implements AutoCloseable {
   public static Orchestrator start(OrchestratorConfig config) throws IOException {
     Orchestrator o = open(config);
     try {
+      InetSocketAddress address = new InetSocketAddress(config.bindHost(), config.grpcPort());
+      NettyServerBuilder builder;
+      if (o.tls == null) {
+        log.warn(
+            "event=insecure_plaintext grpc={} message=\"gRPC serves PLAINTEXT: bearer tokens, join"
+                + " tokens and machine credentials cross the network readable; agents are not"
+                + " authenticated by certificate. Use only on a trusted loopback or test network.\"",
+            address);
+        System.err.println(
+            "WARNING: --insecure-plaintext: gRPC on "
+                + address
+                + " is NOT encrypted and agents are NOT authenticated by certificate.");
+        builder = NettyServerBuilder.forAddress(address);
+      } else {
+        builder = NettyServerBuilder.forAddress(address, o.tls.serverCredentials());
+      }
       o.startEndpoints(
-          NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+          builder
               // Agents ping every 30 s to keep idle streams open through NATs; the default policy
               // would answer too_many_pings and kill the stream. Our own pings find dead agents.
               .permitKeepAliveTime(20, TimeUnit.SECONDS)

@@ -22,7 +22,8 @@ public record OrchestratorConfig(
     int dbPoolSize,
     Clock clock,
     Timings timings,
-    Duration dbWait) {
+    Duration dbWait,
+    Tls tls) {
 
   /** How long a call waits for a database connection by default (--db-wait). */
   public static final Duration DEFAULT_DB_WAIT = Duration.ofSeconds(2);
@@ -106,7 +107,8 @@ public record OrchestratorConfig(
         dbPoolSize,
         clock,
         timings,
-        DEFAULT_DB_WAIT);
+        DEFAULT_DB_WAIT,
+        Tls.insecurePlaintext());
   }
 
   public OrchestratorConfig withDbWait(Duration wait) {
@@ -121,7 +123,8 @@ public record OrchestratorConfig(
         dbPoolSize,
         clock,
         timings,
-        wait);
+        wait,
+        tls);
   }
 
   public OrchestratorConfig withTimings(Timings t) {
@@ -136,7 +139,8 @@ public record OrchestratorConfig(
         dbPoolSize,
         clock,
         t,
-        dbWait);
+        dbWait,
+        tls);
   }
 
   public OrchestratorConfig {
@@ -145,6 +149,7 @@ public record OrchestratorConfig(
     requireNonNull(bindHost, "bindHost");
     requireNonNull(clock, "clock");
     requireNonNull(dbWait, "dbWait");
+    requireNonNull(tls, "tls");
     if (dbWait.compareTo(Duration.ofMillis(250)) < 0
         || dbWait.compareTo(Duration.ofMinutes(1)) > 0) {
       throw new IllegalArgumentException(
@@ -172,7 +177,8 @@ public record OrchestratorConfig(
         dbPoolSize,
         clock,
         timings,
-        dbWait);
+        dbWait,
+        tls);
   }
 
   public OrchestratorConfig withDatabase(String url, String user, String password) {
@@ -187,7 +193,8 @@ public record OrchestratorConfig(
         dbPoolSize,
         clock,
         timings,
-        dbWait);
+        dbWait,
+        tls);
   }
 
   public OrchestratorConfig withClock(Clock c) {
@@ -202,6 +209,83 @@ public record OrchestratorConfig(
         dbPoolSize,
         c,
         timings,
-        dbWait);
+        dbWait,
+        tls);
+  }
+
+  public OrchestratorConfig withTls(Tls t) {
+    return new OrchestratorConfig(
+        dataDir,
+        bindHost,
+        grpcPort,
+        httpPort,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        dbPoolSize,
+        clock,
+        timings,
+        dbWait,
+        t);
+  }
+
+  /**
+   * Transport security of the gRPC endpoint (issue 12 §1). {@code server start} and the demo serve
+   * mutual TLS unless told {@code --insecure-plaintext}; a config built in code (tests with an
+   * in-process transport, which has no TLS) starts plaintext unless it says otherwise.
+   *
+   * @param plaintext serve without TLS (and issue no client certificates)
+   * @param dir where the CA and the server certificate live; null means {@code <data-dir>/tls}
+   * @param certFile an operator's server certificate chain (PEM), or null for our own
+   * @param keyFile the key of {@code certFile}
+   * @param caFile the CA(s) clients trust {@code certFile} by, or null for the chain's last one
+   * @param names host names and IPs our own server certificate names besides localhost
+   * @param agentCertLife life of agents' client certificates
+   */
+  public record Tls(
+      boolean plaintext,
+      Path dir,
+      Path certFile,
+      Path keyFile,
+      Path caFile,
+      java.util.List<String> names,
+      Duration agentCertLife) {
+    public Tls {
+      names = java.util.List.copyOf(names);
+      requireNonNull(agentCertLife, "agentCertLife");
+      if ((certFile == null) != (keyFile == null)) {
+        throw new IllegalArgumentException(
+            "tls-cert and tls-key: give both or neither (got "
+                + (certFile == null ? "tls-key" : "tls-cert")
+                + " alone)");
+      }
+    }
+
+    public static Tls insecurePlaintext() {
+      return new Tls(
+          true,
+          null,
+          null,
+          null,
+          null,
+          java.util.List.of(),
+          dev.botfleet.orchestrator.machines.MachineCertificates.DEFAULT_LIFE);
+    }
+
+    /** Our own CA and server certificate under {@code <data-dir>/tls}. */
+    public static Tls ownCa() {
+      return new Tls(
+          false,
+          null,
+          null,
+          null,
+          null,
+          java.util.List.of(),
+          dev.botfleet.orchestrator.machines.MachineCertificates.DEFAULT_LIFE);
+    }
+
+    public Tls withAgentCertLife(Duration life) {
+      return new Tls(plaintext, dir, certFile, keyFile, caFile, names, life);
+    }
   }
 }

@@ -92,6 +92,20 @@ public final class Cli {
     return new Cli("--server", requireNonNull(server, "server"), "--token", token);
   }
 
+  /** This CLI, trusting the server by the CA in {@code caFile} ({@code --ca-file}). */
+  public Cli trusting(Path caFile) {
+    List<String> all = new ArrayList<>(common);
+    all.addAll(List.of("--ca-file", caFile.toString()));
+    return new Cli(all.toArray(String[]::new));
+  }
+
+  /** This CLI, talking plaintext to a server started without TLS ({@code --insecure-plaintext}). */
+  public Cli plaintext() {
+    List<String> all = new ArrayList<>(common);
+    all.add("--insecure-plaintext");
+    return new Cli(all.toArray(String[]::new));
+  }
+
   /** Runs {@code args} followed by this CLI's common options. */
   public Result run(String... args) {
     List<String> all = new ArrayList<>(Arrays.asList(args));

@@ -149,11 +149,15 @@ public final class Processes implements AutoCloseable {
     public final int grpcPort;
     public final int httpPort;
 
-    Orchestrator(Proc proc, Path dataDir, int grpcPort, int httpPort) {
+    /** The CA file clients trust this server by (issue 12 §1: the server serves mutual TLS). */
+    public final Path trustFile;
+
+    Orchestrator(Proc proc, Path dataDir, int grpcPort, int httpPort, Path trustFile) {
       this.proc = proc;
       this.dataDir = dataDir;
       this.grpcPort = grpcPort;
       this.httpPort = httpPort;
+      this.trustFile = trustFile;
     }
 
     /** {@code 127.0.0.1:PORT}, for {@code --server}. */
@@ -176,18 +180,29 @@ public final class Processes implements AutoCloseable {
 
     /** A CLI talking to this server with the token in this process's data dir. */
     public Cli cli() {
-      return Cli.forServer(address(), dataDir);
+      return Cli.forServer(address(), dataDir).trusting(trustFile);
     }
 
-    /** A plaintext Netty channel to this server; the caller shuts it down. */
+    /** A TLS channel to this server, trusting its CA; the caller shuts it down. */
     public ManagedChannel channel() {
-      return NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+      return channelTo(address(), trustFile);
     }
 
     @Override
     public String toString() {
       return proc + " on " + address();
     }
+  }
+
+  /** A TLS channel to {@code target} that trusts only the CA in {@code caFile}. */
+  public static ManagedChannel channelTo(String target, Path caFile) {
+    var credentials =
+        io.grpc.TlsChannelCredentials.newBuilder()
+            .trustManager(
+                dev.botfleet.common.tls.Trust.anchoredAt(
+                    dev.botfleet.common.tls.Pem.readCertificates(caFile)))
+            .build();
+    return NettyChannelBuilder.forTarget(target, credentials).build();
   }
 
   /** Agent timings of a test server: machines go offline 3 s after their last heartbeat. */
@@ -214,17 +229,32 @@ public final class Processes implements AutoCloseable {
       String dbUser,
       String dbPassword,
       List<String> timings,
-      List<String> jvmOptions) {
+      List<String> jvmOptions,
+      Path tlsDir) {
     public static ServerOptions h2(Path dataDir) {
-      return new ServerOptions(dataDir, 0, null, null, null, SHORT_TIMINGS, SMALL_JVM);
+      return new ServerOptions(dataDir, 0, null, null, null, SHORT_TIMINGS, SMALL_JVM, null);
+    }
+
+    /**
+     * Replicas share one CA (issue 12 §1): {@code --tls-dir}; null means {@code <data-dir>/tls}.
+     */
+    public ServerOptions withTlsDir(Path dir) {
+      return new ServerOptions(
+          dataDir, grpcPort, dbUrl, dbUser, dbPassword, timings, jvmOptions, dir);
+    }
+
+    /** What clients trust this server by: {@code trust.pem} in its TLS directory. */
+    public Path trustFile() {
+      return (tlsDir != null ? tlsDir : dataDir.resolve("tls")).resolve("trust.pem");
     }
 
     public ServerOptions onPort(int port) {
-      return new ServerOptions(dataDir, port, dbUrl, dbUser, dbPassword, timings, jvmOptions);
+      return new ServerOptions(
+          dataDir, port, dbUrl, dbUser, dbPassword, timings, jvmOptions, tlsDir);
     }
 
     public ServerOptions withDatabase(String url, String user, String password) {
-      return new ServerOptions(dataDir, grpcPort, url, user, password, timings, jvmOptions);
+      return new ServerOptions(dataDir, grpcPort, url, user, password, timings, jvmOptions, tlsDir);
     }
 
     /** That database, or H2 under the data dir when {@code db} is null. */
@@ -235,13 +265,13 @@ public final class Processes implements AutoCloseable {
     /** Server flags instead of {@link #SHORT_TIMINGS}, e.g. the defaults of production. */
     public ServerOptions withTimings(String... flags) {
       return new ServerOptions(
-          dataDir, grpcPort, dbUrl, dbUser, dbPassword, List.of(flags), jvmOptions);
+          dataDir, grpcPort, dbUrl, dbUser, dbPassword, List.of(flags), jvmOptions, tlsDir);
     }
 
     /** JVM options instead of {@link #SMALL_JVM}. */
     public ServerOptions withJvm(String... options) {
       return new ServerOptions(
-          dataDir, grpcPort, dbUrl, dbUser, dbPassword, timings, List.of(options));
+          dataDir, grpcPort, dbUrl, dbUser, dbPassword, timings, List.of(options), tlsDir);
     }
   }
 
@@ -269,6 +299,9 @@ public final class Processes implements AutoCloseable {
                 "--http-port",
                 "0"));
     args.addAll(o.timings());
+    if (o.tlsDir() != null) {
+      args.addAll(List.of("--tls-dir", o.tlsDir().toString()));
+    }
     Map<String, String> env = new java.util.HashMap<>();
     if (o.dbUrl() != null) {
       args.addAll(List.of("--db-url", o.dbUrl()));
@@ -306,7 +339,7 @@ public final class Processes implements AutoCloseable {
               }
               return false;
             });
-    return new Orchestrator(p, o.dataDir(), ports[0].grpc(), ports[0].http());
+    return new Orchestrator(p, o.dataDir(), ports[0].grpc(), ports[0].http(), o.trustFile());
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.botfleet.proto.v1.Heartbeat;
 import dev.botfleet.proto.v1.Hello;
 import dev.botfleet.proto.v1.MachineCapacity;
 import dev.botfleet.proto.v1.OrchestratorMessage;
+import dev.botfleet.proto.v1.RenewCertificate;
 import dev.botfleet.proto.v1.Settings;
 import dev.botfleet.proto.v1.Welcome;
 import io.grpc.Channel;
@@ -20,6 +21,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -102,7 +104,24 @@ public final class AgentLink implements AutoCloseable {
   private volatile Welcome welcome;
   private volatile Settings settings = Settings.getDefaultInstance();
 
+  /**
+   * Renews the client certificate over the stream (issue 12 §1): asked on every heartbeat for a CSR
+   * when renewal is due, told the certificate when it arrives.
+   */
+  public interface CertificateRenewal {
+    /** A CSR to send now, or empty when no renewal is due. */
+    Optional<String> renewalCsr(Instant now);
+
+    /** The orchestrator's answer to the CSR. */
+    void renewed(String certificatePem);
+  }
+
+  private final CertificateRenewal renewal;
+  private final Clock clock;
+
   private AgentLink(Builder b) {
+    this.renewal = b.renewal;
+    this.clock = b.clock;
     this.channel = b.channel;
     this.ownsChannel = b.ownsChannel;
     this.credential = b.credential;
@@ -133,8 +152,12 @@ public final class AgentLink implements AutoCloseable {
    * pings after 30 s without reads, also without calls.
    */
   public static ManagedChannel channelTo(String target) {
-    return NettyChannelBuilder.forTarget(requireNonNull(target, "target"))
-        .usePlaintext()
+    return channelTo(target, io.grpc.InsecureChannelCredentials.create());
+  }
+
+  /** A channel with {@code credentials} (mutual TLS, issue 12) and the agent's keepalive. */
+  public static ManagedChannel channelTo(String target, io.grpc.ChannelCredentials credentials) {
+    return NettyChannelBuilder.forTarget(requireNonNull(target, "target"), credentials)
         .keepAliveTime(KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
         .userAgent("botfleet-agent/" + Messages.agentVersion())
@@ -442,6 +465,11 @@ public final class AgentLink implements AutoCloseable {
         case REPORT_ACK:
           assignments.onReportAck(message.getReportAck().getRunId());
           break;
+        case CERTIFICATE_ISSUED:
+          if (renewal != null) {
+            renewal.renewed(message.getCertificateIssued().getCertificate());
+          }
+          break;
         default:
           log.warn(
               "event=unknown_message machine={} body={}",
@@ -545,6 +573,16 @@ public final class AgentLink implements AutoCloseable {
               .build();
       if (s.send(AgentMessage.newBuilder().setHeartbeat(beat).build())) {
         metrics.heartbeat();
+      }
+      if (renewal != null) {
+        renewal
+            .renewalCsr(clock.instant())
+            .ifPresent(
+                csr ->
+                    s.send(
+                        AgentMessage.newBuilder()
+                            .setRenewCertificate(RenewCertificate.newBuilder().setCsr(csr))
+                            .build()));
       }
     } catch (RuntimeException e) {
       log.error("event=heartbeat_failed machine={} error=\"{}\"", credential.machineId(), e, e);
@@ -725,6 +763,13 @@ public final class AgentLink implements AutoCloseable {
     private Duration heartbeatInterval;
     private Duration welcomeTimeout = WELCOME_TIMEOUT;
     private Clock clock = Clock.systemUTC();
+    private CertificateRenewal renewal;
+
+    /** Renews the client certificate over the stream (mutual TLS); null: never. */
+    public Builder certificateRenewal(CertificateRenewal renewal) {
+      this.renewal = renewal;
+      return this;
+    }
 
     private Builder(Channel channel, MachineCredential credential) {
       this.channel = requireNonNull(channel, "channel");

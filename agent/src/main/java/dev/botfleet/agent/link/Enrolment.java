@@ -5,14 +5,19 @@ import static java.util.Objects.requireNonNull;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorCode;
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.common.tls.CertificateAuthority;
+import dev.botfleet.common.tls.Fingerprint;
+import dev.botfleet.common.tls.Pem;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
 import dev.botfleet.proto.v1.EnrollRequest;
 import dev.botfleet.proto.v1.EnrollResponse;
 import dev.botfleet.proto.v1.MachineCapacity;
 import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -30,27 +35,41 @@ public final class Enrolment {
   private Enrolment() {}
 
   /**
+   * A machine's credential and, over TLS, its certificate files (issue 12 §1).
+   *
+   * @param tls null when the agent talks plaintext
+   */
+  public record Enrolled(MachineCredential credential, AgentTls tls) {}
+
+  /**
    * The credential stored in {@code dataDir}, or a new one from enrolling with {@code joinToken}
    * (then saved there). With a stored credential the token is ignored, so a restart needs none.
+   *
+   * <p>Over TLS (the default) a new agent trusts only the orchestrator whose certificate chain
+   * holds the CA the join token pins (or {@code caFile}), sends a CSR for a key it made and keeps,
+   * and stores the client certificate and CA it gets back, before machine.properties: a crash in
+   * between leaves an agent that is not enrolled, never one without its certificate.
    *
    * @param server the orchestrator address, stored with a new credential
    * @param joinToken the one-time token, or {@code null}
    * @param machineName the machine name to ask for, or {@code null} for the hostname
    * @param capacity what to report at enrolment; only called when enrolling
+   * @param plaintext talk to an orchestrator started with --insecure-plaintext
+   * @param caFile trust this CA instead of the token's pin, or null
    * @throws BotfleetException when there is no credential and no token ({@code
    *     FAILED_PRECONDITION}), or the orchestrator refused the token (its code and message)
    */
-  public static MachineCredential credentialFor(
+  public static Enrolled credentialFor(
       Path dataDir,
       String server,
       String joinToken,
       String machineName,
       Supplier<MachineCapacity> capacity,
-      Channel channel) {
+      boolean plaintext,
+      Path caFile) {
     requireNonNull(dataDir, "dataDir");
     requireNonNull(server, "server");
     requireNonNull(capacity, "capacity");
-    requireNonNull(channel, "channel");
     Optional<MachineCredential> stored = MachineCredential.load(dataDir);
     if (stored.isPresent()) {
       MachineCredential credential = stored.get();
@@ -60,7 +79,21 @@ public final class Enrolment {
             credential.machineId(),
             MachineCredential.file(dataDir));
       }
-      return credential;
+      if (plaintext) {
+        return new Enrolled(credential, null);
+      }
+      AgentTls tls =
+          AgentTls.load(dataDir, credential.machineId())
+              .orElseThrow(
+                  () ->
+                      BotfleetException.precondition(
+                          ErrorReason.A1_CREDENTIAL_FILE_INVALID,
+                          dataDir.toAbsolutePath().normalize()
+                              + " holds a machine enrolled over plaintext, without a client"
+                              + " certificate (expected: --insecure-plaintext for that"
+                              + " orchestrator, or delete the data directory and enrol again"
+                              + " with a new join token)"));
+      return new Enrolled(credential, tls);
     }
     if (joinToken == null || joinToken.isBlank()) {
       throw BotfleetException.precondition(
@@ -68,18 +101,69 @@ public final class Enrolment {
           "no credential in "
               + dataDir.toAbsolutePath().normalize()
               + " and no --join-token (expected: a join token from `botfleet machine join-token"
-              + " --env <environment>` on the first start)");
+              + " --env <environment>` on the first start, in --join-token, --join-token-file"
+              + " or BOTFLEET_JOIN_TOKEN)");
     }
-    MachineCredential credential =
-        enroll(channel, server, joinToken, capacity.get(), machineName, DEADLINE);
-    credential.save(dataDir);
+    String token = joinToken.strip();
+    Optional<Fingerprint> pin = AgentTls.pinOf(token);
+    if (!plaintext && pin.isEmpty() && caFile == null) {
+      throw BotfleetException.precondition(
+          ErrorReason.A1_TOKEN_UNPINNED,
+          "the join token carries no CA fingerprint, so this agent cannot tell the orchestrator"
+              + " from an impostor (expected: a token made by a TLS orchestrator, ending in"
+              + " '.<64 hex digits>', or --ca-file with the orchestrator's CA)");
+    }
+    ManagedChannel channel =
+        plaintext
+            ? AgentLink.channelTo(server)
+            : AgentLink.channelTo(server, AgentTls.enrolment(pin.orElse(null), caFile));
+    try {
+      if (plaintext) {
+        MachineCredential credential =
+            enroll(channel, server, token, capacity.get(), machineName, DEADLINE);
+        credential.save(dataDir);
+        logEnrolled(dataDir, credential);
+        return new Enrolled(credential, null);
+      }
+      KeyPair key = CertificateAuthority.newKeyPair();
+      String csr =
+          Pem.csr(CertificateAuthority.newCsr(key, machineName == null ? "agent" : machineName));
+      EnrollResponse response =
+          call(channel, server, token, capacity.get(), machineName, DEADLINE, csr);
+      if (response.getCertificate().isEmpty() || response.getCaCertificates().isEmpty()) {
+        throw BotfleetException.precondition(
+            ErrorReason.A1_ENROLMENT_FAILED,
+            "the orchestrator at " + server + " issued no client certificate (is it plaintext?)");
+      }
+      if (pin.isPresent()
+          && pin.get().find(Pem.parseCertificates(response.getCaCertificates())).isEmpty()) {
+        throw BotfleetException.precondition(
+            ErrorReason.A1_ENROLMENT_FAILED,
+            "the orchestrator's CA certificates do not include the pinned " + pin.get());
+      }
+      MachineCredential credential = credential(response, server);
+      AgentTls tls =
+          AgentTls.save(
+              dataDir,
+              credential.machineId(),
+              key.getPrivate(),
+              response.getCertificate(),
+              response.getCaCertificates());
+      credential.save(dataDir);
+      logEnrolled(dataDir, credential);
+      return new Enrolled(credential, tls);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private static void logEnrolled(Path dataDir, MachineCredential credential) {
     log.info(
         "event=enrolled machine={} name={} environment={} file={}",
         credential.machineId(),
         credential.machineName(),
         credential.environment(),
         MachineCredential.file(dataDir));
-    return credential;
   }
 
   /**
@@ -95,12 +179,40 @@ public final class Enrolment {
       MachineCapacity capacity,
       String machineName,
       Duration deadline) {
+    return credential(
+        call(channel, server, joinToken, capacity, machineName, deadline, null), server);
+  }
+
+  static MachineCredential credential(EnrollResponse response, String server) {
+    return new MachineCredential(
+        response.getMachineId(),
+        response.getCredential(),
+        server,
+        response.getEnvironment(),
+        response.getMachineName());
+  }
+
+  /**
+   * Calls {@code Enroll}; with {@code csr}, the answer carries the machine's client certificate and
+   * the CAs to trust the orchestrator by (issue 12 §1).
+   */
+  static EnrollResponse call(
+      Channel channel,
+      String server,
+      String joinToken,
+      MachineCapacity capacity,
+      String machineName,
+      Duration deadline,
+      String csr) {
     EnrollRequest.Builder request =
         EnrollRequest.newBuilder()
             .setJoinToken(requireNonNull(joinToken, "joinToken").strip())
             .setCapacity(requireNonNull(capacity, "capacity"));
     if (machineName != null && !machineName.isBlank()) {
       request.setMachineName(machineName.strip());
+    }
+    if (csr != null) {
+      request.setCsr(csr);
     }
     EnrollResponse response;
     try {
@@ -112,6 +224,9 @@ public final class Enrolment {
       Status status = e.getStatus();
       String why =
           status.getDescription() == null ? status.getCode().toString() : status.getDescription();
+      if (status.getCause() != null && status.getCause().getMessage() != null) {
+        why += ": " + status.getCause().getMessage(); // e.g. the TLS handshake's refusal
+      }
       log.warn(
           "event=enrol_refused server={} code={} message=\"{}\"", server, status.getCode(), why);
       throw new BotfleetException(
@@ -119,12 +234,7 @@ public final class Enrolment {
           errorCode(status.getCode()),
           "enrolment with " + server + " failed: " + why + " (" + status.getCode() + ")");
     }
-    return new MachineCredential(
-        response.getMachineId(),
-        response.getCredential(),
-        server,
-        response.getEnvironment(),
-        response.getMachineName());
+    return response;
   }
 
   static ErrorCode errorCode(Status.Code code) {

@@ -104,6 +104,8 @@ public final class LocalAgent implements AutoCloseable {
     private MeterRegistry registry;
     private Backoff backoff;
     private Duration reprobeInterval = AgentLink.REPROBE_INTERVAL;
+    private boolean plaintext;
+    private Path caFile;
 
     private Builder() {}
 
@@ -115,6 +117,18 @@ public final class LocalAgent implements AutoCloseable {
 
     public Builder joinToken(String joinToken) {
       this.joinToken = joinToken;
+      return this;
+    }
+
+    /** Talk to an orchestrator started with --insecure-plaintext (no TLS, no certificate). */
+    public Builder insecurePlaintext(boolean plaintext) {
+      this.plaintext = plaintext;
+      return this;
+    }
+
+    /** Trust this CA (PEM) at enrolment instead of the join token's pin; null: the pin. */
+    public Builder caFile(Path caFile) {
+      this.caFile = caFile;
       return this;
     }
 
@@ -174,15 +188,14 @@ public final class LocalAgent implements AutoCloseable {
       CapacityProbe probe = new CapacityProbe(maxSessions);
       InstalledFlows flows = new InstalledFlows(flowsDir);
       Supplier<MachineCapacity> capacity = () -> Messages.capacity(probe.refresh(), flows.names());
-      ManagedChannel channel = AgentLink.channelTo(target);
-      MachineCredential credential;
-      try {
-        credential =
-            Enrolment.credentialFor(data, target, joinToken, machineName, capacity, channel);
-      } catch (RuntimeException e) {
-        channel.shutdownNow();
-        throw e;
-      }
+      Enrolment.Enrolled enrolled =
+          Enrolment.credentialFor(
+              data, target, joinToken, machineName, capacity, plaintext, caFile);
+      MachineCredential credential = enrolled.credential();
+      ManagedChannel channel =
+          enrolled.tls() == null
+              ? AgentLink.channelTo(target)
+              : AgentLink.channelTo(target, enrolled.tls().credentials());
       if (!credential.server().equals(target)) {
         log.info(
             "event=server_changed machine={} was={} now={}",
@@ -207,7 +220,8 @@ public final class LocalAgent implements AutoCloseable {
               .capacity(capacity)
               .pending(PendingReports.inDirectory(data.resolve(PENDING_DIR)))
               .metrics(linkMetrics)
-              .reprobeInterval(reprobeInterval);
+              .reprobeInterval(reprobeInterval)
+              .certificateRenewal(enrolled.tls());
       if (backoff != null) {
         link.backoff(backoff);
       }

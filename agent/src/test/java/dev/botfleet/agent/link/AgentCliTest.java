@@ -44,7 +44,10 @@ class AgentCliTest {
     CommandLine cli = AgentCli.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    return cli.execute(args);
+    // The fake orchestrator serves plaintext; TLS enrolment is tested against the real one (e2e).
+    String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+    all[args.length] = "--insecure-plaintext";
+    return cli.execute(all);
   }
 
   @Test

@@ -74,6 +74,7 @@ class LocalAgentTest {
   private LocalAgent.Builder agentBuilder() {
     return LocalAgent.builder()
         .server(orchestrator.target())
+        .insecurePlaintext(true) // the fake orchestrator serves plaintext
         .flowsDir(flowsDir)
         .dataDir(dataDir)
         .maxSessions(2)

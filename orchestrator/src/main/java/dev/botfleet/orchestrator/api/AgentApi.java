@@ -6,6 +6,7 @@ import com.google.protobuf.Duration;
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.ThrottledLog;
+import dev.botfleet.orchestrator.machines.ClientCertificate;
 import dev.botfleet.orchestrator.machines.Enrolment;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
@@ -18,10 +19,12 @@ import dev.botfleet.orchestrator.runs.RunReport;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunService;
 import dev.botfleet.orchestrator.runs.RunState;
+import dev.botfleet.orchestrator.tls.PeerCertificates;
 import dev.botfleet.proto.v1.AgentMessage;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
 import dev.botfleet.proto.v1.Assign;
 import dev.botfleet.proto.v1.Cancel;
+import dev.botfleet.proto.v1.CertificateIssued;
 import dev.botfleet.proto.v1.EnrollRequest;
 import dev.botfleet.proto.v1.EnrollResponse;
 import dev.botfleet.proto.v1.OrchestratorMessage;
@@ -126,17 +129,27 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         () -> {
           var e =
               enrolment.enroll(
-                  req.getJoinToken(), capacity(req.getCapacity()), req.getMachineName());
+                  req.getJoinToken(),
+                  capacity(req.getCapacity()),
+                  req.getMachineName(),
+                  req.getCsr());
           log.info(
               "event=machine_enrolled machine={} environment={}",
               e.machine().name(),
               e.environment().name());
-          return EnrollResponse.newBuilder()
-              .setMachineId(e.machine().id())
-              .setCredential(e.credential())
-              .setEnvironment(e.environment().name())
-              .setMachineName(e.machine().name())
-              .build();
+          var response =
+              EnrollResponse.newBuilder()
+                  .setMachineId(e.machine().id())
+                  .setCredential(e.credential())
+                  .setEnvironment(e.environment().name())
+                  .setMachineName(e.machine().name())
+                  .setCaCertificates(e.caCertificatesPem());
+          if (e.certificate() != null) {
+            response
+                .setCertificate(e.certificate().pem())
+                .setCertificateExpiresAt(ProtoMapping.ts(e.certificate().expiresAt()));
+          }
+          return response.build();
         });
   }
 
@@ -203,6 +216,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         (ServerCallStreamObserver<OrchestratorMessage>) responseObserver;
     // Cancellation (agent gone) surfaces as onError on the inbound side; nothing else to do here.
     out.setOnCancelHandler(() -> {});
+    // Captured here, in the call's context: the certificate the handshake verified (issue 12 §1).
+    ClientCertificate peer = PeerCertificates.current();
     return new StreamObserver<>() {
       Session session;
 
@@ -229,6 +244,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
               }
             }
             case HELLO -> log.warn("event=duplicate_hello machine={}", session.machineName);
+            case RENEW_CERTIFICATE -> renew(session, msg.getRenewCertificate().getCsr());
             default -> {}
           }
         } catch (RuntimeException e) {
@@ -253,7 +269,8 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
                 hello.getMachineId(),
                 hello.getCredential(),
                 capacity(hello.getCapacity()),
-                replicaId);
+                replicaId,
+                peer);
         session = new Session(m.id(), m.name(), out);
         Session previous = sessions.put(m.id(), session);
         if (previous != null) {
@@ -311,6 +328,31 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         }
       }
     };
+  }
+
+  /** Issue 12 §1: signs the agent's new key; a bad CSR is logged, the stream stays up. */
+  private void renew(Session s, String csr) {
+    try {
+      var cert = enrolment.renewCertificate(s.machineId, csr);
+      s.send(
+          OrchestratorMessage.newBuilder()
+              .setCertificateIssued(
+                  CertificateIssued.newBuilder()
+                      .setCertificate(cert.pem())
+                      .setExpiresAt(ProtoMapping.ts(cert.expiresAt())))
+              .build());
+      log.info(
+          "event=certificate_renewed machine={} serial={} expires={}",
+          s.machineName,
+          cert.serial(),
+          cert.expiresAt());
+    } catch (BotfleetException e) {
+      log.warn(
+          "event=certificate_renewal_refused machine={} reason={} message=\"{}\"",
+          s.machineName,
+          e.reason(),
+          e.getMessage());
+    }
   }
 
   private void update(Session s, RunUpdate u) {

@@ -128,6 +128,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                       .setTokenId(t.id())
                       .setToken(t.token())
                       .setExpiresAt(ProtoMapping.ts(t.expiresAt()))
+                      .setCaFingerprint(t.caFingerprint())
                       .build();
                 }));
   }

@@ -26,6 +26,8 @@ public final class OrchestratorServer {
       AuthInterceptor auth,
       List<BindableService> services) {
     builder.intercept(new MetricCollectingServerInterceptor(registry));
+    // Issue 12 §1: the verified client certificate (if any) travels with the call.
+    builder.intercept(new dev.botfleet.orchestrator.tls.PeerCertificates());
     // Issue 7: auth first (outermost), so unauthenticated garbage is refused before it is walked;
     // then every message is bounded; malformed bytes answer INVALID_ARGUMENT, not UNKNOWN.
     RequestLimits limits = new RequestLimits();

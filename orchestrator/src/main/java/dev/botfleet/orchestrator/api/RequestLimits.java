@@ -6,6 +6,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.RateLimitedLog;
+import dev.botfleet.orchestrator.machines.MachineCertificates;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -241,6 +242,9 @@ public final class RequestLimits implements ServerInterceptor {
     s.put("botfleet.v1.RunFinished.log_tail", 200_000);
     s.put("botfleet.v1.RunFinished.message", 16_384);
     s.put("botfleet.v1.AssignAck.reason", 1024);
+    // Issue 12 §1: PEM certificate signing requests (an EC key and a name are well under 1 KiB).
+    s.put("botfleet.v1.EnrollRequest.csr", MachineCertificates.MAX_CSR_CHARS);
+    s.put("botfleet.v1.RenewCertificate.csr", MachineCertificates.MAX_CSR_CHARS);
     for (String list : PAGED_LISTS) {
       s.put("botfleet.v1." + list + "Request.page_token", Paging.MAX_TOKEN_CHARS);
     }

@@ -2,6 +2,9 @@ package dev.botfleet.orchestrator.cli;
 
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
+import dev.botfleet.common.tls.Pem;
+import dev.botfleet.common.tls.Trust;
+import dev.botfleet.orchestrator.tls.ServerTls;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -53,13 +56,62 @@ public final class ClientOptions {
       description = "Deadline of each call in seconds.")
   int timeoutSeconds;
 
+  @Option(
+      names = "--ca-file",
+      description =
+          "The CA (PEM) to trust the server by (env BOTFLEET_CA_FILE; default:"
+              + " <data-dir>/tls/trust.pem, written by the server).")
+  Path caFile;
+
+  @Option(
+      names = "--insecure-plaintext",
+      description =
+          "Talk to a server started with --insecure-plaintext: no TLS, the token crosses the"
+              + " network readable.")
+  boolean insecurePlaintext;
+
   private ManagedChannel channel;
 
   ManagedChannel channel() {
     if (channel == null) {
-      channel = NettyChannelBuilder.forTarget(server).usePlaintext().build();
+      channel = channelTo(server, insecurePlaintext, trustFile());
     }
     return channel;
+  }
+
+  /** The CA file the CLI trusts the server by; checked so a missing one says what to do. */
+  Path trustFile() {
+    if (insecurePlaintext) {
+      return null;
+    }
+    Path file = caFile != null ? caFile : ServerTls.trustFileIn(dataDir);
+    if (!Files.isReadable(file)) {
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(this),
+          "no CA file to trust the server by: "
+              + file
+              + (caFile != null
+                  ? " is not readable"
+                  : " does not exist (expected: --ca-file with the server's"
+                      + " <data-dir>/tls/trust.pem, or --data-dir of a local server; or"
+                      + " --insecure-plaintext for a plaintext server)"));
+    }
+    return file;
+  }
+
+  /**
+   * A channel to an orchestrator: TLS trusting only {@code caFile} (issue 12 §1), host name checked
+   * against the server certificate; or plaintext when asked for.
+   */
+  static ManagedChannel channelTo(String target, boolean plaintext, Path caFile) {
+    if (plaintext) {
+      return NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    }
+    var credentials =
+        io.grpc.TlsChannelCredentials.newBuilder()
+            .trustManager(Trust.anchoredAt(Pem.readCertificates(caFile)))
+            .build();
+    return NettyChannelBuilder.forTarget(target, credentials).build();
   }
 
   /** A stub with the caller's token and a deadline. */

@@ -69,7 +69,9 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     OrchestratorConfig config =
         new OrchestratorConfig(
-            dataDir, "127.0.0.1", grpcPort, httpPort, null, null, null, 16, Clock.systemUTC());
+                dataDir, "127.0.0.1", grpcPort, httpPort, null, null, null, 16, Clock.systemUTC())
+            // Issue 12: the demo serves mutual TLS too; the CLI finds data/tls/ca.pem by itself.
+            .withTls(OrchestratorConfig.Tls.ownCa());
     Orchestrator o = Orchestrator.start(config);
     List<Process> children = new ArrayList<>();
     Runtime.getRuntime()

@@ -89,6 +89,51 @@ final class ServerCommand implements Callable<Integer> {
           "An assignment not started by the agent in this time goes back to the queue (default: ${DEFAULT-VALUE}).")
   Duration assignLease;
 
+  @Option(
+      names = "--insecure-plaintext",
+      description =
+          "Serve gRPC without TLS: tokens and credentials cross the network readable and agents are"
+              + " not authenticated by certificate. Only for a trusted loopback or test network.")
+  boolean insecurePlaintext;
+
+  @Option(
+      names = "--tls-dir",
+      description =
+          "Where the CA (ca.pem, ca.key) and the server certificate live; replicas share one"
+              + " (default: <data-dir>/tls).")
+  Path tlsDir;
+
+  @Option(
+      names = "--tls-cert",
+      description = "Your server certificate chain (PEM) instead of one from Botfleet's CA.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", description = "The private key (PEM, unencrypted) of --tls-cert.")
+  Path tlsKey;
+
+  @Option(
+      names = "--tls-ca",
+      description =
+          "The CA (PEM) that issued --tls-cert: what agents pin and the CLI trusts (default: the"
+              + " last certificate of --tls-cert).")
+  Path tlsCa;
+
+  @Option(
+      names = "--tls-name",
+      description =
+          "A host name or IP clients use to reach this server, put in Botfleet's server"
+              + " certificate besides localhost and this host's name; repeatable.")
+  java.util.List<String> tlsNames = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--agent-cert-life",
+      defaultValue = "7d",
+      converter = DurationConverter.class,
+      description =
+          "Life of agents' client certificates; agents renew at two thirds of it (default:"
+              + " ${DEFAULT-VALUE}).")
+  Duration agentCertLife;
+
   @Override
   public Integer call() throws Exception {
     Orchestrator o = Orchestrator.start(config());
@@ -113,7 +158,13 @@ final class ServerCommand implements Callable<Integer> {
         .withTimings(
             new OrchestratorConfig.Timings(
                 heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease))
-        .withDbWait(dbWait);
+        .withDbWait(dbWait)
+        .withTls(tls());
+  }
+
+  OrchestratorConfig.Tls tls() {
+    return new OrchestratorConfig.Tls(
+        insecurePlaintext, tlsDir, tlsCert, tlsKey, tlsCa, tlsNames, agentCertLife);
   }
 
   static void printBanner(Orchestrator o) {
@@ -122,6 +173,17 @@ final class ServerCommand implements Callable<Integer> {
     System.out.println("  metrics: http://localhost:" + o.httpPort() + "/metrics");
     System.out.println("  health:  http://localhost:" + o.httpPort() + "/healthz");
     System.out.println("  database: " + o.database.url());
+    if (o.tls == null) {
+      System.out.println(
+          "  tls:     OFF (--insecure-plaintext): traffic is readable on the network");
+    } else {
+      System.out.println(
+          "  tls:     mutual TLS; clients trust "
+              + o.tls.clientCaFile().toAbsolutePath()
+              + " (CA "
+              + dev.botfleet.common.tls.Fingerprint.of(o.tls.serverAuthorities().get(0))
+              + ")");
+    }
     System.out.println(
         "  admin token: "
             + o.adminTokenFile()

@@ -29,6 +29,7 @@ public final class Enrolment {
   private final MachineGroups groups;
   private final EnvironmentService environments;
   private final AuditLog audit;
+  private final MachineCertificates certificates;
   private final Clock clock;
 
   public Enrolment(
@@ -37,16 +38,29 @@ public final class Enrolment {
       MachineGroups groups,
       EnvironmentService environments,
       AuditLog audit,
+      MachineCertificates certificates,
       Clock clock) {
     this.tx = requireNonNull(tx, "tx");
     this.machines = requireNonNull(machines, "machines");
     this.groups = requireNonNull(groups, "groups");
     this.environments = requireNonNull(environments, "environments");
     this.audit = requireNonNull(audit, "audit");
+    this.certificates = requireNonNull(certificates, "certificates");
     this.clock = requireNonNull(clock, "clock");
   }
 
-  public record CreatedJoinToken(String id, String token, Instant expiresAt) {}
+  /**
+   * A new join token. With TLS on, {@code token} ends in {@code .<CA fingerprint>} (issue 12 §1):
+   * the agent pins the orchestrator's CA from the token alone, as kubeadm join does.
+   */
+  public record CreatedJoinToken(
+      String id, String token, Instant expiresAt, String caFingerprint) {}
+
+  /** The secret part of a join token: what is stored hashed; the pin after '.' is public. */
+  static String secretOf(String joinToken) {
+    int dot = joinToken.indexOf('.');
+    return (dot < 0 ? joinToken : joinToken.substring(0, dot)).strip();
+  }
 
   public CreatedJoinToken createJoinToken(
       Principal caller, String environmentName, String groupName, Duration ttl) {
@@ -76,7 +90,9 @@ public final class Enrolment {
               "environment=" + env.name(),
               null,
               jt.id() + " expires " + jt.expiresAt());
-          return new CreatedJoinToken(jt.id(), token, jt.expiresAt());
+          String pin = certificates.pin().map(f -> f.hex()).orElse("");
+          return new CreatedJoinToken(
+              jt.id(), pin.isEmpty() ? token : token + "." + pin, jt.expiresAt(), pin);
         });
   }
 
@@ -105,10 +121,23 @@ public final class Enrolment {
         });
   }
 
-  public record Enrolled(Machine machine, String credential, Environment environment) {}
+  /**
+   * A machine just enrolled: its credential (shown once) and, with TLS on, its client certificate
+   * and the CAs to trust the orchestrator by.
+   */
+  public record Enrolled(
+      Machine machine,
+      String credential,
+      Environment environment,
+      MachineCertificates.Issued certificate,
+      String caCertificatesPem) {}
 
-  /** A1: spends a join token and registers the machine; the credential is shown once. */
-  public Enrolled enroll(String joinToken, MachineCapacity capacityReport, String machineName) {
+  /**
+   * A1: spends a join token and registers the machine; the credential is shown once. With TLS on,
+   * {@code csrPem} is required and signed into the machine's first client certificate.
+   */
+  public Enrolled enroll(
+      String joinToken, MachineCapacity capacityReport, String machineName, String csrPem) {
     capacityReport.validate();
     String name =
         machineName == null || machineName.isBlank() ? capacityReport.hostname() : machineName;
@@ -124,7 +153,7 @@ public final class Enrolment {
               Instant now = clock.instant();
               JoinToken jt =
                   machines
-                      .findJoinTokenForUpdate(Tokens.hash(joinToken))
+                      .findJoinTokenForUpdate(Tokens.hash(secretOf(joinToken)))
                       .orElseThrow(
                           () ->
                               BotfleetException.unauthenticated(
@@ -172,6 +201,11 @@ public final class Enrolment {
                         + env.name()
                         + "' (expected: a new machine_name)");
               }
+              MachineCertificates.Issued cert = null;
+              if (certificates.enabled()) {
+                cert = certificates.issue(csrPem, m.id());
+                machines.setCertificate(m.id(), cert.serial(), cert.expiresAt(), false);
+              }
               machines.markJoinTokenUsed(jt.id(), m.id(), now);
               audit.append(
                   now,
@@ -180,7 +214,7 @@ public final class Enrolment {
                   "environment=" + env.name() + " machine=" + name,
                   null,
                   m.id());
-              return new Enrolled(m, credential, env);
+              return new Enrolled(m, credential, env, cert, certificates.serverAuthoritiesPem());
             });
     return enrolled;
   }
@@ -190,8 +224,18 @@ public final class Enrolment {
    * one transaction, because after an orchestrator restart thousands of agents say Hello at once.
    */
   public Machine hello(
-      String machineId, String credential, MachineCapacity report, String replica) {
+      String machineId,
+      String credential,
+      MachineCapacity report,
+      String replica,
+      ClientCertificate peer) {
     report.validate();
+    if (certificates.enabled() && peer == null) {
+      throw BotfleetException.unauthenticated(
+          ErrorReason.A1_CERTIFICATE_REQUIRED,
+          "no client certificate (expected: the machine's certificate from enrolment; this"
+              + " orchestrator serves mutual TLS)");
+    }
     return tx.inTransaction(
         () -> {
           String id =
@@ -207,9 +251,63 @@ public final class Enrolment {
                 ErrorReason.A1_CREDENTIAL_MISMATCH,
                 "credential does not belong to machine " + machineId);
           }
+          if (peer != null) {
+            checkCertificate(id, peer);
+          }
           machines.updateCapacity(id, report);
           machines.markConnected(id, replica, clock.instant());
           return machines.find(id).orElseThrow();
         });
+  }
+
+  /**
+   * Issue 12 §1: the certificate must name this machine and be one the machine holds now; an older
+   * one (rotated, or the machine removed and its serials cleared) is refused however well signed.
+   */
+  private void checkCertificate(String machineId, ClientCertificate peer) {
+    if (!peer.machineId().equals(machineId)) {
+      throw BotfleetException.unauthenticated(
+          ErrorReason.A1_CERTIFICATE_MISMATCH,
+          "the client certificate was issued to another machine than " + machineId);
+    }
+    CertificateSerials serials = machines.certificateSerials(machineId).orElseThrow();
+    if (!serials.accepts(peer.serial())) {
+      throw BotfleetException.unauthenticated(
+          ErrorReason.A1_CERTIFICATE_REVOKED,
+          "client certificate "
+              + peer.serial()
+              + " is no longer machine "
+              + machineId
+              + "'s (replaced or revoked; if the machine was removed, enrol it again)");
+    }
+    if (serials.isCurrent(peer.serial()) && serials.previous() != null) {
+      machines.dropPreviousCertificate(machineId);
+    }
+  }
+
+  /**
+   * Issue 12 §1: a renewal over the stream of {@code peer}'s machine. The new certificate becomes
+   * current; the one in use stays valid until the new one is presented or it expires.
+   */
+  public MachineCertificates.Issued renewCertificate(String machineId, String csrPem) {
+    if (!certificates.enabled()) {
+      throw BotfleetException.invalid(
+          ErrorReason.A1_CSR_INVALID,
+          "this orchestrator serves plaintext and issues no certificates");
+    }
+    MachineCertificates.Issued cert = certificates.issue(csrPem, machineId);
+    tx.run(
+        () -> {
+          machines.findForUpdate(machineId).orElseThrow();
+          machines.setCertificate(machineId, cert.serial(), cert.expiresAt(), true);
+          audit.append(
+              clock.instant(),
+              "agent:" + machineId,
+              "machine.certificate.renew",
+              "machine=" + machineId,
+              null,
+              "serial " + cert.serial() + " expires " + cert.expiresAt());
+        });
+    return cert;
   }
 }

@@ -33,6 +33,18 @@ public interface MachineRepository {
 
   List<Machine> list(String environmentId);
 
+  /** The client certificates the machine may present (issue 12 §1); empty for an unknown id. */
+  Optional<CertificateSerials> certificateSerials(String machineId);
+
+  /**
+   * Makes {@code serial} the machine's certificate; with {@code keepPrevious} the current one stays
+   * acceptable until the new one is seen (renewal), else it is revoked at once.
+   */
+  void setCertificate(String machineId, String serial, Instant expiresAt, boolean keepPrevious);
+
+  /** The new certificate was presented: the previous one is no longer accepted. */
+  void dropPreviousCertificate(String machineId);
+
   List<Machine> listByIds(Collection<String> ids);
 
   List<Machine> listInGroup(String groupId);

@@ -2,6 +2,7 @@ package dev.botfleet.orchestrator.store;
 
 import dev.botfleet.orchestrator.capacity.Sku;
 import dev.botfleet.orchestrator.machines.Bot;
+import dev.botfleet.orchestrator.machines.CertificateSerials;
 import dev.botfleet.orchestrator.machines.JoinToken;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.MachineCapacity;
@@ -126,6 +127,35 @@ public final class JdbcMachineRepository implements MachineRepository {
   public Optional<String> findIdByCredentialHash(String credentialHash) {
     return jdbc.queryOne(
         "SELECT id FROM machine WHERE credential_hash = ?", rs -> rs.getString(1), credentialHash);
+  }
+
+  @Override
+  public Optional<CertificateSerials> certificateSerials(String machineId) {
+    return jdbc.queryOne(
+        "SELECT cert_serial, prev_cert_serial FROM machine WHERE id = ?",
+        rs -> new CertificateSerials(rs.getString(1), rs.getString(2)),
+        machineId);
+  }
+
+  @Override
+  public void setCertificate(
+      String machineId, String serial, Instant expiresAt, boolean keepPrevious) {
+    jdbc.update(
+        keepPrevious
+            ? "UPDATE machine SET prev_cert_serial = cert_serial, cert_serial = ?, cert_expires_at = ?"
+                + " WHERE id = ?"
+            : "UPDATE machine SET prev_cert_serial = NULL, cert_serial = ?, cert_expires_at = ?"
+                + " WHERE id = ?",
+        serial,
+        expiresAt,
+        machineId);
+  }
+
+  @Override
+  public void dropPreviousCertificate(String machineId) {
+    jdbc.update(
+        "UPDATE machine SET prev_cert_serial = NULL WHERE id = ? AND prev_cert_serial IS NOT NULL",
+        machineId);
   }
 
   @Override

@@ -39,7 +39,8 @@ class CliTest {
     clock = new MutableClock(Instant.parse("2026-03-02T10:00:00Z"));
     Path data = dir.resolve("data");
     OrchestratorConfig config =
-        new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, clock);
+        new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, clock)
+            .withTls(OrchestratorConfig.Tls.ownCa()); // issue 12: the CLI over real TLS
     orchestrator = Orchestrator.start(config);
     cli = Cli.forServer("127.0.0.1:" + orchestrator.grpcPort(), data);
     cli.run("env", "create", "prod", "--type", "PRODUCTION").ok();

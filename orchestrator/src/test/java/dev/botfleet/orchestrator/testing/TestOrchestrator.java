@@ -62,7 +62,9 @@ public final class TestOrchestrator implements AutoCloseable {
             8,
             clock,
             timings,
-            dbWait);
+            dbWait,
+            // The in-process transport has no TLS; TLS is tested on real ports (issue 12).
+            OrchestratorConfig.Tls.insecurePlaintext());
     orchestrator = Orchestrator.open(config);
     serverName = "botfleet-" + System.nanoTime();
     orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName));

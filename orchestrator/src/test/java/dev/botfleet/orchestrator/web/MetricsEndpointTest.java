@@ -33,8 +33,8 @@ class MetricsEndpointTest {
     Path data = dir.resolve("data");
     orchestrator =
         Orchestrator.start(
-            new OrchestratorConfig(
-                data, "127.0.0.1", 0, 0, null, null, null, 4, Clock.systemUTC()));
+            new OrchestratorConfig(data, "127.0.0.1", 0, 0, null, null, null, 4, Clock.systemUTC())
+                .withTls(OrchestratorConfig.Tls.ownCa()));
     cli = Cli.forServer("127.0.0.1:" + orchestrator.grpcPort(), data);
   }
 

@@ -1,0 +1,210 @@
+package dev.botfleet.agent.link;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
+import dev.botfleet.common.tls.CertificateAuthority;
+import dev.botfleet.common.tls.Fingerprint;
+import dev.botfleet.common.tls.Pem;
+import dev.botfleet.common.tls.ReloadingKeyManager;
+import dev.botfleet.common.tls.Trust;
+import io.grpc.ChannelCredentials;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's half of mutual TLS (issue 12 §1), kept in {@code <data-dir>/tls}: {@code client.key}
+ * (made here, never sent anywhere, {@code rw-------}), {@code client.pem} (issued by the
+ * orchestrator's CA for that key, naming the machine id) and {@code ca.pem} (what the agent trusts
+ * the orchestrator by: the CA the join token pinned).
+ *
+ * <p>The certificate is renewed over the stream at two thirds of its life ({@link #renewalCsr},
+ * {@link #renewed}); the next handshake presents the new one through a {@link ReloadingKeyManager},
+ * so the channel lives on.
+ */
+public final class AgentTls implements AgentLink.CertificateRenewal {
+  private static final Logger log = LoggerFactory.getLogger(AgentTls.class);
+
+  static final String DIR = "tls";
+
+  private final Path dir;
+  private final List<X509Certificate> authorities;
+  private final ReloadingKeyManager keyManager;
+  private final String machineId;
+  private KeyPair pending;
+
+  private AgentTls(
+      Path dir, List<X509Certificate> authorities, ReloadingKeyManager keyManager, String id) {
+    this.dir = dir;
+    this.authorities = authorities;
+    this.keyManager = keyManager;
+    this.machineId = id;
+  }
+
+  /** The TLS files of an enrolled agent, or empty when there are none (a plaintext enrolment). */
+  public static Optional<AgentTls> load(Path dataDir, String machineId) {
+    Path dir = dataDir.resolve(DIR);
+    Path key = dir.resolve("client.key");
+    Path cert = dir.resolve("client.pem");
+    Path ca = dir.resolve("ca.pem");
+    if (!Files.exists(key) || !Files.exists(cert) || !Files.exists(ca)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new AgentTls(
+              dir,
+              Pem.readCertificates(ca),
+              new ReloadingKeyManager(Pem.readPrivateKey(key), Pem.readCertificates(cert)),
+              machineId));
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      throw BotfleetException.precondition(
+          ErrorReason.A1_CREDENTIAL_FILE_INVALID,
+          dir
+              + " cannot be read ("
+              + e.getMessage()
+              + "); delete the data directory and enrol again with a new join token");
+    }
+  }
+
+  /** Writes what enrolment produced; the caller writes machine.properties after this. */
+  static AgentTls save(
+      Path dataDir, String machineId, PrivateKey key, String certificatePem, String caPem) {
+    Path dir = dataDir.resolve(DIR);
+    List<X509Certificate> chain = Pem.parseCertificates(certificatePem);
+    List<X509Certificate> cas = Pem.parseCertificates(caPem);
+    try {
+      MachineCredential.createPrivateDirectories(dataDir);
+      MachineCredential.createPrivateDirectories(dir);
+      writePrivate(dir.resolve("ca.pem"), caPem);
+      writePrivate(dir.resolve("client.key"), Pem.privateKey(key));
+      writePrivate(dir.resolve("client.pem"), certificatePem);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dir, e);
+    }
+    return new AgentTls(dir, cas, new ReloadingKeyManager(key, chain), machineId);
+  }
+
+  /**
+   * A channel's credentials to enrol with: trust only a server whose chain holds the CA {@code pin}
+   * names (from the join token), or, with {@code caFile}, that CA. No client certificate yet.
+   */
+  static ChannelCredentials enrolment(Fingerprint pin, Path caFile) {
+    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+    if (caFile != null) {
+      b.trustManager(Trust.anchoredAt(Pem.readCertificates(caFile)));
+    } else {
+      b.trustManager(Trust.pinned(requireNonNull(pin, "pin")));
+    }
+    return b.build();
+  }
+
+  /** The stream's credentials: trust the stored CA, present the machine's certificate. */
+  public ChannelCredentials credentials() {
+    return TlsChannelCredentials.newBuilder()
+        .trustManager(Trust.anchoredAt(authorities))
+        .keyManager(keyManager)
+        .build();
+  }
+
+  public X509Certificate certificate() {
+    return keyManager.certificate();
+  }
+
+  /** Two thirds into the certificate's life, the agent asks for the next one. */
+  static boolean renewalDue(X509Certificate c, Instant now) {
+    Instant from = c.getNotBefore().toInstant();
+    Instant to = c.getNotAfter().toInstant();
+    Duration life = Duration.between(from, to);
+    return !now.isBefore(from.plus(life.multipliedBy(2).dividedBy(3)));
+  }
+
+  @Override
+  public synchronized Optional<String> renewalCsr(Instant now) {
+    X509Certificate c = certificate();
+    if (!now.isBefore(c.getNotAfter().toInstant())) {
+      log.error(
+          "event=certificate_expired machine={} expired={} message=\"the orchestrator will refuse"
+              + " this agent; delete {} and enrol again with a new join token\"",
+          machineId,
+          c.getNotAfter().toInstant(),
+          dir.getParent());
+      return Optional.empty();
+    }
+    if (!renewalDue(c, now)) {
+      return Optional.empty();
+    }
+    // One key per renewal: re-sent every check until the orchestrator answers.
+    if (pending == null) {
+      pending = CertificateAuthority.newKeyPair();
+    }
+    return Optional.of(Pem.csr(CertificateAuthority.newCsr(pending, machineId)));
+  }
+
+  @Override
+  public synchronized void renewed(String certificatePem) {
+    List<X509Certificate> chain = Pem.parseCertificates(certificatePem);
+    if (pending == null || !chain.get(0).getPublicKey().equals(pending.getPublic())) {
+      log.warn("event=certificate_ignored machine={} reason=not_for_our_key", machineId);
+      return;
+    }
+    try {
+      // Key first: a crash between the two writes leaves a key without its certificate, which the
+      // old certificate (still valid until the new one is used) survives.
+      writePrivate(dir.resolve("client.key.next"), Pem.privateKey(pending.getPrivate()));
+      writePrivate(dir.resolve("client.pem.next"), certificatePem);
+      MachineCredential.moveAtomically(dir.resolve("client.key.next"), dir.resolve("client.key"));
+      MachineCredential.moveAtomically(dir.resolve("client.pem.next"), dir.resolve("client.pem"));
+    } catch (IOException e) {
+      log.error("event=certificate_save_failed machine={} error=\"{}\"", machineId, e.toString());
+      return;
+    }
+    keyManager.update(pending.getPrivate(), chain);
+    pending = null;
+    log.info(
+        "event=certificate_renewed machine={} serial={} expires={}",
+        machineId,
+        CertificateAuthority.serial(chain.get(0)),
+        chain.get(0).getNotAfter().toInstant());
+  }
+
+  private static void writePrivate(Path file, String text) throws IOException {
+    Path temp = MachineCredential.createPrivateTempFile(file.getParent(), ".tls-", ".tmp");
+    try {
+      Files.writeString(temp, text, StandardCharsets.US_ASCII);
+      MachineCredential.moveAtomically(temp, file);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  /** The pin a join token carries after its last '.', if any. */
+  static Optional<Fingerprint> pinOf(String joinToken) {
+    if (joinToken == null) {
+      return Optional.empty();
+    }
+    int dot = joinToken.lastIndexOf('.');
+    if (dot < 0) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Fingerprint.parse(joinToken.substring(dot + 1)));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+}
