@@ -86,8 +86,7 @@ public final class ClientOptions {
     }
     Path file = caFile != null ? caFile : ServerTls.trustFileIn(dataDir);
     if (!Files.isReadable(file)) {
-      throw new picocli.CommandLine.ParameterException(
-          new picocli.CommandLine(this),
+      throw new ErrorHandler.UsageError(
           "no CA file to trust the server by: "
               + file
               + (caFile != null

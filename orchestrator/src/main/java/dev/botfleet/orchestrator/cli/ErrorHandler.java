@@ -70,11 +70,22 @@ final class ErrorHandler implements IExecutionExceptionHandler {
         default -> 1;
       };
     }
+    if (ex instanceof UsageError ue) {
+      cmd.getErr().println("error: " + ue.getMessage());
+      return 2;
+    }
     if (ex instanceof CommandLine.ParameterException pe) {
       cmd.getErr().println("error: " + pe.getMessage());
       return 2;
     }
     cmd.getErr().println("error: " + ex.getMessage());
     return 1;
+  }
+
+  /** Options that parse but do not fit together or point at nothing: bad usage, exit 2. */
+  static final class UsageError extends RuntimeException {
+    UsageError(String message) {
+      super(message);
+    }
   }
 }

@@ -109,7 +109,9 @@ class CliTest {
             "--server",
             "127.0.0.1:" + orchestrator.grpcPort(),
             "--data-dir",
-            empty.toString());
+            empty.toString(),
+            "--ca-file",
+            orchestrator.tls.clientCaFile().toString());
     assertThat(none.exitCode()).isEqualTo(3);
     assertThat(none.err().lines().toList())
         .singleElement()
@@ -128,11 +130,46 @@ class CliTest {
     }
     var r =
         Cli.exec(
-            "env", "list", "--server", "127.0.0.1:" + closedPort, "--token", "x", "--timeout", "5");
+            "env",
+            "list",
+            "--server",
+            "127.0.0.1:" + closedPort,
+            "--token",
+            "x",
+            "--timeout",
+            "5",
+            "--insecure-plaintext");
     assertThat(r.exitCode()).isEqualTo(5);
     assertThat(r.err().lines().toList())
         .singleElement()
         .satisfies(l -> assertThat(l).startsWith("error: cannot reach the orchestrator"));
+  }
+
+  @Test
+  void issue_12_without_a_ca_to_trust_the_cli_says_what_to_give_and_a_foreign_ca_is_refused()
+      throws Exception {
+    Path empty = Files.createDirectories(dir.resolve("elsewhere"));
+    var missing =
+        Cli.exec(
+            "env",
+            "list",
+            "--server",
+            "127.0.0.1:" + orchestrator.grpcPort(),
+            "--data-dir",
+            empty.toString(),
+            "--token",
+            "x");
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("no CA file to trust the server by").contains("--ca-file");
+
+    Path foreign = dir.resolve("foreign-ca.pem");
+    Files.writeString(
+        foreign,
+        dev.botfleet.common.tls.Pem.certificate(
+            dev.botfleet.common.tls.CertificateAuthority.create("not ours", clock).certificate()));
+    var refused = cli.run("env", "list", "--ca-file", foreign.toString(), "--timeout", "5");
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.out()).doesNotContain("prod");
   }
 
   @Test
