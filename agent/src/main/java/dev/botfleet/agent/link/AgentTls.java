@@ -103,12 +103,12 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
    * A channel's credentials to enrol with: trust only a server whose chain holds the CA {@code pin}
    * names (from the join token), or, with {@code caFile}, that CA. No client certificate yet.
    */
-  static ChannelCredentials enrolment(Fingerprint pin, Path caFile) {
+  static ChannelCredentials enrolment(Trust.PinnedTrustManager pinned, Path caFile) {
     TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
     if (caFile != null) {
       b.trustManager(Trust.anchoredAt(Pem.readCertificates(caFile)));
     } else {
-      b.trustManager(Trust.pinned(requireNonNull(pin, "pin")));
+      b.trustManager(requireNonNull(pinned, "pinned"));
     }
     return b.build();
   }

@@ -8,6 +8,7 @@ import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.tls.CertificateAuthority;
 import dev.botfleet.common.tls.Fingerprint;
 import dev.botfleet.common.tls.Pem;
+import dev.botfleet.common.tls.Trust;
 import dev.botfleet.proto.v1.AgentServiceGrpc;
 import dev.botfleet.proto.v1.EnrollRequest;
 import dev.botfleet.proto.v1.EnrollResponse;
@@ -113,10 +114,11 @@ public final class Enrolment {
               + " from an impostor (expected: a token made by a TLS orchestrator, ending in"
               + " '.<64 hex digits>', or --ca-file with the orchestrator's CA)");
     }
+    Trust.PinnedTrustManager pinned = pin.map(Trust::pinned).orElse(null);
     ManagedChannel channel =
         plaintext
             ? AgentLink.channelTo(server)
-            : AgentLink.channelTo(server, AgentTls.enrolment(pin.orElse(null), caFile));
+            : AgentLink.channelTo(server, AgentTls.enrolment(pinned, caFile));
     try {
       if (plaintext) {
         MachineCredential credential =
@@ -128,8 +130,18 @@ public final class Enrolment {
       KeyPair key = CertificateAuthority.newKeyPair();
       String csr =
           Pem.csr(CertificateAuthority.newCsr(key, machineName == null ? "agent" : machineName));
-      EnrollResponse response =
-          call(channel, server, token, capacity.get(), machineName, DEADLINE, csr);
+      EnrollResponse response;
+      try {
+        response = call(channel, server, token, capacity.get(), machineName, DEADLINE, csr);
+      } catch (BotfleetException e) {
+        if (pinned != null && pinned.lastRefusal() != null) {
+          throw new BotfleetException(
+              e.reason(),
+              e.code(),
+              "enrolment with " + server + " refused: " + pinned.lastRefusal());
+        }
+        throw e;
+      }
       if (response.getCertificate().isEmpty() || response.getCaCertificates().isEmpty()) {
         throw BotfleetException.precondition(
             ErrorReason.A1_ENROLMENT_FAILED,

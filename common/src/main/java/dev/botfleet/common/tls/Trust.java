@@ -60,6 +60,7 @@ public final class Trust {
   public static final class PinnedTrustManager extends X509ExtendedTrustManager {
     private final Fingerprint pin;
     private final AtomicReference<X509Certificate> seen = new AtomicReference<>();
+    private final AtomicReference<String> refusal = new AtomicReference<>();
 
     PinnedTrustManager(Fingerprint pin) {
       this.pin = requireNonNull(pin, "pin");
@@ -70,36 +71,56 @@ public final class Trust {
       return seen.get();
     }
 
+    /**
+     * Why the last handshake was refused, or null: TLS stacks (OpenSSL's above all) report a
+     * refusal as a "general problem" without our words, so callers add these.
+     */
+    public String lastRefusal() {
+      return refusal.get();
+    }
+
     private X509ExtendedTrustManager delegate(X509Certificate[] chain) throws CertificateException {
-      X509Certificate ca =
-          pin.find(Arrays.asList(chain))
-              .orElseThrow(
-                  () ->
-                      new CertificateException(
-                          "the server's certificate chain has no CA with fingerprint "
-                              + pin
-                              + " (the one in the join token): this is not that orchestrator,"
-                              + " or it serves a chain without its CA"));
-      seen.set(ca);
-      return anchoredAt(List.of(ca));
+      var ca = pin.find(Arrays.asList(chain));
+      if (ca.isEmpty()) {
+        throw new CertificateException(
+            "the server's certificate chain has no CA with fingerprint "
+                + pin
+                + " (the one in the join token): this is not that orchestrator, or it serves a"
+                + " chain without its CA");
+      }
+      seen.set(ca.get());
+      return anchoredAt(List.of(ca.get()));
+    }
+
+    private void check(Check c) throws CertificateException {
+      try {
+        c.run();
+      } catch (CertificateException e) {
+        refusal.set(e.getMessage());
+        throw e;
+      }
+    }
+
+    private interface Check {
+      void run() throws CertificateException;
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
         throws CertificateException {
-      delegate(chain).checkServerTrusted(chain, authType, socket);
+      check(() -> delegate(chain).checkServerTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
         throws CertificateException {
-      delegate(chain).checkServerTrusted(chain, authType, engine);
+      check(() -> delegate(chain).checkServerTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
-      delegate(chain).checkServerTrusted(chain, authType);
+      check(() -> delegate(chain).checkServerTrusted(chain, authType));
     }
 
     @Override
