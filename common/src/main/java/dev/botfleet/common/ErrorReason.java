@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
  * wire that is not here and keeps {@code docs/errors.md} equal to this list.
  */
 public enum ErrorReason {
+  A1_CERTIFICATE_EXPIRED(
+      UNAUTHENTICATED,
+      "A1",
+      "Agent side: the client certificate expired before it could be renewed; enrol again."),
   A1_CERTIFICATE_MISMATCH(
       UNAUTHENTICATED, "A1", "The client certificate names another machine than the Hello."),
   A1_CERTIFICATE_REQUIRED(

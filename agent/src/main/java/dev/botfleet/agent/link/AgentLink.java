@@ -114,6 +114,9 @@ public final class AgentLink implements AutoCloseable {
 
     /** The orchestrator's answer to the CSR. */
     void renewed(String certificatePem);
+
+    /** Why the certificate cannot open a stream any more (it expired), or empty. */
+    Optional<String> unusable(Instant now);
   }
 
   private final CertificateRenewal renewal;
@@ -306,8 +309,29 @@ public final class AgentLink implements AutoCloseable {
   private void connect() {
     Session s;
     List<String> runningIds;
+    Optional<String> unusable =
+        renewal == null ? Optional.empty() : renewal.unusable(clock.instant());
     synchronized (lock) {
       reconnectTask = null;
+      if (closed || current != null) {
+        return;
+      }
+      if (unusable.isPresent()) {
+        // Every handshake would fail: stop with the reason instead of retrying for ever.
+        closed = true;
+        cancel(reprobeTask);
+      }
+    }
+    if (unusable.isPresent()) {
+      log.error(
+          "event=certificate_unusable machine={} message=\"{}\"",
+          credential.machineId(),
+          unusable.get());
+      terminated.completeExceptionally(
+          new BotfleetException(ErrorReason.A1_CERTIFICATE_EXPIRED, unusable.get()));
+      return;
+    }
+    synchronized (lock) {
       if (closed || current != null) {
         return;
       }

@@ -134,15 +134,25 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
   }
 
   @Override
+  public Optional<String> unusable(Instant now) {
+    X509Certificate c = certificate();
+    if (now.isBefore(c.getNotAfter().toInstant())) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "the client certificate of machine "
+            + machineId
+            + " expired at "
+            + c.getNotAfter().toInstant()
+            + " (the agent was away longer than its life and could not renew it): delete "
+            + dir.getParent()
+            + " and enrol again with a new join token");
+  }
+
+  @Override
   public synchronized Optional<String> renewalCsr(Instant now) {
     X509Certificate c = certificate();
     if (!now.isBefore(c.getNotAfter().toInstant())) {
-      log.error(
-          "event=certificate_expired machine={} expired={} message=\"the orchestrator will refuse"
-              + " this agent; delete {} and enrol again with a new join token\"",
-          machineId,
-          c.getNotAfter().toInstant(),
-          dir.getParent());
       return Optional.empty();
     }
     if (!renewalDue(c, now)) {
