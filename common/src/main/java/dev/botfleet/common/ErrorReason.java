@@ -57,6 +57,10 @@ public enum ErrorReason {
       UNAVAILABLE,
       "A1",
       "Agent side: enrolment was refused or failed; carries the server's status code."),
+  A1_ENROLMENT_UNTRUSTED(
+      FAILED_PRECONDITION,
+      "A1",
+      "Agent side: the orchestrator's enrolment answer lacks a certificate or the pinned CA."),
   A1_NOT_ENROLLED(FAILED_PRECONDITION, "A1", "Agent side: no machine credential yet; enrol first."),
   A1_TOKEN_EXPIRED(UNAUTHENTICATED, "A1", "The join token expired."),
   A1_TOKEN_NOT_FOUND(NOT_FOUND, "A1", "No join token with that id (revoke, show)."),

@@ -299,7 +299,7 @@ public final class Orchestrator implements AutoCloseable {
                 + " authenticated by certificate. Use only on a trusted loopback or test network.\"",
             address);
         System.err.println(
-            "WARNING: --insecure-plaintext: gRPC on "
+            "WARNING: gRPC on "
                 + address
                 + " is NOT encrypted and agents are NOT authenticated by certificate.");
         builder = NettyServerBuilder.forAddress(address);

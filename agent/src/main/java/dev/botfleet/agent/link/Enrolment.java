@@ -144,13 +144,13 @@ public final class Enrolment {
       }
       if (response.getCertificate().isEmpty() || response.getCaCertificates().isEmpty()) {
         throw BotfleetException.precondition(
-            ErrorReason.A1_ENROLMENT_FAILED,
+            ErrorReason.A1_ENROLMENT_UNTRUSTED,
             "the orchestrator at " + server + " issued no client certificate (is it plaintext?)");
       }
       if (pin.isPresent()
           && pin.get().find(Pem.parseCertificates(response.getCaCertificates())).isEmpty()) {
         throw BotfleetException.precondition(
-            ErrorReason.A1_ENROLMENT_FAILED,
+            ErrorReason.A1_ENROLMENT_UNTRUSTED,
             "the orchestrator's CA certificates do not include the pinned " + pin.get());
       }
       MachineCredential credential = credential(response, server);
