@@ -327,7 +327,7 @@ public final class Orchestrator implements AutoCloseable {
             List.of(
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),
-                new CapacityApi(capacity, clock, idempotency),
+                new CapacityApi(capacity, clock, idempotency, environments),
                 new MachineApi(
                     machines,
                     enrolment,
@@ -337,10 +337,11 @@ public final class Orchestrator implements AutoCloseable {
                     environments,
                     idempotency),
                 new RunApi(runs, environments),
-                new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock, idempotency),
+                new dev.botfleet.orchestrator.api.LicensingApi(
+                    licenses, flows, clock, idempotency, environments),
                 new dev.botfleet.orchestrator.api.FlowApi(
-                    flows, flowPlans, flowAssociations, usage, idempotency),
-                new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock),
+                    flows, flowPlans, flowAssociations, usage, idempotency, environments),
+                new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock, environments),
                 agentApi));
     // Every background thread starts here, in dependency order; close() stops them in reverse
     // (DESIGN "Conventions": no constructor starts a thread).

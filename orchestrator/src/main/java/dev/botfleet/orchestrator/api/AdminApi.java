@@ -113,10 +113,12 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
       GetTenantSettingsRequest req, StreamObserver<GetTenantSettingsResponse> out) {
     Unary.respond(
         out,
-        () ->
-            GetTenantSettingsResponse.newBuilder()
-                .setSettings(settings(tenant.settings()))
-                .build());
+        () -> {
+          Scopes.tenantWide("tenant settings");
+          return GetTenantSettingsResponse.newBuilder()
+              .setSettings(settings(tenant.settings()))
+              .build();
+        });
   }
 
   @Override

@@ -148,7 +148,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "machines");
           var page =
               Paging.page(
                   machines.list(req.getEnvironment()).stream().map(this::machine).toList(),
@@ -169,7 +169,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "machines");
           return GetMachineResponse.newBuilder()
               .setMachine(
                   machine(machines.require(machineId(req.getEnvironment(), req.getMachine()))))
@@ -290,7 +290,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "machine groups");
           var page =
               Paging.page(
                   groups.groups(req.getEnvironment()).stream().map(this::group).toList(),
@@ -312,7 +312,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "process utilization");
           var u = utilization.of(req.getEnvironment());
           var b =
               GetProcessUtilizationResponse.newBuilder()
