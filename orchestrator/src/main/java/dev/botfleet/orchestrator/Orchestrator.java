@@ -98,6 +98,7 @@ public final class Orchestrator implements AutoCloseable {
   public final AuditLog audit;
   public final EnvironmentService environments;
   public final PrincipalService principals;
+  public final dev.botfleet.orchestrator.admin.Refusals refusals;
   public final TenantService tenant;
   public final CapacityService capacity;
   public final Machines machines;
@@ -159,6 +160,7 @@ public final class Orchestrator implements AutoCloseable {
     this.principals =
         new PrincipalService(tx, new JdbcPrincipalRepository(jdbc), environments, audit, clock);
     this.tenant = new TenantService(tx, tenantRepository, audit, clock);
+    this.refusals = new dev.botfleet.orchestrator.admin.Refusals(tx, audit, clock);
     this.capacity =
         new CapacityService(
             tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
@@ -323,7 +325,8 @@ public final class Orchestrator implements AutoCloseable {
         new OrchestratorServer(
             serverBuilder,
             registry,
-            new AuthInterceptor(principals),
+            new AuthInterceptor(principals, clock),
+            new dev.botfleet.orchestrator.api.RefusalAudit(refusals),
             List.of(
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),
@@ -349,6 +352,8 @@ public final class Orchestrator implements AutoCloseable {
     started(runReports::start, runReports); // agent reports (group commit)
     started(metering::start, metering); // usage records (group commit, M5) and key pruning (M4)
     started(agentSessions::start, agentSessions); // reconciles agents after Hello (A6)
+    // Closed after gRPC stops, so the last refusals are written (issue 12 §2).
+    started(refusals::start, refusals); // refusal audit rows, one per key and minute
     started(grpc::start, () -> grpc.stop(5, TimeUnit.SECONDS));
     // Closed before gRPC stops: ends the agent streams so agents reconnect elsewhere.
     started(agentApi::start, agentApi); // heartbeat flush (A3)

@@ -24,8 +24,12 @@ public final class OrchestratorServer {
       ServerBuilder<?> builder,
       MeterRegistry registry,
       AuthInterceptor auth,
+      RefusalAudit refusals,
       List<BindableService> services) {
+    // Server-wide interceptors run in reverse order of adding: the refusal audit (issue 12 §2)
+    // runs first, so it sees how every call closes, agent service included.
     builder.intercept(new MetricCollectingServerInterceptor(registry));
+    builder.intercept(refusals);
     // Issue 7: auth first (outermost), so unauthenticated garbage is refused before it is walked;
     // then every message is bounded; malformed bytes answer INVALID_ARGUMENT, not UNKNOWN.
     RequestLimits limits = new RequestLimits();

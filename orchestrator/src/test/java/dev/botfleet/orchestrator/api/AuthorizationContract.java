@@ -3,7 +3,9 @@ package dev.botfleet.orchestrator.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.rpc.RetryInfo;
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.orchestrator.admin.Refusals;
 import dev.botfleet.orchestrator.admin.Role;
 import dev.botfleet.orchestrator.store.Jdbc;
 import dev.botfleet.orchestrator.testing.Fleet;
@@ -45,7 +47,9 @@ import dev.botfleet.proto.v1.SubmitRunResponse;
 import dev.botfleet.proto.v1.WhoAmIRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -56,8 +60,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 12 §2 (O4): authorization follows the roles. Reads are scoped like writes, makers are bound
- * to environments, run idempotency keys are per environment, the audit log is append-only, and a
- * change whose audit row cannot be written does not happen. Through real stubs, once per database.
+ * to environments, run idempotency keys are per environment, refusals are audited (aggregated) and
+ * failed authentication is throttled, the audit log is append-only, and a change whose audit row
+ * cannot be written does not happen. Through real stubs, once per database.
  */
 abstract class AuthorizationContract {
   @TempDir Path dir;
@@ -329,6 +334,107 @@ abstract class AuthorizationContract {
     var retry = submit(fleet.runs, "prod", "m1", "nightly");
     assertThat(retry.getCreated()).isFalse();
     assertThat(retry.getRun().getId()).isEqualTo(first.getRun().getId());
+  }
+
+  // ------------------------------------------------------------------ refusals
+
+  @Test
+  void issue_12_every_refusal_is_audited_once_per_minute_with_a_count() {
+    String badToken = "bfp_guessedTokenThatIsLong";
+    for (int i = 0; i < 5; i++) {
+      refused(
+          () ->
+              t.as(badToken, AdminServiceGrpc::newBlockingStub)
+                  .whoAmI(WhoAmIRequest.getDefaultInstance()));
+    }
+    var pat =
+        t.as(t.principal("pat", Role.ENVIRONMENT_ADMIN, "prod"), RunServiceGrpc::newBlockingStub);
+    for (int i = 0; i < 3; i++) {
+      refused(() -> pat.listRuns(list("dev")));
+    }
+    t.orchestrator.refusals.flushAll();
+
+    assertThat(audit(Refusals.AUTHENTICATION))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getActor()).isEqualTo("token:bfp_gues…");
+              assertThat(e.getTarget())
+                  .contains("method=botfleet.v1.AdminService/WhoAmI")
+                  .contains("source=");
+              assertThat(e.getAfter())
+                  .isEqualTo("reason=" + ErrorReason.UNAUTHENTICATED_BAD_TOKEN + " count=5");
+              assertThat(e.toString()).doesNotContain(badToken);
+            });
+    assertThat(audit(Refusals.PERMISSION))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getActor()).isEqualTo("pat");
+              assertThat(e.getTarget()).contains("method=botfleet.v1.RunService/ListRuns");
+              assertThat(e.getAfter())
+                  .isEqualTo("reason=" + ErrorReason.O4_ENVIRONMENT_ROLE_REQUIRED + " count=3");
+            });
+
+    // A new minute is a new row; a window that has not closed is not written by the periodic flush.
+    refused(
+        () ->
+            t.anonymous(AdminServiceGrpc::newBlockingStub)
+                .whoAmI(WhoAmIRequest.getDefaultInstance()));
+    t.orchestrator.refusals.flush();
+    assertThat(audit(Refusals.AUTHENTICATION)).hasSize(1);
+    t.clock.advance(Duration.ofSeconds(61));
+    t.orchestrator.refusals.flush();
+    assertThat(audit(Refusals.AUTHENTICATION))
+        .hasSize(2)
+        .first()
+        .satisfies(
+            e -> {
+              assertThat(e.getActor()).isEqualTo("anonymous");
+              assertThat(e.getAfter())
+                  .isEqualTo("reason=" + ErrorReason.UNAUTHENTICATED_NO_TOKEN + " count=1");
+            });
+  }
+
+  @Test
+  void issue_12_failed_authentication_is_rate_limited_per_source_with_a_retry_hint() {
+    for (int i = 0; i < AuthThrottle.DEFAULT_MAX_FAILURES; i++) {
+      String wrong = "bfp_wrong" + i;
+      assertThat(
+              refused(
+                      () ->
+                          t.as(wrong, AdminServiceGrpc::newBlockingStub)
+                              .whoAmI(WhoAmIRequest.getDefaultInstance()))
+                  .getStatus()
+                  .getCode())
+          .isEqualTo(Status.Code.UNAUTHENTICATED);
+    }
+    // Now even a good token from that source is refused at once, with when to retry.
+    StatusRuntimeException e =
+        refused(
+            () ->
+                t.admin(AdminServiceGrpc::newBlockingStub)
+                    .whoAmI(WhoAmIRequest.getDefaultInstance()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(GrpcErrors.reason(e)).isEqualTo(ErrorReason.O4_AUTHENTICATION_THROTTLED.name());
+    var retry =
+        StatusProto.fromThrowable(e).getDetailsList().stream()
+            .filter(d -> d.is(RetryInfo.class))
+            .findFirst()
+            .orElseThrow();
+    assertThat(retry.toString()).isNotEmpty();
+
+    t.clock.advance(Duration.ofSeconds(61));
+    assertThat(
+            t.admin(AdminServiceGrpc::newBlockingStub)
+                .whoAmI(WhoAmIRequest.getDefaultInstance())
+                .getPrincipal()
+                .getName())
+        .isEqualTo("admin");
+    t.orchestrator.refusals.flushAll();
+    assertThat(audit(Refusals.AUTHENTICATION))
+        .extracting(AuditEvent::getAfter)
+        .contains("reason=" + ErrorReason.O4_AUTHENTICATION_THROTTLED + " count=1");
   }
 
   // ------------------------------------------------------------------ the audit log
