@@ -61,7 +61,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -264,15 +263,15 @@ public final class Orchestrator implements AutoCloseable {
 
   /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
   public static Orchestrator open(OrchestratorConfig config) {
-    try {
-      Files.createDirectories(config.dataDir());
-    } catch (IOException e) {
-      throw new UncheckedIOException("data-dir: cannot create " + config.dataDir(), e);
-    }
+    // Issue 12 §2: the data dir is 0700, the H2 database files 0600.
+    dev.botfleet.orchestrator.store.DataDir.prepare(config.dataDir());
     String url = config.dbUrl() == null ? Database.h2FileUrl(config.dataDir()) : config.dbUrl();
     Database db =
         Database.open(
             url, config.dbUser(), config.dbPassword(), config.dbPoolSize(), config.dbWait());
+    if (url.equals(Database.h2FileUrl(config.dataDir()))) {
+      dev.botfleet.orchestrator.store.DataDir.restrictDatabaseFiles(config.dataDir());
+    }
     return new Orchestrator(config, db);
   }
 
