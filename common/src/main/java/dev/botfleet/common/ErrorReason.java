@@ -176,6 +176,14 @@ public enum ErrorReason {
       UNAVAILABLE, "M5", "The orchestrator is shutting down and records no more usage; retry."),
   M6_SUBJECT_REQUIRED(
       INVALID_ARGUMENT, "M6", "A usage query without a subject (flow, user or environment)."),
+  O4_AUTHENTICATION_THROTTLED(
+      RESOURCE_EXHAUSTED,
+      "O4",
+      "Too many failed authentications from the caller's address; retry after the hint."),
+  O4_ENVIRONMENT_ROLE_REQUIRED(
+      PERMISSION_DENIED,
+      "O4",
+      "The caller holds no role in the environment it reads (admin or maker there)."),
   P3_COUNT(INVALID_ARGUMENT, "P3", "A process unit count is out of range."),
   P3_NOT_ALLOCATED(
       FAILED_PRECONDITION, "P3", "The flow holds fewer process units than asked to de-allocate."),

@@ -63,7 +63,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,6 +99,7 @@ public final class Orchestrator implements AutoCloseable {
   public final AuditLog audit;
   public final EnvironmentService environments;
   public final PrincipalService principals;
+  public final dev.botfleet.orchestrator.admin.Refusals refusals;
   public final TenantService tenant;
   public final CapacityService capacity;
   public final Machines machines;
@@ -165,6 +165,7 @@ public final class Orchestrator implements AutoCloseable {
     this.principals =
         new PrincipalService(tx, new JdbcPrincipalRepository(jdbc), environments, audit, clock);
     this.tenant = new TenantService(tx, tenantRepository, audit, clock);
+    this.refusals = new dev.botfleet.orchestrator.admin.Refusals(tx, audit, clock);
     this.capacity =
         new CapacityService(
             tx, new JdbcCapacityRepository(jdbc), environments, tenantRepository, audit, clock);
@@ -275,15 +276,15 @@ public final class Orchestrator implements AutoCloseable {
 
   /** Opens the database and builds the services without network endpoints (tests, CLI tools). */
   public static Orchestrator open(OrchestratorConfig config) {
-    try {
-      Files.createDirectories(config.dataDir());
-    } catch (IOException e) {
-      throw new UncheckedIOException("data-dir: cannot create " + config.dataDir(), e);
-    }
+    // Issue 12 §2: the data dir is 0700, the H2 database files 0600.
+    dev.botfleet.orchestrator.store.DataDir.prepare(config.dataDir());
     String url = config.dbUrl() == null ? Database.h2FileUrl(config.dataDir()) : config.dbUrl();
     Database db =
         Database.open(
             url, config.dbUser(), config.dbPassword(), config.dbPoolSize(), config.dbWait());
+    if (url.equals(Database.h2FileUrl(config.dataDir()))) {
+      dev.botfleet.orchestrator.store.DataDir.restrictDatabaseFiles(config.dataDir());
+    }
     return new Orchestrator(config, db);
   }
 
@@ -352,11 +353,12 @@ public final class Orchestrator implements AutoCloseable {
         new OrchestratorServer(
             serverBuilder,
             registry,
-            new AuthInterceptor(principals),
+            new AuthInterceptor(principals, clock),
+            new dev.botfleet.orchestrator.api.RefusalAudit(refusals),
             List.of(
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),
-                new CapacityApi(capacity, clock, idempotency),
+                new CapacityApi(capacity, clock, idempotency, environments),
                 new MachineApi(
                     machines,
                     enrolment,
@@ -366,10 +368,11 @@ public final class Orchestrator implements AutoCloseable {
                     environments,
                     idempotency),
                 new RunApi(runs, environments),
-                new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock, idempotency),
+                new dev.botfleet.orchestrator.api.LicensingApi(
+                    licenses, flows, clock, idempotency, environments),
                 new dev.botfleet.orchestrator.api.FlowApi(
-                    flows, flowPlans, flowAssociations, usage, idempotency),
-                new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock),
+                    flows, flowPlans, flowAssociations, usage, idempotency, environments),
+                new dev.botfleet.orchestrator.api.MeteringApi(metering, usage, clock, environments),
                 agentApi));
     // Every background thread starts here, in dependency order; close() stops them in reverse
     // (DESIGN "Conventions": no constructor starts a thread).
@@ -377,6 +380,8 @@ public final class Orchestrator implements AutoCloseable {
     started(runReports::start, runReports); // agent reports (group commit)
     started(metering::start, metering); // usage records (group commit, M5) and key pruning (M4)
     started(agentSessions::start, agentSessions); // reconciles agents after Hello (A6)
+    // Closed after gRPC stops, so the last refusals are written (issue 12 §2).
+    started(refusals::start, refusals); // refusal audit rows, one per key and minute
     started(grpc::start, () -> grpc.stop(5, TimeUnit.SECONDS));
     // Closed before gRPC stops: ends the agent streams so agents reconnect elsewhere.
     started(agentApi::start, agentApi); // heartbeat flush (A3)

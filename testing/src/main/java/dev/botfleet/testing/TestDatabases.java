@@ -74,6 +74,10 @@ public final class TestDatabases {
   }
 
   static final String MIGRATIONS = "db/migration";
+
+  /** PostgreSQL's own migrations beside the shared set (issue 12: the audit trigger). */
+  static final String PG_MIGRATIONS = "db/vendor/postgresql";
+
   private static final String DEFAULT_PG = "jdbc:postgresql://127.0.0.1:5432/test";
   private static final List<String> created = new CopyOnWriteArrayList<>();
   private static Server server;
@@ -199,7 +203,7 @@ public final class TestDatabases {
             try {
               Flyway.configure()
                   .dataSource(s.url(building), s.user(), s.password())
-                  .locations("classpath:" + MIGRATIONS)
+                  .locations("classpath:" + MIGRATIONS, "classpath:" + PG_MIGRATIONS)
                   .failOnMissingLocations(true)
                   .load()
                   .migrate();
@@ -234,9 +238,13 @@ public final class TestDatabases {
   static String migrationsHash() {
     Map<String, byte[]> files = new TreeMap<>();
     try {
-      var urls = TestDatabases.class.getClassLoader().getResources(MIGRATIONS);
-      while (urls.hasMoreElements()) {
-        collect(urls.nextElement(), files);
+      for (String location : List.of(MIGRATIONS, PG_MIGRATIONS)) {
+        var urls = TestDatabases.class.getClassLoader().getResources(location);
+        Map<String, byte[]> here = new TreeMap<>();
+        while (urls.hasMoreElements()) {
+          collect(urls.nextElement(), location, here);
+        }
+        here.forEach((name, bytes) -> files.putIfAbsent(location + "/" + name, bytes));
       }
       if (files.isEmpty()) {
         throw new AssertionError("no migrations on the classpath under " + MIGRATIONS);
@@ -256,7 +264,7 @@ public final class TestDatabases {
     }
   }
 
-  private static void collect(URL url, Map<String, byte[]> files)
+  private static void collect(URL url, String location, Map<String, byte[]> files)
       throws IOException, URISyntaxException {
     if ("file".equals(url.getProtocol())) {
       Path dir = Path.of(url.toURI());
@@ -269,7 +277,7 @@ public final class TestDatabases {
       JarURLConnection conn = (JarURLConnection) url.openConnection();
       conn.setUseCaches(false);
       try (JarFile jar = conn.getJarFile()) {
-        String prefix = MIGRATIONS + "/";
+        String prefix = location + "/";
         for (JarEntry e : jar.stream().toList()) {
           if (!e.isDirectory() && e.getName().startsWith(prefix)) {
             try (InputStream in = jar.getInputStream(e)) {

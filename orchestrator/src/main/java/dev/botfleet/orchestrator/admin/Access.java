@@ -50,7 +50,27 @@ public final class Access {
           caller.name()
               + " may not "
               + action
-              + " (expected: MAKER, or an admin of '"
+              + " (expected: MAKER of '"
+              + environmentName
+              + "', or an admin of '"
+              + environmentName
+              + "')");
+    }
+  }
+
+  /**
+   * Reads of an environment's data (runs with inputs and outputs, machines, groups, flows, usage,
+   * utilization): its admins and its makers (issue 12 §2).
+   */
+  public static void requireReaderOf(
+      Principal caller, String environmentId, String environmentName, String action) {
+    if (!caller.canReadIn(environmentId)) {
+      throw BotfleetException.denied(
+          ErrorReason.O4_ENVIRONMENT_ROLE_REQUIRED,
+          caller.name()
+              + " may not "
+              + action
+              + " (expected: a tenant admin, or ENVIRONMENT_ADMIN or MAKER of '"
               + environmentName
               + "')");
     }

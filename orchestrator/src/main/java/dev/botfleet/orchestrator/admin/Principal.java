@@ -30,8 +30,22 @@ public record Principal(String id, String name, List<RoleGrant> roles, Instant c
                 g -> g.role() == Role.ENVIRONMENT_ADMIN && g.environmentId().equals(environmentId));
   }
 
-  /** Makers and admins of the environment may build there (share apps, create flows). */
+  /**
+   * Makers of the environment and its admins may build and run there (share apps, create flows,
+   * submit and cancel runs); a MAKER grant names one environment (issue 12 §2).
+   */
   public boolean canMakeIn(String environmentId) {
-    return has(Role.MAKER) || isAdminOf(environmentId);
+    return isAdminOf(environmentId)
+        || roles.stream()
+            .anyMatch(g -> g.role() == Role.MAKER && g.environmentId().equals(environmentId));
+  }
+
+  /**
+   * Who may read an environment's runs (inputs and outputs included), machines, groups, flows,
+   * usage and utilization: its admins and its makers (issue 12 §2), the same people who may act
+   * there.
+   */
+  public boolean canReadIn(String environmentId) {
+    return canMakeIn(environmentId);
   }
 }

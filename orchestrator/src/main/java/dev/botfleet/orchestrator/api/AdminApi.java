@@ -62,8 +62,10 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
                         ErrorReason.PRINCIPAL_ROLE_REQUIRED,
                         "role: missing (expected: GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER)");
                   }
-                  var created =
-                      principals.create(caller(), req.getName(), role, req.getEnvironment());
+                  var envs = new java.util.ArrayList<String>();
+                  envs.add(req.getEnvironment());
+                  envs.addAll(req.getEnvironmentsList());
+                  var created = principals.create(caller(), req.getName(), role, envs);
                   return CreatePrincipalResponse.newBuilder()
                       .setPrincipal(ProtoMapping.principal(created.principal(), environments))
                       .setToken(created.token())
@@ -111,10 +113,12 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
       GetTenantSettingsRequest req, StreamObserver<GetTenantSettingsResponse> out) {
     Unary.respond(
         out,
-        () ->
-            GetTenantSettingsResponse.newBuilder()
-                .setSettings(settings(tenant.settings()))
-                .build());
+        () -> {
+          Scopes.tenantWide("tenant settings");
+          return GetTenantSettingsResponse.newBuilder()
+              .setSettings(settings(tenant.settings()))
+              .build();
+        });
   }
 
   @Override

@@ -29,9 +29,15 @@ public final class AuthInterceptor implements ServerInterceptor {
           "botfleet.v1.AgentService");
 
   private final PrincipalService principals;
+  private final AuthThrottle throttle;
 
-  public AuthInterceptor(PrincipalService principals) {
+  public AuthInterceptor(PrincipalService principals, java.time.Clock clock) {
+    this(principals, new AuthThrottle(clock));
+  }
+
+  AuthInterceptor(PrincipalService principals, AuthThrottle throttle) {
     this.principals = principals;
+    this.throttle = throttle;
   }
 
   @Override
@@ -41,8 +47,17 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (OPEN_SERVICES.contains(service)) {
       return next.startCall(call, headers);
     }
+    // Issue 12 §2: a source that failed too often is refused before any database look-up.
+    String source = RefusalAudit.source(call);
+    java.time.Duration blocked = throttle.blockedFor(source);
+    if (blocked != null) {
+      var sre = throttled(blocked);
+      call.close(sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
+      return new ServerCall.Listener<>() {};
+    }
     String header = headers.get(AUTHORIZATION);
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throttle.failed(source);
       return refuse(
           call,
           ErrorReason.UNAUTHENTICATED_NO_TOKEN,
@@ -58,13 +73,44 @@ public final class AuthInterceptor implements ServerInterceptor {
       return new ServerCall.Listener<>() {};
     }
     if (caller.isEmpty()) {
+      throttle.failed(source);
       return refuse(
           call,
           ErrorReason.UNAUTHENTICATED_BAD_TOKEN,
           "unknown token (expected: a token printed by `botfleet principal create`)");
     }
+    var who = RefusalAudit.WHO.get();
+    if (who != null) {
+      who.set(caller.get().name());
+    }
     return Contexts.interceptCall(
         Context.current().withValue(CALLER, caller.get()), call, headers, next);
+  }
+
+  /** RESOURCE_EXHAUSTED O4_AUTHENTICATION_THROTTLED with a RetryInfo saying when to try again. */
+  static io.grpc.StatusRuntimeException throttled(java.time.Duration retryAfter) {
+    long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(io.grpc.Status.Code.RESOURCE_EXHAUSTED.value())
+            .setMessage(
+                "too many failed authentications from this address; retry in "
+                    + seconds
+                    + " s (expected: a valid bearer token)")
+            .addDetails(
+                com.google.protobuf.Any.pack(
+                    com.google.rpc.ErrorInfo.newBuilder()
+                        .setReason(ErrorReason.O4_AUTHENTICATION_THROTTLED.name())
+                        .setDomain(GrpcErrors.DOMAIN)
+                        .build()))
+            .addDetails(
+                com.google.protobuf.Any.pack(
+                    com.google.rpc.RetryInfo.newBuilder()
+                        .setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder().setSeconds(seconds))
+                        .build()))
+            .build();
+    return io.grpc.protobuf.StatusProto.toStatusRuntimeException(status);
   }
 
   private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(

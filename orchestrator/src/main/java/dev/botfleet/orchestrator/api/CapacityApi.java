@@ -38,8 +38,15 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
 
   private final Idempotency idempotency;
 
-  public CapacityApi(CapacityService capacity, Clock clock, Idempotency idempotency) {
+  private final Scopes scopes;
+
+  public CapacityApi(
+      CapacityService capacity,
+      Clock clock,
+      Idempotency idempotency,
+      dev.botfleet.orchestrator.environments.EnvironmentService environments) {
     this.idempotency = idempotency;
+    this.scopes = new Scopes(environments);
     this.capacity = capacity;
     this.clock = clock;
   }
@@ -68,7 +75,7 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
     Unary.respond(
         out,
         () -> {
-          caller();
+          Scopes.tenantWide("purchases");
           var now = clock.instant();
           var page =
               Paging.page(
@@ -137,7 +144,10 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
     Unary.respond(
         out,
         () -> {
-          caller();
+          // Issue 12 §2: the summary is tenant-wide (purchased and available units of the tenant,
+          // every environment's rows): a tenant admin reads it; an environment's own rows are in
+          // GetEnvironment for its admins and makers.
+          Scopes.tenantWide("the capacity summary");
           return summary(capacity.summary());
         });
   }
@@ -202,7 +212,7 @@ public final class CapacityApi extends CapacityServiceGrpc.CapacityServiceImplBa
     Unary.respond(
         out,
         () -> {
-          caller();
+          scopes.readable(req.getEnvironment(), "app shares");
           var page =
               Paging.page(
                   capacity.appShares(req.getEnvironment()).stream()

@@ -61,10 +61,14 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
     Unary.respond(
         out,
         () -> {
-          caller();
+          // Issue 12 §2: the list leaves out environments the caller holds no role in.
+          var me = caller();
           var page =
               Paging.page(
-                  environments.list().stream().map(ProtoMapping::environment).toList(),
+                  environments.list().stream()
+                      .filter(e -> me.canReadIn(e.id()))
+                      .map(ProtoMapping::environment)
+                      .toList(),
                   dev.botfleet.proto.v1.Environment::getName,
                   req.getPageSize(),
                   req.getPageToken(),
@@ -83,8 +87,7 @@ public final class EnvironmentApi extends EnvironmentServiceGrpc.EnvironmentServ
     Unary.respond(
         out,
         () -> {
-          caller();
-          var env = environments.require(req.getName());
+          var env = new Scopes(environments).readable(req.getName(), "the environment");
           var b = GetEnvironmentResponse.newBuilder().setEnvironment(ProtoMapping.environment(env));
           capacity
               .summary()

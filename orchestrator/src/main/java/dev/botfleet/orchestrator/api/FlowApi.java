@@ -41,14 +41,17 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
   private final UsageReports usage;
 
   private final Idempotency idempotency;
+  private final Scopes scopes;
 
   public FlowApi(
       CloudFlows flows,
       FlowPlans plans,
       FlowAssociations associations,
       UsageReports usage,
-      Idempotency idempotency) {
+      Idempotency idempotency,
+      dev.botfleet.orchestrator.environments.EnvironmentService environments) {
     this.idempotency = idempotency;
+    this.scopes = new Scopes(environments);
     this.flows = flows;
     this.plans = plans;
     this.associations = associations;
@@ -118,7 +121,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          caller();
+          scopes.readable(req.getEnvironment(), "flows");
           return GetFlowResponse.newBuilder()
               .setFlow(flow(flows.get(req.getName(), req.getEnvironment())))
               .build();
@@ -130,7 +133,7 @@ public final class FlowApi extends FlowServiceGrpc.FlowServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          caller();
+          scopes.readable(req.getEnvironment(), "flows");
           var page =
               Paging.page(
                   flows.list(req.getEnvironment()).stream().map(this::flow).toList(),

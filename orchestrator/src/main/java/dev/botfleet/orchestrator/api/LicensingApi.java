@@ -38,9 +38,16 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
 
   private final Idempotency idempotency;
 
+  private final Scopes scopes;
+
   public LicensingApi(
-      LicenseService licenses, CloudFlows flows, Clock clock, Idempotency idempotency) {
+      LicenseService licenses,
+      CloudFlows flows,
+      Clock clock,
+      Idempotency idempotency,
+      dev.botfleet.orchestrator.environments.EnvironmentService environments) {
     this.idempotency = idempotency;
+    this.scopes = new Scopes(environments);
     this.licenses = licenses;
     this.flows = flows;
     this.clock = clock;
@@ -80,7 +87,8 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
     Unary.respond(
         out,
         () -> {
-          caller();
+          // Users and their licenses are tenant-wide, not per environment (issue 12 §2).
+          Scopes.tenantWide("users");
           var page =
               Paging.page(
                   licenses.listUsers().stream().map(LicensingApi::user).toList(),
@@ -124,7 +132,7 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
     Unary.respond(
         out,
         () -> {
-          caller();
+          Scopes.tenantWide("licenses");
           var l = licenses.licenses(req.getUser());
           var b = ListLicensesResponse.newBuilder().setDailyRequestLimit(l.dailyRequestLimit());
           var now = clock.instant();
@@ -227,7 +235,7 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
     Unary.respond(
         out,
         () -> {
-          caller();
+          Scopes.tenantWide("self-service trial settings");
           var s = licenses.selfServiceTrials();
           var b =
               ListSelfServiceTrialsResponse.newBuilder().setGovernmentCloud(s.governmentCloud());
@@ -249,7 +257,11 @@ public final class LicensingApi extends LicensingServiceGrpc.LicensingServiceImp
     Unary.respond(
         out,
         () -> {
-          caller();
+          // A user's licenses are tenant-wide; the answer names them, so only a tenant admin, or an
+          // admin or maker of the environment asked about, may ask (issue 12 §2).
+          if (!caller().isTenantAdmin()) {
+            scopes.readable(req.getEnvironment(), "entitlements");
+          }
           var a =
               flows.checkEntitlement(
                   req.getUser(),

@@ -149,7 +149,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "machines");
           var page =
               Paging.page(
                   machines.list(req.getEnvironment()).stream().map(this::machine).toList(),
@@ -170,7 +170,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "machines");
           return GetMachineResponse.newBuilder()
               .setMachine(
                   machine(machines.require(machineId(req.getEnvironment(), req.getMachine()))))
@@ -291,7 +291,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "machine groups");
           var page =
               Paging.page(
                   groups.groups(req.getEnvironment()).stream().map(this::group).toList(),
@@ -313,7 +313,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "process utilization");
           var u = utilization.of(req.getEnvironment());
           var b =
               GetProcessUtilizationResponse.newBuilder()

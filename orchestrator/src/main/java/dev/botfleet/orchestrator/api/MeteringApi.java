@@ -47,7 +47,14 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
             return t;
           });
 
-  public MeteringApi(RequestRecorder recorder, UsageReports usage, java.time.Clock clock) {
+  private final Scopes scopes;
+
+  public MeteringApi(
+      RequestRecorder recorder,
+      UsageReports usage,
+      java.time.Clock clock,
+      dev.botfleet.orchestrator.environments.EnvironmentService environments) {
+    this.scopes = new Scopes(environments);
     this.recorder = recorder;
     this.usage = usage;
     this.clock = clock;
@@ -193,13 +200,23 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
     Unary.respond(
         out,
         () -> {
-          caller();
           LocalDate day = parseDay(req.getDay());
+          // Issue 12 §2: a flow's or an environment's usage is read by that environment's admins
+          // and makers; a user's usage spans environments, so it needs a tenant admin.
           UsageReports.UsageReport report =
               switch (req.getSubjectCase()) {
-                case FLOW -> usage.usageOfFlow(req.getFlow(), req.getEnvironment(), day);
-                case USER -> usage.usageOfUser(req.getUser(), day);
-                case ALL_IN_ENVIRONMENT -> usage.usageOfEnvironment(req.getAllInEnvironment(), day);
+                case FLOW -> {
+                  scopes.readable(req.getEnvironment(), "usage");
+                  yield usage.usageOfFlow(req.getFlow(), req.getEnvironment(), day);
+                }
+                case USER -> {
+                  Scopes.tenantWide("a user's usage");
+                  yield usage.usageOfUser(req.getUser(), day);
+                }
+                case ALL_IN_ENVIRONMENT -> {
+                  scopes.readable(req.getAllInEnvironment(), "usage");
+                  yield usage.usageOfEnvironment(req.getAllInEnvironment(), day);
+                }
                 default ->
                     throw BotfleetException.invalid(
                         ErrorReason.M6_SUBJECT_REQUIRED,

@@ -24,10 +24,14 @@ public final class OrchestratorServer {
       ServerBuilder<?> builder,
       MeterRegistry registry,
       AuthInterceptor auth,
+      RefusalAudit refusals,
       List<BindableService> services) {
+    // Server-wide interceptors run in reverse order of adding: the refusal audit (issue 12 §2)
+    // runs first, so it sees how every call closes, agent service included.
     builder.intercept(new MetricCollectingServerInterceptor(registry));
     // Issue 12 §1: the verified client certificate (if any) travels with the call.
     builder.intercept(new dev.botfleet.orchestrator.tls.PeerCertificates());
+    builder.intercept(refusals);
     // Issue 7: auth first (outermost), so unauthenticated garbage is refused before it is walked;
     // then every message is bounded; malformed bytes answer INVALID_ARGUMENT, not UNKNOWN.
     RequestLimits limits = new RequestLimits();

@@ -253,6 +253,7 @@ public final class RequestLimits implements ServerInterceptor {
     Map<String, Integer> i = new LinkedHashMap<>();
     i.put("botfleet.v1.Hello.running_run_ids", (int) MAX_SESSIONS);
     i.put("botfleet.v1.CreateFlowRequest.connectors", 16);
+    i.put("botfleet.v1.CreatePrincipalRequest.environments", 100);
     ITEMS = Collections.unmodifiableMap(i);
   }
 

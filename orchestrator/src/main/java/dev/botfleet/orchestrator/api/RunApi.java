@@ -101,8 +101,9 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          caller();
-          return GetRunResponse.newBuilder().setRun(run(runs.get(req.getRunId()))).build();
+          return GetRunResponse.newBuilder()
+              .setRun(run(runs.get(caller(), req.getRunId())))
+              .build();
         });
   }
 
@@ -123,7 +124,8 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
                   : new RunCursor(
                       Instant.ofEpochSecond(Paging.number(key.get(0)), Paging.number(key.get(1))),
                       Paging.number(key.get(2)));
-          RunPage<RunService.RunView> page = runs.list(req.getEnvironment(), state, after, size);
+          RunPage<RunService.RunView> page =
+              runs.list(caller(), req.getEnvironment(), state, after, size);
           var b = ListRunsResponse.newBuilder();
           page.items().forEach(v -> b.addRuns(run(v)));
           RunCursor next = page.next();
@@ -175,7 +177,7 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          caller();
+          new Scopes(environments).readable(req.getEnvironment(), "desktop flows");
           var page =
               Paging.page(
                   runs.desktopFlows(req.getEnvironment()).stream()

@@ -38,8 +38,11 @@ final class PrincipalCommands {
         description = "GLOBAL_ADMIN, SERVICE_ADMIN, DELEGATED_ADMIN, ENVIRONMENT_ADMIN or MAKER.")
     Role role;
 
-    @Option(names = "--env", description = "Environment (ENVIRONMENT_ADMIN only).")
-    String env;
+    @Option(
+        names = "--env",
+        description =
+            "Environment of an ENVIRONMENT_ADMIN or MAKER (required for them, repeat for several).")
+    java.util.List<String> envs = new java.util.ArrayList<>();
 
     @Override
     int run() {
@@ -50,7 +53,7 @@ final class PrincipalCommands {
                   CreatePrincipalRequest.newBuilder()
                       .setName(name)
                       .setRole(role)
-                      .setEnvironment(env == null ? "" : env)
+                      .addAllEnvironments(envs)
                       .build());
       client.print(
           out(),

@@ -18,6 +18,7 @@ import dev.botfleet.orchestrator.environments.EnvironmentService;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -84,34 +85,50 @@ public final class PrincipalService {
   }
 
   public Created create(Principal caller, String name, Role role, String environmentName) {
+    return create(
+        caller,
+        name,
+        role,
+        environmentName == null || environmentName.isBlank()
+            ? List.of()
+            : List.of(environmentName));
+  }
+
+  /**
+   * Creates a principal with one role. ENVIRONMENT_ADMIN and MAKER are granted per environment: one
+   * grant for each of {@code environmentNames} (at least one); tenant roles take none (issue 12
+   * §2).
+   */
+  public Created create(Principal caller, String name, Role role, List<String> environmentNames) {
     Access.requireAnyRole(caller, "create principals", Role.GLOBAL_ADMIN);
     Names.require("name", name);
     requireNonNull(role, "role");
+    List<String> envNames =
+        environmentNames.stream().filter(e -> e != null && !e.isBlank()).distinct().toList();
     return tx.inTransaction(
         () -> {
-          String environmentId = null;
-          if (role == Role.ENVIRONMENT_ADMIN) {
-            if (environmentName == null || environmentName.isBlank()) {
+          List<RoleGrant> grants = new ArrayList<>();
+          if (role.isEnvironmentScoped()) {
+            if (envNames.isEmpty()) {
               throw BotfleetException.invalid(
                   ErrorReason.ENVIRONMENT_REQUIRED,
-                  "environment: missing (expected: an environment for ENVIRONMENT_ADMIN)");
+                  "environment: missing (expected: at least one environment for " + role + ")");
             }
-            Environment env = environments.require(environmentName);
-            environmentId = env.id();
-          } else if (environmentName != null && !environmentName.isBlank()) {
+            for (String envName : envNames) {
+              Environment env = environments.require(envName);
+              grants.add(new RoleGrant(role, env.id()));
+            }
+          } else if (!envNames.isEmpty()) {
             throw BotfleetException.invalid(
                 ErrorReason.ENVIRONMENT_NOT_ALLOWED,
                 "environment: '"
-                    + environmentName
-                    + "' (expected: none; only ENVIRONMENT_ADMIN is scoped)");
+                    + String.join(",", envNames)
+                    + "' (expected: none; only ENVIRONMENT_ADMIN and MAKER are scoped)");
+          } else {
+            grants.add(RoleGrant.of(role));
           }
           String token = Tokens.newToken("bfp_");
-          Principal principal =
-              new Principal(
-                  Ids.newId("prn"),
-                  name,
-                  List.of(new RoleGrant(role, environmentId)),
-                  clock.instant());
+          Principal principal = new Principal(Ids.newId("prn"), name, grants, clock.instant());
           if (!principals.insert(principal, Tokens.hash(token))) {
             throw BotfleetException.alreadyExists(
                 ErrorReason.PRINCIPAL_EXISTS,
@@ -123,10 +140,7 @@ public final class PrincipalService {
               "principal.create",
               "principal=" + name,
               null,
-              role
-                  + (environmentName == null || environmentName.isBlank()
-                      ? ""
-                      : " env=" + environmentName));
+              role + (envNames.isEmpty() ? "" : " env=" + String.join(",", envNames)));
           return new Created(principal, token);
         });
   }

@@ -17,7 +17,11 @@ public interface RunRepository {
 
   Optional<Run> findForUpdate(String id);
 
-  Optional<Run> findByKey(String idempotencyKey);
+  /**
+   * The run submitted with this idempotency key in this environment (R6). Keys are scoped to the
+   * environment (issue 12 §2): the same key in another environment is another key.
+   */
+  Optional<Run> findByKey(String environmentId, String idempotencyKey);
 
   /**
    * Runs of an environment (and state, unless null) newest first by {@code (submitted_at DESC, seq

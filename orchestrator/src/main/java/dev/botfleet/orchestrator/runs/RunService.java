@@ -128,7 +128,7 @@ public final class RunService {
             ? null
             : req.idempotencyKey();
     if (key != null) {
-      var existing = tx.inTransaction(() -> runs.findByKey(key));
+      var existing = tx.inTransaction(() -> runs.findByKey(env.id(), key));
       if (existing.isPresent()) {
         return new Submitted(sameOrConflict(existing.get(), env, req), false);
       }
@@ -142,7 +142,8 @@ public final class RunService {
     if (!lifecycle.submit(run)) {
       // A concurrent retry with the same key won (R6).
       return new Submitted(
-          sameOrConflict(tx.inTransaction(() -> runs.findByKey(key)).orElseThrow(), env, req),
+          sameOrConflict(
+              tx.inTransaction(() -> runs.findByKey(env.id(), key)).orElseThrow(), env, req),
           false);
     }
     return new Submitted(run, true);
@@ -376,10 +377,28 @@ public final class RunService {
     return view(run);
   }
 
-  /** One page of an environment's runs, newest first (issue 8 §2); the API bounds the size. */
+  /**
+   * A run as {@code caller} may see it (issue 12 §2): a run of an environment the caller may not
+   * read answers NOT_FOUND exactly like a run that does not exist, so neither its existence nor its
+   * inputs and outputs are revealed to a caller probing ids.
+   */
+  public RunView get(Principal caller, String runId) {
+    Run run = tx.inTransaction(() -> runs.find(runId)).orElse(null);
+    if (run == null || !caller.canReadIn(run.environmentId())) {
+      throw BotfleetException.notFound(
+          ErrorReason.RUN_NOT_FOUND, "run '" + runId + "' does not exist");
+    }
+    return view(run);
+  }
+
+  /**
+   * One page of an environment's runs, newest first (issue 8 §2); the API bounds the size. Only an
+   * admin or maker of the environment may list them (issue 12 §2).
+   */
   public RunPage<RunView> list(
-      String environmentName, RunState state, RunCursor after, int pageSize) {
+      Principal caller, String environmentName, RunState state, RunCursor after, int pageSize) {
     Environment env = environments.require(environmentName);
+    Access.requireReaderOf(caller, env.id(), env.name(), "read runs of '" + env.name() + "'");
     RunPage<Run> page = tx.inTransaction(() -> runs.list(env.id(), state, after, pageSize));
     return new RunPage<>(page.items().stream().map(this::view).toList(), page.next());
   }
@@ -460,7 +479,8 @@ public final class RunService {
   // ------------------------------------------------------------------ R7 cancel
 
   public RunView cancel(Principal caller, String runId) {
-    Run run = get(runId).run();
+    // A run the caller may not read is NOT_FOUND here too (issue 12 §2).
+    Run run = get(caller, runId).run();
     Environment env = environments.requireById(run.environmentId());
     Access.requireMakerIn(caller, env.id(), env.name(), "cancel runs in '" + env.name() + "'");
     lifecycle.cancel(

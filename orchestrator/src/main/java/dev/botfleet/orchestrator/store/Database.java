@@ -55,6 +55,16 @@ public final class Database implements AutoCloseable {
     this.password = password;
   }
 
+  /** The migrations both databases run. */
+  public static final String MIGRATIONS = "classpath:db/migration";
+
+  /**
+   * The migrations only this database runs ({@code db/vendor/h2}, {@code db/vendor/postgresql}).
+   */
+  public static String vendorMigrations(Dialect dialect) {
+    return "classpath:db/vendor/" + dialect.name();
+  }
+
   /**
    * The default store: an H2 file database under {@code dataDir}. WRITE_DELAY=0 so a commit is
    * handed to the OS before it is acknowledged: SIGKILL after a reply loses nothing (O2).
@@ -110,7 +120,13 @@ public final class Database implements AutoCloseable {
       } else {
         flyway.dataSource(ds);
       }
-      flyway.locations("classpath:db/migration").failOnMissingLocations(true).load().migrate();
+      // One migration set for both databases, and per database the few migrations that cannot be
+      // written once (issue 12: the audit log's append-only trigger).
+      flyway
+          .locations(MIGRATIONS, vendorMigrations(dialect))
+          .failOnMissingLocations(true)
+          .load()
+          .migrate();
     } catch (RuntimeException e) {
       ds.close();
       throw e;

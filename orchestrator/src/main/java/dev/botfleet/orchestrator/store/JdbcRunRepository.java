@@ -97,9 +97,12 @@ public final class JdbcRunRepository implements RunRepository {
   }
 
   @Override
-  public Optional<Run> findByKey(String key) {
+  public Optional<Run> findByKey(String environmentId, String key) {
     return jdbc.queryOne(
-        "SELECT * FROM run WHERE idempotency_key = ?", JdbcRunRepository::run, key);
+        "SELECT * FROM run WHERE environment_id = ? AND idempotency_key = ?",
+        JdbcRunRepository::run,
+        environmentId,
+        key);
   }
 
   @Override

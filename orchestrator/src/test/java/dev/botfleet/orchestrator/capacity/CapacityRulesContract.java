@@ -278,7 +278,7 @@ abstract class CapacityRulesContract {
     purchase(Sku.SKU_PROCESS, 5, false);
     String envAdmin = t.principal("pat", Role.ENVIRONMENT_ADMIN, "prod");
     String service = t.principal("sam", Role.SERVICE_ADMIN, null);
-    String maker = t.principal("mo", Role.MAKER, null);
+    String maker = t.principal("mo", Role.MAKER, "prod");
     var asEnvAdmin = t.as(envAdmin, CapacityServiceGrpc::newBlockingStub);
     // EVERYONE (default): any admin of the target environment, and nobody else.
     assertThat(allocate(asEnvAdmin, "prod", Sku.SKU_PROCESS, 1)).isEqualTo(1);
@@ -439,13 +439,13 @@ abstract class CapacityRulesContract {
                     .whoAmI(WhoAmIRequest.getDefaultInstance()));
     assertThat(bad.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     AdminServiceBlockingStub maker =
-        t.as(t.principal("mo", Role.MAKER, null), AdminServiceGrpc::newBlockingStub);
+        t.as(t.principal("mo", Role.MAKER, "prod"), AdminServiceGrpc::newBlockingStub);
     assertThat(maker.whoAmI(WhoAmIRequest.getDefaultInstance()).getPrincipal().getName())
         .isEqualTo("mo");
     var denied =
         refused(
             () ->
-                t.as(t.principal("mo2", Role.MAKER, null), CapacityServiceGrpc::newBlockingStub)
+                t.as(t.principal("mo2", Role.MAKER, "prod"), CapacityServiceGrpc::newBlockingStub)
                     .createPurchase(
                         CreatePurchaseRequest.newBuilder()
                             .setSku(Sku.SKU_PROCESS)

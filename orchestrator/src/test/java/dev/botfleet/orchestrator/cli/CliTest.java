@@ -221,6 +221,29 @@ class CliTest {
   }
 
   @Test
+  void issue_12_principal_create_grants_a_maker_each_env_given() {
+    cli.run("env", "create", "dev", "--type", "SANDBOX").ok();
+    cli.run("env", "create", "qa", "--type", "SANDBOX").ok();
+    var created =
+        cli.run("principal", "create", "mo", "--role", "MAKER", "--env", "prod", "--env", "dev")
+            .ok();
+    assertThat(created.out()).containsPattern("mo\\s+prn_\\S+\\s+MAKER\\(prod\\),MAKER\\(dev\\)");
+    Matcher m =
+        Pattern.compile("token \\(shown once, keep it secret\\): (\\S+)").matcher(created.out());
+    assertThat(m.find()).as(created.out()).isTrue();
+    // The maker sees only its environments.
+    assertThat(
+            cli.run("env", "list", "--token", m.group(1), "-o", "json")
+                .json(ListEnvironmentsResponse.newBuilder())
+                .getEnvironmentsList())
+        .extracting(e -> e.getName())
+        .containsExactlyInAnyOrder("prod", "dev");
+    var none = cli.run("principal", "create", "nowhere", "--role", "MAKER");
+    assertThat(none.exitCode()).isNotZero();
+    assertThat(none.err()).contains("ENVIRONMENT_REQUIRED");
+  }
+
+  @Test
   void c5_principal_token_works_until_only_specific_admins_may_allocate() {
     cli.run("capacity", "purchase", "--sku", "PROCESS", "--quantity", "5").ok();
     var created =

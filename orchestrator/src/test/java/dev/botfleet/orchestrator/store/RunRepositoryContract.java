@@ -191,8 +191,64 @@ abstract class RunRepositoryContract {
 
     assertThat(tx.inTransaction(() -> runs.insertAll(List.of(first, plain, second))))
         .containsExactly(true, true, false);
-    assertThat(tx.inTransaction(() -> runs.findByKey("key-1"))).map(Run::id).contains("run_1");
+    assertThat(tx.inTransaction(() -> runs.findByKey("env_1", "key-1")))
+        .map(Run::id)
+        .contains("run_1");
     assertThat(tx.inTransaction(() -> runs.find("run_2"))).isEmpty();
+  }
+
+  @Test
+  void issue_12_idempotency_keys_are_scoped_to_the_environment() {
+    tx.run(
+        () ->
+            jdbc.update(
+                "INSERT INTO environment (id, name, type, created_at) VALUES ('env_2', 'dev', 'SANDBOX', ?)",
+                T0));
+    Run prod = queued("run_1", "mach_a", Priority.NORMAL, T0, "shared-key", false);
+    Run dev = withEnvironment(queued("run_2", "mach_a", Priority.NORMAL, T0, "shared-key", false));
+
+    // The same key in another environment neither collides nor finds the other run.
+    assertThat(tx.inTransaction(() -> runs.insertAll(List.of(prod, dev))))
+        .containsExactly(true, true);
+    assertThat(tx.inTransaction(() -> runs.findByKey("env_1", "shared-key")))
+        .map(Run::id)
+        .contains("run_1");
+    assertThat(tx.inTransaction(() -> runs.findByKey("env_2", "shared-key")))
+        .map(Run::id)
+        .contains("run_2");
+    assertThat(tx.inTransaction(() -> runs.findByKey("env_3", "shared-key"))).isEmpty();
+  }
+
+  private static Run withEnvironment(Run r) {
+    return new Run(
+        r.id(),
+        "env_2",
+        r.flowName(),
+        r.target(),
+        r.priority(),
+        r.inputs(),
+        r.triggeringFlow(),
+        r.queueTimeout(),
+        r.runTimeout(),
+        r.retryable(),
+        r.idempotencyKey(),
+        r.state(),
+        r.machineId(),
+        r.botId(),
+        r.attempt(),
+        r.submittedAt(),
+        r.queueDeadline(),
+        r.assignedAt(),
+        r.startedAt(),
+        r.endedAt(),
+        r.exitCode(),
+        r.outputs(),
+        r.logTail(),
+        r.failureReason(),
+        r.message(),
+        r.cancelRequested(),
+        r.submittedBy(),
+        r.lateResult());
   }
 
   @Test
