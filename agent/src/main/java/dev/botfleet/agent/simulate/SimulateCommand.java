@@ -22,6 +22,8 @@ import picocli.CommandLine.Spec;
           + " stream per machine, multiplexed over a few channels. Runs finish at once (or after"
           + " --flow-duration) without processes. Bots are not allocated here: use"
           + " auto-allocation or allocate them yourself.",
+      "The simulator speaks plaintext (virtual machines hold no certificates): start the"
+          + " orchestrator under test with --insecure-plaintext, on a loopback or test network.",
       "Every option can also come from BOTFLEET_<OPTION> or the BOTFLEET_CONFIG file."
     })
 public final class SimulateCommand implements Callable<Integer> {
