@@ -27,10 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's half of mutual TLS (issue 12 §1), kept in {@code <data-dir>/tls}: {@code client.key}
- * (made here, never sent anywhere, {@code rw-------}), {@code client.pem} (issued by the
- * orchestrator's CA for that key, naming the machine id) and {@code ca.pem} (what the agent trusts
- * the orchestrator by: the CA the join token pinned).
+ * The agent's half of mutual TLS (issue 12 §1), kept in {@code <data-dir>/tls}: {@code client.pem}
+ * ({@code rw-------}: the private key, made here and never sent anywhere, followed by the
+ * certificate the orchestrator's CA issued for it, naming the machine id; one file, so a renewal
+ * replaces key and certificate in one atomic move) and {@code ca.pem} (what the agent trusts the
+ * orchestrator by: the CA the join token pinned).
  *
  * <p>The certificate is renewed over the stream at two thirds of its life ({@link #renewalCsr},
  * {@link #renewed}); the next handshake presents the new one through a {@link ReloadingKeyManager},
@@ -40,12 +41,17 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
   private static final Logger log = LoggerFactory.getLogger(AgentTls.class);
 
   static final String DIR = "tls";
+  static final String CLIENT = "client.pem";
+
+  /** An unanswered renewal request is sent again after this long (a new stream, a lost reply). */
+  static final Duration RESEND_AFTER = Duration.ofMinutes(1);
 
   private final Path dir;
   private final List<X509Certificate> authorities;
   private final ReloadingKeyManager keyManager;
   private final String machineId;
   private KeyPair pending;
+  private Instant pendingSentAt;
 
   private AgentTls(
       Path dir, List<X509Certificate> authorities, ReloadingKeyManager keyManager, String id) {
@@ -58,10 +64,9 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
   /** The TLS files of an enrolled agent, or empty when there are none (a plaintext enrolment). */
   public static Optional<AgentTls> load(Path dataDir, String machineId) {
     Path dir = dataDir.resolve(DIR);
-    Path key = dir.resolve("client.key");
-    Path cert = dir.resolve("client.pem");
+    Path client = dir.resolve(CLIENT);
     Path ca = dir.resolve("ca.pem");
-    if (!Files.exists(key) || !Files.exists(cert) || !Files.exists(ca)) {
+    if (!Files.exists(client) || !Files.exists(ca)) {
       return Optional.empty();
     }
     try {
@@ -69,7 +74,7 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
           new AgentTls(
               dir,
               Pem.readCertificates(ca),
-              new ReloadingKeyManager(Pem.readPrivateKey(key), Pem.readCertificates(cert)),
+              new ReloadingKeyManager(Pem.readPrivateKey(client), Pem.readCertificates(client)),
               machineId));
     } catch (IllegalArgumentException | UncheckedIOException e) {
       throw BotfleetException.precondition(
@@ -91,8 +96,7 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
       MachineCredential.createPrivateDirectories(dataDir);
       MachineCredential.createPrivateDirectories(dir);
       writePrivate(dir.resolve("ca.pem"), caPem);
-      writePrivate(dir.resolve("client.key"), Pem.privateKey(key));
-      writePrivate(dir.resolve("client.pem"), certificatePem);
+      writePrivate(dir.resolve(CLIENT), Pem.privateKey(key) + certificatePem);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir, e);
     }
@@ -158,10 +162,14 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
     if (!renewalDue(c, now)) {
       return Optional.empty();
     }
-    // One key per renewal: re-sent every check until the orchestrator answers.
+    // One key per renewal, asked for once, and again only when no answer came for a while: each
+    // request the orchestrator answers retires the certificate before the one in use.
     if (pending == null) {
       pending = CertificateAuthority.newKeyPair();
+    } else if (pendingSentAt != null && now.isBefore(pendingSentAt.plus(RESEND_AFTER))) {
+      return Optional.empty();
     }
+    pendingSentAt = now;
     return Optional.of(Pem.csr(CertificateAuthority.newCsr(pending, machineId)));
   }
 
@@ -173,18 +181,16 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
       return;
     }
     try {
-      // Key first: a crash between the two writes leaves a key without its certificate, which the
-      // old certificate (still valid until the new one is used) survives.
-      writePrivate(dir.resolve("client.key.next"), Pem.privateKey(pending.getPrivate()));
-      writePrivate(dir.resolve("client.pem.next"), certificatePem);
-      MachineCredential.moveAtomically(dir.resolve("client.key.next"), dir.resolve("client.key"));
-      MachineCredential.moveAtomically(dir.resolve("client.pem.next"), dir.resolve("client.pem"));
+      // Key and certificate in one atomic move: a crash leaves the old pair or the new one, and
+      // the old certificate stays valid until the new one is presented.
+      writePrivate(dir.resolve(CLIENT), Pem.privateKey(pending.getPrivate()) + certificatePem);
     } catch (IOException e) {
       log.error("event=certificate_save_failed machine={} error=\"{}\"", machineId, e.toString());
       return;
     }
     keyManager.update(pending.getPrivate(), chain);
     pending = null;
+    pendingSentAt = null;
     log.info(
         "event=certificate_renewed machine={} serial={} expires={}",
         machineId,

@@ -49,10 +49,27 @@ class AgentTlsTest {
     KeyPair pair = CertificateAuthority.newKeyPair();
     X509Certificate c = issue(pair, Instant.now(), Duration.ofDays(1));
     AgentTls.save(dataDir, "mach_1", pair.getPrivate(), Pem.certificate(c), Pem.certificate(c));
-    Path key = dataDir.resolve("tls").resolve("client.key");
+    Path key = dataDir.resolve("tls").resolve("client.pem");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
         .isEqualTo("rw-------");
+    assertThat(Files.readString(key)).contains("BEGIN PRIVATE KEY").contains("BEGIN CERTIFICATE");
     assertThat(AgentTls.load(dataDir, "mach_1")).isPresent();
+  }
+
+  @Test
+  void a1_a_renewal_is_asked_for_once_with_one_key_and_again_only_after_a_silence()
+      throws Exception {
+    KeyPair pair = CertificateAuthority.newKeyPair();
+    Instant t0 = Instant.now();
+    X509Certificate c = issue(pair, t0, Duration.ofHours(3));
+    AgentTls tls =
+        AgentTls.save(dataDir, "mach_1", pair.getPrivate(), Pem.certificate(c), Pem.certificate(c));
+    Instant due = t0.plus(Duration.ofHours(2)).plusSeconds(1);
+    String first = tls.renewalCsr(due).orElseThrow();
+    assertThat(tls.renewalCsr(due.plusSeconds(5))).isEmpty();
+    String again = tls.renewalCsr(due.plus(AgentTls.RESEND_AFTER).plusSeconds(1)).orElseThrow();
+    assertThat(CertificateAuthority.verifiedKey(Pem.parseCsr(again)))
+        .isEqualTo(CertificateAuthority.verifiedKey(Pem.parseCsr(first)));
   }
 
   @Test

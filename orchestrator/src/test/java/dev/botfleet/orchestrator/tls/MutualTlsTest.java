@@ -389,6 +389,10 @@ class MutualTlsTest {
     Fingerprint ca = orchestrator.tls.authority().fingerprint();
     X509Certificate server = orchestrator.tls.serverChain().get(0);
     orchestrator.close();
+    // The same names: the same server certificate, not a new one per start.
+    orchestrator = Orchestrator.start(config(dir.resolve("data")));
+    assertThat(orchestrator.tls.serverChain().get(0)).isEqualTo(server);
+    orchestrator.close();
     orchestrator =
         Orchestrator.start(
             config(dir.resolve("data"))
