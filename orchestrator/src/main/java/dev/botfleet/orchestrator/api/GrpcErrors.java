@@ -101,7 +101,15 @@ public final class GrpcErrors {
 
   /** The rule reason carried by a status, or "" (clients use it to print and to test). */
   public static String reason(Throwable t) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(t);
+    return reason(StatusProto.fromThrowable(t));
+  }
+
+  /** The rule reason of a status closing a call with {@code trailers}, or "". */
+  static String reason(io.grpc.Status status, io.grpc.Metadata trailers) {
+    return reason(StatusProto.fromStatusAndTrailers(status, trailers));
+  }
+
+  private static String reason(com.google.rpc.Status status) {
     if (status == null) {
       return "";
     }

@@ -1,7 +1,5 @@
 package dev.botfleet.orchestrator.api;
 
-import com.google.protobuf.Any;
-import com.google.rpc.ErrorInfo;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.orchestrator.admin.Refusals;
 import io.grpc.Context;
@@ -13,7 +11,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import io.grpc.protobuf.StatusProto;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicReference;
@@ -67,7 +64,7 @@ public final class RefusalAudit implements ServerInterceptor {
       String method,
       ServerCall<?, ?> call) {
     Status.Code code = status.getCode();
-    String reason = reason(status, trailers);
+    String reason = GrpcErrors.reason(status, trailers);
     String action;
     if (code == Status.Code.PERMISSION_DENIED) {
       action = Refusals.PERMISSION;
@@ -81,23 +78,6 @@ public final class RefusalAudit implements ServerInterceptor {
     refusals.refused(
         new Refusals.Key(
             action, source(call), who, method, reason.isEmpty() ? code.name() : reason));
-  }
-
-  private static String reason(Status status, Metadata trailers) {
-    com.google.rpc.Status s = StatusProto.fromStatusAndTrailers(status, trailers);
-    if (s == null) {
-      return "";
-    }
-    for (Any detail : s.getDetailsList()) {
-      if (detail.is(ErrorInfo.class)) {
-        try {
-          return detail.unpack(ErrorInfo.class).getReason();
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-          return "";
-        }
-      }
-    }
-    return "";
   }
 
   /**
