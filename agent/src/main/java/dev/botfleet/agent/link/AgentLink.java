@@ -117,6 +117,9 @@ public final class AgentLink implements AutoCloseable {
 
     /** Why the certificate cannot open a stream any more (it expired), or empty. */
     Optional<String> unusable(Instant now);
+
+    /** The orchestrator asked for a new key now (rotation): the next CSR is due at once. */
+    void rotate();
   }
 
   private final CertificateRenewal renewal;
@@ -494,6 +497,12 @@ public final class AgentLink implements AutoCloseable {
             renewal.renewed(message.getCertificateIssued().getCertificate());
           }
           break;
+        case ROTATE_CERTIFICATE:
+          if (renewal != null) {
+            renewal.rotate();
+            requestRenewal(s);
+          }
+          break;
         default:
           log.warn(
               "event=unknown_message machine={} body={}",
@@ -598,19 +607,25 @@ public final class AgentLink implements AutoCloseable {
       if (s.send(AgentMessage.newBuilder().setHeartbeat(beat).build())) {
         metrics.heartbeat();
       }
-      if (renewal != null) {
-        renewal
-            .renewalCsr(clock.instant())
-            .ifPresent(
-                csr ->
-                    s.send(
-                        AgentMessage.newBuilder()
-                            .setRenewCertificate(RenewCertificate.newBuilder().setCsr(csr))
-                            .build()));
-      }
+      requestRenewal(s);
     } catch (RuntimeException e) {
       log.error("event=heartbeat_failed machine={} error=\"{}\"", credential.machineId(), e, e);
     }
+  }
+
+  /** Asks for the next client certificate when one is due (issue 12 §1). */
+  private void requestRenewal(Session s) {
+    if (renewal == null) {
+      return;
+    }
+    renewal
+        .renewalCsr(clock.instant())
+        .ifPresent(
+            csr ->
+                s.send(
+                    AgentMessage.newBuilder()
+                        .setRenewCertificate(RenewCertificate.newBuilder().setCsr(csr))
+                        .build()));
   }
 
   /** Sends the capacity when it differs from what the orchestrator last heard (SPEC A2). */

@@ -52,6 +52,7 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
   private final String machineId;
   private KeyPair pending;
   private Instant pendingSentAt;
+  private boolean rotating;
 
   private AgentTls(
       Path dir, List<X509Certificate> authorities, ReloadingKeyManager keyManager, String id) {
@@ -159,7 +160,7 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
     if (!now.isBefore(c.getNotAfter().toInstant())) {
       return Optional.empty();
     }
-    if (!renewalDue(c, now)) {
+    if (!rotating && !renewalDue(c, now)) {
       return Optional.empty();
     }
     // One key per renewal, asked for once, and again only when no answer came for a while: each
@@ -171,6 +172,16 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
     }
     pendingSentAt = now;
     return Optional.of(Pem.csr(CertificateAuthority.newCsr(pending, machineId)));
+  }
+
+  @Override
+  public synchronized void rotate() {
+    // A fresh key, asked for at once: the one of an earlier unanswered request may be the reason
+    // for the rotation.
+    rotating = true;
+    pending = CertificateAuthority.newKeyPair();
+    pendingSentAt = null;
+    log.info("event=certificate_rotation_requested machine={}", machineId);
   }
 
   @Override
@@ -191,6 +202,7 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
     keyManager.update(pending.getPrivate(), chain);
     pending = null;
     pendingSentAt = null;
+    rotating = false;
     log.info(
         "event=certificate_renewed machine={} serial={} expires={}",
         machineId,

@@ -103,4 +103,17 @@ class AgentTlsTest {
       agent.close();
     }
   }
+
+  @Test
+  void issue_12_a_rotation_asks_at_once_for_a_certificate_for_a_new_key() throws Exception {
+    KeyPair pair = CertificateAuthority.newKeyPair();
+    Instant t0 = Instant.now();
+    X509Certificate c = issue(pair, t0, Duration.ofDays(7));
+    AgentTls tls =
+        AgentTls.save(dataDir, "mach_1", pair.getPrivate(), Pem.certificate(c), Pem.certificate(c));
+    assertThat(tls.renewalCsr(t0.plusSeconds(60))).isEmpty();
+    tls.rotate();
+    String csr = tls.renewalCsr(t0.plusSeconds(61)).orElseThrow();
+    assertThat(CertificateAuthority.verifiedKey(Pem.parseCsr(csr))).isNotEqualTo(pair.getPublic());
+  }
 }
