@@ -62,6 +62,10 @@ public enum ErrorReason {
       "A1",
       "Agent side: the orchestrator's enrolment answer lacks a certificate or the pinned CA."),
   A1_NOT_ENROLLED(FAILED_PRECONDITION, "A1", "Agent side: no machine credential yet; enrol first."),
+  A1_ROTATION_NEEDS_TLS(
+      FAILED_PRECONDITION,
+      "A1",
+      "Certificate rotation needs an orchestrator that serves TLS (machines hold certificates)."),
   A1_TOKEN_EXPIRED(UNAUTHENTICATED, "A1", "The join token expired."),
   A1_TOKEN_NOT_FOUND(NOT_FOUND, "A1", "No join token with that id (revoke, show)."),
   A1_TOKEN_REQUIRED(UNAUTHENTICATED, "A1", "Enrol without a join token."),

@@ -366,7 +366,9 @@ public final class Orchestrator implements AutoCloseable {
                     groups,
                     processUtilization,
                     environments,
-                    idempotency),
+                    idempotency,
+                    agentApi::rotateCertificate,
+                    agentApi::holdsStream),
                 new RunApi(runs, environments),
                 new dev.botfleet.orchestrator.api.LicensingApi(
                     licenses, flows, clock, idempotency, environments),

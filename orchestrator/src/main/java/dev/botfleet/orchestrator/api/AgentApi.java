@@ -29,6 +29,7 @@ import dev.botfleet.proto.v1.EnrollRequest;
 import dev.botfleet.proto.v1.EnrollResponse;
 import dev.botfleet.proto.v1.OrchestratorMessage;
 import dev.botfleet.proto.v1.ReportAck;
+import dev.botfleet.proto.v1.RotateCertificate;
 import dev.botfleet.proto.v1.RunFinished;
 import dev.botfleet.proto.v1.RunUpdate;
 import dev.botfleet.proto.v1.Settings;
@@ -293,6 +294,9 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
             m.name(),
             m.bots(),
             hello.getRunningRunIdsCount());
+        if (peer != null && enrolment.rotationDue(m.id())) {
+          rotateCertificate(m.id()); // asked while the agent was away or on another replica
+        }
         String machineId = m.id();
         // A6, R5: the run rules reconcile what the agent says it still runs.
         agentSessions.connected(
@@ -328,6 +332,28 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         }
       }
     };
+  }
+
+  /**
+   * Issue 12 §3: asks the machine's agent, if its stream is held here, for a certificate for a new
+   * key now (machine rotate-credential).
+   */
+  /** Whether this replica holds the machine's agent stream now. */
+  public boolean holdsStream(String machineId) {
+    return sessions.containsKey(machineId);
+  }
+
+  public boolean rotateCertificate(String machineId) {
+    Session s = sessions.get(machineId);
+    if (s != null
+        && s.send(
+            OrchestratorMessage.newBuilder()
+                .setRotateCertificate(RotateCertificate.getDefaultInstance())
+                .build())) {
+      log.info("event=certificate_rotation_asked machine={}", s.machineName);
+      return true;
+    }
+    return false;
   }
 
   /** Issue 12 §1: signs the agent's new key; a bad CSR is logged, the stream stays up. */

@@ -34,6 +34,8 @@ import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.ProcessUnit;
 import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
 import dev.botfleet.proto.v1.RevokeJoinTokenResponse;
+import dev.botfleet.proto.v1.RotateMachineCredentialRequest;
+import dev.botfleet.proto.v1.RotateMachineCredentialResponse;
 import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.SetAutoAllocationResponse;
 import dev.botfleet.proto.v1.SetMaintenanceRequest;
@@ -51,6 +53,12 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
 
   private final Idempotency idempotency;
 
+  /** Asks the agent of a machine whose stream this replica holds to rotate; false if none. */
+  private final java.util.function.Predicate<String> rotateOnStream;
+
+  /** Whether this replica holds the machine's agent stream. */
+  private final java.util.function.Predicate<String> holdsStream;
+
   public MachineApi(
       Machines machines,
       Enrolment enrolment,
@@ -58,8 +66,12 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
       MachineGroups groups,
       ProcessUtilization utilization,
       EnvironmentService environments,
-      Idempotency idempotency) {
+      Idempotency idempotency,
+      java.util.function.Predicate<String> rotateOnStream,
+      java.util.function.Predicate<String> holdsStream) {
     this.idempotency = idempotency;
+    this.rotateOnStream = rotateOnStream;
+    this.holdsStream = holdsStream;
     this.machines = machines;
     this.enrolment = enrolment;
     this.bots = bots;
@@ -339,6 +351,31 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
    * One meaning per field (issue 8): a request names a machine by its environment and its name,
    * which is unique there; ids are output only.
    */
+  /** Issue 12 §3: the agent holding the stream here is asked after the commit. */
+  @Override
+  public void rotateMachineCredential(
+      RotateMachineCredentialRequest req, StreamObserver<RotateMachineCredentialResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                RotateMachineCredentialResponse.parser(),
+                () -> {
+                  // The agent is asked after the commit, so its CSR finds the rotation due.
+                  Machine m =
+                      enrolment.requestRotation(
+                          caller(),
+                          machineId(req.getEnvironment(), req.getMachine()),
+                          rotateOnStream::test);
+                  return RotateMachineCredentialResponse.newBuilder()
+                      .setMachine(machine(m))
+                      .setAskedNow(holdsStream.test(m.id()))
+                      .build();
+                }));
+  }
+
   private String machineId(String environment, String machine) {
     var env = environments.require(environment);
     if (machine == null || machine.isBlank()) {

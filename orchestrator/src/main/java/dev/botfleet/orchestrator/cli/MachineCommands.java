@@ -31,7 +31,8 @@ import picocli.CommandLine.Parameters;
       MachineCommands.Show.class,
       MachineCommands.Bots.class,
       MachineCommands.AutoAllocation.class,
-      MachineCommands.Maintenance.class
+      MachineCommands.Maintenance.class,
+      MachineCommands.RotateCredential.class
     })
 final class MachineCommands {
   static void table(PrintWriter o, java.util.List<Machine> machines) {
@@ -367,6 +368,46 @@ final class MachineCommands {
     @Override
     Machine machineOf(SetMaintenanceResponse r) {
       return r.getMachine();
+    }
+  }
+
+  @Command(
+      name = "rotate-credential",
+      mixinStandardHelpOptions = true,
+      description =
+          "Replace a machine's client certificate: its agent makes a new key and the certificate"
+              + " in use is revoked once the new one is issued (issue 12). A disconnected agent is"
+              + " asked when it next connects.")
+  static final class RotateCredential extends ClientCommand {
+    @Option(names = "--env", required = true, description = "The machine's environment.")
+    String env;
+
+    @Parameters(index = "0", description = "Machine name.")
+    String machine;
+
+    @Override
+    int run() {
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .rotateMachineCredential(
+                  dev.botfleet.proto.v1.RotateMachineCredentialRequest.newBuilder()
+                      .setEnvironment(env)
+                      .setMachine(machine)
+                      .build());
+      client.print(
+          out(),
+          resp,
+          o ->
+              o.println(
+                  resp.getAskedNow()
+                      ? "asked the agent of "
+                          + machine
+                          + " for a new certificate; the current one is revoked when it is issued"
+                      : "the agent of "
+                          + machine
+                          + " is asked for a new certificate when it next connects"));
+      return 0;
     }
   }
 }

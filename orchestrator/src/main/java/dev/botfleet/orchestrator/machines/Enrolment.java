@@ -299,15 +299,71 @@ public final class Enrolment {
     tx.run(
         () -> {
           machines.findForUpdate(machineId).orElseThrow();
-          machines.setCertificate(machineId, cert.serial(), cert.expiresAt(), true);
+          CertificateSerials before = machines.certificateSerials(machineId).orElseThrow();
+          // A rotation revokes the certificate in use at once; a renewal keeps it until the new
+          // one is presented (a crash mid-renewal must not lock the agent out).
+          boolean rotation = before.rotationRequested();
+          machines.setCertificate(machineId, cert.serial(), cert.expiresAt(), !rotation);
           audit.append(
               clock.instant(),
               "agent:" + machineId,
-              "machine.certificate.renew",
+              rotation ? "machine.certificate.rotate" : "machine.certificate.renew",
               "machine=" + machineId,
-              null,
+              before.current(),
               "serial " + cert.serial() + " expires " + cert.expiresAt());
         });
     return cert;
+  }
+
+  /** Whether the machine's agent is to rotate its certificate now (told after its Hello). */
+  public boolean rotationDue(String machineId) {
+    return certificates.enabled()
+        && tx.inTransaction(
+            () ->
+                machines
+                    .certificateSerials(machineId)
+                    .map(CertificateSerials::rotationRequested)
+                    .orElse(false));
+  }
+
+  /**
+   * Issue 12 §3 {@code machine rotate-credential}: the machine's agent is asked for a certificate
+   * for a new key; the one in use is revoked the moment the new one is issued. {@code tellAgent}
+   * runs after the commit with the machine id, to ask the agent at once where its stream is held
+   * here; elsewhere it is asked at its next Hello.
+   */
+  public Machine requestRotation(
+      Principal caller, String machineId, java.util.function.Consumer<String> tellAgent) {
+    if (!certificates.enabled()) {
+      throw BotfleetException.precondition(
+          ErrorReason.A1_ROTATION_NEEDS_TLS,
+          "this orchestrator serves plaintext: machines hold no certificate to rotate (remove"
+              + " the machine and enrol it again to replace its credential)");
+    }
+    return tx.inTransaction(
+        () -> {
+          Machine m =
+              machines
+                  .findForUpdate(machineId)
+                  .orElseThrow(
+                      () ->
+                          BotfleetException.notFound(
+                              ErrorReason.MACHINE_NOT_FOUND,
+                              "machine '" + machineId + "' does not exist"));
+          Environment env = environments.requireById(m.environmentId());
+          Access.requireAdminOf(
+              caller, env.id(), env.name(), "rotate the credential of machine '" + m.name() + "'");
+          Instant now = clock.instant();
+          machines.requestCertificateRotation(m.id(), now);
+          audit.append(
+              now,
+              caller.name(),
+              "machine.credential.rotate-request",
+              "environment=" + env.name() + " machine=" + m.name(),
+              null,
+              "rotation requested");
+          tx.afterCommit(() -> tellAgent.accept(m.id()));
+          return m;
+        });
   }
 }

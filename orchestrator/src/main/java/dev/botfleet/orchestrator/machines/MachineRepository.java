@@ -38,12 +38,16 @@ public interface MachineRepository {
 
   /**
    * Makes {@code serial} the machine's certificate; with {@code keepPrevious} the current one stays
-   * acceptable until the new one is seen (renewal), else it is revoked at once.
+   * acceptable until the new one is seen (renewal), else it is revoked at once. Either way a
+   * requested rotation is done.
    */
   void setCertificate(String machineId, String serial, Instant expiresAt, boolean keepPrevious);
 
   /** The new certificate was presented: the previous one is no longer accepted. */
   void dropPreviousCertificate(String machineId);
+
+  /** Marks a certificate rotation as due (cleared by the next {@link #setCertificate}). */
+  void requestCertificateRotation(String machineId, Instant at);
 
   List<Machine> listByIds(Collection<String> ids);
 

@@ -132,8 +132,8 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public Optional<CertificateSerials> certificateSerials(String machineId) {
     return jdbc.queryOne(
-        "SELECT cert_serial, prev_cert_serial FROM machine WHERE id = ?",
-        rs -> new CertificateSerials(rs.getString(1), rs.getString(2)),
+        "SELECT cert_serial, prev_cert_serial, rotation_requested_at FROM machine WHERE id = ?",
+        rs -> new CertificateSerials(rs.getString(1), rs.getString(2), rs.getObject(3) != null),
         machineId);
   }
 
@@ -142,13 +142,18 @@ public final class JdbcMachineRepository implements MachineRepository {
       String machineId, String serial, Instant expiresAt, boolean keepPrevious) {
     jdbc.update(
         keepPrevious
-            ? "UPDATE machine SET prev_cert_serial = cert_serial, cert_serial = ?, cert_expires_at = ?"
-                + " WHERE id = ?"
-            : "UPDATE machine SET prev_cert_serial = NULL, cert_serial = ?, cert_expires_at = ?"
-                + " WHERE id = ?",
+            ? "UPDATE machine SET prev_cert_serial = cert_serial, cert_serial = ?, cert_expires_at = ?,"
+                + " rotation_requested_at = NULL WHERE id = ?"
+            : "UPDATE machine SET prev_cert_serial = NULL, cert_serial = ?, cert_expires_at = ?,"
+                + " rotation_requested_at = NULL WHERE id = ?",
         serial,
         expiresAt,
         machineId);
+  }
+
+  @Override
+  public void requestCertificateRotation(String machineId, Instant at) {
+    jdbc.update("UPDATE machine SET rotation_requested_at = ? WHERE id = ?", at, machineId);
   }
 
   @Override

@@ -422,4 +422,108 @@ class MutualTlsTest {
                             .getEnvironmentsCount())
                     .isEqualTo(1));
   }
+
+  /** An open agent stream that records what the orchestrator sends. */
+  private static final class AgentStream {
+    final java.util.concurrent.BlockingQueue<Object> received =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    final StreamObserver<AgentMessage> up;
+
+    AgentStream(ManagedChannel channel, Enrolled as) {
+      up =
+          AgentServiceGrpc.newStub(channel)
+              .connect(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(OrchestratorMessage m) {
+                      received.add(m);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      received.add(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      received.add("completed");
+                    }
+                  });
+      up.onNext(
+          AgentMessage.newBuilder()
+              .setHello(
+                  Hello.newBuilder()
+                      .setMachineId(as.response.getMachineId())
+                      .setCredential(as.response.getCredential())
+                      .setCapacity(capacity(as.response.getMachineName())))
+              .build());
+    }
+
+    /** The next message of the given kind, skipping others (Welcome, Settings). */
+    OrchestratorMessage next(OrchestratorMessage.BodyCase kind) throws Exception {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (System.nanoTime() < end) {
+        Object o = received.poll(200, TimeUnit.MILLISECONDS);
+        if (o instanceof OrchestratorMessage m && m.getBodyCase() == kind) {
+          return m;
+        }
+        if (o instanceof Throwable t) {
+          throw new AssertionError("stream closed: " + t, t);
+        }
+      }
+      throw new AssertionError("no " + kind + " within 20 s");
+    }
+  }
+
+  private dev.botfleet.proto.v1.RotateMachineCredentialResponse rotate(String machine) {
+    return MachineServiceGrpc.newBlockingStub(trusted(null))
+        .withCallCredentials(BearerToken.bearer(adminToken))
+        .rotateMachineCredential(
+            dev.botfleet.proto.v1.RotateMachineCredentialRequest.newBuilder()
+                .setEnvironment("prod")
+                .setMachine(machine)
+                .build());
+  }
+
+  private static AgentMessage renewal(KeyPair key) {
+    return AgentMessage.newBuilder()
+        .setRenewCertificate(
+            RenewCertificate.newBuilder().setCsr(Pem.csr(CertificateAuthority.newCsr(key, "m"))))
+        .build();
+  }
+
+  @Test
+  void issue_12_rotate_credential_asks_the_connected_agent_and_revokes_the_old_certificate_at_once()
+      throws Exception {
+    Enrolled m1 = enrol("m1");
+    AgentStream stream = new AgentStream(trusted(m1.client), m1);
+    stream.next(OrchestratorMessage.BodyCase.WELCOME);
+    assertThat(rotate("m1").getAskedNow()).isTrue();
+    stream.next(OrchestratorMessage.BodyCase.ROTATE_CERTIFICATE);
+    KeyPair next = CertificateAuthority.newKeyPair();
+    stream.up.onNext(renewal(next));
+    X509Certificate issued =
+        Pem.parseCertificates(
+                stream
+                    .next(OrchestratorMessage.BodyCase.CERTIFICATE_ISSUED)
+                    .getCertificateIssued()
+                    .getCertificate())
+            .get(0);
+    stream.up.onCompleted();
+    // Unlike a renewal, the old certificate is refused at once, before the new one was used.
+    Object old = first(hello(trusted(m1.client), m1, List.of()));
+    assertThat(reason((StatusRuntimeException) old)).isEqualTo("A1_CERTIFICATE_REVOKED");
+    Object fresh = first(hello(trusted(new KeyAndCert(next, issued)), m1, List.of()));
+    assertThat(((OrchestratorMessage) fresh).hasWelcome()).isTrue();
+  }
+
+  @Test
+  void issue_12_a_disconnected_machine_is_asked_to_rotate_at_its_next_hello() throws Exception {
+    Enrolled m1 = enrol("m1");
+    assertThat(rotate("m1").getAskedNow()).isFalse();
+    AgentStream stream = new AgentStream(trusted(m1.client), m1);
+    stream.next(OrchestratorMessage.BodyCase.WELCOME);
+    stream.next(OrchestratorMessage.BodyCase.ROTATE_CERTIFICATE);
+    stream.up.onCompleted();
+  }
 }
