@@ -37,6 +37,10 @@ public enum ErrorReason {
       UNAVAILABLE,
       "A1",
       "Agent side: enrolment was refused or failed; carries the server's status code."),
+  A1_MACHINE_REMOVED(
+      UNAUTHENTICATED,
+      "A1",
+      "The machine was removed: its credential is revoked and its stream ended; enrol anew."),
   A1_NOT_ENROLLED(FAILED_PRECONDITION, "A1", "Agent side: no machine credential yet; enrol first."),
   A1_TOKEN_EXPIRED(UNAUTHENTICATED, "A1", "The join token expired."),
   A1_TOKEN_NOT_FOUND(NOT_FOUND, "A1", "No join token with that id (revoke, show)."),
@@ -242,6 +246,8 @@ public enum ErrorReason {
   LICENSE_NOT_FOUND(NOT_FOUND, "", "The user holds no license of that type."),
   LICENSE_TYPE_REQUIRED(INVALID_ARGUMENT, "", "The request names no license type."),
   MACHINE_EXISTS(ALREADY_EXISTS, "", "A machine with that name exists in the environment."),
+  MACHINE_REMOVED(
+      FAILED_PRECONDITION, "", "The machine was removed: it takes no bots and no runs."),
   MACHINE_NOT_FOUND(NOT_FOUND, "", "No machine with that name or id."),
   MACHINE_REQUIRED(INVALID_ARGUMENT, "", "The request names no machine."),
   MAKER_REQUIRED(PERMISSION_DENIED, "", "The caller may not make flows in the environment."),

@@ -31,6 +31,7 @@ import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.runs.AgentReportFence;
 import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Dispatcher;
+import dev.botfleet.orchestrator.runs.MachineRemoval;
 import dev.botfleet.orchestrator.runs.RunCancellation;
 import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReports;
@@ -113,6 +114,7 @@ public final class Orchestrator implements AutoCloseable {
   public final RunReports runReports;
   public final RunSweeper sweeper;
   public final AgentSessions agentSessions;
+  public final MachineRemoval machineRemoval;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
   public final CloudFlows flows;
   public final FlowCharges flowCharges;
@@ -222,6 +224,7 @@ public final class Orchestrator implements AutoCloseable {
             config.timings().offlineAfter(),
             config.timings().sweepInterval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
+    this.machineRemoval = new MachineRemoval(machines, runRepository, runLifecycle, () -> agentApi);
     // Who follows whom, in one place (no constructor registers itself).
     bots.setRunControl(cancellation);
     machines.addListener(dispatcher);
@@ -335,7 +338,8 @@ public final class Orchestrator implements AutoCloseable {
                     groups,
                     processUtilization,
                     environments,
-                    idempotency),
+                    idempotency,
+                    machineRemoval),
                 new RunApi(runs, environments),
                 new dev.botfleet.orchestrator.api.LicensingApi(licenses, flows, clock, idempotency),
                 new dev.botfleet.orchestrator.api.FlowApi(

@@ -162,7 +162,8 @@ public final class Enrolment {
                       now,
                       now,
                       0,
-                      0);
+                      0,
+                      null);
               if (!machines.insertMachine(m, Tokens.hash(credential))) {
                 throw BotfleetException.alreadyExists(
                     ErrorReason.MACHINE_EXISTS,
@@ -206,6 +207,17 @@ public final class Enrolment {
             throw BotfleetException.unauthenticated(
                 ErrorReason.A1_CREDENTIAL_MISMATCH,
                 "credential does not belong to machine " + machineId);
+          }
+          // Issue 12 §3: a removed machine's credential is revoked; its agent must enrol anew.
+          Machine known = machines.find(id).orElseThrow();
+          if (known.status() == MachineStatus.REMOVED) {
+            throw BotfleetException.unauthenticated(
+                ErrorReason.A1_MACHINE_REMOVED,
+                "machine "
+                    + known.name()
+                    + " ("
+                    + id
+                    + ") was removed; its credential is revoked (enrol again with a new join token)");
           }
           machines.updateCapacity(id, report);
           machines.markConnected(id, replica, clock.instant());

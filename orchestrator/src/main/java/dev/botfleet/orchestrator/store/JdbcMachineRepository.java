@@ -15,9 +15,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 public final class JdbcMachineRepository implements MachineRepository {
@@ -78,7 +80,7 @@ public final class JdbcMachineRepository implements MachineRepository {
     return jdbc.update(
             "INSERT INTO machine (id, environment_id, name, group_id, credential_hash, os_family, os_version, hostname, logical_cpus,"
                 + " memory_bytes, active_sessions, max_sessions, installed_flows, agent_version, auto_allocation, maintenance, status,"
-                + " last_heartbeat, enrolled_at, connected_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+                + " last_heartbeat, enrolled_at, connected_to, live_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
                 + " ON CONFLICT DO NOTHING",
             m.id(),
             m.environmentId(),
@@ -98,7 +100,8 @@ public final class JdbcMachineRepository implements MachineRepository {
             m.maintenance(),
             m.status(),
             m.lastHeartbeat(),
-            m.enrolledAt())
+            m.enrolledAt(),
+            m.name())
         == 1;
   }
 
@@ -116,7 +119,7 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public Optional<Machine> findByName(String environmentId, String name) {
     return jdbc.queryOne(
-        SELECT + "WHERE m.environment_id = ? AND m.name = ?",
+        SELECT + "WHERE m.environment_id = ? AND m.live_name = ?",
         JdbcMachineRepository::machine,
         environmentId,
         name);
@@ -129,9 +132,46 @@ public final class JdbcMachineRepository implements MachineRepository {
   }
 
   @Override
+  public Optional<Machine> findRemovedByName(String environmentId, String name) {
+    return jdbc.queryOne(
+        SELECT
+            + "WHERE m.environment_id = ? AND m.name = ? AND m.removed_at IS NOT NULL"
+            + " ORDER BY m.removed_at DESC LIMIT 1",
+        JdbcMachineRepository::machine,
+        environmentId,
+        name);
+  }
+
+  @Override
+  public boolean markRemoved(String id, Instant at) {
+    return jdbc.update(
+            "UPDATE machine SET removed_at = ?, live_name = NULL, status = 'OFFLINE', connected_to = NULL"
+                + " WHERE id = ? AND removed_at IS NULL",
+            at,
+            id)
+        == 1;
+  }
+
+  @Override
+  public Set<String> removedAmong(Collection<String> ids) {
+    Set<String> result = new HashSet<>();
+    List<String> all = new ArrayList<>(ids);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + 500));
+      String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
+      result.addAll(
+          jdbc.query(
+              "SELECT id FROM machine WHERE removed_at IS NOT NULL AND id IN (" + in + ")",
+              rs -> rs.getString(1),
+              chunk.toArray()));
+    }
+    return result;
+  }
+
+  @Override
   public List<Machine> list(String environmentId) {
     return jdbc.query(
-        SELECT + "WHERE m.environment_id = ? ORDER BY m.name",
+        SELECT + "WHERE m.environment_id = ? AND m.removed_at IS NULL ORDER BY m.name",
         JdbcMachineRepository::machine,
         environmentId);
   }
@@ -158,7 +198,9 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public List<Machine> listInGroup(String groupId) {
     return jdbc.query(
-        SELECT + "WHERE m.group_id = ? ORDER BY m.name", JdbcMachineRepository::machine, groupId);
+        SELECT + "WHERE m.group_id = ? AND m.removed_at IS NULL ORDER BY m.name",
+        JdbcMachineRepository::machine,
+        groupId);
   }
 
   @Override
@@ -195,7 +237,7 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public void markConnected(String id, String replica, Instant at) {
     jdbc.update(
-        "UPDATE machine SET status = 'ONLINE', connected_to = ?, last_heartbeat = ? WHERE id = ?",
+        "UPDATE machine SET status = 'ONLINE', connected_to = ?, last_heartbeat = ? WHERE id = ? AND removed_at IS NULL",
         replica,
         at,
         id);
@@ -213,7 +255,8 @@ public final class JdbcMachineRepository implements MachineRepository {
     // claiming a machine that has since connected elsewhere: its last-seen time is older.
     lastSeen.forEach((id, at) -> rows.add(new Object[] {at, replica, id, at}));
     jdbc.batch(
-        "UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?",
+        "UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?"
+            + " AND removed_at IS NULL",
         rows);
   }
 
@@ -416,11 +459,14 @@ public final class JdbcMachineRepository implements MachineRepository {
         c,
         rs.getBoolean("auto_allocation"),
         rs.getBoolean("maintenance"),
-        MachineStatus.valueOf(rs.getString("status")),
+        rs.getTimestamp("removed_at") != null
+            ? MachineStatus.REMOVED
+            : MachineStatus.valueOf(rs.getString("status")),
         Jdbc.instant(rs, "last_heartbeat"),
         Jdbc.instant(rs, "enrolled_at"),
         rs.getInt("bots"),
-        rs.getInt("busy_bots"));
+        rs.getInt("busy_bots"),
+        Jdbc.instant(rs, "removed_at"));
   }
 
   private static String flows(List<String> names) {
