@@ -254,7 +254,15 @@ public enum ErrorReason {
   NAME_INVALID(INVALID_ARGUMENT, "", "A name that is not a valid name."),
   NAME_REQUIRED(INVALID_ARGUMENT, "", "A name is missing."),
   PRINCIPAL_EXISTS(ALREADY_EXISTS, "", "A principal with that name exists."),
+  PRINCIPAL_LAST_GLOBAL_ADMIN(
+      FAILED_PRECONDITION,
+      "",
+      "Revoking the last GLOBAL_ADMIN that is not revoked; create another one first."),
+  PRINCIPAL_NOT_FOUND(NOT_FOUND, "", "No principal with that name."),
+  PRINCIPAL_REVOKED(FAILED_PRECONDITION, "", "The principal was revoked; it gets no new token."),
   PRINCIPAL_ROLE_REQUIRED(INVALID_ARGUMENT, "", "A new principal without a role."),
+  PRINCIPAL_TOKEN_LIFE(
+      INVALID_ARGUMENT, "", "A token expiry or rotation grace is out of range (docs/limits.md)."),
   PURCHASE_NOT_FOUND(NOT_FOUND, "", "No purchase with that id."),
   ROLE_REQUIRED(PERMISSION_DENIED, "", "The caller holds none of the roles the call needs."),
   RUN_NOT_FOUND(NOT_FOUND, "", "No run with that id."),
@@ -269,6 +277,10 @@ public enum ErrorReason {
   TARGET_REQUIRED(INVALID_ARGUMENT, "", "An allocation without a target environment."),
   UNAUTHENTICATED_BAD_TOKEN(UNAUTHENTICATED, "", "The bearer token is not known."),
   UNAUTHENTICATED_NO_TOKEN(UNAUTHENTICATED, "", "The call carries no bearer token."),
+  UNAUTHENTICATED_TOKEN_EXPIRED(
+      UNAUTHENTICATED, "", "The bearer token expired, or it was rotated and its grace ended."),
+  UNAUTHENTICATED_TOKEN_REVOKED(
+      UNAUTHENTICATED, "", "The bearer token's principal was revoked (principal revoke)."),
   USER_EXISTS(ALREADY_EXISTS, "", "A user with that name exists."),
   USER_NOT_FOUND(NOT_FOUND, "", "No user with that name or id."),
   USER_REQUIRED(INVALID_ARGUMENT, "", "The request names no user."),
