@@ -46,6 +46,7 @@ public final class EnvDefaults implements IDefaultValueProvider {
           "assign-lease",
           "agent-http-port",
           "join-token",
+          "join-token-file",
           "flows-dir",
           "max-sessions",
           "machine-name");
