@@ -264,6 +264,10 @@ public enum ErrorReason {
   PRINCIPAL_TOKEN_LIFE(
       INVALID_ARGUMENT, "", "A token expiry or rotation grace is out of range (docs/limits.md)."),
   PURCHASE_NOT_FOUND(NOT_FOUND, "", "No purchase with that id."),
+  RATE_LIMITED(
+      RESOURCE_EXHAUSTED,
+      "",
+      "The caller is over its request rate (--rate-limit); RetryInfo says when to retry."),
   ROLE_REQUIRED(PERMISSION_DENIED, "", "The caller holds none of the roles the call needs."),
   RUN_NOT_FOUND(NOT_FOUND, "", "No run with that id."),
   SHUTTING_DOWN(UNAVAILABLE, "", "The orchestrator is shutting down; retry."),

@@ -281,18 +281,40 @@ public final class Orchestrator implements AutoCloseable {
     Orchestrator o = open(config);
     try {
       o.startEndpoints(
-          NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
-              // Agents ping every 30 s to keep idle streams open through NATs; the default policy
-              // would answer too_many_pings and kill the stream. Our own pings find dead agents.
-              .permitKeepAliveTime(20, TimeUnit.SECONDS)
-              .permitKeepAliveWithoutCalls(true)
-              .keepAliveTime(60, TimeUnit.SECONDS)
-              .keepAliveTimeout(20, TimeUnit.SECONDS));
+          limited(
+              NettyServerBuilder.forAddress(
+                  new InetSocketAddress(config.bindHost(), config.grpcPort())),
+              config.limits()));
     } catch (IOException | RuntimeException e) {
       o.close();
       throw e;
     }
     return o;
+  }
+
+  /**
+   * Issue 12 §4: the transport limits of {@code limits} on a Netty server builder. Agents ping
+   * every 30 s to keep idle streams open through NATs: the permitted ping interval stays below that
+   * (the default policy would answer too_many_pings and kill the stream); our own pings find dead
+   * agents. A connection past its maximum age is told to go away, so load balancers can rebalance;
+   * the agent's long-lived stream is cut after the grace and the agent reconnects with back-off,
+   * re-sending what it has not had acknowledged (A6), well within offline-after.
+   */
+  public static NettyServerBuilder limited(
+      NettyServerBuilder builder, OrchestratorConfig.Limits limits) {
+    builder
+        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        .permitKeepAliveTime(limits.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(limits.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(limits.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .maxInboundMessageSize(limits.maxInboundMessageSize());
+    if (!limits.maxConnectionAge().isZero()) {
+      builder
+          .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return builder;
   }
 
   /**
@@ -327,6 +349,8 @@ public final class Orchestrator implements AutoCloseable {
             serverBuilder,
             registry,
             new AuthInterceptor(principals),
+            new dev.botfleet.orchestrator.api.PrincipalRateLimit(
+                config.limits().rateLimitPerSecond(), config.limits().rateLimitBurst(), clock),
             List.of(
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),

@@ -24,14 +24,17 @@ public final class OrchestratorServer {
       ServerBuilder<?> builder,
       MeterRegistry registry,
       AuthInterceptor auth,
+      PrincipalRateLimit rateLimit,
       List<BindableService> services) {
     builder.intercept(new MetricCollectingServerInterceptor(registry));
     // Issue 7: auth first (outermost), so unauthenticated garbage is refused before it is walked;
-    // then every message is bounded; malformed bytes answer INVALID_ARGUMENT, not UNKNOWN.
+    // then the caller's request rate (issue 12 §4); then every message is bounded; malformed bytes
+    // answer INVALID_ARGUMENT, not UNKNOWN.
     RequestLimits limits = new RequestLimits();
     for (BindableService service : services) {
       builder.addService(
-          ServerInterceptors.intercept(RequestLimits.guard(service.bindService()), limits, auth));
+          ServerInterceptors.intercept(
+              RequestLimits.guard(service.bindService()), limits, rateLimit, auth));
     }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());

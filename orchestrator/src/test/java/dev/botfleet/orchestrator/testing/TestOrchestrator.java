@@ -44,6 +44,16 @@ public final class TestOrchestrator implements AutoCloseable {
       OrchestratorConfig.Timings timings,
       java.time.Duration dbWait)
       throws Exception {
+    this(dataDir, db, timings, dbWait, OrchestratorConfig.Limits.defaults());
+  }
+
+  private TestOrchestrator(
+      Path dataDir,
+      TestDatabases.Db db,
+      OrchestratorConfig.Timings timings,
+      java.time.Duration dbWait,
+      OrchestratorConfig.Limits limits)
+      throws Exception {
     clock = new MutableClock(Instant.parse("2026-01-05T09:00:00Z"));
     OrchestratorConfig config =
         OrchestratorConfig.defaults(dataDir)
@@ -62,7 +72,8 @@ public final class TestOrchestrator implements AutoCloseable {
             8,
             clock,
             timings,
-            dbWait);
+            dbWait,
+            limits);
     orchestrator = Orchestrator.open(config);
     serverName = "botfleet-" + System.nanoTime();
     orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName));
@@ -85,6 +96,16 @@ public final class TestOrchestrator implements AutoCloseable {
   public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings)
       throws Exception {
     return new TestOrchestrator(dir, TestDatabases.postgres(), timings);
+  }
+
+  /** On H2 with the given limits against abuse (issue 12 §4). */
+  public static TestOrchestrator h2(Path dir, OrchestratorConfig.Limits limits) throws Exception {
+    return new TestOrchestrator(
+        dir,
+        h2Database(dir),
+        OrchestratorConfig.Timings.defaults(),
+        OrchestratorConfig.DEFAULT_DB_WAIT,
+        limits);
   }
 
   /** On a given database (e.g. behind a proxy a test can cut) with a given --db-wait (issue 7). */
