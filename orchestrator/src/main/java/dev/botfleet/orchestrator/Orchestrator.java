@@ -411,26 +411,35 @@ public final class Orchestrator implements AutoCloseable {
     Path file = config.dataDir().resolve("admin.token");
     var created = principals.bootstrapAdmin();
     if (created.isPresent()) {
-      Path tmp = config.dataDir().resolve("admin.token.tmp");
-      Files.deleteIfExists(tmp);
-      try {
-        Files.createFile(
-            tmp,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(tmp); // Windows: the data dir's ACL protects it.
-      }
-      Files.writeString(tmp, created.get().token() + System.lineSeparator());
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      writeAdminToken(config.dataDir(), created.get().token());
       log.info("event=admin_created principal=admin token_file={}", file.toAbsolutePath());
     }
     if (Files.exists(file)) {
       adminTokenFile = Optional.of(file);
     }
+  }
+
+  /**
+   * Writes {@code token} to {@code dataDir}/admin.token, readable by its owner only (0600), by an
+   * atomic move so a reader never sees half a token; returns the file.
+   */
+  public static Path writeAdminToken(Path dataDir, String token) throws IOException {
+    Path file = dataDir.resolve("admin.token");
+    Path tmp = dataDir.resolve("admin.token.tmp");
+    Files.deleteIfExists(tmp);
+    try {
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(tmp); // Windows: the data dir's ACL protects it.
+    }
+    Files.writeString(tmp, token + System.lineSeparator());
+    Files.move(
+        tmp,
+        file,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return file;
   }
 
   /**
