@@ -24,12 +24,10 @@ CREATE TABLE credential_generation (
 INSERT INTO credential_generation (id, generation) VALUES (1, 0);
 
 -- A removed machine keeps its row (runs name it in their history) but its credential is refused
--- and its name is free again: live_name is the name while the machine is not removed, NULL after
--- (NULLs do not collide in a unique constraint, on H2 and PostgreSQL alike).
+-- and its name is free again: removal_tag is '' while the machine is not removed and its own id
+-- after, and names are unique per environment among rows with the same tag (so among live ones).
 ALTER TABLE machine ADD COLUMN removed_at TIMESTAMP WITH TIME ZONE;
-ALTER TABLE machine ADD COLUMN live_name VARCHAR(64);
-UPDATE machine SET live_name = name;
+ALTER TABLE machine ADD COLUMN removal_tag VARCHAR(40) DEFAULT '' NOT NULL;
 ALTER TABLE machine DROP CONSTRAINT machine_name_unique;
-ALTER TABLE machine ADD CONSTRAINT machine_live_name_unique UNIQUE (environment_id, live_name);
-ALTER TABLE machine ADD CONSTRAINT machine_live_name_removed
-  CHECK ((removed_at IS NULL) = (live_name IS NOT NULL));
+ALTER TABLE machine ADD CONSTRAINT machine_name_unique UNIQUE (environment_id, name, removal_tag);
+ALTER TABLE machine ADD CONSTRAINT machine_removal_tag CHECK ((removed_at IS NULL) = (removal_tag = ''));

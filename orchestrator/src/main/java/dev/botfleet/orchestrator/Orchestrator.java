@@ -350,7 +350,7 @@ public final class Orchestrator implements AutoCloseable {
             registry,
             new AuthInterceptor(principals),
             new dev.botfleet.orchestrator.api.PrincipalRateLimit(
-                config.limits().rateLimitPerSecond(), config.limits().rateLimitBurst(), clock),
+                config.limits().rateLimitPerSecond(), config.limits().rateLimitBurst()),
             List.of(
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),

@@ -7,11 +7,11 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -27,21 +27,29 @@ public final class PrincipalRateLimit implements ServerInterceptor {
 
   private final double perSecond;
   private final int burst;
-  private final Clock clock;
+  private final LongSupplier nanoTime;
   private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
 
   /**
    * @param perSecond average requests per second per principal; 0 turns the limit off
    * @param burst requests a principal may make at once
    */
-  public PrincipalRateLimit(double perSecond, int burst, Clock clock) {
+  public PrincipalRateLimit(double perSecond, int burst) {
+    this(perSecond, burst, System::nanoTime);
+  }
+
+  /**
+   * @param nanoTime a monotonic clock in nanoseconds (real time: the injected wall clock of tests
+   *     stands still or jumps, and must not starve or flood the buckets)
+   */
+  PrincipalRateLimit(double perSecond, int burst, LongSupplier nanoTime) {
     if (!(perSecond >= 0) || burst < 1) {
       throw new IllegalArgumentException(
           "rate " + perSecond + ", burst " + burst + " (expected: rate >= 0 and burst >= 1)");
     }
     this.perSecond = perSecond;
     this.burst = burst;
-    this.clock = clock;
+    this.nanoTime = nanoTime;
   }
 
   private final class Bucket {
@@ -51,7 +59,7 @@ public final class PrincipalRateLimit implements ServerInterceptor {
     /** Takes one token, or answers how long until one is back. */
     synchronized Duration take() {
       long now = nanos();
-      tokens = Math.min(burst, tokens + (now - lastNanos) / 1e9 * perSecond);
+      tokens = Math.min(burst, tokens + Math.max(0, now - lastNanos) / 1e9 * perSecond);
       lastNanos = now;
       if (tokens >= 1) {
         tokens -= 1;
@@ -62,8 +70,7 @@ public final class PrincipalRateLimit implements ServerInterceptor {
   }
 
   private long nanos() {
-    var i = clock.instant();
-    return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    return nanoTime.getAsLong();
   }
 
   @Override

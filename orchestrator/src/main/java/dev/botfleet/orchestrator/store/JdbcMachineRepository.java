@@ -80,7 +80,7 @@ public final class JdbcMachineRepository implements MachineRepository {
     return jdbc.update(
             "INSERT INTO machine (id, environment_id, name, group_id, credential_hash, os_family, os_version, hostname, logical_cpus,"
                 + " memory_bytes, active_sessions, max_sessions, installed_flows, agent_version, auto_allocation, maintenance, status,"
-                + " last_heartbeat, enrolled_at, connected_to, live_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
+                + " last_heartbeat, enrolled_at, connected_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
                 + " ON CONFLICT DO NOTHING",
             m.id(),
             m.environmentId(),
@@ -100,8 +100,7 @@ public final class JdbcMachineRepository implements MachineRepository {
             m.maintenance(),
             m.status(),
             m.lastHeartbeat(),
-            m.enrolledAt(),
-            m.name())
+            m.enrolledAt())
         == 1;
   }
 
@@ -119,7 +118,7 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public Optional<Machine> findByName(String environmentId, String name) {
     return jdbc.queryOne(
-        SELECT + "WHERE m.environment_id = ? AND m.live_name = ?",
+        SELECT + "WHERE m.environment_id = ? AND m.name = ? AND m.removed_at IS NULL",
         JdbcMachineRepository::machine,
         environmentId,
         name);
@@ -145,7 +144,7 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public boolean markRemoved(String id, Instant at) {
     return jdbc.update(
-            "UPDATE machine SET removed_at = ?, live_name = NULL, status = 'OFFLINE', connected_to = NULL"
+            "UPDATE machine SET removed_at = ?, removal_tag = id, status = 'OFFLINE', connected_to = NULL"
                 + " WHERE id = ? AND removed_at IS NULL",
             at,
             id)
