@@ -224,7 +224,8 @@ public final class Orchestrator implements AutoCloseable {
             config.timings().offlineAfter(),
             config.timings().sweepInterval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
-    this.machineRemoval = new MachineRemoval(machines, runRepository, runLifecycle, () -> agentApi);
+    this.machineRemoval =
+        new MachineRemoval(tx, machines, runRepository, runLifecycle, () -> agentApi);
     // Who follows whom, in one place (no constructor registers itself).
     bots.setRunControl(cancellation);
     machines.addListener(dispatcher);

@@ -3,6 +3,7 @@ package dev.botfleet.orchestrator.runs;
 import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.common.Transactions;
 import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.machines.Machine;
 import dev.botfleet.orchestrator.machines.Machines;
@@ -23,16 +24,19 @@ public final class MachineRemoval {
   /** More queued runs than this on one machine are failed by the next removal attempt. */
   private static final int MAX_QUEUED_PER_REMOVAL = 10_000;
 
+  private final Transactions tx;
   private final Machines machines;
   private final RunRepository runs;
   private final RunLifecycle lifecycle;
   private final Supplier<AgentGateway> gateway;
 
   public MachineRemoval(
+      Transactions tx,
       Machines machines,
       RunRepository runs,
       RunLifecycle lifecycle,
       Supplier<AgentGateway> gateway) {
+    this.tx = requireNonNull(tx, "tx");
     this.machines = requireNonNull(machines, "machines");
     this.runs = requireNonNull(runs, "runs");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
@@ -63,10 +67,16 @@ public final class MachineRemoval {
               }
             });
     if (now) {
-      AgentGateway g = gateway.get();
-      if (g != null) {
-        g.end(target.id(), ErrorReason.A1_MACHINE_REMOVED, why + "; its credential is revoked");
-      }
+      // After the commit of the caller's transaction (an idempotent call wraps this in one): a
+      // Hello the agent sends at once must already find the machine removed.
+      tx.afterCommit(
+          () -> {
+            AgentGateway g = gateway.get();
+            if (g != null) {
+              g.end(
+                  target.id(), ErrorReason.A1_MACHINE_REMOVED, why + "; its credential is revoked");
+            }
+          });
     }
     return new Removed(machines.require(target.id()), now);
   }
