@@ -71,7 +71,9 @@ public final class AgentCli implements Callable<Integer> {
   @Option(
       names = "--join-token",
       paramLabel = "TOKEN",
-      description = "One-time join token, needed on the first start only; ignored once enrolled.")
+      description =
+          "One-time join token, needed on the first start only; ignored once enrolled. Visible to"
+              + " every user in the process list: prefer --join-token-file or BOTFLEET_JOIN_TOKEN.")
   String joinToken;
 
   @Option(
@@ -88,6 +90,14 @@ public final class AgentCli implements Callable<Integer> {
           "At enrolment, trust the orchestrator by this CA (PEM) instead of the join token's"
               + " fingerprint.")
   Path caFile;
+
+  @Option(
+      names = "--join-token-file",
+      paramLabel = "PATH",
+      description =
+          "A file holding the one-time join token (issue 12 §3), read on the first start only;"
+              + " it may be deleted once the agent is enrolled.")
+  Path joinTokenFile;
 
   @Option(
       names = "--flows-dir",
@@ -163,6 +173,27 @@ public final class AgentCli implements Callable<Integer> {
       err.println("agent: --max-sessions " + maxSessions + " (expected: >= 1)");
       return 2;
     }
+    if (joinTokenFile != null && joinToken != null && !joinToken.isBlank()) {
+      err.println("agent: --join-token and --join-token-file (expected: one of them)");
+      return 2;
+    }
+    if (spec.commandLine().getParseResult().hasMatchedOption("--join-token")) {
+      err.println(
+          "agent: warning: --join-token is visible to every user in the process list; prefer"
+              + " --join-token-file or BOTFLEET_JOIN_TOKEN");
+    }
+    String token;
+    try {
+      token = joinTokenFile == null ? joinToken : JoinTokenFile.read(joinTokenFile, dataDir);
+    } catch (IOException e) {
+      err.println(
+          "agent: --join-token-file "
+              + joinTokenFile
+              + ": "
+              + e.getMessage()
+              + " (expected: a readable file holding the join token)");
+      return 1;
+    }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmGcMetrics gc = new JvmGcMetrics();
     for (var binder :
@@ -201,7 +232,7 @@ public final class AgentCli implements Callable<Integer> {
       agent =
           LocalAgent.builder()
               .server(server)
-              .joinToken(joinToken)
+              .joinToken(token)
               .insecurePlaintext(insecurePlaintext)
               .caFile(caFile)
               .flowsDir(flowsDir)

@@ -61,6 +61,10 @@ public enum ErrorReason {
       FAILED_PRECONDITION,
       "A1",
       "Agent side: the orchestrator's enrolment answer lacks a certificate or the pinned CA."),
+  A1_MACHINE_REMOVED(
+      UNAUTHENTICATED,
+      "A1",
+      "The machine was removed: its credential is revoked and its stream ended; enrol anew."),
   A1_NOT_ENROLLED(FAILED_PRECONDITION, "A1", "Agent side: no machine credential yet; enrol first."),
   A1_ROTATION_NEEDS_TLS(
       FAILED_PRECONDITION,
@@ -282,14 +286,28 @@ public enum ErrorReason {
   LICENSE_NOT_FOUND(NOT_FOUND, "", "The user holds no license of that type."),
   LICENSE_TYPE_REQUIRED(INVALID_ARGUMENT, "", "The request names no license type."),
   MACHINE_EXISTS(ALREADY_EXISTS, "", "A machine with that name exists in the environment."),
+  MACHINE_REMOVED(
+      FAILED_PRECONDITION, "", "The machine was removed: it takes no bots and no runs."),
   MACHINE_NOT_FOUND(NOT_FOUND, "", "No machine with that name or id."),
   MACHINE_REQUIRED(INVALID_ARGUMENT, "", "The request names no machine."),
   MAKER_REQUIRED(PERMISSION_DENIED, "", "The caller may not make flows in the environment."),
   NAME_INVALID(INVALID_ARGUMENT, "", "A name that is not a valid name."),
   NAME_REQUIRED(INVALID_ARGUMENT, "", "A name is missing."),
   PRINCIPAL_EXISTS(ALREADY_EXISTS, "", "A principal with that name exists."),
+  PRINCIPAL_LAST_GLOBAL_ADMIN(
+      FAILED_PRECONDITION,
+      "",
+      "Revoking the last GLOBAL_ADMIN that is not revoked; create another one first."),
+  PRINCIPAL_NOT_FOUND(NOT_FOUND, "", "No principal with that name."),
+  PRINCIPAL_REVOKED(FAILED_PRECONDITION, "", "The principal was revoked; it gets no new token."),
   PRINCIPAL_ROLE_REQUIRED(INVALID_ARGUMENT, "", "A new principal without a role."),
+  PRINCIPAL_TOKEN_LIFE(
+      INVALID_ARGUMENT, "", "A token expiry or rotation grace is out of range (docs/limits.md)."),
   PURCHASE_NOT_FOUND(NOT_FOUND, "", "No purchase with that id."),
+  RATE_LIMITED(
+      RESOURCE_EXHAUSTED,
+      "",
+      "The caller is over its request rate (--rate-limit); RetryInfo says when to retry."),
   ROLE_REQUIRED(PERMISSION_DENIED, "", "The caller holds none of the roles the call needs."),
   RUN_NOT_FOUND(NOT_FOUND, "", "No run with that id."),
   SHUTTING_DOWN(UNAVAILABLE, "", "The orchestrator is shutting down; retry."),
@@ -303,6 +321,10 @@ public enum ErrorReason {
   TARGET_REQUIRED(INVALID_ARGUMENT, "", "An allocation without a target environment."),
   UNAUTHENTICATED_BAD_TOKEN(UNAUTHENTICATED, "", "The bearer token is not known."),
   UNAUTHENTICATED_NO_TOKEN(UNAUTHENTICATED, "", "The call carries no bearer token."),
+  UNAUTHENTICATED_TOKEN_EXPIRED(
+      UNAUTHENTICATED, "", "The bearer token expired, or it was rotated and its grace ended."),
+  UNAUTHENTICATED_TOKEN_REVOKED(
+      UNAUTHENTICATED, "", "The bearer token's principal was revoked (principal revoke)."),
   USER_EXISTS(ALREADY_EXISTS, "", "A user with that name exists."),
   USER_NOT_FOUND(NOT_FOUND, "", "No user with that name or id."),
   USER_REQUIRED(INVALID_ARGUMENT, "", "The request names no user."),

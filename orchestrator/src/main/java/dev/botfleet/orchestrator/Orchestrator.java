@@ -32,6 +32,7 @@ import dev.botfleet.orchestrator.principals.PrincipalService;
 import dev.botfleet.orchestrator.runs.AgentReportFence;
 import dev.botfleet.orchestrator.runs.AgentSessions;
 import dev.botfleet.orchestrator.runs.Dispatcher;
+import dev.botfleet.orchestrator.runs.MachineRemoval;
 import dev.botfleet.orchestrator.runs.RunCancellation;
 import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReports;
@@ -119,6 +120,7 @@ public final class Orchestrator implements AutoCloseable {
   public final RunReports runReports;
   public final RunSweeper sweeper;
   public final AgentSessions agentSessions;
+  public final MachineRemoval machineRemoval;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
   public final CloudFlows flows;
   public final FlowCharges flowCharges;
@@ -236,6 +238,8 @@ public final class Orchestrator implements AutoCloseable {
             config.timings().offlineAfter(),
             config.timings().sweepInterval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
+    this.machineRemoval =
+        new MachineRemoval(tx, machines, runRepository, runLifecycle, () -> agentApi);
     // Who follows whom, in one place (no constructor registers itself).
     bots.setRunControl(cancellation);
     machines.addListener(dispatcher);
@@ -307,19 +311,37 @@ public final class Orchestrator implements AutoCloseable {
       } else {
         builder = NettyServerBuilder.forAddress(address, o.tls.serverCredentials());
       }
-      o.startEndpoints(
-          builder
-              // Agents ping every 30 s to keep idle streams open through NATs; the default policy
-              // would answer too_many_pings and kill the stream. Our own pings find dead agents.
-              .permitKeepAliveTime(20, TimeUnit.SECONDS)
-              .permitKeepAliveWithoutCalls(true)
-              .keepAliveTime(60, TimeUnit.SECONDS)
-              .keepAliveTimeout(20, TimeUnit.SECONDS));
+      o.startEndpoints(limited(builder, config.limits()));
     } catch (IOException | RuntimeException e) {
       o.close();
       throw e;
     }
     return o;
+  }
+
+  /**
+   * Issue 12 §4: the transport limits of {@code limits} on a Netty server builder. Agents ping
+   * every 30 s to keep idle streams open through NATs: the permitted ping interval stays below that
+   * (the default policy would answer too_many_pings and kill the stream); our own pings find dead
+   * agents. A connection past its maximum age is told to go away, so load balancers can rebalance;
+   * the agent's long-lived stream is cut after the grace and the agent reconnects with back-off,
+   * re-sending what it has not had acknowledged (A6), well within offline-after.
+   */
+  public static NettyServerBuilder limited(
+      NettyServerBuilder builder, OrchestratorConfig.Limits limits) {
+    builder
+        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        .permitKeepAliveTime(limits.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(limits.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(limits.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .maxInboundMessageSize(limits.maxInboundMessageSize());
+    if (!limits.maxConnectionAge().isZero()) {
+      builder
+          .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return builder;
   }
 
   /**
@@ -355,6 +377,8 @@ public final class Orchestrator implements AutoCloseable {
             registry,
             new AuthInterceptor(principals, clock),
             new dev.botfleet.orchestrator.api.RefusalAudit(refusals),
+            new dev.botfleet.orchestrator.api.PrincipalRateLimit(
+                config.limits().rateLimitPerSecond(), config.limits().rateLimitBurst()),
             List.of(
                 new AdminApi(principals, tenant, environments, idempotency),
                 new EnvironmentApi(environments, capacity, idempotency),
@@ -367,6 +391,7 @@ public final class Orchestrator implements AutoCloseable {
                     processUtilization,
                     environments,
                     idempotency,
+                    machineRemoval,
                     agentApi::rotateCertificate,
                     agentApi::holdsStream),
                 new RunApi(runs, environments),
@@ -419,26 +444,35 @@ public final class Orchestrator implements AutoCloseable {
     Path file = config.dataDir().resolve("admin.token");
     var created = principals.bootstrapAdmin();
     if (created.isPresent()) {
-      Path tmp = config.dataDir().resolve("admin.token.tmp");
-      Files.deleteIfExists(tmp);
-      try {
-        Files.createFile(
-            tmp,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(tmp); // Windows: the data dir's ACL protects it.
-      }
-      Files.writeString(tmp, created.get().token() + System.lineSeparator());
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      writeAdminToken(config.dataDir(), created.get().token());
       log.info("event=admin_created principal=admin token_file={}", file.toAbsolutePath());
     }
     if (Files.exists(file)) {
       adminTokenFile = Optional.of(file);
     }
+  }
+
+  /**
+   * Writes {@code token} to {@code dataDir}/admin.token, readable by its owner only (0600), by an
+   * atomic move so a reader never sees half a token; returns the file.
+   */
+  public static Path writeAdminToken(Path dataDir, String token) throws IOException {
+    Path file = dataDir.resolve("admin.token");
+    Path tmp = dataDir.resolve("admin.token.tmp");
+    Files.deleteIfExists(tmp);
+    try {
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(tmp); // Windows: the data dir's ACL protects it.
+    }
+    Files.writeString(tmp, token + System.lineSeparator());
+    Files.move(
+        tmp,
+        file,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return file;
   }
 
   /**

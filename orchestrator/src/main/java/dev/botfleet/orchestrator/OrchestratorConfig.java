@@ -23,7 +23,8 @@ public record OrchestratorConfig(
     Clock clock,
     Timings timings,
     Duration dbWait,
-    Tls tls) {
+    Tls tls,
+    Limits limits) {
 
   /** How long a call waits for a database connection by default (--db-wait). */
   public static final Duration DEFAULT_DB_WAIT = Duration.ofSeconds(2);
@@ -60,6 +61,151 @@ public record OrchestratorConfig(
           Duration.ofSeconds(1),
           Duration.ofSeconds(30));
     }
+  }
+
+  /**
+   * Limits against abuse (issue 12 §4), applied to the gRPC server: calls per connection, keepalive
+   * enforcement, connection age, message size, and a per-principal request rate.
+   *
+   * @param maxConcurrentCallsPerConnection streams one connection may hold open at once
+   * @param permitKeepAliveTime the most often a client may ping; must stay below the agent's
+   *     keepalive ({@link #AGENT_KEEPALIVE_TIME}), or the server would end agent connections with
+   *     too_many_pings
+   * @param keepAliveTime how often the server pings an idle connection to find dead peers
+   * @param keepAliveTimeout how long the server waits for a ping's answer before closing
+   * @param maxConnectionAge after this a connection is told to go away (GOAWAY), so load balancers
+   *     can rebalance; zero: never. gRPC adds ±10% jitter
+   * @param maxConnectionAgeGrace how long calls on a connection past its age may still run; the
+   *     agent's stream is cut then and the agent reconnects with back-off and re-sends its reports
+   *     (A6), well within offline-after, so no run is lost
+   * @param maxInboundMessageSize the largest request message, in bytes
+   * @param rateLimitPerSecond requests per second one principal may make on average (a token bucket
+   *     per principal id); zero: no limit. The agent stream is not counted
+   * @param rateLimitBurst how many requests one principal may make at once above the rate
+   */
+  public record Limits(
+      int maxConcurrentCallsPerConnection,
+      Duration permitKeepAliveTime,
+      Duration keepAliveTime,
+      Duration keepAliveTimeout,
+      Duration maxConnectionAge,
+      Duration maxConnectionAgeGrace,
+      int maxInboundMessageSize,
+      double rateLimitPerSecond,
+      int rateLimitBurst) {
+    public Limits {
+      requireNonNull(permitKeepAliveTime, "permitKeepAliveTime");
+      requireNonNull(keepAliveTime, "keepAliveTime");
+      requireNonNull(keepAliveTimeout, "keepAliveTimeout");
+      requireNonNull(maxConnectionAge, "maxConnectionAge");
+      requireNonNull(maxConnectionAgeGrace, "maxConnectionAgeGrace");
+      if (maxConcurrentCallsPerConnection < 1) {
+        throw new IllegalArgumentException(
+            "max-concurrent-calls-per-connection: "
+                + maxConcurrentCallsPerConnection
+                + " (expected: >= 1)");
+      }
+      if (permitKeepAliveTime.isNegative()
+          || permitKeepAliveTime.compareTo(AGENT_KEEPALIVE_TIME) >= 0) {
+        throw new IllegalArgumentException(
+            "permit-keepalive-time: "
+                + permitKeepAliveTime
+                + " (expected: below the agent's keepalive of "
+                + AGENT_KEEPALIVE_TIME
+                + ", or agents' connections end with too_many_pings)");
+      }
+      if (keepAliveTime.compareTo(Duration.ofSeconds(10)) < 0
+          || keepAliveTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            "keepalive-time: "
+                + keepAliveTime
+                + ", keepalive-timeout: "
+                + keepAliveTimeout
+                + " (expected: at least 10s and 1s)");
+      }
+      if (maxConnectionAge.isNegative()
+          || (!maxConnectionAge.isZero() && maxConnectionAge.compareTo(Duration.ofMinutes(1)) < 0)
+          || maxConnectionAgeGrace.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            "max-connection-age: "
+                + maxConnectionAge
+                + ", max-connection-age-grace: "
+                + maxConnectionAgeGrace
+                + " (expected: 0 or at least 1m, and a grace of at least 1s)");
+      }
+      if (maxInboundMessageSize < 64 * 1024) {
+        throw new IllegalArgumentException(
+            "max-inbound-message-size: "
+                + maxInboundMessageSize
+                + " (expected: at least 65536 bytes)");
+      }
+      if (!(rateLimitPerSecond >= 0) || rateLimitBurst < 1) {
+        throw new IllegalArgumentException(
+            "rate-limit: "
+                + rateLimitPerSecond
+                + ", rate-limit-burst: "
+                + rateLimitBurst
+                + " (expected: a rate >= 0, 0 = off, and a burst >= 1)");
+      }
+    }
+
+    /** The defaults of {@code botfleet server}; docs/configuration.md lists them. */
+    public static Limits defaults() {
+      return new Limits(
+          100,
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(60),
+          Duration.ofSeconds(20),
+          Duration.ofHours(1),
+          Duration.ofSeconds(30),
+          4 * 1024 * 1024,
+          1000,
+          2000);
+    }
+
+    public Limits withRateLimit(double perSecond, int burst) {
+      return new Limits(
+          maxConcurrentCallsPerConnection,
+          permitKeepAliveTime,
+          keepAliveTime,
+          keepAliveTimeout,
+          maxConnectionAge,
+          maxConnectionAgeGrace,
+          maxInboundMessageSize,
+          perSecond,
+          burst);
+    }
+  }
+
+  /** The agent's keepalive ping interval (agent {@code AgentLink.KEEPALIVE_TIME}). */
+  public static final Duration AGENT_KEEPALIVE_TIME = Duration.ofSeconds(30);
+
+  public OrchestratorConfig(
+      Path dataDir,
+      String bindHost,
+      int grpcPort,
+      int httpPort,
+      String dbUrl,
+      String dbUser,
+      String dbPassword,
+      int dbPoolSize,
+      Clock clock,
+      Timings timings,
+      Duration dbWait) {
+    this(
+        dataDir,
+        bindHost,
+        grpcPort,
+        httpPort,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        dbPoolSize,
+        clock,
+        timings,
+        dbWait,
+        Tls.insecurePlaintext(),
+        Limits.defaults());
   }
 
   public OrchestratorConfig(
@@ -108,7 +254,8 @@ public record OrchestratorConfig(
         clock,
         timings,
         DEFAULT_DB_WAIT,
-        Tls.insecurePlaintext());
+        Tls.insecurePlaintext(),
+        Limits.defaults());
   }
 
   public OrchestratorConfig withDbWait(Duration wait) {
@@ -124,7 +271,8 @@ public record OrchestratorConfig(
         clock,
         timings,
         wait,
-        tls);
+        tls,
+        limits);
   }
 
   public OrchestratorConfig withTimings(Timings t) {
@@ -140,11 +288,30 @@ public record OrchestratorConfig(
         clock,
         t,
         dbWait,
-        tls);
+        tls,
+        limits);
+  }
+
+  public OrchestratorConfig withLimits(Limits l) {
+    return new OrchestratorConfig(
+        dataDir,
+        bindHost,
+        grpcPort,
+        httpPort,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        dbPoolSize,
+        clock,
+        timings,
+        dbWait,
+        tls,
+        l);
   }
 
   public OrchestratorConfig {
     requireNonNull(timings, "timings");
+    requireNonNull(limits, "limits");
     requireNonNull(dataDir, "dataDir");
     requireNonNull(bindHost, "bindHost");
     requireNonNull(clock, "clock");
@@ -178,7 +345,8 @@ public record OrchestratorConfig(
         clock,
         timings,
         dbWait,
-        tls);
+        tls,
+        limits);
   }
 
   public OrchestratorConfig withDatabase(String url, String user, String password) {
@@ -194,7 +362,8 @@ public record OrchestratorConfig(
         clock,
         timings,
         dbWait,
-        tls);
+        tls,
+        limits);
   }
 
   public OrchestratorConfig withClock(Clock c) {
@@ -210,7 +379,8 @@ public record OrchestratorConfig(
         c,
         timings,
         dbWait,
-        tls);
+        tls,
+        limits);
   }
 
   public OrchestratorConfig withTls(Tls t) {
@@ -226,7 +396,8 @@ public record OrchestratorConfig(
         clock,
         timings,
         dbWait,
-        t);
+        t,
+        limits);
   }
 
   /**

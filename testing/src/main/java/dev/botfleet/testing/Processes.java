@@ -303,6 +303,9 @@ public final class Processes implements AutoCloseable {
       args.addAll(List.of("--tls-dir", o.tlsDir().toString()));
     }
     Map<String, String> env = new java.util.HashMap<>();
+    // Load tests and benchmarks drive thousands of calls a second as one admin: no per-principal
+    // request rate limit (issue 12 §4) unless a test passes --rate-limit itself.
+    env.put("BOTFLEET_RATE_LIMIT", "0");
     if (o.dbUrl() != null) {
       args.addAll(List.of("--db-url", o.dbUrl()));
       if (o.dbUser() != null) {

@@ -39,6 +39,10 @@ public final class ProtocolAgent implements AutoCloseable {
   public final Map<String, Integer> attempts = new ConcurrentHashMap<>();
   public volatile int bots;
   public volatile boolean refuseAll;
+
+  /** How the orchestrator ended the latest stream, if it did with an error (issue 12 §3). */
+  public volatile Throwable streamError;
+
   private StreamObserver<AgentMessage> up;
 
   public static ProtocolAgent enroll(
@@ -79,6 +83,7 @@ public final class ProtocolAgent implements AutoCloseable {
   }
 
   public ProtocolAgent connect(String... runningRunIds) {
+    streamError = null;
     up =
         AgentServiceGrpc.newStub(channel)
             .connect(
@@ -120,7 +125,9 @@ public final class ProtocolAgent implements AutoCloseable {
                   }
 
                   @Override
-                  public void onError(Throwable t) {}
+                  public void onError(Throwable t) {
+                    streamError = t;
+                  }
 
                   @Override
                   public void onCompleted() {}

@@ -137,6 +137,86 @@ class AgentCliTest {
   }
 
   @Test
+  void issue_12_the_join_token_comes_from_a_file_and_is_not_needed_once_enrolled()
+      throws Exception {
+    Path tokenFile = temp.resolve("join.token");
+    java.nio.file.Files.writeString(tokenFile, orchestrator.newJoinToken() + "\n");
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () ->
+                run(
+                    "--server",
+                    orchestrator.target(),
+                    "--join-token-file",
+                    tokenFile.toString(),
+                    "--data-dir",
+                    temp.resolve("d").toString(),
+                    "--flows-dir",
+                    temp.resolve("flows").toString(),
+                    "--http-port",
+                    "0",
+                    "--http-host",
+                    "127.0.0.1"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> orchestrator.streamOpen("mach_1"));
+    assertThat(err.toString()).doesNotContain("process list");
+    orchestrator.revoke("mach_1");
+    orchestrator.breakStream("mach_1");
+    assertThat(exit.get(20, TimeUnit.SECONDS)).isEqualTo(1);
+
+    // Enrolled: the token file may be gone; the stored credential is used (and refused here).
+    java.nio.file.Files.delete(tokenFile);
+    int again =
+        run(
+            "--server",
+            orchestrator.target(),
+            "--join-token-file",
+            tokenFile.toString(),
+            "--data-dir",
+            temp.resolve("d").toString(),
+            "--http-port",
+            "0");
+    assertThat(again).isEqualTo(1);
+    assertThat(err.toString())
+        .contains("refused the credential of machine mach_1")
+        .doesNotContain("--join-token-file " + tokenFile);
+  }
+
+  @Test
+  void issue_12_the_join_token_comes_from_BOTFLEET_JOIN_TOKEN() {
+    CommandLine cli = AgentCli.commandLine();
+    cli.setDefaultValueProvider(
+        new dev.botfleet.common.EnvDefaults(java.util.Map.of("BOTFLEET_JOIN_TOKEN", "nope")));
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int code =
+        cli.execute(
+            "--server",
+            orchestrator.target(),
+            "--data-dir",
+            temp.resolve("d").toString(),
+            "--http-port",
+            "0");
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString())
+        .contains("join token is unknown, spent, expired or revoked")
+        .doesNotContain("process list");
+  }
+
+  @Test
+  void issue_12_a_join_token_on_the_command_line_is_warned_about() {
+    run(
+        "--server",
+        orchestrator.target(),
+        "--join-token",
+        "nope",
+        "--data-dir",
+        temp.resolve("d").toString(),
+        "--http-port",
+        "0");
+    assertThat(err.toString()).contains("visible to every user in the process list");
+  }
+
+  @Test
   void a_leading_agent_argument_is_accepted_like_the_launcher_passes_it() {
     assertThat(AgentCli.run("agent", "--version")).isZero();
     assertThat(AgentCli.run("agent", "simulate", "--help")).isZero();

@@ -5,13 +5,31 @@ import static java.util.Objects.requireNonNull;
 import java.time.Instant;
 import java.util.List;
 
-/** A caller of the admin API: a user or an admin with roles. */
-public record Principal(String id, String name, List<RoleGrant> roles, Instant createdAt) {
+/**
+ * A caller of the admin API: a user or an admin with roles. {@code tokenExpiresAt} (null: never)
+ * and {@code revokedAt} (null: not revoked) follow its credential life cycle (issue 12 §3).
+ */
+public record Principal(
+    String id,
+    String name,
+    List<RoleGrant> roles,
+    Instant createdAt,
+    Instant tokenExpiresAt,
+    Instant revokedAt) {
   public Principal {
     requireNonNull(id, "id");
     requireNonNull(name, "name");
     roles = List.copyOf(roles);
     requireNonNull(createdAt, "createdAt");
+  }
+
+  /** A principal whose token never expires and that is not revoked. */
+  public Principal(String id, String name, List<RoleGrant> roles, Instant createdAt) {
+    this(id, name, roles, createdAt, null, null);
+  }
+
+  public boolean revoked() {
+    return revokedAt != null;
   }
 
   public boolean has(Role role) {

@@ -19,6 +19,10 @@ import dev.botfleet.proto.v1.ListAuditEventsRequest;
 import dev.botfleet.proto.v1.ListAuditEventsResponse;
 import dev.botfleet.proto.v1.ListPrincipalsRequest;
 import dev.botfleet.proto.v1.ListPrincipalsResponse;
+import dev.botfleet.proto.v1.RevokePrincipalRequest;
+import dev.botfleet.proto.v1.RevokePrincipalResponse;
+import dev.botfleet.proto.v1.RotatePrincipalTokenRequest;
+import dev.botfleet.proto.v1.RotatePrincipalTokenResponse;
 import dev.botfleet.proto.v1.UpdateTenantSettingsRequest;
 import dev.botfleet.proto.v1.UpdateTenantSettingsResponse;
 import dev.botfleet.proto.v1.WhoAmIRequest;
@@ -65,11 +69,65 @@ public final class AdminApi extends AdminServiceGrpc.AdminServiceImplBase {
                   var envs = new java.util.ArrayList<String>();
                   envs.add(req.getEnvironment());
                   envs.addAll(req.getEnvironmentsList());
-                  var created = principals.create(caller(), req.getName(), role, envs);
+                  var created =
+                      principals.create(
+                          caller(),
+                          req.getName(),
+                          role,
+                          envs,
+                          ProtoMapping.duration(req.getExpiresIn()));
                   return CreatePrincipalResponse.newBuilder()
                       .setPrincipal(ProtoMapping.principal(created.principal(), environments))
                       .setToken(created.token())
                       .build();
+                }));
+  }
+
+  @Override
+  public void revokePrincipal(
+      RevokePrincipalRequest req, StreamObserver<RevokePrincipalResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                RevokePrincipalResponse.parser(),
+                () -> {
+                  var r = principals.revoke(caller(), req.getName());
+                  return RevokePrincipalResponse.newBuilder()
+                      .setPrincipal(ProtoMapping.principal(r.principal(), environments))
+                      .setRevokedNow(r.revokedNow())
+                      .build();
+                }));
+  }
+
+  @Override
+  public void rotatePrincipalToken(
+      RotatePrincipalTokenRequest req, StreamObserver<RotatePrincipalTokenResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                RotatePrincipalTokenResponse.parser(),
+                Idempotency.REMEMBER_SECRET,
+                () -> {
+                  var r =
+                      principals.rotate(
+                          caller(),
+                          req.getName(),
+                          ProtoMapping.duration(req.getGrace()),
+                          ProtoMapping.duration(req.getExpiresIn()));
+                  var b =
+                      RotatePrincipalTokenResponse.newBuilder()
+                          .setPrincipal(ProtoMapping.principal(r.principal(), environments))
+                          .setToken(r.token());
+                  if (r.previousValidUntil() != null) {
+                    b.setPreviousTokenValidUntil(ProtoMapping.ts(r.previousValidUntil()));
+                  }
+                  return b.build();
                 }));
   }
 

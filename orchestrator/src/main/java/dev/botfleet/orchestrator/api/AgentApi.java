@@ -452,7 +452,13 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
               seen.put(id, s.lastSeen);
             }
           });
-      machines.heartbeats(seen, replicaId);
+      for (String removed : machines.heartbeats(seen, replicaId)) {
+        // Issue 12 §3: removed through another replica; its credential is revoked.
+        end(
+            removed,
+            ErrorReason.A1_MACHINE_REMOVED,
+            "the machine was removed; its credential is revoked (enrol again with a new join token)");
+      }
     } catch (RuntimeException e) {
       heartbeatFlushFailures.failed(e);
       return;
@@ -499,11 +505,20 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
 
   @Override
   public void disconnect(String machineId, String reason) {
+    end(machineId, ErrorReason.A3_MARKED_OFFLINE, reason);
+  }
+
+  @Override
+  public void end(String machineId, ErrorReason reason, String message) {
     Session s = sessions.get(machineId);
     if (s != null && sessions.remove(machineId, s)) {
       agentSessions.disconnected(machineId);
-      s.close(GrpcErrors.build(ErrorReason.A3_MARKED_OFFLINE, reason));
-      log.info("event=agent_disconnected machine={} reason={}", s.machineName, reason);
+      s.close(GrpcErrors.build(reason, message));
+      log.info(
+          "event=agent_disconnected machine={} reason={} message={}",
+          s.machineName,
+          reason,
+          message);
     }
   }
 

@@ -75,6 +75,30 @@ public final class GrpcErrors {
     return build(Status.Code.valueOf(reason.code().name()), reason, message);
   }
 
+  /**
+   * As {@link #build(ErrorReason, String)}, with a {@code google.rpc.RetryInfo} saying when to try
+   * again (issue 12 §4, like M3 throttling).
+   */
+  public static StatusRuntimeException withRetry(
+      ErrorReason reason, String message, java.time.Duration retryAfter) {
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(Status.Code.valueOf(reason.code().name()).value())
+            .setMessage(clip(message, MAX_DESCRIPTION))
+            .addDetails(
+                Any.pack(ErrorInfo.newBuilder().setReason(reason.name()).setDomain(DOMAIN).build()))
+            .addDetails(
+                Any.pack(
+                    com.google.rpc.RetryInfo.newBuilder()
+                        .setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder()
+                                .setSeconds(retryAfter.getSeconds())
+                                .setNanos(retryAfter.getNano()))
+                        .build()))
+            .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
   private static StatusRuntimeException build(
       Status.Code code, ErrorReason reason, String message) {
     com.google.rpc.Status status =

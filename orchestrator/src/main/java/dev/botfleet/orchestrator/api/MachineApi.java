@@ -12,6 +12,7 @@ import dev.botfleet.orchestrator.machines.MachineGroups;
 import dev.botfleet.orchestrator.machines.Machines;
 import dev.botfleet.orchestrator.machines.ProcessUtilization;
 import dev.botfleet.orchestrator.machines.UnattendedBots;
+import dev.botfleet.orchestrator.runs.MachineRemoval;
 import dev.botfleet.proto.v1.AddToGroupRequest;
 import dev.botfleet.proto.v1.AddToGroupResponse;
 import dev.botfleet.proto.v1.AllocateBotsRequest;
@@ -32,6 +33,8 @@ import dev.botfleet.proto.v1.ListMachinesRequest;
 import dev.botfleet.proto.v1.ListMachinesResponse;
 import dev.botfleet.proto.v1.MachineServiceGrpc;
 import dev.botfleet.proto.v1.ProcessUnit;
+import dev.botfleet.proto.v1.RemoveMachineRequest;
+import dev.botfleet.proto.v1.RemoveMachineResponse;
 import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
 import dev.botfleet.proto.v1.RevokeJoinTokenResponse;
 import dev.botfleet.proto.v1.RotateMachineCredentialRequest;
@@ -52,6 +55,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
   private final EnvironmentService environments;
 
   private final Idempotency idempotency;
+  private final MachineRemoval removal;
 
   /** Asks the agent of a machine whose stream this replica holds to rotate; false if none. */
   private final java.util.function.Predicate<String> rotateOnStream;
@@ -67,9 +71,11 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
       ProcessUtilization utilization,
       EnvironmentService environments,
       Idempotency idempotency,
+      MachineRemoval removal,
       java.util.function.Predicate<String> rotateOnStream,
       java.util.function.Predicate<String> holdsStream) {
     this.idempotency = idempotency;
+    this.removal = removal;
     this.rotateOnStream = rotateOnStream;
     this.holdsStream = holdsStream;
     this.machines = machines;
@@ -103,6 +109,9 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             .setEnrolledAt(ProtoMapping.ts(m.enrolledAt()))
             .addAllInstalledFlows(c.installedFlows())
             .setAgentVersion(c.agentVersion());
+    if (m.removedAt() != null) {
+      b.setRemovedAt(ProtoMapping.ts(m.removedAt()));
+    }
     if (m.groupId() != null) {
       b.setGroup(groups.requireGroupById(m.groupId()).name());
     }
@@ -345,6 +354,41 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
                               .setSource(ProtoCodes.processUnitSource(h.source()))));
           return b.build();
         });
+  }
+
+  @Override
+  public void removeMachine(RemoveMachineRequest req, StreamObserver<RemoveMachineResponse> out) {
+    Unary.respond(
+        out,
+        () ->
+            idempotency.once(
+                caller(),
+                req,
+                RemoveMachineResponse.parser(),
+                () -> {
+                  var env = environments.require(req.getEnvironment());
+                  if (req.getMachine().isBlank()) {
+                    throw BotfleetException.invalid(
+                        ErrorReason.MACHINE_REQUIRED,
+                        "machine: missing (expected: a machine name)");
+                  }
+                  String id;
+                  try {
+                    id = machines.resolveIdIn(env.id(), req.getMachine());
+                  } catch (BotfleetException notLive) {
+                    // Removed already (its name is no longer live): a second removal is harmless.
+                    Machine gone =
+                        machines
+                            .removedByName(env.id(), req.getMachine())
+                            .orElseThrow(() -> notLive);
+                    id = gone.id();
+                  }
+                  var r = removal.remove(caller(), id);
+                  return RemoveMachineResponse.newBuilder()
+                      .setMachine(machine(r.machine()))
+                      .setRemovedNow(r.removedNow())
+                      .build();
+                }));
   }
 
   /**

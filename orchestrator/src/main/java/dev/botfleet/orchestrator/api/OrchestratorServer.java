@@ -25,6 +25,7 @@ public final class OrchestratorServer {
       MeterRegistry registry,
       AuthInterceptor auth,
       RefusalAudit refusals,
+      PrincipalRateLimit rateLimit,
       List<BindableService> services) {
     // Server-wide interceptors run in reverse order of adding: the refusal audit (issue 12 §2)
     // runs first, so it sees how every call closes, agent service included.
@@ -33,11 +34,13 @@ public final class OrchestratorServer {
     builder.intercept(new dev.botfleet.orchestrator.tls.PeerCertificates());
     builder.intercept(refusals);
     // Issue 7: auth first (outermost), so unauthenticated garbage is refused before it is walked;
-    // then every message is bounded; malformed bytes answer INVALID_ARGUMENT, not UNKNOWN.
+    // then the caller's request rate (issue 12 §4); then every message is bounded; malformed bytes
+    // answer INVALID_ARGUMENT, not UNKNOWN.
     RequestLimits limits = new RequestLimits();
     for (BindableService service : services) {
       builder.addService(
-          ServerInterceptors.intercept(RequestLimits.guard(service.bindService()), limits, auth));
+          ServerInterceptors.intercept(
+              RequestLimits.guard(service.bindService()), limits, rateLimit, auth));
     }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());

@@ -48,7 +48,8 @@ final class ProtoCodes {
           Map.entry("DISPATCH_FAILED", RunFailureReason.RUN_FAILURE_REASON_DISPATCH_FAILED),
           Map.entry("REPORT_NOT_STORABLE", RunFailureReason.RUN_FAILURE_REASON_REPORT_NOT_STORABLE),
           Map.entry("CANCELLED", RunFailureReason.RUN_FAILURE_REASON_CANCELLED_ON_AGENT),
-          Map.entry("AGENT_ERROR", RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR));
+          Map.entry("AGENT_ERROR", RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR),
+          Map.entry("MACHINE_REMOVED", RunFailureReason.RUN_FAILURE_REASON_MACHINE_REMOVED));
 
   /** P8 holders as ProcessUnitHolder.Held names them. */
   static final Map<String, ProcessUnitHolder> PROCESS_UNIT_HOLDER =

@@ -87,6 +87,9 @@ final class ProtoEnums {
               .pair(
                   dev.botfleet.orchestrator.machines.MachineStatus.OFFLINE,
                   dev.botfleet.proto.v1.MachineStatus.MACHINE_STATUS_OFFLINE)
+              .pair(
+                  dev.botfleet.orchestrator.machines.MachineStatus.REMOVED,
+                  dev.botfleet.proto.v1.MachineStatus.MACHINE_STATUS_REMOVED)
               .build();
 
   static final EnumTable<dev.botfleet.orchestrator.capacity.Sku, dev.botfleet.proto.v1.Sku> SKU =

@@ -70,6 +70,12 @@ public final class ProtoMapping {
             .setId(p.id())
             .setName(p.name())
             .setCreatedAt(ts(p.createdAt()));
+    if (p.tokenExpiresAt() != null) {
+      b.setTokenExpiresAt(ts(p.tokenExpiresAt()));
+    }
+    if (p.revokedAt() != null) {
+      b.setRevokedAt(ts(p.revokedAt()));
+    }
     for (RoleGrant g : p.roles()) {
       var rg =
           dev.botfleet.proto.v1.RoleGrant.newBuilder().setRole(ProtoEnums.ROLE.proto(g.role()));

@@ -169,6 +169,22 @@ public final class RequestLimits implements ServerInterceptor {
     n.put(
         "botfleet.v1.UpdateTenantSettingsRequest.metering_day_offset_minutes",
         new Range(-840, 840, ErrorReason.M2_DAY_OFFSET, "minutes"));
+    // admin.proto (issue 12 §3)
+    long maxLife = dev.botfleet.orchestrator.principals.PrincipalService.MAX_TOKEN_LIFE.toSeconds();
+    long maxGrace = dev.botfleet.orchestrator.principals.PrincipalService.MAX_GRACE.toSeconds();
+    n.put(
+        "botfleet.v1.CreatePrincipalRequest.expires_in",
+        new Range(0, maxLife, ErrorReason.PRINCIPAL_TOKEN_LIFE, "duration in seconds; 0 = never"));
+    n.put(
+        "botfleet.v1.RotatePrincipalTokenRequest.expires_in",
+        new Range(0, maxLife, ErrorReason.PRINCIPAL_TOKEN_LIFE, "duration in seconds; 0 = never"));
+    n.put(
+        "botfleet.v1.RotatePrincipalTokenRequest.grace",
+        new Range(
+            0,
+            maxGrace,
+            ErrorReason.PRINCIPAL_TOKEN_LIFE,
+            "duration in seconds; 0 = the old token stops at once"));
     // flows.proto (P3)
     n.put(
         "botfleet.v1.AllocateProcessRequest.count",

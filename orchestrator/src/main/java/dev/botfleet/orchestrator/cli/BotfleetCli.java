@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     description = "Self-hosted control plane for unattended desktop automation.",
     subcommands = {
       ServerCommand.class,
+      AdminCommands.class,
       DemoCommand.class,
       PrincipalCommands.class,
       WhoAmICommand.class,

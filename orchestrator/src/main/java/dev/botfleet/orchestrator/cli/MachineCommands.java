@@ -8,6 +8,7 @@ import dev.botfleet.proto.v1.GetMachineRequest;
 import dev.botfleet.proto.v1.ListMachinesRequest;
 import dev.botfleet.proto.v1.Machine;
 import dev.botfleet.proto.v1.MachineServiceGrpc;
+import dev.botfleet.proto.v1.RemoveMachineRequest;
 import dev.botfleet.proto.v1.RevokeJoinTokenRequest;
 import dev.botfleet.proto.v1.SetAutoAllocationRequest;
 import dev.botfleet.proto.v1.SetAutoAllocationResponse;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Parameters;
       MachineCommands.Bots.class,
       MachineCommands.AutoAllocation.class,
       MachineCommands.Maintenance.class,
+      MachineCommands.Remove.class,
       MachineCommands.RotateCredential.class
     })
 final class MachineCommands {
@@ -368,6 +370,46 @@ final class MachineCommands {
     @Override
     Machine machineOf(SetMaintenanceResponse r) {
       return r.getMachine();
+    }
+  }
+
+  @Command(
+      name = "remove",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Remove a machine (issue 12 §3): its credential is revoked and its stream ended, its bots go"
+            + " back to the environment's process capacity, its runs end by R5 (AGENT_LOST, or"
+            + " re-queued when retryable). Its runs keep naming it. Removing it again is harmless."
+      })
+  static final class Remove extends ClientCommand {
+    @Option(names = "--env", required = true, description = "The machine's environment.")
+    String env;
+
+    @Parameters(index = "0", description = "Machine name.")
+    String machine;
+
+    @Override
+    int run() {
+      var resp =
+          client
+              .stub(MachineServiceGrpc::newBlockingStub)
+              .removeMachine(
+                  RemoveMachineRequest.newBuilder()
+                      .setEnvironment(env)
+                      .setMachine(machine)
+                      .build());
+      client.print(
+          out(),
+          resp,
+          o -> {
+            table(o, java.util.List.of(resp.getMachine()));
+            o.println();
+            o.println(
+                resp.getRemovedNow()
+                    ? "removed " + machine + "; its credential is revoked"
+                    : machine + " was removed already");
+          });
+      return 0;
     }
   }
 

@@ -134,6 +134,73 @@ final class ServerCommand implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   Duration agentCertLife;
 
+  // Limits against abuse (issue 12 §4); docs/configuration.md "Limits".
+  @Option(
+      names = "--max-concurrent-calls-per-connection",
+      defaultValue = "100",
+      description =
+          "Calls (streams) one connection may hold open at once (default: ${DEFAULT-VALUE}).")
+  int maxConcurrentCallsPerConnection;
+
+  @Option(
+      names = "--permit-keepalive-time",
+      defaultValue = "20s",
+      converter = DurationConverter.class,
+      description =
+          "The most often a client may ping; below the agent's 30s keepalive (default: ${DEFAULT-VALUE}).")
+  Duration permitKeepAliveTime;
+
+  @Option(
+      names = "--keepalive-time",
+      defaultValue = "60s",
+      converter = DurationConverter.class,
+      description = "How often the server pings an idle connection (default: ${DEFAULT-VALUE}).")
+  Duration keepAliveTime;
+
+  @Option(
+      names = "--keepalive-timeout",
+      defaultValue = "20s",
+      converter = DurationConverter.class,
+      description =
+          "How long a ping may go unanswered before the connection closes (default: ${DEFAULT-VALUE}).")
+  Duration keepAliveTimeout;
+
+  @Option(
+      names = "--max-connection-age",
+      defaultValue = "1h",
+      converter = DurationConverter.class,
+      description =
+          "Connections older than this are told to go away so load balancers can rebalance; 0s: never (default: ${DEFAULT-VALUE}).")
+  Duration maxConnectionAge;
+
+  @Option(
+      names = "--max-connection-age-grace",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "How long calls on such a connection may still run; agents then reconnect (default: ${DEFAULT-VALUE}).")
+  Duration maxConnectionAgeGrace;
+
+  @Option(
+      names = "--max-inbound-message-size",
+      defaultValue = "4194304",
+      description = "Largest request message in bytes (default: ${DEFAULT-VALUE}).")
+  int maxInboundMessageSize;
+
+  @Option(
+      names = "--rate-limit",
+      defaultValue = "1000",
+      description =
+          "Requests per second one principal may make on average; 0: no limit; agent streams are not counted (default: ${DEFAULT-VALUE}).")
+  double rateLimit;
+
+  @Option(
+      names = "--rate-limit-burst",
+      defaultValue = "2000",
+      description =
+          "Requests one principal may make at once above that rate (default: ${DEFAULT-VALUE}).")
+  int rateLimitBurst;
+
   @Override
   public Integer call() throws Exception {
     Orchestrator o = Orchestrator.start(config());
@@ -159,7 +226,18 @@ final class ServerCommand implements Callable<Integer> {
             new OrchestratorConfig.Timings(
                 heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease))
         .withDbWait(dbWait)
-        .withTls(tls());
+        .withTls(tls())
+        .withLimits(
+            new OrchestratorConfig.Limits(
+                maxConcurrentCallsPerConnection,
+                permitKeepAliveTime,
+                keepAliveTime,
+                keepAliveTimeout,
+                maxConnectionAge,
+                maxConnectionAgeGrace,
+                maxInboundMessageSize,
+                rateLimit,
+                rateLimitBurst));
   }
 
   OrchestratorConfig.Tls tls() {

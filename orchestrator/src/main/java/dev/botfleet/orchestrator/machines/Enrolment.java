@@ -191,7 +191,8 @@ public final class Enrolment {
                       now,
                       now,
                       0,
-                      0);
+                      0,
+                      null);
               if (!machines.insertMachine(m, Tokens.hash(credential))) {
                 throw BotfleetException.alreadyExists(
                     ErrorReason.MACHINE_EXISTS,
@@ -251,6 +252,17 @@ public final class Enrolment {
                 ErrorReason.A1_CREDENTIAL_MISMATCH,
                 "credential does not belong to machine " + machineId);
           }
+          // Issue 12 §3: a removed machine's credential is revoked; its agent must enrol anew.
+          Machine known = machines.find(id).orElseThrow();
+          if (known.status() == MachineStatus.REMOVED) {
+            throw BotfleetException.unauthenticated(
+                ErrorReason.A1_MACHINE_REMOVED,
+                "machine "
+                    + known.name()
+                    + " ("
+                    + id
+                    + ") was removed; its credential is revoked (enrol again with a new join token)");
+          }
           if (peer != null) {
             checkCertificate(id, peer);
           }
@@ -262,7 +274,7 @@ public final class Enrolment {
 
   /**
    * Issue 12 §1: the certificate must name this machine and be one the machine holds now; an older
-   * one (rotated, or the machine removed and its serials cleared) is refused however well signed.
+   * one (renewed or rotated away) is refused however well signed.
    */
   private void checkCertificate(String machineId, ClientCertificate peer) {
     if (!peer.machineId().equals(machineId)) {

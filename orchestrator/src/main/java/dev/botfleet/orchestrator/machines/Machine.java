@@ -15,7 +15,9 @@ public record Machine(
     Instant lastHeartbeat,
     Instant enrolledAt,
     int bots,
-    int busyBots) {
+    int busyBots,
+    /** When it was removed (issue 12 §3; status REMOVED), else null. */
+    Instant removedAt) {
 
   public int freeBots() {
     return bots - busyBots;

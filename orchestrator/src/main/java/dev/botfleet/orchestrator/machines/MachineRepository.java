@@ -28,9 +28,23 @@ public interface MachineRepository {
 
   Optional<Machine> findByName(String environmentId, String name);
 
-  /** Machines whose name or id is {@code nameOrId}, across environments. */
+  /** The machine holding a credential, removed or not. */
   Optional<String> findIdByCredentialHash(String credentialHash);
 
+  /** The most recently removed machine that had this name in the environment (issue 12 §3). */
+  Optional<Machine> findRemovedByName(String environmentId, String name);
+
+  /**
+   * Marks the machine REMOVED (issue 12 §3): frees its name, revokes its credential (Hello is
+   * refused), OFFLINE and connected nowhere; its bots must be deleted by the caller. False when it
+   * was removed already.
+   */
+  boolean markRemoved(String id, Instant at);
+
+  /** Of {@code ids}, those that are removed: a replica ends their streams (issue 12 §3). */
+  java.util.Set<String> removedAmong(Collection<String> ids);
+
+  /** Machines of an environment that are not removed, by name. */
   List<Machine> list(String environmentId);
 
   /** The client certificates the machine may present (issue 12 §1); empty for an unknown id. */

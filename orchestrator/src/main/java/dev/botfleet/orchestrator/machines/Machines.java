@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
@@ -77,12 +78,19 @@ public final class Machines {
   /**
    * Heartbeats on live streams of {@code replica}, batched by the caller: one round trip for many
    * machines. A heartbeat on a live stream is proof of life, so it also brings a machine that was
-   * marked OFFLINE (e.g. frozen past offline-after, then resumed) back to ONLINE (issue 7).
+   * marked OFFLINE (e.g. frozen past offline-after, then resumed) back to ONLINE (issue 7). Returns
+   * those of the machines that were removed meanwhile (issue 12 §3), whose streams must end.
    */
-  public void heartbeats(Map<String, Instant> lastSeen, String replica) {
-    if (!lastSeen.isEmpty()) {
-      tx.run(() -> machines.touch(lastSeen, requireNonNull(replica, "replica")));
+  public Set<String> heartbeats(Map<String, Instant> lastSeen, String replica) {
+    if (lastSeen.isEmpty()) {
+      return Set.of();
     }
+    return tx.inTransaction(
+        () -> {
+          machines.touch(lastSeen, requireNonNull(replica, "replica"));
+          // Issue 12 §3: a machine removed through another replica: its stream here must end.
+          return machines.removedAmong(lastSeen.keySet());
+        });
   }
 
   /** The last time a stream that just closed saw its machine; changes no status. */
@@ -143,6 +151,58 @@ public final class Machines {
     return require(target.id());
   }
 
+  // ------------------------------------------------------------------ removal (issue 12 §3)
+
+  /**
+   * Removes a machine (issue 12 §3, A1): in one transaction under the machine's row lock, {@code
+   * endRuns} ends or re-queues its runs (the run rules own that), then its bots are deleted (their
+   * process units go back to the environment's pool, P1) and it is marked REMOVED, which revokes
+   * its credential and frees its name; audited as {@code machine.remove}. Returns false when it was
+   * removed already (a second removal changes nothing).
+   */
+  public boolean remove(Principal caller, String machineId, Runnable endRuns) {
+    Machine target = require(machineId);
+    Environment env = environments.requireById(target.environmentId());
+    Access.requireAdminOf(caller, env.id(), env.name(), "remove machines in '" + env.name() + "'");
+    boolean removed =
+        tx.inTransaction(
+            () -> {
+              Machine m = machines.findForUpdate(target.id()).orElseThrow();
+              if (m.status() == MachineStatus.REMOVED) {
+                return false;
+              }
+              endRuns.run();
+              List<Bot> bots = machines.bots(m.id());
+              for (Bot b : bots) {
+                machines.deleteBot(b.id());
+              }
+              Instant now = clock.instant();
+              machines.markRemoved(m.id(), now);
+              audit.append(
+                  now,
+                  caller.name(),
+                  "machine.remove",
+                  "environment=" + env.name() + " machine=" + m.name(),
+                  m.status() + " bots=" + bots.size(),
+                  "REMOVED " + m.id());
+              return true;
+            });
+    if (removed) {
+      machineIds.remove(target.environmentId() + "/" + target.name());
+      hasBotUntil.remove(target.id());
+      if (target.groupId() != null) {
+        hasBotUntil.remove(target.groupId());
+      }
+      changed(target.id());
+    }
+    return removed;
+  }
+
+  /** A machine removed earlier under this name, for an idempotent second removal by name. */
+  public java.util.Optional<Machine> removedByName(String environmentId, String name) {
+    return tx.inTransaction(() -> machines.findRemovedByName(environmentId, name));
+  }
+
   // ------------------------------------------------------------------ queries
 
   public Machine require(String id) {
@@ -155,7 +215,9 @@ public final class Machines {
 
   /**
    * The id of a machine by its name in an environment. Machines are never renamed or deleted, so
-   * the answer is remembered; run submission stays off the database for it.
+   * the answer is remembered; run submission stays off the database for it. A removal forgets it
+   * here (issue 12 §3); another replica may answer the removed machine's id until it restarts,
+   * which then has no bot and fails the run fast (R4).
    */
   public String resolveIdIn(String environmentId, String name) {
     String key = environmentId + "/" + name;

@@ -98,6 +98,7 @@ public final class UnattendedBots {
             () -> {
               Machine m = machines.find(machineId).orElse(null);
               if (m == null
+                  || m.status() == MachineStatus.REMOVED
                   || !m.autoAllocation()
                   || m.maintenance()
                   || m.bots() >= m.capacity().maxSessions()) {
@@ -144,6 +145,10 @@ public final class UnattendedBots {
             + env.name()
             + ", sku PROCESS)");
     Machine m = machines.findForUpdate(machineId).orElseThrow();
+    if (m.status() == MachineStatus.REMOVED) {
+      throw BotfleetException.precondition(
+          ErrorReason.MACHINE_REMOVED, "machine " + m.name() + " was removed (issue 12 §3)");
+    }
     if (m.bots() >= m.capacity().maxSessions()) {
       throw BotfleetException.precondition(
           ErrorReason.P5_MAX_SESSIONS,

@@ -22,6 +22,12 @@ public interface AgentGateway {
    */
   void disconnect(String machineId, String reason);
 
+  /**
+   * Ends the machine's stream on this replica, if it has one, with a catalogued reason the agent
+   * sees (issue 12 §3: a removed machine's stream ends {@code A1_MACHINE_REMOVED}).
+   */
+  void end(String machineId, dev.botfleet.common.ErrorReason reason, String message);
+
   /** Pushes the machine's current bots and maintenance flag to its agent. */
   void pushSettings(String machineId, int bots, boolean maintenance);
 }

@@ -338,7 +338,10 @@ public final class RunService {
     long free = capacity.freeIn(env.id(), Sku.PROCESS);
     StringBuilder why = new StringBuilder();
     for (Machine m : candidates) {
-      if (!m.autoAllocation()) {
+      if (m.status() == MachineStatus.REMOVED) {
+        // Issue 12 §3: another replica may still resolve the name to a machine removed since.
+        why.append(m.name()).append(": removed; ");
+      } else if (!m.autoAllocation()) {
         why.append(m.name()).append(": no bot and auto-allocation is off; ");
       } else if (m.bots() >= m.capacity().maxSessions()) {
         why.append(m.name())

@@ -16,9 +16,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 public final class JdbcMachineRepository implements MachineRepository {
@@ -117,7 +119,7 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public Optional<Machine> findByName(String environmentId, String name) {
     return jdbc.queryOne(
-        SELECT + "WHERE m.environment_id = ? AND m.name = ?",
+        SELECT + "WHERE m.environment_id = ? AND m.name = ? AND m.removed_at IS NULL",
         JdbcMachineRepository::machine,
         environmentId,
         name);
@@ -164,9 +166,46 @@ public final class JdbcMachineRepository implements MachineRepository {
   }
 
   @Override
+  public Optional<Machine> findRemovedByName(String environmentId, String name) {
+    return jdbc.queryOne(
+        SELECT
+            + "WHERE m.environment_id = ? AND m.name = ? AND m.removed_at IS NOT NULL"
+            + " ORDER BY m.removed_at DESC LIMIT 1",
+        JdbcMachineRepository::machine,
+        environmentId,
+        name);
+  }
+
+  @Override
+  public boolean markRemoved(String id, Instant at) {
+    return jdbc.update(
+            "UPDATE machine SET removed_at = ?, removal_tag = id, status = 'OFFLINE', connected_to = NULL"
+                + " WHERE id = ? AND removed_at IS NULL",
+            at,
+            id)
+        == 1;
+  }
+
+  @Override
+  public Set<String> removedAmong(Collection<String> ids) {
+    Set<String> result = new HashSet<>();
+    List<String> all = new ArrayList<>(ids);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + 500));
+      String in = chunk.stream().map(x -> "?").collect(Collectors.joining(","));
+      result.addAll(
+          jdbc.query(
+              "SELECT id FROM machine WHERE removed_at IS NOT NULL AND id IN (" + in + ")",
+              rs -> rs.getString(1),
+              chunk.toArray()));
+    }
+    return result;
+  }
+
+  @Override
   public List<Machine> list(String environmentId) {
     return jdbc.query(
-        SELECT + "WHERE m.environment_id = ? ORDER BY m.name",
+        SELECT + "WHERE m.environment_id = ? AND m.removed_at IS NULL ORDER BY m.name",
         JdbcMachineRepository::machine,
         environmentId);
   }
@@ -193,7 +232,9 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public List<Machine> listInGroup(String groupId) {
     return jdbc.query(
-        SELECT + "WHERE m.group_id = ? ORDER BY m.name", JdbcMachineRepository::machine, groupId);
+        SELECT + "WHERE m.group_id = ? AND m.removed_at IS NULL ORDER BY m.name",
+        JdbcMachineRepository::machine,
+        groupId);
   }
 
   @Override
@@ -230,7 +271,7 @@ public final class JdbcMachineRepository implements MachineRepository {
   @Override
   public void markConnected(String id, String replica, Instant at) {
     jdbc.update(
-        "UPDATE machine SET status = 'ONLINE', connected_to = ?, last_heartbeat = ? WHERE id = ?",
+        "UPDATE machine SET status = 'ONLINE', connected_to = ?, last_heartbeat = ? WHERE id = ? AND removed_at IS NULL",
         replica,
         at,
         id);
@@ -248,7 +289,8 @@ public final class JdbcMachineRepository implements MachineRepository {
     // claiming a machine that has since connected elsewhere: its last-seen time is older.
     lastSeen.forEach((id, at) -> rows.add(new Object[] {at, replica, id, at}));
     jdbc.batch(
-        "UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?",
+        "UPDATE machine SET last_heartbeat = ?, status = 'ONLINE', connected_to = ? WHERE id = ? AND last_heartbeat < ?"
+            + " AND removed_at IS NULL",
         rows);
   }
 
@@ -451,11 +493,14 @@ public final class JdbcMachineRepository implements MachineRepository {
         c,
         rs.getBoolean("auto_allocation"),
         rs.getBoolean("maintenance"),
-        MachineStatus.valueOf(rs.getString("status")),
+        rs.getTimestamp("removed_at") != null
+            ? MachineStatus.REMOVED
+            : MachineStatus.valueOf(rs.getString("status")),
         Jdbc.instant(rs, "last_heartbeat"),
         Jdbc.instant(rs, "enrolled_at"),
         rs.getInt("bots"),
-        rs.getInt("busy_bots"));
+        rs.getInt("busy_bots"),
+        Jdbc.instant(rs, "removed_at"));
   }
 
   private static String flows(List<String> names) {

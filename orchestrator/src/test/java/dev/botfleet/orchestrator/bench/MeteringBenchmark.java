@@ -89,6 +89,8 @@ public final class MeteringBenchmark {
     if (db != null) {
       config = config.withDatabase(db.url(), db.user(), db.password());
     }
+    // One admin drives the load: no per-principal request rate limit here (issue 12 §4).
+    config = config.withLimits(config.limits().withRateLimit(0, 1));
     try (Orchestrator o = Orchestrator.start(config)) {
       var admin =
           o.principals

@@ -44,6 +44,16 @@ public final class TestOrchestrator implements AutoCloseable {
       OrchestratorConfig.Timings timings,
       java.time.Duration dbWait)
       throws Exception {
+    this(dataDir, db, timings, dbWait, OrchestratorConfig.Limits.defaults());
+  }
+
+  private TestOrchestrator(
+      Path dataDir,
+      TestDatabases.Db db,
+      OrchestratorConfig.Timings timings,
+      java.time.Duration dbWait,
+      OrchestratorConfig.Limits limits)
+      throws Exception {
     clock = new MutableClock(Instant.parse("2026-01-05T09:00:00Z"));
     OrchestratorConfig config =
         OrchestratorConfig.defaults(dataDir)
@@ -64,7 +74,8 @@ public final class TestOrchestrator implements AutoCloseable {
             timings,
             dbWait,
             // The in-process transport has no TLS; TLS is tested on real ports (issue 12).
-            OrchestratorConfig.Tls.insecurePlaintext());
+            OrchestratorConfig.Tls.insecurePlaintext(),
+            limits);
     orchestrator = Orchestrator.open(config);
     serverName = "botfleet-" + System.nanoTime();
     orchestrator.startEndpoints(InProcessServerBuilder.forName(serverName));
@@ -87,6 +98,16 @@ public final class TestOrchestrator implements AutoCloseable {
   public static TestOrchestrator postgres(Path dir, OrchestratorConfig.Timings timings)
       throws Exception {
     return new TestOrchestrator(dir, TestDatabases.postgres(), timings);
+  }
+
+  /** On H2 with the given limits against abuse (issue 12 §4). */
+  public static TestOrchestrator h2(Path dir, OrchestratorConfig.Limits limits) throws Exception {
+    return new TestOrchestrator(
+        dir,
+        h2Database(dir),
+        OrchestratorConfig.Timings.defaults(),
+        OrchestratorConfig.DEFAULT_DB_WAIT,
+        limits);
   }
 
   /** On a given database (e.g. behind a proxy a test can cut) with a given --db-wait (issue 7). */
