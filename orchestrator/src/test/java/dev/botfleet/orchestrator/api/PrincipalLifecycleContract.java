@@ -43,6 +43,13 @@ abstract class PrincipalLifecycleContract {
   void setUp() throws Exception {
     t = start(dir);
     admin = t.admin(AdminServiceGrpc::newBlockingStub);
+    // MAKER is granted per environment (issue 12 §2).
+    t.admin(dev.botfleet.proto.v1.EnvironmentServiceGrpc::newBlockingStub)
+        .createEnvironment(
+            dev.botfleet.proto.v1.CreateEnvironmentRequest.newBuilder()
+                .setName("prod")
+                .setType(dev.botfleet.proto.v1.EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
+                .build());
   }
 
   @AfterEach
@@ -52,6 +59,9 @@ abstract class PrincipalLifecycleContract {
 
   String create(String name, Role role, Duration expiresIn) {
     var b = CreatePrincipalRequest.newBuilder().setName(name).setRole(role);
+    if (role == Role.ROLE_MAKER || role == Role.ROLE_ENVIRONMENT_ADMIN) {
+      b.setEnvironment("prod");
+    }
     if (expiresIn != null) {
       b.setExpiresIn(Durations.fromMillis(expiresIn.toMillis()));
     }

@@ -55,7 +55,16 @@ class CredentialCommandsTest {
   void issue_12_principal_rotate_token_and_revoke_through_the_cli() {
     String first =
         token(
-            cli.run("principal", "create", "ops", "--role", "MAKER", "--expires-in", "30d")
+            cli.run(
+                    "principal",
+                    "create",
+                    "ops",
+                    "--role",
+                    "MAKER",
+                    "--env",
+                    "prod",
+                    "--expires-in",
+                    "30d")
                 .ok()
                 .out());
     assertThat(Cli.withToken(server, first).plaintext().run("whoami").ok().out()).contains("ops");
