@@ -195,7 +195,8 @@ class AgentCliTest {
             "--data-dir",
             temp.resolve("d").toString(),
             "--http-port",
-            "0");
+            "0",
+            "--insecure-plaintext"); // the fake orchestrator serves plaintext
     assertThat(code).isEqualTo(1);
     assertThat(err.toString())
         .contains("join token is unknown, spent, expired or revoked")

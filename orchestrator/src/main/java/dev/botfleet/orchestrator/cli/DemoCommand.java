@@ -239,13 +239,14 @@ final class DemoCommand implements Callable<Integer> {
                 Integer.toString(agentHttpPort),
                 "--machine-name",
                 MACHINE));
+    ProcessBuilder agent = new ProcessBuilder(cmd);
     if (!Files.exists(agentData.resolve("machine.properties"))) {
       var token = o.enrolment.createJoinToken(admin, ENV, null, Duration.ofMinutes(10));
-      cmd.add("--join-token");
-      cmd.add(token.token());
+      // In the environment, not the command line, where every user's `ps` would show it.
+      agent.environment().put("BOTFLEET_JOIN_TOKEN", token.token());
     }
     Path log = dataDir.resolve("agent.log");
-    return new ProcessBuilder(cmd)
+    return agent
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
