@@ -11,6 +11,7 @@ import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.WhoAmIRequest;
 import dev.botfleet.testing.BearerToken;
 import dev.botfleet.testing.Cli;
+import dev.botfleet.testing.Processes;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -112,5 +113,68 @@ class SecurityProcessTest extends EndToEnd {
     } finally {
       channel.shutdownNow();
     }
+  }
+
+  @Test
+  void issue_12_refusals_are_audited_and_a_principal_over_its_rate_is_told_when_to_retry()
+      throws Exception {
+    java.util.List<String> flags = new java.util.ArrayList<>(Processes.SHORT_TIMINGS);
+    flags.addAll(java.util.List.of("--rate-limit", "1", "--rate-limit-burst", "5"));
+    var options =
+        Processes.ServerOptions.h2(dir.resolve("orch-data"))
+            .onPort(Processes.freePort())
+            .withTimings(flags.toArray(String[]::new));
+    var first = procs.startOrchestrator("orch-1", options);
+    String burst =
+        cli(first)
+            .json(
+                CreatePrincipalResponse.newBuilder(),
+                "principal",
+                "create",
+                "burst",
+                "--role",
+                "SERVICE_ADMIN")
+            .getToken();
+    ManagedChannel channel = first.channel();
+    try {
+      var guessing =
+          dev.botfleet.proto.v1.AdminServiceGrpc.newBlockingStub(channel)
+              .withCallCredentials(BearerToken.bearer("bfp_guessed_token"))
+              .withDeadlineAfter(30, TimeUnit.SECONDS);
+      for (int i = 0; i < 3; i++) {
+        var refused =
+            catchThrowableOfType(
+                () -> guessing.whoAmI(WhoAmIRequest.getDefaultInstance()),
+                StatusRuntimeException.class);
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      }
+      var asBurst =
+          dev.botfleet.proto.v1.AdminServiceGrpc.newBlockingStub(channel)
+              .withCallCredentials(BearerToken.bearer(burst))
+              .withDeadlineAfter(30, TimeUnit.SECONDS);
+      StatusRuntimeException limited = null;
+      for (int i = 0; i < 20 && limited == null; i++) {
+        try {
+          asBurst.whoAmI(WhoAmIRequest.getDefaultInstance());
+        } catch (StatusRuntimeException e) {
+          limited = e;
+        }
+      }
+      assertThat(limited).as("20 calls at once over a rate of 1/s, burst 5").isNotNull();
+      assertThat(limited.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(reason(limited)).isEqualTo("RATE_LIMITED");
+      assertThat(
+              StatusProto.fromThrowable(limited).getDetailsList().stream()
+                  .anyMatch(d -> d.is(com.google.rpc.RetryInfo.class)))
+          .isTrue();
+    } finally {
+      channel.shutdownNow();
+    }
+    // An orderly stop writes the refusal counts of the minute that has not ended yet.
+    first.proc.stop();
+    var second = procs.startOrchestrator("orch-2", options);
+    String audit = cli(second).run("audit", "list", "--action", "refusal.").ok().out();
+    assertThat(audit).contains("refusal.authentication").contains("count=3");
+    assertThat(audit).doesNotContain("bfp_guessed_token"); // a prefix at most, never the token
   }
 }

@@ -73,7 +73,10 @@ public final class Database implements AutoCloseable {
     Path base = dataDir.toAbsolutePath().resolve("botfleet");
     return "jdbc:h2:file:"
         + base
-        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;LOCK_TIMEOUT=10000";
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;LOCK_TIMEOUT=10000"
+        // The orchestrator's shutdown hook closes the database last, after the writers flushed
+        // (refusal counts, usage records, run reports); H2's own hook would close it first.
+        + ";DB_CLOSE_ON_EXIT=FALSE";
   }
 
   public static Database open(String url, String user, String password, int maxPoolSize) {

@@ -526,4 +526,45 @@ class MutualTlsTest {
     stream.next(OrchestratorMessage.BodyCase.ROTATE_CERTIFICATE);
     stream.up.onCompleted();
   }
+
+  @Test
+  void issue_12_an_operators_own_server_certificate_is_served_pinned_and_trusted()
+      throws Exception {
+    CertificateAuthority operator = CertificateAuthority.create("Operator CA", Clock.systemUTC());
+    KeyPair key = CertificateAuthority.newKeyPair();
+    X509Certificate leaf =
+        operator.issueServer(
+            key.getPublic(), List.of("localhost", "127.0.0.1"), Duration.ofDays(30));
+    // The operator's chain file lacks the CA: the server adds it, since agents pin it.
+    Path cert = Files.writeString(dir.resolve("server.pem"), Pem.certificate(leaf));
+    Path pk = Files.writeString(dir.resolve("server.key"), Pem.privateKey(key.getPrivate()));
+    Path ca = Files.writeString(dir.resolve("ca.pem"), Pem.certificate(operator.certificate()));
+    orchestrator.close();
+    Path data = dir.resolve("byo");
+    orchestrator =
+        Orchestrator.start(
+            config(data)
+                .withTls(
+                    new OrchestratorConfig.Tls(
+                        false, null, cert, pk, ca, List.of(), Duration.ofDays(7))));
+    adminToken = Files.readString(data.resolve("admin.token")).trim();
+    assertThat(orchestrator.tls.serverChain()).containsExactly(leaf, operator.certificate());
+    assertThat(Pem.readCertificates(orchestrator.tls.clientCaFile()))
+        .containsExactly(operator.certificate());
+    EnvironmentServiceGrpc.newBlockingStub(trusted(null))
+        .withCallCredentials(BearerToken.bearer(adminToken))
+        .createEnvironment(
+            CreateEnvironmentRequest.newBuilder()
+                .setName("prod")
+                .setType(EnvironmentType.ENVIRONMENT_TYPE_PRODUCTION)
+                .build());
+    assertThat(joinToken().getCaFingerprint())
+        .isEqualTo(Fingerprint.of(operator.certificate()).hex());
+    // An agent pinning the operator's CA enrols; its client certificate comes from Botfleet's CA.
+    Enrolled m1 = enrol("m1");
+    assertThat(m1.client.cert.getIssuerX500Principal())
+        .isEqualTo(orchestrator.tls.authority().certificate().getSubjectX500Principal());
+    Object welcome = first(hello(trusted(m1.client), m1, List.of()));
+    assertThat(((OrchestratorMessage) welcome).hasWelcome()).isTrue();
+  }
 }
