@@ -69,7 +69,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
   public void recordUsage(RecordUsageRequest req, StreamObserver<RecordUsageResponse> out) {
     java.util.concurrent.CompletableFuture<List<RecordResult>> done;
     try {
-      caller();
+      var caller = caller();
       List<UsageRecord> records = new ArrayList<>(req.getRecordsCount());
       for (var r : req.getRecordsList()) {
         records.add(
@@ -84,7 +84,7 @@ public final class MeteringApi extends MeteringServiceGrpc.MeteringServiceImplBa
                 r.getRequests(),
                 r.getIdempotencyKey()));
       }
-      done = recorder.record(records);
+      done = recorder.record(caller, records);
     } catch (Throwable t) {
       out.onError(GrpcErrors.toStatus(t));
       return;

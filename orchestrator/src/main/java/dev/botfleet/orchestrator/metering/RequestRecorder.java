@@ -6,7 +6,9 @@ import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.Transactions;
+import dev.botfleet.orchestrator.admin.Access;
 import dev.botfleet.orchestrator.admin.OverLimitPolicy;
+import dev.botfleet.orchestrator.admin.Principal;
 import dev.botfleet.orchestrator.admin.TenantRepository;
 import dev.botfleet.orchestrator.admin.TenantSettings;
 import dev.botfleet.orchestrator.flows.Charge;
@@ -150,7 +152,8 @@ public final class RequestRecorder implements AutoCloseable {
   // ---------------------------------------------------------------- record
 
   /** The resolved subject of a record: a flow id or a user id. */
-  private record Subject(Charge.BucketKind kind, String id) {}
+  /** What a record is charged for; {@code environmentId} only for flows (users are tenant-wide). */
+  private record Subject(Charge.BucketKind kind, String id, String environmentId) {}
 
   private record ContributionKey(BucketKey bucket, Subject source) {}
 
@@ -162,7 +165,8 @@ public final class RequestRecorder implements AutoCloseable {
    * the call was counted then: retrying with the same keys is safe, M4). Unknown flows or users
    * fail the whole call at once, before anything is written.
    */
-  public CompletableFuture<List<RecordResult>> record(List<UsageRecord> records) {
+  public CompletableFuture<List<RecordResult>> record(Principal caller, List<UsageRecord> records) {
+    requireNonNull(caller, "caller");
     requireNonNull(records, "records");
     if (records.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
@@ -187,15 +191,27 @@ public final class RequestRecorder implements AutoCloseable {
         if (cached != null && now - cached.until() < 0) {
           s = cached.subject();
         } else {
-          s =
-              r.flow() != null
-                  ? new Subject(
-                      Charge.BucketKind.FLOW, flows.require(r.flow(), r.environment()).id())
-                  : new Subject(Charge.BucketKind.USER, licenses.requireUser(r.user()).id());
+          if (r.flow() != null) {
+            var flow = flows.require(r.flow(), r.environment());
+            s = new Subject(Charge.BucketKind.FLOW, flow.id(), flow.environmentId());
+          } else {
+            s = new Subject(Charge.BucketKind.USER, licenses.requireUser(r.user()).id(), null);
+          }
           if (subjectCache.size() > 100_000) {
             subjectCache.clear();
           }
           subjectCache.put(k, new CachedSubject(s, now + CACHE_TTL_NANOS));
+        }
+        // Issue 12 §2: usage is recorded where the caller may act: a flow's environment (its
+        // admins and makers), a user's licenses (tenant-wide, so tenant admins).
+        if (s.environmentId() != null) {
+          Access.requireMakerIn(
+              caller,
+              s.environmentId(),
+              r.environment(),
+              "record usage of flow '" + r.flow() + "'");
+        } else {
+          Access.requireTenantAdmin(caller, "record usage charged to user '" + r.user() + "'");
         }
         resolved.put(k, s);
       }

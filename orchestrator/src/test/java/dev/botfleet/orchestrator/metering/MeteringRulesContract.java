@@ -104,6 +104,43 @@ abstract class MeteringRulesContract {
         RecordUsageRequest.newBuilder().addAllRecords(List.of(records)).build());
   }
 
+  @org.junit.jupiter.api.Test
+  void issue_12_usage_is_recorded_only_where_the_caller_may_act() {
+    CloudFlow flow = f.flow(env, owner);
+    String other = f.env(EnvironmentType.ENVIRONMENT_TYPE_SANDBOX);
+    String here =
+        t.principal(LicensingFixture.name("mk"), dev.botfleet.orchestrator.admin.Role.MAKER, env);
+    String elsewhere =
+        t.principal(LicensingFixture.name("mk"), dev.botfleet.orchestrator.admin.Role.MAKER, other);
+    var record =
+        RecordUsageRequest.newBuilder().addRecords(flowRecord(flow.getName(), 5, key())).build();
+    assertThat(
+            t.as(here, dev.botfleet.proto.v1.MeteringServiceGrpc::newBlockingStub)
+                .recordUsage(record)
+                .getResults(0)
+                .getOutcome())
+        .isEqualTo(RecordOutcome.RECORD_OUTCOME_RECORDED);
+    var denied =
+        refused(
+            () ->
+                t.as(elsewhere, dev.botfleet.proto.v1.MeteringServiceGrpc::newBlockingStub)
+                    .recordUsage(
+                        RecordUsageRequest.newBuilder()
+                            .addRecords(flowRecord(flow.getName(), 5, key()))
+                            .build()));
+    assertThat(denied.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    // Users are tenant-wide: a maker cannot charge a user's licenses.
+    var user =
+        refused(
+            () ->
+                t.as(here, dev.botfleet.proto.v1.MeteringServiceGrpc::newBlockingStub)
+                    .recordUsage(
+                        RecordUsageRequest.newBuilder()
+                            .addRecords(userRecord(owner, 1, key()))
+                            .build()));
+    assertThat(user.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+  }
+
   UsageRecordResult recordOne(UsageRecord r) {
     return record(r).getResults(0);
   }
