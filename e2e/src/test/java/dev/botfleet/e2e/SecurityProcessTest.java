@@ -177,4 +177,30 @@ class SecurityProcessTest extends EndToEnd {
     assertThat(audit).contains("refusal.authentication").contains("count=3");
     assertThat(audit).doesNotContain("bfp_guessed_token"); // a prefix at most, never the token
   }
+
+  @Test
+  void
+      issue_12_connections_past_their_max_age_are_cut_and_the_agent_carries_on_without_losing_a_run()
+          throws Exception {
+    java.util.List<String> flags = new java.util.ArrayList<>(Processes.SHORT_TIMINGS);
+    flags.addAll(
+        java.util.List.of("--max-connection-age", "5s", "--max-connection-age-grace", "1s"));
+    var o =
+        procs.startOrchestrator(
+            "orch",
+            Processes.ServerOptions.h2(dir.resolve("orch-data"))
+                .withTimings(flags.toArray(String[]::new)));
+    Cli admin = cli(o);
+    environmentWithCapacity(admin, ENV, 1);
+    var agent = onlineAgent(o, admin, "m1", joinToken(admin, ENV, null), 1);
+    // A run that outlives several connections: reported once, on whichever stream is up.
+    Run run = submit(admin, "sleep", "m1", sleepInputs("age", 12).toArray(String[]::new));
+    Run done =
+        awaitRun(admin, run.getId(), dev.botfleet.proto.v1.RunState.RUN_STATE_SUCCEEDED, WAIT);
+    assertThat(done.getAttempt()).isEqualTo(1);
+    assertThat(agent.log().split("event=connected ", -1).length - 1)
+        .as("the agent reconnected after its connections aged out")
+        .isGreaterThanOrEqualTo(2);
+    runToSuccess(admin, "echo", "m1");
+  }
 }

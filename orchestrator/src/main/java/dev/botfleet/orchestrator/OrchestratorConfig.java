@@ -124,14 +124,15 @@ public record OrchestratorConfig(
                 + " (expected: at least 10s and 1s)");
       }
       if (maxConnectionAge.isNegative()
-          || (!maxConnectionAge.isZero() && maxConnectionAge.compareTo(Duration.ofMinutes(1)) < 0)
+          // Below a few seconds every agent would reconnect all the time.
+          || (!maxConnectionAge.isZero() && maxConnectionAge.compareTo(Duration.ofSeconds(5)) < 0)
           || maxConnectionAgeGrace.compareTo(Duration.ofSeconds(1)) < 0) {
         throw new IllegalArgumentException(
             "max-connection-age: "
                 + maxConnectionAge
                 + ", max-connection-age-grace: "
                 + maxConnectionAgeGrace
-                + " (expected: 0 or at least 1m, and a grace of at least 1s)");
+                + " (expected: 0 or at least 5s, and a grace of at least 1s)");
       }
       if (maxInboundMessageSize < 64 * 1024) {
         throw new IllegalArgumentException(
