@@ -13,9 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Authenticates every admin RPC by its bearer token ({@code authorization: Bearer …}). Health,
- * reflection and the agent service are open here: agents prove themselves with join tokens and
- * machine credentials inside their own messages.
+ * Authenticates every admin RPC by its bearer token ({@code authorization: Bearer …}). Health and
+ * reflection are open. Agents prove themselves inside their own messages (join token, client
+ * certificate, machine credential); their refusals count against the source's throttle too.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> AUTHORIZATION =
@@ -25,8 +25,10 @@ public final class AuthInterceptor implements ServerInterceptor {
       Set.of(
           "grpc.health.v1.Health",
           "grpc.reflection.v1.ServerReflection",
-          "grpc.reflection.v1alpha.ServerReflection",
-          "botfleet.v1.AgentService");
+          "grpc.reflection.v1alpha.ServerReflection");
+
+  /** Authenticates inside its messages (join token, certificate, credential), but is throttled. */
+  private static final String AGENT_SERVICE = "botfleet.v1.AgentService";
 
   private final PrincipalService principals;
   private final AuthThrottle throttle;
@@ -54,6 +56,21 @@ public final class AuthInterceptor implements ServerInterceptor {
       var sre = throttled(blocked);
       call.close(sre.getStatus(), sre.getTrailers() == null ? new Metadata() : sre.getTrailers());
       return new ServerCall.Listener<>() {};
+    }
+    if (AGENT_SERVICE.equals(service)) {
+      // Agents prove themselves in their messages; a refusal there (a guessed join token, a
+      // revoked credential or certificate) counts against the source like a bad bearer token.
+      return next.startCall(
+          new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(io.grpc.Status status, Metadata trailers) {
+              if (status.getCode() == io.grpc.Status.Code.UNAUTHENTICATED) {
+                throttle.failed(source);
+              }
+              super.close(status, trailers);
+            }
+          },
+          headers);
     }
     String header = headers.get(AUTHORIZATION);
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {

@@ -437,6 +437,35 @@ abstract class AuthorizationContract {
         .contains("reason=" + ErrorReason.O4_AUTHENTICATION_THROTTLED + " count=1");
   }
 
+  @Test
+  void issue_12_guessed_join_tokens_are_throttled_per_source_like_bad_bearer_tokens() {
+    var agents = t.as("unused", dev.botfleet.proto.v1.AgentServiceGrpc::newBlockingStub);
+    for (int i = 0; i < AuthThrottle.DEFAULT_MAX_FAILURES; i++) {
+      String guess = "bfj_guess" + i;
+      assertThat(
+              refused(
+                      () ->
+                          agents.enroll(
+                              dev.botfleet.proto.v1.EnrollRequest.newBuilder()
+                                  .setJoinToken(guess)
+                                  .setCapacity(
+                                      dev.botfleet.proto.v1.MachineCapacity.newBuilder()
+                                          .setHostname("h")
+                                          .setMaxSessions(1))
+                                  .build()))
+                  .getStatus()
+                  .getCode())
+          .isEqualTo(Status.Code.UNAUTHENTICATED);
+    }
+    StatusRuntimeException e =
+        refused(
+            () ->
+                t.admin(AdminServiceGrpc::newBlockingStub)
+                    .whoAmI(WhoAmIRequest.getDefaultInstance()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(GrpcErrors.reason(e)).isEqualTo(ErrorReason.O4_AUTHENTICATION_THROTTLED.name());
+  }
+
   // ------------------------------------------------------------------ the audit log
 
   @Test
