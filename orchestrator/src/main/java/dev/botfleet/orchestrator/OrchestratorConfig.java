@@ -260,54 +260,15 @@ public record OrchestratorConfig(
   }
 
   public OrchestratorConfig withDbWait(Duration wait) {
-    return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpcPort,
-        httpPort,
-        dbUrl,
-        dbUser,
-        dbPassword,
-        dbPoolSize,
-        clock,
-        timings,
-        wait,
-        tls,
-        limits);
+    return with(c -> c.dbWait = wait);
   }
 
   public OrchestratorConfig withTimings(Timings t) {
-    return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpcPort,
-        httpPort,
-        dbUrl,
-        dbUser,
-        dbPassword,
-        dbPoolSize,
-        clock,
-        t,
-        dbWait,
-        tls,
-        limits);
+    return with(c -> c.timings = t);
   }
 
   public OrchestratorConfig withLimits(Limits l) {
-    return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpcPort,
-        httpPort,
-        dbUrl,
-        dbUser,
-        dbPassword,
-        dbPoolSize,
-        clock,
-        timings,
-        dbWait,
-        tls,
-        l);
+    return with(c -> c.limits = l);
   }
 
   public OrchestratorConfig {
@@ -334,71 +295,81 @@ public record OrchestratorConfig(
   }
 
   public OrchestratorConfig withPorts(int grpc, int http) {
-    return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpc,
-        http,
-        dbUrl,
-        dbUser,
-        dbPassword,
-        dbPoolSize,
-        clock,
-        timings,
-        dbWait,
-        tls,
-        limits);
+    return with(
+        c -> {
+          c.grpcPort = grpc;
+          c.httpPort = http;
+        });
   }
 
   public OrchestratorConfig withDatabase(String url, String user, String password) {
-    return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpcPort,
-        httpPort,
-        url,
-        user,
-        password,
-        dbPoolSize,
-        clock,
-        timings,
-        dbWait,
-        tls,
-        limits);
+    return with(
+        c -> {
+          c.dbUrl = url;
+          c.dbUser = user;
+          c.dbPassword = password;
+        });
   }
 
   public OrchestratorConfig withClock(Clock c) {
-    return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpcPort,
-        httpPort,
-        dbUrl,
-        dbUser,
-        dbPassword,
-        dbPoolSize,
-        c,
-        timings,
-        dbWait,
-        tls,
-        limits);
+    return with(x -> x.clock = c);
   }
 
   public OrchestratorConfig withTls(Tls t) {
+    return with(c -> c.tls = t);
+  }
+
+  /** A copy with {@code change} applied: one place that lists every component. */
+  private OrchestratorConfig with(java.util.function.Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
     return new OrchestratorConfig(
-        dataDir,
-        bindHost,
-        grpcPort,
-        httpPort,
-        dbUrl,
-        dbUser,
-        dbPassword,
-        dbPoolSize,
-        clock,
-        timings,
-        dbWait,
-        t,
-        limits);
+        c.dataDir,
+        c.bindHost,
+        c.grpcPort,
+        c.httpPort,
+        c.dbUrl,
+        c.dbUser,
+        c.dbPassword,
+        c.dbPoolSize,
+        c.clock,
+        c.timings,
+        c.dbWait,
+        c.tls,
+        c.limits);
+  }
+
+  /** The components of a config being changed by a {@code withX} method. */
+  private static final class Copy {
+    Path dataDir;
+    String bindHost;
+    int grpcPort;
+    int httpPort;
+    String dbUrl;
+    String dbUser;
+    String dbPassword;
+    int dbPoolSize;
+    Clock clock;
+    Timings timings;
+    Duration dbWait;
+    Tls tls;
+    Limits limits;
+
+    Copy(OrchestratorConfig o) {
+      dataDir = o.dataDir;
+      bindHost = o.bindHost;
+      grpcPort = o.grpcPort;
+      httpPort = o.httpPort;
+      dbUrl = o.dbUrl;
+      dbUser = o.dbUser;
+      dbPassword = o.dbPassword;
+      dbPoolSize = o.dbPoolSize;
+      clock = o.clock;
+      timings = o.timings;
+      dbWait = o.dbWait;
+      tls = o.tls;
+      limits = o.limits;
+    }
   }
 
   /**
