@@ -67,7 +67,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -458,20 +457,7 @@ public final class Orchestrator implements AutoCloseable {
    */
   public static Path writeAdminToken(Path dataDir, String token) throws IOException {
     Path file = dataDir.resolve("admin.token");
-    Path tmp = dataDir.resolve("admin.token.tmp");
-    Files.deleteIfExists(tmp);
-    try {
-      Files.createFile(
-          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(tmp); // Windows: the data dir's ACL protects it.
-    }
-    Files.writeString(tmp, token + System.lineSeparator());
-    Files.move(
-        tmp,
-        file,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    dev.botfleet.common.PrivateFiles.write(file, token + System.lineSeparator());
     return file;
   }
 

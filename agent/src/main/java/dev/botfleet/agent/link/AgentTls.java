@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.common.PrivateFiles;
 import dev.botfleet.common.tls.CertificateAuthority;
 import dev.botfleet.common.tls.Fingerprint;
 import dev.botfleet.common.tls.Pem;
@@ -13,7 +14,6 @@ import io.grpc.ChannelCredentials;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -94,10 +94,10 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
     List<X509Certificate> chain = Pem.parseCertificates(certificatePem);
     List<X509Certificate> cas = Pem.parseCertificates(caPem);
     try {
-      MachineCredential.createPrivateDirectories(dataDir);
-      MachineCredential.createPrivateDirectories(dir);
-      writePrivate(dir.resolve("ca.pem"), caPem);
-      writePrivate(dir.resolve(CLIENT), Pem.privateKey(key) + certificatePem);
+      PrivateFiles.createDirectories(dataDir);
+      PrivateFiles.createDirectories(dir);
+      PrivateFiles.write(dir.resolve("ca.pem"), caPem);
+      PrivateFiles.write(dir.resolve(CLIENT), Pem.privateKey(key) + certificatePem);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir, e);
     }
@@ -194,7 +194,8 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
     try {
       // Key and certificate in one atomic move: a crash leaves the old pair or the new one, and
       // the old certificate stays valid until the new one is presented.
-      writePrivate(dir.resolve(CLIENT), Pem.privateKey(pending.getPrivate()) + certificatePem);
+      PrivateFiles.write(
+          dir.resolve(CLIENT), Pem.privateKey(pending.getPrivate()) + certificatePem);
     } catch (IOException e) {
       log.error("event=certificate_save_failed machine={} error=\"{}\"", machineId, e.toString());
       return;
@@ -208,16 +209,6 @@ public final class AgentTls implements AgentLink.CertificateRenewal {
         machineId,
         CertificateAuthority.serial(chain.get(0)),
         chain.get(0).getNotAfter().toInstant());
-  }
-
-  private static void writePrivate(Path file, String text) throws IOException {
-    Path temp = MachineCredential.createPrivateTempFile(file.getParent(), ".tls-", ".tmp");
-    try {
-      Files.writeString(temp, text, StandardCharsets.US_ASCII);
-      MachineCredential.moveAtomically(temp, file);
-    } finally {
-      Files.deleteIfExists(temp);
-    }
   }
 
   /** The pin a join token carries after its last '.', if any. */

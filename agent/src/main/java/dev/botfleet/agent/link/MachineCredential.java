@@ -4,17 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import dev.botfleet.common.BotfleetException;
 import dev.botfleet.common.ErrorReason;
+import dev.botfleet.common.PrivateFiles;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
@@ -45,9 +43,7 @@ public record MachineCredential(
   /** File name inside the data directory. */
   public static final String FILE = "machine.properties";
 
-  static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-  static final Set<PosixFilePermission> OWNER_ONLY_DIR =
-      PosixFilePermissions.fromString("rwx------");
+  static final Set<PosixFilePermission> OWNER_ONLY = PrivateFiles.OWNER_ONLY;
 
   public MachineCredential {
     requireNonNull(machineId, "machineId");
@@ -154,37 +150,22 @@ public record MachineCredential(
         + "]";
   }
 
-  // ---- file helpers shared with PendingReports ----
+  // ---- file helpers shared with PendingReports: common/PrivateFiles ----
 
   static boolean posix() {
-    return FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    return PrivateFiles.posix();
   }
 
   static void createPrivateDirectories(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      return;
-    }
-    if (posix()) {
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
-    } else {
-      Files.createDirectories(dir);
-    }
+    PrivateFiles.createDirectories(dir);
   }
 
   static Path createPrivateTempFile(Path dir, String prefix, String suffix) throws IOException {
-    if (posix()) {
-      return Files.createTempFile(
-          dir, prefix, suffix, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-    }
-    return Files.createTempFile(dir, prefix, suffix);
+    return PrivateFiles.createTempFile(dir, prefix, suffix);
   }
 
   static void moveAtomically(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-    }
+    PrivateFiles.moveAtomically(from, to);
   }
 
   private static void tightenPermissions(Path file) {

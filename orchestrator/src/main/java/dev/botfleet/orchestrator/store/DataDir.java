@@ -2,7 +2,6 @@ package dev.botfleet.orchestrator.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -20,13 +19,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class DataDir {
   private static final Logger log = LoggerFactory.getLogger(DataDir.class);
-  static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwx------");
-  static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
+  static final Set<PosixFilePermission> DIR = dev.botfleet.common.PrivateFiles.OWNER_ONLY_DIR;
+  static final Set<PosixFilePermission> FILE = dev.botfleet.common.PrivateFiles.OWNER_ONLY;
 
   private DataDir() {}
 
   private static boolean posix() {
-    return FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    return dev.botfleet.common.PrivateFiles.posix();
   }
 
   /**

@@ -16,15 +16,21 @@ import javax.net.ssl.SSLSession;
 
 /**
  * Puts the client certificate that the TLS handshake verified (signed by Botfleet's CA, not
- * expired) into the call's context, for the agent stream to check against the machine (issue 12
- * §1). Calls without one (admins with tokens, enrolment, plaintext) carry none.
+ * expired) into the context of agent-service calls, for the stream to check against the machine
+ * (issue 12 §1). Calls without one (enrolment, plaintext) carry none.
  */
 public final class PeerCertificates implements ServerInterceptor {
   private static final Context.Key<ClientCertificate> PEER = Context.key("botfleet-peer-cert");
+  private static final String AGENT_SERVICE = "botfleet.v1.AgentService";
 
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    // Only agent streams authenticate by certificate; admin calls (the hot metering path among
+    // them) would pay for a refused getPeerCertificates() each.
+    if (!AGENT_SERVICE.equals(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
     SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     ClientCertificate peer = session == null ? null : peer(session);
     if (peer == null) {

@@ -1,7 +1,6 @@
 package dev.botfleet.orchestrator.tls;
 
-import static java.util.Objects.requireNonNull;
-
+import dev.botfleet.common.PrivateFiles;
 import dev.botfleet.common.tls.CertificateAuthority;
 import dev.botfleet.common.tls.Fingerprint;
 import dev.botfleet.common.tls.Pem;
@@ -15,12 +14,9 @@ import java.net.InetAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.CertificateParsingException;
@@ -97,7 +93,7 @@ public final class ServerTls {
       String trust = Pem.certificates(tls.serverAuthorities);
       Path file = tls.clientCaFile();
       if (!Files.exists(file) || !Files.readString(file, StandardCharsets.US_ASCII).equals(trust)) {
-        writePublic(file, trust);
+        PrivateFiles.writeReadable(file, trust);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("tls: cannot write " + tls.clientCaFile(), e);
@@ -109,7 +105,7 @@ public final class ServerTls {
     OrchestratorConfig.Tls t = config.tls();
     Path dir = dir(config);
     try {
-      createPrivateDirectory(dir);
+      PrivateFiles.createDirectories(dir);
       try (FileChannel lockFile =
               FileChannel.open(
                   dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -148,8 +144,8 @@ public final class ServerTls {
         KeyPair pair = CertificateAuthority.newKeyPair();
         X509Certificate leaf = ca.issueServer(pair.getPublic(), names, SERVER_LIFE);
         List<X509Certificate> chain = List.of(leaf, ca.certificate());
-        writePrivate(keyFile, Pem.privateKey(pair.getPrivate()));
-        writePublic(certFile, Pem.certificates(chain));
+        PrivateFiles.write(keyFile, Pem.privateKey(pair.getPrivate()));
+        PrivateFiles.writeReadable(certFile, Pem.certificates(chain));
         log.info(
             "event=tls_server_certificate source=own_ca names={} expires={}",
             names,
@@ -178,8 +174,8 @@ public final class ServerTls {
               + " again)");
     }
     CertificateAuthority ca = CertificateAuthority.create("Botfleet CA", clock);
-    writePrivate(keyFile, Pem.privateKey(ca.key()));
-    writePublic(certFile, Pem.certificate(ca.certificate()));
+    PrivateFiles.write(keyFile, Pem.privateKey(ca.key()));
+    PrivateFiles.writeReadable(certFile, Pem.certificate(ca.certificate()));
     log.info(
         "event=tls_ca_created file={} fingerprint={} expires={}",
         certFile,
@@ -286,50 +282,5 @@ public final class ServerTls {
    */
   public Path clientCaFile() {
     return dir.resolve(TRUST_FILE);
-  }
-
-  private static void createPrivateDirectory(Path dir) throws IOException {
-    if (posix()) {
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(
-            dir,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      }
-    } else {
-      Files.createDirectories(dir);
-    }
-  }
-
-  private static void writePrivate(Path file, String text) throws IOException {
-    write(file, text, "rw-------");
-  }
-
-  private static void writePublic(Path file, String text) throws IOException {
-    write(file, text, "rw-r--r--");
-  }
-
-  private static void write(Path file, String text, String mode) throws IOException {
-    requireNonNull(file, "file");
-    Path temp =
-        posix()
-            ? Files.createTempFile(
-                file.getParent(),
-                ".tls-",
-                ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-            : Files.createTempFile(file.getParent(), ".tls-", ".tmp");
-    try {
-      Files.writeString(temp, text, StandardCharsets.US_ASCII);
-      if (posix()) {
-        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString(mode));
-      }
-      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(temp);
-    }
-  }
-
-  private static boolean posix() {
-    return FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
   }
 }
