@@ -40,6 +40,15 @@ public final class ProtocolAgent implements AutoCloseable {
   public volatile int bots;
   public volatile boolean refuseAll;
 
+  /**
+   * Hello.durable_assignments: the agent vouches that a run it does not name was never taken by it
+   * (R5). Off by default, like an agent without a data directory.
+   */
+  public volatile boolean durable;
+
+  /** Assignments arrive but are neither acknowledged nor kept, like an Assign lost in transit. */
+  public volatile boolean dropAssigns;
+
   /** How the orchestrator ended the latest stream, if it did with an error (issue 12 §3). */
   public volatile Throwable streamError;
 
@@ -47,6 +56,12 @@ public final class ProtocolAgent implements AutoCloseable {
 
   public static ProtocolAgent enroll(
       Channel channel, String joinToken, String name, int maxSessions) {
+    return enroll(channel, joinToken, name, maxSessions, List.of("noop"));
+  }
+
+  /** Enrols with the given installed desktop flows (A5). */
+  public static ProtocolAgent enroll(
+      Channel channel, String joinToken, String name, int maxSessions, List<String> flows) {
     MachineCapacity cap =
         MachineCapacity.newBuilder()
             .setOsFamily(dev.botfleet.proto.v1.OsFamily.OS_FAMILY_LINUX)
@@ -55,7 +70,7 @@ public final class ProtocolAgent implements AutoCloseable {
             .setLogicalCpus(4)
             .setMemoryBytes(8L << 30)
             .setMaxSessions(maxSessions)
-            .addInstalledFlows("noop")
+            .addAllInstalledFlows(flows)
             .build();
     EnrollResponse r =
         AgentServiceGrpc.newBlockingStub(channel)
@@ -95,6 +110,9 @@ public final class ProtocolAgent implements AutoCloseable {
                       case SETTINGS -> bots = m.getSettings().getBots();
                       case ASSIGN -> {
                         Assign a = m.getAssign();
+                        if (dropAssigns) {
+                          return;
+                        }
                         attempts.put(a.getRunId(), a.getAttempt());
                         if (refuseAll) {
                           send(
@@ -139,7 +157,8 @@ public final class ProtocolAgent implements AutoCloseable {
                     .setMachineId(machineId)
                     .setCredential(credential)
                     .setCapacity(capacity)
-                    .addAllRunningRunIds(List.of(runningRunIds)))
+                    .addAllRunningRunIds(List.of(runningRunIds))
+                    .setDurableAssignments(durable))
             .build());
     return this;
   }
@@ -179,6 +198,24 @@ public final class ProtocolAgent implements AutoCloseable {
                             .setExitCode(exitCode)
                             .putOutputs("result", "ok")
                             .setLogTail("done\n")))
+            .build());
+  }
+
+  /** The final report a restarted agent sends for a run it held when it stopped (R5). */
+  public void lostOnRestart(String runId) {
+    send(
+        AgentMessage.newBuilder()
+            .setRunUpdate(
+                RunUpdate.newBuilder()
+                    .setRunId(runId)
+                    .setAttempt(attempts.get(runId))
+                    .setFinished(
+                        RunFinished.newBuilder()
+                            .setOutcome(dev.botfleet.proto.v1.RunOutcome.RUN_OUTCOME_FAILED)
+                            .setFailureReason(
+                                dev.botfleet.proto.v1.RunFailureReason
+                                    .RUN_FAILURE_REASON_AGENT_LOST)
+                            .setMessage("the agent stopped while it held this run")))
             .build());
   }
 

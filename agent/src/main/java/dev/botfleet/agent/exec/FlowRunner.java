@@ -314,6 +314,11 @@ public final class FlowRunner implements AutoCloseable {
       Instant startedAt = clock.instant();
       long startNanos = System.nanoTime();
       log.info("run {} started flow '{}' as pid {}", runId, flow.name(), process.pid());
+      try {
+        listener.onProcess(runId, process.toHandle());
+      } catch (RuntimeException e) {
+        log.warn("run listener failed on process of run {}", runId, e);
+      }
       notifyStarted(observer, runId, startedAt);
       notifyStarted(listener, runId, startedAt);
       try {

@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** Ends a process and everything it started (SPEC A4: time-out and cancel stop the whole run). */
-final class ProcessTree {
+public final class ProcessTree {
   private static final long POLL_MILLIS = 20;
   private static final boolean PROC_FS = Files.isReadable(Path.of("/proc/self/stat"));
 
@@ -24,6 +24,29 @@ final class ProcessTree {
    * re-parented and no longer show up as its descendants.
    */
   static void kill(ProcessHandle root, Duration grace) {
+    killTree(root, grace);
+  }
+
+  /**
+   * Stops the process tree of a flow this agent started before it restarted, if {@code pid} is
+   * still that process ({@code startedAt} tells it from a later process that reused the pid).
+   * Returns whether one was stopped.
+   */
+  public static boolean stopLeftover(long pid, java.time.Instant startedAt, Duration grace) {
+    var handle = ProcessHandle.of(pid).filter(ProcessTree::isAlive);
+    if (handle.isEmpty()) {
+      return false;
+    }
+    var start = handle.get().info().startInstant();
+    if (start.isEmpty()
+        || Duration.between(start.get(), startedAt).abs().compareTo(Duration.ofSeconds(2)) > 0) {
+      return false;
+    }
+    killTree(handle.get(), grace);
+    return true;
+  }
+
+  private static void killTree(ProcessHandle root, Duration grace) {
     Set<ProcessHandle> tree = new LinkedHashSet<>();
     tree.add(root);
     root.descendants().forEach(tree::add);

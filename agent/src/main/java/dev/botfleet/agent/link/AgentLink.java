@@ -147,6 +147,7 @@ public final class AgentLink implements AutoCloseable {
             credential.machineId(),
             bots,
             pending,
+            b.journal != null ? b.journal : AssignmentJournal.none(),
             this::sendOnCurrent,
             () -> settings.getBots(),
             b.clock);
@@ -370,7 +371,8 @@ public final class AgentLink implements AutoCloseable {
                     .setMachineId(credential.machineId())
                     .setCredential(credential.credential())
                     .setCapacity(hello)
-                    .addAllRunningRunIds(runningIds))
+                    .addAllRunningRunIds(runningIds)
+                    .setDurableAssignments(assignments.durable()))
             .build());
     synchronized (lock) {
       if (current == s && !s.welcomed) {
@@ -795,6 +797,7 @@ public final class AgentLink implements AutoCloseable {
     private Bots bots;
     private Supplier<MachineCapacity> capacity;
     private PendingReports pending;
+    private AssignmentJournal journal;
     private ScheduledExecutorService scheduler;
     private LinkMetrics metrics;
     private Backoff backoff;
@@ -835,6 +838,15 @@ public final class AgentLink implements AutoCloseable {
     /** Default: in memory. */
     public Builder pending(PendingReports pending) {
       this.pending = requireNonNull(pending, "pending");
+      return this;
+    }
+
+    /**
+     * Keeps accepted assignments in {@code dir} across restarts (R5, Hello.durable_assignments);
+     * default: none, so a Hello does not vouch for the runs it leaves out.
+     */
+    public Builder assignmentJournal(java.nio.file.Path dir) {
+      this.journal = AssignmentJournal.inDirectory(dir);
       return this;
     }
 

@@ -55,12 +55,31 @@ final class Assignments {
   private final String machineId;
   private final Bots bots;
   private final PendingReports pending;
+  private final AssignmentJournal journal;
   private final Outbox currentStream;
   private final IntSupplier botsGranted;
   private final Clock clock;
 
   // guarded by lock:
   private final Map<String, Running> running = new LinkedHashMap<>(); // by run id
+
+  /**
+   * R5 fencing: the newest attempt seen per run, for the most recent runs. An {@code Assign} for an
+   * older attempt is refused: it was overtaken (the orchestrator re-queued the run meanwhile), and
+   * taking it could run the flow twice.
+   */
+  private final Map<String, Integer> seenAttempts =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+          return size() > SEEN_ATTEMPTS;
+        }
+      };
+
+  static final int SEEN_ATTEMPTS = 10_000;
+
+  /** AssignAck.reason for an assignment older than one this agent has seen (R5). */
+  static final String STALE_ATTEMPT = "STALE_ATTEMPT";
 
   /** A run executing here: the newest attempt it was assigned with, and when it started. */
   private record Running(int attempt, Instant startedAt) {}
@@ -76,6 +95,7 @@ final class Assignments {
       String machineId,
       Bots bots,
       PendingReports pending,
+      AssignmentJournal journal,
       Outbox currentStream,
       IntSupplier botsGranted,
       Clock clock) {
@@ -83,9 +103,60 @@ final class Assignments {
     this.machineId = requireNonNull(machineId, "machineId");
     this.bots = requireNonNull(bots, "bots");
     this.pending = requireNonNull(pending, "pending");
+    this.journal = requireNonNull(journal, "journal");
     this.currentStream = requireNonNull(currentStream, "currentStream");
     this.botsGranted = requireNonNull(botsGranted, "botsGranted");
     this.clock = requireNonNull(clock, "clock");
+    reportInterrupted();
+  }
+
+  /**
+   * Runs the journal holds from before a restart: their process died with the agent (or outlived it
+   * unsupervised), so each is reported lost (R5) rather than forgotten — the flow may have run in
+   * part, and whether to run it again is the orchestrator's decision (retryable flows only).
+   */
+  private void reportInterrupted() {
+    journal
+        .interrupted()
+        .forEach(
+            (runId, entry) -> {
+              int attempt = entry.attempt();
+              seenAttempts.merge(runId, attempt, Math::max);
+              boolean stopped =
+                  entry.pid() > 0
+                      && entry.processStart() != null
+                      && dev.botfleet.agent.exec.ProcessTree.stopLeftover(
+                          entry.pid(), entry.processStart(), Duration.ofSeconds(5));
+              if (pending.get(runId).isEmpty()) {
+                pending.put(
+                    Messages.finished(
+                        new RunResult(
+                            runId,
+                            Outcome.FAILED,
+                            null,
+                            Map.of(),
+                            "",
+                            null,
+                            clock.instant(),
+                            "AGENT_LOST",
+                            "the agent stopped while it held this run (it may have run in part);"
+                                + " it was not started again"),
+                        attempt));
+                log.warn(
+                    "event=interrupted_run_reported machine={} run={} attempt={}"
+                        + " leftover_process_stopped={}",
+                    machineId,
+                    runId,
+                    attempt,
+                    stopped);
+              }
+              journal.done(runId);
+            });
+  }
+
+  /** Hello.durable_assignments: a run this agent does not name was never taken by it. */
+  boolean durable() {
+    return journal.durable();
   }
 
   /** Runs assigned here and not finished yet. */
@@ -95,9 +166,14 @@ final class Assignments {
     }
   }
 
-  /** Called with {@code lock} held: the ids a Hello lists as running. */
+  /**
+   * Called with {@code lock} held: the ids a Hello lists as running: every run this agent holds,
+   * executing or with a final report not yet acknowledged (Hello.durable_assignments).
+   */
   List<String> runningIdsLocked() {
-    return List.copyOf(running.keySet());
+    java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>(running.keySet());
+    pending.all().forEach(r -> ids.add(r.getRunId()));
+    return List.copyOf(ids);
   }
 
   PendingReports pendingReports() {
@@ -149,6 +225,19 @@ final class Assignments {
       invalid = e.getMessage();
     }
     synchronized (lock) {
+      int newest = seenAttempts.getOrDefault(runId, 0);
+      if (attempt < newest) {
+        s.send(ack(a, false, STALE_ATTEMPT));
+        log.warn(
+            "event=assign_refused machine={} run={} attempt={} reason={} newest_seen={}",
+            machineId,
+            runId,
+            attempt,
+            STALE_ATTEMPT,
+            newest);
+        return;
+      }
+      seenAttempts.put(runId, attempt);
       Running already = running.get(runId);
       if (already != null) {
         // Repeated assignment (e.g. after a reconnect): acknowledge, never start twice.
@@ -205,6 +294,8 @@ final class Assignments {
         return;
       }
       running.put(runId, new Running(attempt, null));
+      // Durable before the ack: from now on this agent answers for the run across a restart.
+      journal.accepted(runId, attempt);
       s.send(ack(a, true, ""));
     }
     log.info(
@@ -234,6 +325,11 @@ final class Assignments {
   /** Reports one run's progress on whichever stream is up. */
   private final class Reporter implements RunListener {
     @Override
+    public void onProcess(String runId, ProcessHandle process) {
+      journal.process(runId, process);
+    }
+
+    @Override
     public void onStarted(String runId, Instant startedAt) {
       synchronized (lock) {
         Running run = running.get(runId);
@@ -257,6 +353,7 @@ final class Assignments {
         attempt = known == null ? 0 : known.attempt();
         RunUpdate report = Messages.finished(result, attempt);
         pending.put(report);
+        journal.done(result.runId());
         sent = currentStream.send(AgentMessage.newBuilder().setRunUpdate(report).build());
       }
       log.info(

@@ -29,6 +29,9 @@ public final class LocalAgent implements AutoCloseable {
   /** Folder of {@link PendingReports} inside the data directory. */
   public static final String PENDING_DIR = "pending";
 
+  /** Accepted assignments not finished yet (R5): see {@link AssignmentJournal}. */
+  public static final String ASSIGNED_DIR = "assigned";
+
   private final String server;
   private final Path dataDir;
   private final InstalledFlows flows;
@@ -219,6 +222,7 @@ public final class LocalAgent implements AutoCloseable {
               .bots(new LocalBots(runner, slots))
               .capacity(capacity)
               .pending(PendingReports.inDirectory(data.resolve(PENDING_DIR)))
+              .assignmentJournal(data.resolve(ASSIGNED_DIR))
               .metrics(linkMetrics)
               .reprobeInterval(reprobeInterval)
               .certificateRenewal(enrolled.tls());

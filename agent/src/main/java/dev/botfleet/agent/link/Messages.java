@@ -84,6 +84,7 @@ public final class Messages {
     }
     return switch (code) {
       case "FLOW_NOT_INSTALLED" -> RunFailureReason.RUN_FAILURE_REASON_FLOW_NOT_INSTALLED;
+      case "AGENT_LOST" -> RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST;
       case "CANCELLED" -> RunFailureReason.RUN_FAILURE_REASON_CANCELLED_ON_AGENT;
       case "TIMED_OUT" -> RunFailureReason.RUN_FAILURE_REASON_RUN_TIMEOUT;
       default -> RunFailureReason.RUN_FAILURE_REASON_AGENT_ERROR;

@@ -385,6 +385,79 @@ class LocalAgentTest {
     assertThat(orchestrator.acks("run_t")).hasSize(2).allMatch(AssignAck::getAccepted);
   }
 
+  // ---- R5 exactly once (issue 9) ----
+
+  @Test
+  void r5_an_assign_older_than_an_attempt_already_seen_is_refused_and_not_run() {
+    enrolledAndConnected();
+    String machine = orchestrator.onlyMachine();
+    orchestrator.settings(machine, 2);
+    orchestrator.assign(machine, "run_f", 2, "slow", Map.of());
+    await().atMost(WAIT).until(() -> !orchestrator.started("run_f").isEmpty());
+    // Attempt 1 arrives late (re-queued and re-assigned meanwhile): taking it could run it twice.
+    orchestrator.assign(machine, "run_f", 1, "slow", Map.of());
+    await().atMost(WAIT).until(() -> orchestrator.acks("run_f").size() == 2);
+    AssignAck stale = orchestrator.acks("run_f").get(1);
+    assertThat(stale.getAccepted()).isFalse();
+    assertThat(stale.getAttempt()).isEqualTo(1);
+    assertThat(stale.getReason()).isEqualTo(Assignments.STALE_ATTEMPT);
+    await().atMost(WAIT).until(() -> !orchestrator.finished("run_f").isEmpty());
+    assertThat(orchestrator.started("run_f")).hasSize(1);
+    assertThat(orchestrator.finished("run_f").get(0).getAttempt()).isEqualTo(2);
+    // After the run ended, the old attempt is still refused.
+    orchestrator.assign(machine, "run_f", 1, "slow", Map.of());
+    await().atMost(WAIT).until(() -> orchestrator.acks("run_f").size() == 3);
+    assertThat(orchestrator.acks("run_f").get(2).getAccepted()).isFalse();
+    assertThat(orchestrator.started("run_f")).hasSize(1);
+  }
+
+  @Test
+  void r5_hello_vouches_for_its_runs_and_names_those_whose_report_is_pending() throws Exception {
+    orchestrator.autoAck = false;
+    enrolledAndConnected();
+    String machine = orchestrator.onlyMachine();
+    assertThat(orchestrator.hellos(machine).get(0).getDurableAssignments()).isTrue();
+    orchestrator.assign(machine, "run_p", "ok");
+    await().atMost(WAIT).until(() -> orchestrator.finished("run_p").size() == 1);
+    orchestrator.breakStream(machine);
+    await().atMost(WAIT).until(() -> orchestrator.hellos(machine).size() == 2);
+    assertThat(orchestrator.hellos(machine).get(1).getRunningRunIdsList()).containsExactly("run_p");
+  }
+
+  @Test
+  void r5_a_run_interrupted_by_an_agent_crash_is_reported_lost_and_its_process_stopped()
+      throws Exception {
+    LocalAgent first = enrolledAndConnected();
+    String machine = orchestrator.onlyMachine();
+    first.close();
+    // What a kill -9 leaves behind: the journal entry of an accepted run whose flow process
+    // outlived the agent.
+    Process leftover = new ProcessBuilder("sleep", "60").start();
+    AssignmentJournal journal =
+        AssignmentJournal.inDirectory(dataDir.resolve(LocalAgent.ASSIGNED_DIR));
+    journal.accepted("run_k", 3);
+    journal.process("run_k", leftover.toHandle());
+
+    startAgent(agentBuilder());
+
+    await().atMost(WAIT).until(() -> orchestrator.finished("run_k").size() == 1);
+    RunUpdate lost = orchestrator.finished("run_k").get(0);
+    assertThat(lost.getAttempt()).isEqualTo(3);
+    assertThat(lost.getFinished().getOutcome()).isEqualTo(RunOutcome.RUN_OUTCOME_FAILED);
+    assertThat(lost.getFinished().getFailureReason())
+        .isEqualTo(dev.botfleet.proto.v1.RunFailureReason.RUN_FAILURE_REASON_AGENT_LOST);
+    assertThat(lost.getFinished().getMessage()).contains("may have run in part");
+    assertThat(leftover.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    Hello hello = orchestrator.hellos(machine).get(orchestrator.hellos(machine).size() - 1);
+    assertThat(hello.getRunningRunIdsList()).contains("run_k");
+    assertThat(hello.getDurableAssignments()).isTrue();
+    // It is never started again, whatever attempt is re-sent.
+    orchestrator.assign(machine, "run_k", 2, "ok", Map.of());
+    await().atMost(WAIT).until(() -> !orchestrator.acks("run_k").isEmpty());
+    assertThat(orchestrator.acks("run_k").get(0).getAccepted()).isFalse();
+    assertThat(orchestrator.started("run_k")).isEmpty();
+  }
+
   @Test
   void a6_the_agent_reconnects_with_backoff_while_the_orchestrator_is_down() throws Exception {
     LocalAgent agent = enrolledAndConnected();
