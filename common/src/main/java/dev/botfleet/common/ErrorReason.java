@@ -235,6 +235,10 @@ public enum ErrorReason {
   R1_TARGET_REQUIRED(INVALID_ARGUMENT, "R1", "A run without a target (machine or group)."),
   R4_GROUP_EMPTY(FAILED_PRECONDITION, "R4", "The target group has no machine."),
   R4_NO_BOT_POSSIBLE(FAILED_PRECONDITION, "R4", "No bot can ever run the run on the target."),
+  R4_FLOW_NOT_INSTALLED(
+      FAILED_PRECONDITION,
+      "R4",
+      "No machine of the target group ever reported the desktop flow installed (A5)."),
   R6_IDEMPOTENCY_KEY_REUSED(
       ALREADY_EXISTS, "R6", "A run idempotency key was reused with a different request."),
   R10_TIMEOUT(INVALID_ARGUMENT, "R10", "A queue or run time-out is out of range."),

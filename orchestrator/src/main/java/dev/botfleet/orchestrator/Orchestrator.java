@@ -235,6 +235,7 @@ public final class Orchestrator implements AutoCloseable {
             agentApi,
             clock,
             config.timings().offlineAfter(),
+            config.timings().restartGrace(),
             config.timings().sweepInterval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
     this.machineRemoval =

@@ -31,19 +31,40 @@ public record OrchestratorConfig(
 
   /**
    * Agent stream timing (A3): heartbeat interval pushed to agents, silence after which a machine is
-   * OFFLINE, how often time-driven rules are swept, and how long an assignment may stay
-   * unacknowledged before it goes back to the queue.
+   * OFFLINE, how often time-driven rules are swept, how long an assignment may stay unacknowledged
+   * before its lease expires (R5), and the grace after a start during which no machine is declared
+   * OFFLINE and no lease expires, so a restart never marks a healthy fleet lost.
    */
   public record Timings(
       Duration heartbeatInterval,
       Duration offlineAfter,
       Duration sweepInterval,
-      Duration assignLease) {
+      Duration assignLease,
+      Duration restartGrace) {
+    /** With the default restart grace: offline-after plus one heartbeat interval (A3). */
+    public Timings(
+        Duration heartbeatInterval,
+        Duration offlineAfter,
+        Duration sweepInterval,
+        Duration assignLease) {
+      this(
+          heartbeatInterval,
+          offlineAfter,
+          sweepInterval,
+          assignLease,
+          offlineAfter.plus(heartbeatInterval));
+    }
+
     public Timings {
       requireNonNull(heartbeatInterval, "heartbeatInterval");
       requireNonNull(offlineAfter, "offlineAfter");
       requireNonNull(sweepInterval, "sweepInterval");
       requireNonNull(assignLease, "assignLease");
+      requireNonNull(restartGrace, "restartGrace");
+      if (restartGrace.isNegative()) {
+        throw new IllegalArgumentException(
+            "restart-grace: " + restartGrace + " (expected: zero or more)");
+      }
       if (offlineAfter.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
         throw new IllegalArgumentException(
             "offline-after: "

@@ -302,6 +302,7 @@ public final class AgentApi extends AgentServiceGrpc.AgentServiceImplBase
         agentSessions.connected(
             machineId,
             new HashSet<>(hello.getRunningRunIdsList()),
+            hello.getDurableAssignments(),
             helloAt,
             () -> sessions.containsKey(machineId));
       }

@@ -102,6 +102,7 @@ public final class MachineApi extends MachineServiceGrpc.MachineServiceImplBase 
             .setMaxSessions(c.maxSessions())
             .setBots(m.bots())
             .setBusyBots(m.busyBots())
+            .setExcessBots(m.excessBots())
             .setAutoAllocation(m.autoAllocation())
             .setMaintenance(m.maintenance())
             .setStatus(ProtoEnums.MACHINE_STATUS.proto(m.status()))

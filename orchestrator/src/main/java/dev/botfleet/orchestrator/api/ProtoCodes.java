@@ -34,7 +34,9 @@ final class ProtoCodes {
           WaitReason.MAX_SESSIONS_REACHED, WaitCode.WAIT_CODE_MAX_SESSIONS_REACHED,
           WaitReason.MACHINE_IN_MAINTENANCE, WaitCode.WAIT_CODE_MACHINE_IN_MAINTENANCE,
           WaitReason.GROUP_THROTTLED, WaitCode.WAIT_CODE_GROUP_THROTTLED,
-          WaitReason.DISPATCHING, WaitCode.WAIT_CODE_DISPATCHING);
+          WaitReason.DISPATCHING, WaitCode.WAIT_CODE_DISPATCHING,
+          WaitReason.OVER_CAPACITY, WaitCode.WAIT_CODE_OVER_CAPACITY,
+          WaitReason.FLOW_NOT_INSTALLED, WaitCode.WAIT_CODE_FLOW_NOT_INSTALLED);
 
   /** Failure codes the orchestrator and agents store, except EXIT_CODE_n (see below). */
   static final Map<String, RunFailureReason> FAILURE_REASON =

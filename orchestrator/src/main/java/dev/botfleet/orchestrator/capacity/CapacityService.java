@@ -401,6 +401,27 @@ public final class CapacityService {
     return free;
   }
 
+  /**
+   * C8: whether the SKU (or one it shares a pool with) is over capacity now: more allocated than
+   * purchased, so new consumption of it is refused until purchases cover the allocations.
+   */
+  public boolean overCapacity(Sku sku) {
+    return tx.inTransaction(
+        () -> {
+          Instant now = clock.instant();
+          for (Sku s : sku.lockSet()) {
+            long allocated =
+                repository.listAllocations(s).stream()
+                    .mapToLong(Allocation::quantity)
+                    .reduce(0, CapacityService::saturatedAdd);
+            if (allocated > purchased(s, now)) {
+              return true;
+            }
+          }
+          return false;
+        });
+  }
+
   /** Allocated minus consumed in one environment (pool-wide for PROCESS/UNATTENDED_RPA). */
   public long freeIn(String environmentId, Sku sku) {
     return tx.inTransaction(

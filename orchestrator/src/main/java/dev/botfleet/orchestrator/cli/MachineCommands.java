@@ -88,6 +88,23 @@ final class MachineCommands {
         .row("memory", gib(m.getMemoryBytes()))
         .row("sessions (active/max)", m.getActiveSessions() + "/" + m.getMaxSessions())
         .row("bots (allocated/busy)", m.getBots() + "/" + m.getBusyBots())
+        .row(
+            "excess bots",
+            m.getExcessBots() == 0
+                ? "none"
+                : m.getExcessBots()
+                    + " (P5: the machine reports "
+                    + m.getMaxSessions()
+                    + " sessions; it takes no new run beyond them, busy bots finish their runs;"
+                    + " de-allocate "
+                    + m.getExcessBots()
+                    + " with `botfleet machine bots deallocate "
+                    + m.getName()
+                    + " --env "
+                    + m.getEnvironment()
+                    + " --count "
+                    + m.getExcessBots()
+                    + "`)")
         .row("auto-allocation", m.getAutoAllocation() ? "on" : "off")
         .row("maintenance", m.getMaintenance() ? "yes" : "no")
         .row("installed flows", String.join(", ", m.getInstalledFlowsList()))

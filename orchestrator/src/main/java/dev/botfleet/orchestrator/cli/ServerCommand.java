@@ -86,8 +86,18 @@ final class ServerCommand implements Callable<Integer> {
       defaultValue = "30s",
       converter = DurationConverter.class,
       description =
-          "An assignment not started by the agent in this time goes back to the queue (default: ${DEFAULT-VALUE}).")
+          "An assignment whose start the agent has not reported in this time goes back to the queue"
+              + " if its flow is retryable; otherwise it waits for the agent to confirm it never"
+              + " took it, or is lost (R5) (default: ${DEFAULT-VALUE}).")
   Duration assignLease;
+
+  @Option(
+      names = "--restart-grace",
+      converter = DurationConverter.class,
+      description =
+          "After a start, how long agents get to reconnect before any machine is declared OFFLINE"
+              + " or any lease expires (A3) (default: offline-after plus one heartbeat interval).")
+  Duration restartGrace;
 
   @Option(
       names = "--insecure-plaintext",
@@ -224,7 +234,11 @@ final class ServerCommand implements Callable<Integer> {
             Clock.systemUTC())
         .withTimings(
             new OrchestratorConfig.Timings(
-                heartbeatInterval, offlineAfter, Duration.ofSeconds(1), assignLease))
+                heartbeatInterval,
+                offlineAfter,
+                Duration.ofSeconds(1),
+                assignLease,
+                restartGrace != null ? restartGrace : offlineAfter.plus(heartbeatInterval)))
         .withDbWait(dbWait)
         .withTls(tls())
         .withLimits(

@@ -22,4 +22,13 @@ public record Machine(
   public int freeBots() {
     return bots - busyBots;
   }
+
+  /**
+   * P5: bots beyond the sessions the machine last reported (it reported fewer than it holds). They
+   * keep their runs, but the machine takes no new run beyond its sessions until an admin
+   * de-allocates the excess or the sessions come back.
+   */
+  public int excessBots() {
+    return Math.max(0, bots - capacity.maxSessions());
+  }
 }

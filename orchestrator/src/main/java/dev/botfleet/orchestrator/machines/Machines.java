@@ -37,6 +37,7 @@ public final class Machines {
   private final List<MachineListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, String> machineIds = new ConcurrentHashMap<>();
   private final Map<String, Instant> hasBotUntil = new ConcurrentHashMap<>();
+  private final Map<String, Instant> hasFlowUntil = new ConcurrentHashMap<>();
   private final Map<String, String> names = new ConcurrentHashMap<>();
 
   public Machines(
@@ -246,6 +247,32 @@ public final class Machines {
       hasBotUntil.put(targetId, now.plusSeconds(2));
     } else {
       hasBotUntil.remove(targetId);
+    }
+    return has;
+  }
+
+  /**
+   * A5, R4: whether some machine of the group, online or not, reported the desktop flow installed
+   * in its last capacity report. A yes is remembered briefly, like {@link #targetHasBot}.
+   */
+  public boolean groupHasFlow(String groupId, String flow) {
+    Instant now = clock.instant();
+    String key = groupId + "/" + flow;
+    Instant until = hasFlowUntil.get(key);
+    if (until != null && until.isAfter(now)) {
+      return true;
+    }
+    boolean has =
+        machinesInGroup(groupId).stream()
+            .anyMatch(
+                m ->
+                    m.status() != MachineStatus.REMOVED
+                        && m.capacity().installedFlows().contains(flow));
+    if (has) {
+      if (hasFlowUntil.size() > 10_000) {
+        hasFlowUntil.clear(); // bounded: a cache, not a registry
+      }
+      hasFlowUntil.put(key, now.plusSeconds(2));
     }
     return has;
   }

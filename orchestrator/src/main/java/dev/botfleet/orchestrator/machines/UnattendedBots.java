@@ -92,20 +92,41 @@ public final class UnattendedBots {
    * P6: called by dispatch when a run needs a bot on this machine and none is free. Returns the new
    * bot, or null when auto-allocation is off, P5 is reached or there is no free capacity.
    */
-  public Bot autoAllocate(String machineId) {
-    Bot bot =
+  /**
+   * What {@link #autoAllocate} did: the new bot, or why none was added, as a wait code (R8): {@code
+   * OVER_CAPACITY} (C8), {@code NO_PROCESS_CAPACITY}, {@code MAX_SESSIONS_REACHED}, {@code
+   * AUTO_ALLOCATION_OFF}, {@code MACHINE_IN_MAINTENANCE} or {@code MACHINE_REMOVED}.
+   */
+  public record AutoAllocation(Bot bot, String refusal) {
+    static AutoAllocation refused(String why) {
+      return new AutoAllocation(null, why);
+    }
+  }
+
+  public AutoAllocation autoAllocate(String machineId) {
+    AutoAllocation result =
         tx.inTransaction(
             () -> {
               Machine m = machines.find(machineId).orElse(null);
-              if (m == null
-                  || m.status() == MachineStatus.REMOVED
-                  || !m.autoAllocation()
-                  || m.maintenance()
-                  || m.bots() >= m.capacity().maxSessions()) {
-                return null;
+              if (m == null || m.status() == MachineStatus.REMOVED) {
+                return AutoAllocation.refused("MACHINE_REMOVED");
+              }
+              if (!m.autoAllocation()) {
+                return AutoAllocation.refused("AUTO_ALLOCATION_OFF");
+              }
+              if (m.maintenance()) {
+                return AutoAllocation.refused("MACHINE_IN_MAINTENANCE");
+              }
+              if (m.bots() >= m.capacity().maxSessions()) {
+                return AutoAllocation.refused("MAX_SESSIONS_REACHED");
+              }
+              // C8 before free units: an over-capacity SKU may still show free units, and its
+              // refusal must say so rather than pass for a busy fleet.
+              if (capacity.overCapacity(Sku.PROCESS)) {
+                return AutoAllocation.refused("OVER_CAPACITY");
               }
               if (capacity.freeIn(m.environmentId(), Sku.PROCESS) <= 0) {
-                return null;
+                return AutoAllocation.refused("NO_PROCESS_CAPACITY");
               }
               try {
                 Bot b = addBot(machineId, Bot.Source.AUTO);
@@ -116,15 +137,22 @@ public final class UnattendedBots {
                     "machine=" + m.name(),
                     Integer.toString(m.bots()),
                     Integer.toString(m.bots() + 1));
-                return b;
+                return new AutoAllocation(b, null);
               } catch (BotfleetException e) {
-                return null;
+                // Lost a race for the last unit or session: the refusal says which rule.
+                return AutoAllocation.refused(
+                    switch (e.reason()) {
+                      case C8_OVER_CAPACITY -> "OVER_CAPACITY";
+                      case P5_MAX_SESSIONS -> "MAX_SESSIONS_REACHED";
+                      case MACHINE_REMOVED -> "MACHINE_REMOVED";
+                      default -> "NO_PROCESS_CAPACITY";
+                    });
               }
             });
-    if (bot != null) {
+    if (result.bot() != null) {
       registry.changed(machineId);
     }
-    return bot;
+    return result;
   }
 
   /**

@@ -161,6 +161,19 @@ public final class RunMetrics implements MeterBinder, ScrapeRefresh, RunEvents {
   }
 
   @Override
+  public void autoAllocationRefused(String machineId, String reason) {
+    if (registry == null) {
+      return;
+    }
+    Counter.builder("botfleet.bots.auto_allocation.refused")
+        .description(
+            "Times a run needed a new bot and auto-allocation refused it, by wait code (P6, C8)")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  @Override
   public void offline(String machineId) {
     offline.increment();
   }

@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After a reconnect the agent names the runs it still runs; a run the orchestrator thinks is on
  * that machine, that the agent does not name, and whose result does not arrive shortly after (A6:
- * results of runs that ended while disconnected are re-sent first) is lost (R5).
+ * results of runs that ended while disconnected are re-sent first) is lost (R5) — unless the agent
+ * keeps its assignments durably (Hello.durable_assignments) and the run was never reported started:
+ * then the agent's silence is its confirmation that it never took the run, which goes back to the
+ * queue whether or not its flow is retryable (issue 9: no run lost, none run twice).
  */
 public final class AgentSessions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentSessions.class);
@@ -69,7 +72,11 @@ public final class AgentSessions implements AutoCloseable {
    * connected then.
    */
   public void connected(
-      String machineId, Set<String> running, Instant helloAt, BooleanSupplier stillConnected) {
+      String machineId,
+      Set<String> running,
+      boolean durable,
+      Instant helloAt,
+      BooleanSupplier stillConnected) {
     dispatcher.machineConnected(machineId);
     Set<String> named = Set.copyOf(running);
     ScheduledExecutorService t = timer;
@@ -78,7 +85,7 @@ public final class AgentSessions implements AutoCloseable {
     }
     try {
       t.schedule(
-          () -> reconcile(machineId, named, helloAt, stillConnected),
+          () -> reconcile(machineId, named, durable, helloAt, stillConnected),
           reconcileAfter.toMillis(),
           TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -107,7 +114,11 @@ public final class AgentSessions implements AutoCloseable {
   }
 
   private void reconcile(
-      String machineId, Set<String> running, Instant helloAt, BooleanSupplier stillConnected) {
+      String machineId,
+      Set<String> running,
+      boolean durable,
+      Instant helloAt,
+      BooleanSupplier stillConnected) {
     try {
       if (!stillConnected.getAsBoolean()) {
         return;
@@ -117,8 +128,16 @@ public final class AgentSessions implements AutoCloseable {
         if (!running.contains(run.id())
             && run.assignedAt() != null
             && run.assignedAt().isBefore(helloAt)) {
-          lifecycle.agentLost(
-              run, "the agent reconnected without this run and sent no result for it");
+          if (durable && run.state() == RunState.ASSIGNED) {
+            lifecycle.requeue(
+                run.id(),
+                run.attempt(),
+                machineId,
+                "re-queued: the agent reconnected and confirmed it never took this assignment");
+          } else {
+            lifecycle.agentLost(
+                run, "the agent reconnected without this run and sent no result for it");
+          }
         }
       }
     } catch (RuntimeException e) {

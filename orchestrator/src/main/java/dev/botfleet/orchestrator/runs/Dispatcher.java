@@ -72,6 +72,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     volatile boolean autoAllocation;
     volatile int bots;
     volatile int maxSessions;
+    volatile Set<String> flows = Set.of();
     final Set<String> freeBots = ConcurrentHashMap.newKeySet();
 
     LocalMachine(String id) {
@@ -84,6 +85,25 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
 
     boolean growable() {
       return usable() && autoAllocation && bots < maxSessions;
+    }
+
+    /**
+     * P5: a machine that reports fewer sessions than it holds bots keeps its busy bots until their
+     * runs end, but takes a new run only while fewer than its sessions are busy.
+     */
+    int room() {
+      int busy = Math.max(0, bots - freeBots.size());
+      int offer = freeBots.size() + (autoAllocation ? Math.max(0, maxSessions - bots) : 0);
+      return Math.max(0, Math.min(offer, maxSessions - busy));
+    }
+
+    boolean hasFreeBot() {
+      return !freeBots.isEmpty() && Math.max(0, bots - freeBots.size()) < maxSessions;
+    }
+
+    /** A5: the agent reported the flow installed (its local allow-list). */
+    boolean installed(String flow) {
+      return flows.contains(flow);
     }
   }
 
@@ -241,6 +261,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       lm.maintenance = m.maintenance();
       lm.autoAllocation = m.autoAllocation();
       lm.maxSessions = m.capacity().maxSessions();
+      lm.flows = Set.copyOf(m.capacity().installedFlows());
       List<Bot> bots = botsByMachine.getOrDefault(m.id(), List.of());
       lm.bots = bots.size();
       Set<String> free = new HashSet<>();
@@ -268,8 +289,8 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     // What each target could take now: free bots, plus bots auto-allocation may still add (P6).
     Map<String, Integer> targets = new LinkedHashMap<>();
     for (LocalMachine m : local.values()) {
-      if (m.usable() && (!m.freeBots.isEmpty() || m.growable())) {
-        int room = m.freeBots.size() + (m.autoAllocation ? Math.max(0, m.maxSessions - m.bots) : 0);
+      int room = m.usable() ? m.room() : 0;
+      if (room > 0) {
         targets.merge(m.id, room, Integer::sum);
         if (m.groupId != null) {
           targets.merge(m.groupId, room, Integer::sum);
@@ -307,9 +328,11 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       }
       String bot = takeBot(chosen);
       if (bot == null) {
-        Bot added = bots.autoAllocate(chosen.id); // P6
+        var allocation = bots.autoAllocate(chosen.id); // P6
+        Bot added = allocation.bot();
         if (added == null) {
           cannotGrow.add(chosen.id);
+          lifecycle.events().autoAllocationRefused(chosen.id, allocation.refusal());
           continue;
         }
         chosen.bots++;
@@ -430,11 +453,16 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       if (m == null || !m.usable()) {
         return null;
       }
-      return !m.freeBots.isEmpty() || (m.growable() && !cannotGrow.contains(m.id)) ? m : null;
+      // A run for one machine goes to it even without the flow: its agent refuses it FLOW_NOT_
+      // INSTALLED with a clear reason (A5). A group has machines that may have it.
+      return m.hasFreeBot() || (m.growable() && !cannotGrow.contains(m.id)) ? m : null;
     }
     LocalMachine best = null;
     for (LocalMachine m : local.values()) {
-      if (m.usable() && run.target().id().equals(m.groupId) && !m.freeBots.isEmpty()) {
+      if (m.usable()
+          && run.target().id().equals(m.groupId)
+          && m.installed(run.flowName())
+          && m.hasFreeBot()) {
         if (best == null || m.freeBots.size() > best.freeBots.size()) {
           best = m;
         }
@@ -445,7 +473,11 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     }
     return local.values().stream()
         .filter(
-            m -> run.target().id().equals(m.groupId) && m.growable() && !cannotGrow.contains(m.id))
+            m ->
+                run.target().id().equals(m.groupId)
+                    && m.installed(run.flowName())
+                    && m.growable()
+                    && !cannotGrow.contains(m.id))
         .min(Comparator.comparingInt(m -> m.bots))
         .orElse(null);
   }

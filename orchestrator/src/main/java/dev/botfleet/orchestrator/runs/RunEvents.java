@@ -45,6 +45,12 @@ public interface RunEvents {
   /** An agent message about a run was refused (issue 7): not that machine's run in that attempt. */
   default void reportRefused(String machineId, AgentReportFence.Refusal why) {}
 
+  /**
+   * P6, C8: a run needed a new bot on the machine and auto-allocation refused it; {@code reason} is
+   * the wait code that says why (OVER_CAPACITY, NO_PROCESS_CAPACITY, MAX_SESSIONS_REACHED …).
+   */
+  default void autoAllocationRefused(String machineId, String reason) {}
+
   /** A result arrived after the orchestrator had ended the run and was kept as its LateResult. */
   default void lateResult(String runId, RunState outcome) {}
 

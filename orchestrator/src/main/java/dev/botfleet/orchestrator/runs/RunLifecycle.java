@@ -135,6 +135,39 @@ public final class RunLifecycle implements AutoCloseable {
     }
   }
 
+  /** What became of an assignment whose lease expired. */
+  public enum LeaseExpiry {
+    /** The flow is retryable: the run went back to the queue in a new attempt. */
+    REQUEUED,
+    /**
+     * The agent may have started it: the run stays on its machine until the agent names it (it
+     * runs), confirms it never took it (re-queued) or is lost (AGENT_LOST), R5.
+     */
+    HELD,
+    /** The run had moved on meanwhile (started, ended, re-queued elsewhere). */
+    MOVED
+  }
+
+  /**
+   * R5, issue 9: the agent did not report the start of an assignment within its lease. Desktop
+   * automation is not idempotent, so only a retryable run is re-queued on the orchestrator's word
+   * alone; any other run is re-queued only once its agent confirms it never took it.
+   */
+  public LeaseExpiry leaseExpired(Run run) {
+    if (run.retryable()) {
+      return requeue(
+              run.id(),
+              run.attempt(),
+              run.machineId(),
+              "assignment not acknowledged by the agent in time; re-queued (the flow is retryable)")
+          ? LeaseExpiry.REQUEUED
+          : LeaseExpiry.MOVED;
+    }
+    return tx.inTransaction(() -> runs.holdUnconfirmed(run.id(), run.attempt()))
+        ? LeaseExpiry.HELD
+        : LeaseExpiry.MOVED;
+  }
+
   /** R4: no bot took the run within its queue time-out. */
   public boolean queueTimedOut(Run run) {
     return end(
@@ -310,6 +343,11 @@ public final class RunLifecycle implements AutoCloseable {
     @Override
     public void lateResult(String runId, RunState outcome) {
       each(s -> s.lateResult(runId, outcome));
+    }
+
+    @Override
+    public void autoAllocationRefused(String machineId, String reason) {
+      each(s -> s.autoAllocationRefused(machineId, reason));
     }
   }
 }

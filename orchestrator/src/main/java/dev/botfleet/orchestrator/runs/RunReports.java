@@ -92,7 +92,23 @@ public final class RunReports implements AutoCloseable {
    * Writes one batch; throws (and the batch is written again later) only when the database is away.
    * Answers, per report, whether it changed its run.
    */
-  private List<Boolean> write(List<RunReport> reports) {
+  private List<Boolean> write(List<RunReport> all) {
+    List<RunReport> reports = new ArrayList<>(all.size());
+    Set<RunReport> requeued = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (RunReport r : all) {
+      if (lostOnAgent(r) && requeueRetryable(r)) {
+        requeued.add(r);
+      } else {
+        reports.add(r);
+      }
+    }
+    if (!requeued.isEmpty()) {
+      List<Boolean> answers = reports.isEmpty() ? List.of() : write(reports);
+      List<Boolean> merged = new ArrayList<>(all.size());
+      var rest = answers.iterator();
+      all.forEach(r -> merged.add(requeued.contains(r) || rest.next()));
+      return merged;
+    }
     List<RunReport> applied;
     try {
       applied = lifecycle.applyReports(reports); // publishes ended: bots freed, metrics
@@ -109,6 +125,30 @@ public final class RunReports implements AutoCloseable {
     List<Boolean> answers = new ArrayList<>(reports.size());
     reports.forEach(r -> answers.add(changed.contains(r)));
     return answers;
+  }
+
+  /** The agent restarted while it held the run and reports it lost (R5); rare. */
+  private static boolean lostOnAgent(RunReport r) {
+    return r.finished() && "AGENT_LOST".equals(r.failureReason());
+  }
+
+  /**
+   * R5: a run its agent lost (it restarted while holding it) goes back to the queue when its flow
+   * is retryable, like a run whose agent the orchestrator found lost; otherwise the report ends it
+   * FAILED AGENT_LOST as it says. True when it was re-queued.
+   */
+  private boolean requeueRetryable(RunReport r) {
+    var run = tx.inTransaction(() -> runs.find(r.runId()));
+    return run.isPresent()
+        && run.get().retryable()
+        && r.machineId().equals(run.get().machineId())
+        && run.get().attempt() == r.attempt()
+        && run.get().state().active()
+        && lifecycle.requeue(
+            r.runId(),
+            r.attempt(),
+            r.machineId(),
+            "re-queued: the agent restarted while it held the run (the flow is retryable)");
   }
 
   /**

@@ -82,6 +82,12 @@ public interface RunRepository {
 
   List<Run> expiredLeases(Instant now);
 
+  /**
+   * R5: an ASSIGNED run whose lease expired stays on its machine in its attempt without a lease,
+   * until its agent says what became of it or is lost. False when it is no longer so assigned.
+   */
+  boolean holdUnconfirmed(String runId, int attempt);
+
   List<Run> expiredQueue(Instant now);
 
   List<Run> overdueRunning(Instant now);

@@ -134,6 +134,18 @@ public final class RunService {
       }
     }
     RunTarget target = resolveTarget(env, req.targetKind(), req.targetName());
+    if (target.kind() == RunTarget.Kind.GROUP && !machines.groupHasFlow(target.id(), req.flow())) {
+      // A5, R4: a group run goes only to a machine with the flow; if none ever reported it, no
+      // machine of the group can take it. (A run for one machine is refused by its agent, A5.)
+      throw BotfleetException.precondition(
+          ErrorReason.R4_FLOW_NOT_INSTALLED,
+          "no machine of group '"
+              + req.targetName()
+              + "' reports desktop flow '"
+              + req.flow()
+              + "' installed: install it on a machine of the group (its agent's flows directory),"
+              + " or target a group whose machines have it");
+    }
     if (!machines.targetHasBot(target.kind() == RunTarget.Kind.GROUP, target.id())) {
       refuseIfNoBotCanEverCome(env, target, req.targetName());
     }
@@ -336,6 +348,7 @@ public final class RunService {
       return;
     }
     long free = capacity.freeIn(env.id(), Sku.PROCESS);
+    boolean over = capacity.overCapacity(Sku.PROCESS);
     StringBuilder why = new StringBuilder();
     for (Machine m : candidates) {
       if (m.status() == MachineStatus.REMOVED) {
@@ -353,6 +366,10 @@ public final class RunService {
             .append(": no bot and no free process capacity in '")
             .append(env.name())
             .append("'; ");
+      } else if (over) {
+        why.append(m.name())
+            .append(": no bot, and process capacity is over (C8: more allocated than purchased,")
+            .append(" so no new bot may be allocated until purchases cover it); ");
       } else {
         return;
       }
@@ -420,10 +437,11 @@ public final class RunService {
 
   /** R8: the code names what would unblock the run; the words say the numbers. */
   public WaitReason waitReason(Run run) {
+    boolean group = run.target().kind() != RunTarget.Kind.MACHINE;
     List<Machine> ms =
-        run.target().kind() == RunTarget.Kind.MACHINE
-            ? List.of(machines.require(run.target().id()))
-            : machines.machinesInGroup(run.target().id());
+        group
+            ? machines.machinesInGroup(run.target().id())
+            : List.of(machines.require(run.target().id()));
     long ahead = tx.inTransaction(() -> runs.aheadOf(run));
     String queue = ahead == 0 ? "first in line" : ahead + " run(s) ahead";
     if (ms.isEmpty()) {
@@ -441,7 +459,27 @@ public final class RunService {
           WaitReason.MACHINE_IN_MAINTENANCE,
           "every online machine of the target is in maintenance (" + names(online) + "); " + queue);
     }
-    if (usable.stream().anyMatch(m -> m.freeBots() > 0)) {
+    if (group) {
+      // A5: only machines with the flow take the group's run.
+      List<Machine> having =
+          usable.stream()
+              .filter(m -> m.capacity().installedFlows().contains(run.flowName()))
+              .toList();
+      if (having.isEmpty()) {
+        return new WaitReason(
+            WaitReason.FLOW_NOT_INSTALLED,
+            "no online machine of the group reports desktop flow '"
+                + run.flowName()
+                + "' installed ("
+                + names(usable)
+                + "); "
+                + queue);
+      }
+      usable = having;
+    }
+    // P5: a machine holding more bots than its sessions takes a run only below its sessions.
+    if (usable.stream()
+        .anyMatch(m -> m.freeBots() > 0 && m.busyBots() < m.capacity().maxSessions())) {
       return new WaitReason(
           WaitReason.DISPATCHING, "a bot is free; the run is being assigned; " + queue);
     }
@@ -461,6 +499,15 @@ public final class RunService {
           "all "
               + bots
               + " bots are busy and auto-allocation is off (SetAutoAllocation, or allocate bots); "
+              + queue);
+    }
+    if (capacity.overCapacity(Sku.PROCESS)) {
+      return new WaitReason(
+          WaitReason.OVER_CAPACITY,
+          "all "
+              + bots
+              + " bots are busy and process capacity is over (C8: more allocated than purchased),"
+              + " so no new bot may be auto-allocated until purchases cover the allocations; "
               + queue);
     }
     if (free <= 0) {

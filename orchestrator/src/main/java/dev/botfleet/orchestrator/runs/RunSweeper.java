@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * runs are lost (A3, R5); unacknowledged assignments go back to the queue; queue and run time-outs
  * (R4, R10); cancels requested through other replicas reach local agents (R7).
  *
- * <p>Every change is a conditional update, so several replicas may sweep at once. A replica does
- * not declare machines offline during its first offline-after after starting: agents need that long
- * to reconnect after an orchestrator restart (A6).
+ * <p>Every change is a conditional update, so several replicas may sweep at once. A replica neither
+ * declares machines offline nor expires leases during its restart grace after starting (by default
+ * offline-after plus one heartbeat interval): agents need that long to reconnect after an
+ * orchestrator restart and re-send what they hold (A3, A6).
  */
 public final class RunSweeper implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunSweeper.class);
@@ -42,6 +43,7 @@ public final class RunSweeper implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final Clock clock;
   private final Duration offlineAfter;
+  private final Duration restartGrace;
   private volatile Instant startedAt;
   private final ScheduledExecutorService executor;
   private final Set<String> cancelsSent = new HashSet<>();
@@ -58,6 +60,7 @@ public final class RunSweeper implements AutoCloseable {
       AgentGateway gateway,
       Clock clock,
       Duration offlineAfter,
+      Duration restartGrace,
       Duration interval) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
@@ -66,6 +69,7 @@ public final class RunSweeper implements AutoCloseable {
     this.dispatcher = requireNonNull(dispatcher, "dispatcher");
     this.clock = requireNonNull(clock, "clock");
     this.offlineAfter = requireNonNull(offlineAfter, "offlineAfter");
+    this.restartGrace = requireNonNull(restartGrace, "restartGrace");
     this.gateway = requireNonNull(gateway, "gateway");
     this.interval = requireNonNull(interval, "interval");
     this.startedAt = clock.instant();
@@ -109,7 +113,10 @@ public final class RunSweeper implements AutoCloseable {
       failedSinceLastSweep = false;
       startedAt = now;
     }
-    if (!now.isBefore(startedAt.plus(offlineAfter))) {
+    // A3, issue 9: after a restart (or the database's return) agents get the grace to reconnect and
+    // re-send their reports before anyone is declared offline or any lease expires.
+    boolean inGrace = now.isBefore(startedAt.plus(restartGrace));
+    if (!inGrace) {
       Instant before = now.minus(offlineAfter);
       AgentGateway g = gateway;
       for (String machineId : machines.markStaleOffline(before)) {
@@ -132,12 +139,8 @@ public final class RunSweeper implements AutoCloseable {
       }
     }
     // Each transition publishes its event: the dispatcher frees the bot, the agent is told to stop.
-    for (Run run : tx.inTransaction(() -> runs.expiredLeases(now))) {
-      lifecycle.requeue(
-          run.id(),
-          run.attempt(),
-          run.machineId(),
-          "assignment not acknowledged by the agent in time; re-queued");
+    if (!inGrace) {
+      expireLeases(now);
     }
     for (Run run : tx.inTransaction(() -> runs.expiredQueue(now))) {
       lifecycle.queueTimedOut(run);
@@ -164,6 +167,40 @@ public final class RunSweeper implements AutoCloseable {
       dispatcher.reloadAll();
     }
     dispatcher.wake();
+  }
+
+  /**
+   * R5: leases of assignments whose start was not reported in time. A run that is held (not
+   * retryable) waits for its agent to say what became of it; the stream of a machine connected here
+   * is ended, so its agent says Hello and names the runs it holds. A machine connected to another
+   * replica is that replica's to judge; one connected nowhere is lost after offline-after.
+   */
+  private void expireLeases(Instant now) {
+    AgentGateway g = gateway;
+    Set<String> local = g == null ? Set.of() : g.connectedMachines();
+    Set<String> disconnected = new HashSet<>();
+    for (Run run : tx.inTransaction(() -> runs.expiredLeases(now))) {
+      if (!run.retryable()
+          && !local.contains(run.machineId())
+          && machines.require(run.machineId()).status()
+              == dev.botfleet.orchestrator.machines.MachineStatus.ONLINE) {
+        continue;
+      }
+      if (lifecycle.leaseExpired(run) == RunLifecycle.LeaseExpiry.HELD
+          && local.contains(run.machineId())
+          && disconnected.add(run.machineId())) {
+        log.warn(
+            "event=lease_expired_unconfirmed run={} attempt={} machine={}",
+            run.id(),
+            run.attempt(),
+            run.machineId());
+        g.disconnect(
+            run.machineId(),
+            "the start of run "
+                + run.id()
+                + " was not reported within its lease; say Hello again with the runs you hold");
+      }
+    }
   }
 
   private void loseRuns(String machineId, String name) {

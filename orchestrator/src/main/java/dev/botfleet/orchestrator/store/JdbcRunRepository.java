@@ -453,6 +453,16 @@ public final class JdbcRunRepository implements RunRepository {
   }
 
   @Override
+  public boolean holdUnconfirmed(String runId, int attempt) {
+    // The run stays on its machine; only the lease goes, so the next sweep does not judge it again.
+    return jdbc.update(
+            "UPDATE run SET lease_expires_at = NULL WHERE id = ? AND attempt = ? AND state = 'ASSIGNED'",
+            runId,
+            attempt)
+        == 1;
+  }
+
+  @Override
   public List<Run> expiredQueue(Instant now) {
     return jdbc.query(
         "SELECT * FROM run WHERE state = 'QUEUED' AND queue_deadline < ? LIMIT 1000",
