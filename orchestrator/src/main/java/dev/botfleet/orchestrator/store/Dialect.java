@@ -15,6 +15,14 @@ public interface Dialect {
     return "40001".equals(sqlState) || "40P01".equals(sqlState);
   }
 
+  /**
+   * Whether a many-row insert may go as one statement over array parameters ({@code unnest}) with
+   * {@code RETURNING}: one statement to parse and plan instead of one per row (issue 9 metering).
+   */
+  default boolean arrayInserts() {
+    return false;
+  }
+
   static Dialect forUrl(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:postgresql:")) {
       return new PostgresDialect();
@@ -52,6 +60,11 @@ public interface Dialect {
 
     @Override
     public boolean supportsListenNotify() {
+      return true;
+    }
+
+    @Override
+    public boolean arrayInserts() {
       return true;
     }
   }

@@ -49,6 +49,9 @@ public final class JdbcMeteringRepository implements MeteringRepository {
     if (rows.isEmpty()) {
       return List.of();
     }
+    if (jdbc.dialect().arrayInserts()) {
+      return insertKeysAsArrays(rows);
+    }
     List<Object[]> args = new ArrayList<>(rows.size());
     java.time.OffsetDateTime at = null;
     Instant atInstant = null;
@@ -71,6 +74,62 @@ public final class JdbcMeteringRepository implements MeteringRepository {
     for (int i = 0; i < counts.length; i++) {
       if (counts[i] == 0) {
         conflicts.add(rows.get(i).key());
+      }
+    }
+    return conflicts;
+  }
+
+  /**
+   * PostgreSQL: the batch's keys in one statement (seven array parameters, {@code unnest}); the
+   * keys it did not insert are the conflicts (M4). A JDBC batch of single-row inserts costs a
+   * parse, bind and execute per row, which was most of the writer's time (docs/benchmarks.md).
+   */
+  private List<String> insertKeysAsArrays(List<KeyRow> rows) {
+    int n = rows.size();
+    String[] keys = new String[n];
+    String[] at = new String[n];
+    String[] kinds = new String[n];
+    String[] ids = new String[n];
+    String[] plans = new String[n];
+    Long[] requests = new Long[n];
+    Long[] overage = new Long[n];
+    for (int i = 0; i < n; i++) {
+      KeyRow k = rows.get(i);
+      keys[i] = k.key();
+      at[i] = k.recordedAt().toString();
+      kinds[i] = k.bucketKind().name();
+      ids[i] = k.bucketId();
+      plans[i] = k.plan();
+      requests[i] = k.requests();
+      overage[i] = k.overage();
+    }
+    java.sql.Connection c = jdbc.connection();
+    java.util.Set<String> inserted = new java.util.HashSet<>(n * 2);
+    try (var ps =
+        c.prepareStatement(
+            "INSERT INTO usage_key (idempotency_key, recorded_at, bucket_kind, bucket_id, plan, requests, overage)"
+                + " SELECT * FROM unnest(?::varchar[], ?::text[]::timestamptz[], ?::varchar[],"
+                + " ?::varchar[], ?::varchar[], ?::bigint[], ?::bigint[])"
+                + " ON CONFLICT DO NOTHING RETURNING idempotency_key")) {
+      ps.setArray(1, c.createArrayOf("varchar", keys));
+      ps.setArray(2, c.createArrayOf("text", at));
+      ps.setArray(3, c.createArrayOf("varchar", kinds));
+      ps.setArray(4, c.createArrayOf("varchar", ids));
+      ps.setArray(5, c.createArrayOf("varchar", plans));
+      ps.setArray(6, c.createArrayOf("int8", requests));
+      ps.setArray(7, c.createArrayOf("int8", overage));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw new JdbcTransactions.SqlFailure(e);
+    }
+    List<String> conflicts = new ArrayList<>();
+    for (String k : keys) {
+      if (!inserted.contains(k)) {
+        conflicts.add(k);
       }
     }
     return conflicts;
