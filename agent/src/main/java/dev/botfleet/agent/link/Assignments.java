@@ -78,6 +78,9 @@ final class Assignments {
 
   static final int SEEN_ATTEMPTS = 10_000;
 
+  /** Hello.running_run_ids holds at most this many (the orchestrator's request limit). */
+  static final int MAX_HELLO_RUN_IDS = 10_000;
+
   /** AssignAck.reason for an assignment older than one this agent has seen (R5). */
   static final String STALE_ATTEMPT = "STALE_ATTEMPT";
 
@@ -172,7 +175,14 @@ final class Assignments {
    */
   List<String> runningIdsLocked() {
     java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>(running.keySet());
-    pending.all().forEach(r -> ids.add(r.getRunId()));
+    for (RunUpdate r : pending.all()) {
+      // Hello carries at most 10,000 ids. Runs left out have their reports re-sent right after
+      // the Welcome, long before the orchestrator reconciles, so naming them is only a guard.
+      if (ids.size() >= MAX_HELLO_RUN_IDS) {
+        break;
+      }
+      ids.add(r.getRunId());
+    }
     return List.copyOf(ids);
   }
 
