@@ -15,6 +15,15 @@ public interface Dialect {
     return "40001".equals(sqlState) || "40P01".equals(sqlState);
   }
 
+  /**
+   * What ends a {@code SELECT … FOR UPDATE}-able sub-select so rows other transactions hold are
+   * skipped rather than waited for: {@code FOR UPDATE SKIP LOCKED} on PostgreSQL; nothing on H2,
+   * which locks every row it reads (DESIGN "H2 differences") and serves one orchestrator.
+   */
+  default String skipLocked() {
+    return "";
+  }
+
   static Dialect forUrl(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:postgresql:")) {
       return new PostgresDialect();
@@ -53,6 +62,11 @@ public interface Dialect {
     @Override
     public boolean supportsListenNotify() {
       return true;
+    }
+
+    @Override
+    public String skipLocked() {
+      return " FOR UPDATE SKIP LOCKED";
     }
   }
 }

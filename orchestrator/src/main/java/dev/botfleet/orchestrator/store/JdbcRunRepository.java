@@ -106,6 +106,62 @@ public final class JdbcRunRepository implements RunRepository {
   }
 
   @Override
+  public List<Run> findByKeys(String environmentId, Collection<String> keys) {
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    // The run_idempotency_unique index (environment_id, idempotency_key) answers the IN list.
+    List<Object> args = new ArrayList<>(keys.size() + 1);
+    args.add(environmentId);
+    args.addAll(keys);
+    return jdbc.query(
+        "SELECT * FROM run WHERE environment_id = ? AND idempotency_key IN ("
+            + String.join(", ", java.util.Collections.nCopies(keys.size(), "?"))
+            + ")",
+        JdbcRunRepository::run,
+        args.toArray());
+  }
+
+  private static final List<RunState> TERMINAL =
+      List.of(RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED, RunState.TIMED_OUT);
+
+  @Override
+  public int purgeEnded(Instant endedBefore, int limit) {
+    // Retention (issue 9), without an index of its own (every index costs each run transition):
+    // per environment and final state, the run_environment_state index gives the runs submitted
+    // before the cut-off, oldest first; a run ended before it was submitted before it too. Rows
+    // are deleted by primary key through a bounded sub-select, so a call is one short transaction
+    // whatever the backlog. On PostgreSQL rows another replica's purge holds are skipped, not
+    // waited for (nor deadlocked on).
+    String sql =
+        "DELETE FROM run WHERE id IN (SELECT id FROM run"
+            + " WHERE environment_id = ? AND state = ? AND submitted_at < ? AND ended_at < ?"
+            + " ORDER BY submitted_at LIMIT ?"
+            + jdbc.dialect().skipLocked()
+            + ") AND state = ?";
+    List<String> environments =
+        jdbc.query("SELECT id FROM environment ORDER BY id", rs -> rs.getString(1));
+    int purged = 0;
+    for (String environmentId : environments) {
+      for (RunState state : TERMINAL) {
+        if (purged >= limit) {
+          return purged;
+        }
+        purged +=
+            jdbc.update(
+                sql,
+                environmentId,
+                state, // final states never change: the outer repeat guards the id only
+                endedBefore, // submitted before the cut-off: the index range
+                endedBefore, // and ended before it: retention proper
+                limit - purged, // what is left of this transaction's rows
+                state);
+      }
+    }
+    return purged;
+  }
+
+  @Override
   public RunPage<Run> list(String environmentId, RunState state, RunCursor after, int limit) {
     // Keyset paging (issue 8 §2): strictly after the cursor in (submitted_at DESC, seq DESC), one
     // more row than asked to tell whether another page follows. Written as an OR rather than a row
