@@ -16,9 +16,10 @@ public interface Dialect {
   }
 
   /**
-   * What ends a {@code SELECT … FOR UPDATE}-able sub-select so rows other transactions hold are
-   * skipped rather than waited for: {@code FOR UPDATE SKIP LOCKED} on PostgreSQL; nothing on H2,
-   * which locks every row it reads (DESIGN "H2 differences") and serves one orchestrator.
+   * What ends a {@code SELECT} of rows about to be changed so rows other transactions hold are
+   * skipped rather than waited for (or deadlocked on): {@code FOR UPDATE SKIP LOCKED} on
+   * PostgreSQL; nothing on H2, which locks every row it reads (DESIGN "H2 differences") and serves
+   * one orchestrator.
    */
   default String skipLocked() {
     return "";
