@@ -18,7 +18,6 @@ public final class RetentionMetrics implements MeterBinder {
     FunctionCounter.builder("botfleet.runs.purged", retention, RunRetention::purged)
         .description(
             "Finished runs deleted by this replica because they ended longer ago than the run retention period")
-        .baseUnit("runs")
         .register(registry);
   }
 }
