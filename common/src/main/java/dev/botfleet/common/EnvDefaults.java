@@ -66,7 +66,9 @@ public final class EnvDefaults implements IDefaultValueProvider {
           "tls-cert",
           "tls-key",
           "tls-ca",
-          "agent-cert-life");
+          "agent-cert-life",
+          // issue 9: retention of run history
+          "run-retention");
 
   private final Map<String, String> env;
   private final Properties file;

@@ -228,6 +228,7 @@ public enum ErrorReason {
   P10_COUNT(INVALID_ARGUMENT, "P10", "A bot count to de-allocate is out of range."),
   P10_NOT_ENOUGH_BOTS(
       FAILED_PRECONDITION, "P10", "The machine holds fewer bots than asked to de-allocate."),
+  R1_BATCH_EMPTY(INVALID_ARGUMENT, "R1", "A batch submission (SubmitRuns) without any run."),
   R1_HOSTED_NOT_AVAILABLE(
       INVALID_ARGUMENT, "R1", "Hosted machine targets are not available in this version."),
   R1_INPUTS_TOO_LARGE(INVALID_ARGUMENT, "R1", "A run's inputs are too large in total."),

@@ -14,6 +14,8 @@ import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.RunTarget;
 import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.proto.v1.SubmitRunResponse;
+import dev.botfleet.proto.v1.SubmitRunsRequest;
+import dev.botfleet.proto.v1.SubmitRunsResponse;
 import dev.botfleet.testing.Processes;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -48,6 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code throughput DB MACHINES BOTS RUNS}: runs dispatched and completed per second at
  *       saturation, with instant flows answered by the fleet simulator over real gRPC;
+ *   <li>{@code throughput-batch DB MACHINES BOTS RUNS BATCH}: the same, submitted with SubmitRuns
+ *       in batches of BATCH runs (issue 9; at most 1,000), four batches in flight;
  *   <li>{@code latency DB RATE SECONDS}: submit → assigned p50/p99 at a steady submission rate;
  *   <li>{@code idle AGENTS SECONDS}: CPU and memory of an orchestrator process with that many
  *       connected agents heartbeating every 5 s.
@@ -65,6 +69,13 @@ public final class DispatchBenchmark {
               Integer.parseInt(arg(args, 2, "50")),
               Integer.parseInt(arg(args, 3, "10")),
               Integer.parseInt(arg(args, 4, "20000")));
+      case "throughput-batch" ->
+          throughputBatch(
+              arg(args, 1, "h2"),
+              Integer.parseInt(arg(args, 2, "50")),
+              Integer.parseInt(arg(args, 3, "10")),
+              Integer.parseInt(arg(args, 4, "20000")),
+              Integer.parseInt(arg(args, 5, "1000")));
       case "latency" ->
           latency(
               arg(args, 1, "h2"),
@@ -74,7 +85,7 @@ public final class DispatchBenchmark {
           idle(Integer.parseInt(arg(args, 1, "5000")), Integer.parseInt(arg(args, 2, "60")));
       default ->
           throw new IllegalArgumentException(
-              "mode: " + mode + " (expected: throughput, latency or idle)");
+              "mode: " + mode + " (expected: throughput, throughput-batch, latency or idle)");
     }
     System.exit(0);
   }
@@ -193,6 +204,82 @@ public final class DispatchBenchmark {
           machines,
           bots,
           runs,
+          failed.get(),
+          (submitted - start) / 1e9,
+          secs,
+          runs / secs);
+      System.out.println("RESULT states " + s.o().runs.countByState());
+    }
+  }
+
+  /** Issue 9: as {@link #throughput}, with SubmitRuns batches of {@code batch} runs. */
+  static void throughputBatch(String db, int machines, int bots, int runs, int batch)
+      throws Exception {
+    if (batch < 1 || batch > 1000) {
+      throw new IllegalArgumentException("batch: " + batch + " (expected: 1 to 1000)");
+    }
+    try (Setup s = setup(db, machines, bots)) {
+      var stub = stub(s);
+      int window = 4;
+      Semaphore inFlight = new Semaphore(window);
+      AtomicLong failed = new AtomicLong();
+      long start = System.nanoTime();
+      for (int i = 0; i < runs; i += batch) {
+        var req = SubmitRunsRequest.newBuilder();
+        for (int j = i; j < Math.min(runs, i + batch); j++) {
+          req.addRuns(request(s, j));
+        }
+        int size = req.getRunsCount();
+        inFlight.acquire();
+        stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+            .submitRuns(
+                req.build(),
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(SubmitRunsResponse value) {
+                    for (var r : value.getResultsList()) {
+                      if (r.hasError() && failed.incrementAndGet() <= 3) {
+                        System.err.println("submit failed: " + r.getError());
+                      }
+                    }
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    if (failed.addAndGet(size) <= 3L * size) {
+                      System.err.println("batch failed: " + t);
+                    }
+                    inFlight.release();
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    inFlight.release();
+                  }
+                });
+      }
+      inFlight.acquire(window);
+      long submitted = System.nanoTime();
+      long done;
+      while (true) {
+        Map<RunState, Long> c = s.o().runs.countByState();
+        long finished =
+            c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L);
+        if (finished >= runs - failed.get()) {
+          done = System.nanoTime();
+          break;
+        }
+        Thread.sleep(200);
+      }
+      double secs = (done - start) / 1e9;
+      System.out.printf(
+          Locale.ROOT,
+          "RESULT throughput-batch db=%s machines=%d bots=%d runs=%d batch=%d submit_failed=%d submit_s=%.2f total_s=%.2f runs_per_s=%.0f%n",
+          db,
+          machines,
+          bots,
+          runs,
+          batch,
           failed.get(),
           (submitted - start) / 1e9,
           secs,

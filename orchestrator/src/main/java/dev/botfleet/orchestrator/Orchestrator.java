@@ -37,6 +37,7 @@ import dev.botfleet.orchestrator.runs.RunCancellation;
 import dev.botfleet.orchestrator.runs.RunLifecycle;
 import dev.botfleet.orchestrator.runs.RunReports;
 import dev.botfleet.orchestrator.runs.RunRepository;
+import dev.botfleet.orchestrator.runs.RunRetention;
 import dev.botfleet.orchestrator.runs.RunService;
 import dev.botfleet.orchestrator.runs.RunSweeper;
 import dev.botfleet.orchestrator.store.Database;
@@ -118,6 +119,10 @@ public final class Orchestrator implements AutoCloseable {
   public final Dispatcher dispatcher;
   public final RunReports runReports;
   public final RunSweeper sweeper;
+
+  /** Purges finished runs past --run-retention (issue 9). */
+  public final RunRetention runRetention;
+
   public final AgentSessions agentSessions;
   public final MachineRemoval machineRemoval;
   public final dev.botfleet.orchestrator.users.LicenseService licenses;
@@ -237,6 +242,15 @@ public final class Orchestrator implements AutoCloseable {
             config.timings().offlineAfter(),
             config.timings().restartGrace(),
             config.timings().sweepInterval());
+    this.runRetention =
+        new RunRetention(
+            tx,
+            runRepository,
+            clock,
+            config.retention().runs(),
+            config.retention().batchSize(),
+            config.retention().pause(),
+            config.retention().interval());
     var cancellation = new RunCancellation(runLifecycle, agentApi);
     this.machineRemoval =
         new MachineRemoval(tx, machines, runRepository, runLifecycle, () -> agentApi);
@@ -367,6 +381,7 @@ public final class Orchestrator implements AutoCloseable {
     meteringMetrics.bindTo(registry);
     refreshers.add(meteringMetrics);
     new dev.botfleet.orchestrator.metrics.EntitlementMetrics(licenses).bindTo(registry);
+    new dev.botfleet.orchestrator.metrics.RetentionMetrics(runRetention).bindTo(registry);
 
     var idempotency =
         new dev.botfleet.orchestrator.api.Idempotency(
@@ -428,6 +443,7 @@ public final class Orchestrator implements AutoCloseable {
     }
     started(() -> dispatcher.start(agentApi), dispatcher);
     started(sweeper::start, sweeper);
+    started(runRetention::start, runRetention); // purges finished runs past --run-retention
     started(databaseHealth::start, databaseHealth); // /healthz (issue 7)
     http =
         new HttpEndpoint(config.bindHost(), config.httpPort(), registry, refreshers, this::healthy);

@@ -24,7 +24,8 @@ public record OrchestratorConfig(
     Timings timings,
     Duration dbWait,
     Tls tls,
-    Limits limits) {
+    Limits limits,
+    Retention retention) {
 
   /** How long a call waits for a database connection by default (--db-wait). */
   public static final Duration DEFAULT_DB_WAIT = Duration.ofSeconds(2);
@@ -227,7 +228,8 @@ public record OrchestratorConfig(
         timings,
         dbWait,
         Tls.insecurePlaintext(),
-        Limits.defaults());
+        Limits.defaults(),
+        Retention.defaults());
   }
 
   public OrchestratorConfig(
@@ -277,7 +279,8 @@ public record OrchestratorConfig(
         timings,
         DEFAULT_DB_WAIT,
         Tls.insecurePlaintext(),
-        Limits.defaults());
+        Limits.defaults(),
+        Retention.defaults());
   }
 
   public OrchestratorConfig withDbWait(Duration wait) {
@@ -292,9 +295,85 @@ public record OrchestratorConfig(
     return with(c -> c.limits = l);
   }
 
+  public OrchestratorConfig withRetention(Retention r) {
+    return with(c -> c.retention = r);
+  }
+
+  /** A config with every component given, retention at its defaults (tests built in code). */
+  public OrchestratorConfig(
+      Path dataDir,
+      String bindHost,
+      int grpcPort,
+      int httpPort,
+      String dbUrl,
+      String dbUser,
+      String dbPassword,
+      int dbPoolSize,
+      Clock clock,
+      Timings timings,
+      Duration dbWait,
+      Tls tls,
+      Limits limits) {
+    this(
+        dataDir,
+        bindHost,
+        grpcPort,
+        httpPort,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        dbPoolSize,
+        clock,
+        timings,
+        dbWait,
+        tls,
+        limits,
+        Retention.defaults());
+  }
+
+  /**
+   * Retention of run history (issue 9): runs that ended longer ago than {@code runs} are purged in
+   * the background, {@code batchSize} rows per transaction with {@code pause} between transactions,
+   * one pass every {@code interval}.
+   *
+   * @param runs how long a finished run is kept ({@code --run-retention}); zero keeps runs for ever
+   */
+  public record Retention(Duration runs, int batchSize, Duration pause, Duration interval) {
+    public Retention {
+      requireNonNull(runs, "runs");
+      requireNonNull(pause, "pause");
+      requireNonNull(interval, "interval");
+      if (runs.isNegative() || (!runs.isZero() && runs.compareTo(Duration.ofHours(1)) < 0)) {
+        throw new IllegalArgumentException(
+            "run-retention: " + runs + " (expected: 0 to keep runs for ever, or at least 1h)");
+      }
+      if (batchSize < 1 || batchSize > 10_000) {
+        throw new IllegalArgumentException(
+            "retention batch size: " + batchSize + " (expected: 1 to 10000)");
+      }
+      if (pause.isNegative() || interval.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            "retention pause: " + pause + ", interval: " + interval + " (expected: >= 0, >= 1s)");
+      }
+    }
+
+    public static Retention defaults() {
+      return new Retention(
+          dev.botfleet.orchestrator.runs.RunRetention.DEFAULT_RETENTION,
+          dev.botfleet.orchestrator.runs.RunRetention.DEFAULT_BATCH_SIZE,
+          dev.botfleet.orchestrator.runs.RunRetention.DEFAULT_PAUSE,
+          dev.botfleet.orchestrator.runs.RunRetention.DEFAULT_INTERVAL);
+    }
+
+    public Retention withRuns(Duration keep) {
+      return new Retention(keep, batchSize, pause, interval);
+    }
+  }
+
   public OrchestratorConfig {
     requireNonNull(timings, "timings");
     requireNonNull(limits, "limits");
+    requireNonNull(retention, "retention");
     requireNonNull(dataDir, "dataDir");
     requireNonNull(bindHost, "bindHost");
     requireNonNull(clock, "clock");
@@ -357,7 +436,8 @@ public record OrchestratorConfig(
         c.timings,
         c.dbWait,
         c.tls,
-        c.limits);
+        c.limits,
+        c.retention);
   }
 
   /** The components of a config being changed by a {@code withX} method. */
@@ -375,6 +455,7 @@ public record OrchestratorConfig(
     Duration dbWait;
     Tls tls;
     Limits limits;
+    Retention retention;
 
     Copy(OrchestratorConfig o) {
       dataDir = o.dataDir;
@@ -390,6 +471,7 @@ public record OrchestratorConfig(
       dbWait = o.dbWait;
       tls = o.tls;
       limits = o.limits;
+      retention = o.retention;
     }
   }
 

@@ -30,6 +30,22 @@ public final class RefusalAudit implements ServerInterceptor {
   /** Set by {@link AuthInterceptor} once it knows who calls. */
   static final Context.Key<AtomicReference<String>> WHO = Context.key("botfleet-refusal-who");
 
+  /** Set for each call: audits a refusal of one item of a batch (issue 9: SubmitRuns). */
+  static final Context.Key<java.util.function.Consumer<io.grpc.StatusRuntimeException>> ITEM =
+      Context.key("botfleet-refusal-item");
+
+  /**
+   * O4 for batches: a call that answers each item on its own (SubmitRuns) closes OK even when some
+   * items were refused PERMISSION_DENIED; it reports each such item here, and it is audited like a
+   * refused call (aggregated per key and minute as usual). Outside a call it does nothing.
+   */
+  static void itemRefused(io.grpc.StatusRuntimeException refusal) {
+    var audit = ITEM.get();
+    if (audit != null) {
+      audit.accept(refusal);
+    }
+  }
+
   private final Refusals refusals;
 
   public RefusalAudit(Refusals refusals) {
@@ -53,7 +69,23 @@ public final class RefusalAudit implements ServerInterceptor {
             super.close(status, trailers);
           }
         };
-    return Contexts.interceptCall(Context.current().withValue(WHO, who), watched, headers, next);
+    java.util.function.Consumer<io.grpc.StatusRuntimeException> item =
+        refusal -> {
+          try {
+            Metadata trailers = refusal.getTrailers();
+            audit(
+                refusal.getStatus(),
+                trailers == null ? new Metadata() : trailers,
+                who.get(),
+                headers,
+                method,
+                call);
+          } catch (RuntimeException e) {
+            // Auditing must never change the answer.
+          }
+        };
+    return Contexts.interceptCall(
+        Context.current().withValue(WHO, who).withValue(ITEM, item), watched, headers, next);
   }
 
   private void audit(

@@ -273,9 +273,17 @@ public final class RequestLimits implements ServerInterceptor {
     ITEMS = Collections.unmodifiableMap(i);
   }
 
+  /**
+   * Repeated message fields whose items the service answers one by one (issue 9: SubmitRuns): the
+   * interceptor bounds only their count; the service checks each item with {@link #check} and
+   * answers a broken bound as that item's own error, so one bad item does not refuse the others.
+   */
+  public static final java.util.Set<String> CHECKED_PER_ITEM =
+      java.util.Set.of("botfleet.v1.SubmitRunsRequest.runs");
+
   /** A bound broken by a message: where, why, and the rule reason. */
   public record Violation(ErrorReason reason, String message) {
-    StatusRuntimeException status() {
+    public StatusRuntimeException status() {
       return GrpcErrors.build(reason, message);
     }
   }
@@ -310,6 +318,9 @@ public final class RequestLimits implements ServerInterceptor {
         if (count > maxItems(f)) {
           return new Violation(
               TOO_MANY, path + ": " + count + " items (expected: at most " + maxItems(f) + ")");
+        }
+        if (CHECKED_PER_ITEM.contains(f.getFullName())) {
+          continue;
         }
         for (int i = 0; i < count; i++) {
           Violation v =

@@ -21,13 +21,19 @@ import dev.botfleet.proto.v1.ListDesktopFlowsRequest;
 import dev.botfleet.proto.v1.ListDesktopFlowsResponse;
 import dev.botfleet.proto.v1.ListRunsRequest;
 import dev.botfleet.proto.v1.ListRunsResponse;
+import dev.botfleet.proto.v1.RunError;
 import dev.botfleet.proto.v1.RunServiceGrpc;
 import dev.botfleet.proto.v1.SetDesktopFlowRequest;
 import dev.botfleet.proto.v1.SetDesktopFlowResponse;
 import dev.botfleet.proto.v1.SubmitRunRequest;
 import dev.botfleet.proto.v1.SubmitRunResponse;
+import dev.botfleet.proto.v1.SubmitRunResult;
+import dev.botfleet.proto.v1.SubmitRunsRequest;
+import dev.botfleet.proto.v1.SubmitRunsResponse;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
@@ -44,56 +50,144 @@ public final class RunApi extends RunServiceGrpc.RunServiceImplBase {
     Unary.respond(
         out,
         () -> {
-          RunTarget.Kind kind;
-          String name;
-          switch (req.getTarget().getKindCase()) {
-            case MACHINE -> {
-              kind = RunTarget.Kind.MACHINE;
-              name = req.getTarget().getMachine();
-            }
-            case GROUP -> {
-              kind = RunTarget.Kind.GROUP;
-              name = req.getTarget().getGroup();
-            }
-            case HOSTED_MACHINE -> {
-              kind = RunTarget.Kind.HOSTED_MACHINE;
-              name = req.getTarget().getHostedMachine();
-            }
-            case HOSTED_GROUP -> {
-              kind = RunTarget.Kind.HOSTED_GROUP;
-              name = req.getTarget().getHostedGroup();
-            }
-            default ->
-                throw BotfleetException.invalid(
-                    ErrorReason.R1_TARGET_REQUIRED,
-                    "target: missing (expected: a machine or a group)");
-          }
-          Priority priority = ProtoEnums.PRIORITY.domainOrNull(req.getPriority());
-          var submitted =
-              runs.submit(
-                  caller(),
-                  new RunService.SubmitRequest(
-                      req.getEnvironment(),
-                      req.getFlow(),
-                      kind,
-                      name,
-                      priority,
-                      req.getInputsMap(),
-                      req.getTriggeringFlow(),
-                      ProtoMapping.duration(req.getQueueTimeout()),
-                      ProtoMapping.duration(req.getRunTimeout()),
-                      req.getIdempotencyKey()));
-          // A new run is QUEUED and unassigned: answer from what we have (the hot path); GetRun
-          // shows why it waits. A retried key returns the run as it is now.
-          RunService.RunView view =
-              submitted.created()
-                  ? new RunService.RunView(submitted.run(), null, null, name)
-                  : runs.get(submitted.run().id());
+          RunService.SubmitRequest request = request(req);
+          var submitted = runs.submit(caller(), request);
           return SubmitRunResponse.newBuilder()
-              .setRun(run(view))
+              .setRun(run(answer(submitted, request)))
               .setCreated(submitted.created())
               .build();
         });
+  }
+
+  /**
+   * Issue 9: each run as SubmitRun takes it, answered one by one. A run breaking a bound of
+   * docs/limits.md (checked here: {@link RequestLimits#CHECKED_PER_ITEM}) or refused by a rule gets
+   * its own error; refusals of permission are audited per item (O4) as the call itself closes OK.
+   */
+  @Override
+  public void submitRuns(SubmitRunsRequest req, StreamObserver<SubmitRunsResponse> out) {
+    Unary.respond(
+        out,
+        () -> {
+          dev.botfleet.orchestrator.admin.Principal caller = caller();
+          if (req.getRunsCount() == 0) {
+            throw BotfleetException.invalid(
+                ErrorReason.R1_BATCH_EMPTY,
+                "runs: none (expected: 1 to " + RunService.MAX_BATCH + " runs)");
+          }
+          int n = req.getRunsCount();
+          RuntimeException[] refused = new RuntimeException[n];
+          List<RunService.SubmitRequest> valid = new ArrayList<>(n);
+          List<Integer> validAt = new ArrayList<>(n);
+          for (int i = 0; i < n; i++) {
+            SubmitRunRequest entry = req.getRuns(i);
+            RequestLimits.Violation v = RequestLimits.check(entry);
+            if (v != null) {
+              refused[i] = v.status();
+              continue;
+            }
+            try {
+              valid.add(request(entry));
+              validAt.add(i);
+            } catch (RuntimeException e) {
+              refused[i] = e;
+            }
+          }
+          List<RunService.BatchResult> results =
+              valid.isEmpty() ? List.of() : runs.submitAll(caller, valid);
+          SubmitRunResult[] answers = new SubmitRunResult[n];
+          for (int j = 0; j < results.size(); j++) {
+            int i = validAt.get(j);
+            RunService.BatchResult r = results.get(j);
+            if (r.error() != null) {
+              refused[i] = r.error();
+              continue;
+            }
+            answers[i] =
+                SubmitRunResult.newBuilder()
+                    .setRun(run(brief(r.submitted(), valid.get(j))).toBuilder().clearInputs())
+                    .setCreated(r.submitted().created())
+                    .build();
+          }
+          var b = SubmitRunsResponse.newBuilder();
+          for (int i = 0; i < n; i++) {
+            b.addResults(answers[i] != null ? answers[i] : error(refused[i]));
+          }
+          return b.build();
+        });
+  }
+
+  /** One run's refusal as SubmitRun would have failed with it: code, catalogue reason, message. */
+  private static SubmitRunResult error(RuntimeException e) {
+    StatusRuntimeException status = GrpcErrors.toStatus(e);
+    if (status.getStatus().getCode() == io.grpc.Status.Code.PERMISSION_DENIED) {
+      RefusalAudit.itemRefused(status);
+    }
+    return SubmitRunResult.newBuilder()
+        .setError(
+            RunError.newBuilder()
+                .setCode(status.getStatus().getCode().value())
+                .setReason(GrpcErrors.reason(status))
+                .setMessage(
+                    GrpcErrors.clip(
+                        status.getStatus().getDescription(), GrpcErrors.MAX_DESCRIPTION)))
+        .build();
+  }
+
+  /**
+   * A new run is QUEUED and unassigned: answer from what we have (the hot path); GetRun shows why
+   * it waits. A retried key returns the run as it is now.
+   */
+  private RunService.RunView answer(RunService.Submitted submitted, RunService.SubmitRequest req) {
+    return submitted.created()
+        ? new RunService.RunView(submitted.run(), null, null, req.targetName())
+        : runs.get(submitted.run().id());
+  }
+
+  /** As {@link #answer}, without the wait reason of a retried run (GetRun has it). */
+  private RunService.RunView brief(RunService.Submitted submitted, RunService.SubmitRequest req) {
+    return submitted.created()
+        ? new RunService.RunView(submitted.run(), null, null, req.targetName())
+        : runs.brief(submitted.run());
+  }
+
+  /** The domain request of one SubmitRunRequest; a missing target is refused here (R1). */
+  private static RunService.SubmitRequest request(SubmitRunRequest req) {
+    RunTarget.Kind kind;
+    String name;
+    switch (req.getTarget().getKindCase()) {
+      case MACHINE -> {
+        kind = RunTarget.Kind.MACHINE;
+        name = req.getTarget().getMachine();
+      }
+      case GROUP -> {
+        kind = RunTarget.Kind.GROUP;
+        name = req.getTarget().getGroup();
+      }
+      case HOSTED_MACHINE -> {
+        kind = RunTarget.Kind.HOSTED_MACHINE;
+        name = req.getTarget().getHostedMachine();
+      }
+      case HOSTED_GROUP -> {
+        kind = RunTarget.Kind.HOSTED_GROUP;
+        name = req.getTarget().getHostedGroup();
+      }
+      default ->
+          throw BotfleetException.invalid(
+              ErrorReason.R1_TARGET_REQUIRED, "target: missing (expected: a machine or a group)");
+    }
+    Priority priority = ProtoEnums.PRIORITY.domainOrNull(req.getPriority());
+    return new RunService.SubmitRequest(
+        req.getEnvironment(),
+        req.getFlow(),
+        kind,
+        name,
+        priority,
+        req.getInputsMap(),
+        req.getTriggeringFlow(),
+        ProtoMapping.duration(req.getQueueTimeout()),
+        ProtoMapping.duration(req.getRunTimeout()),
+        req.getIdempotencyKey());
   }
 
   @Override

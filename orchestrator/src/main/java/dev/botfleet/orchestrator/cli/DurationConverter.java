@@ -12,6 +12,9 @@ final class DurationConverter implements ITypeConverter<Duration> {
 
   @Override
   public Duration convert(String value) {
+    if (value.trim().equals("0")) {
+      return Duration.ZERO; // "off" where a setting allows it (--run-retention 0)
+    }
     Matcher m = SIMPLE.matcher(value.trim());
     if (m.matches()) {
       long n = Long.parseLong(m.group(1));

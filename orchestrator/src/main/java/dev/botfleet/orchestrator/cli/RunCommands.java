@@ -27,6 +27,7 @@ import picocli.CommandLine.Parameters;
     description = "Desktop-flow runs (R1-R10).",
     subcommands = {
       RunCommands.Submit.class,
+      RunBatchCommand.class,
       RunCommands.Show.class,
       RunCommands.List.class,
       RunCommands.Cancel.class

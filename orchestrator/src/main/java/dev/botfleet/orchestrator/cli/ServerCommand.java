@@ -211,6 +211,14 @@ final class ServerCommand implements Callable<Integer> {
           "Requests one principal may make at once above that rate (default: ${DEFAULT-VALUE}).")
   int rateLimitBurst;
 
+  @Option(
+      names = "--run-retention",
+      defaultValue = "30d",
+      converter = DurationConverter.class,
+      description =
+          "Finished runs older than this are purged in the background, with their idempotency keys; 0 keeps them for ever (default: ${DEFAULT-VALUE}).")
+  Duration runRetention;
+
   @Override
   public Integer call() throws Exception {
     Orchestrator o = Orchestrator.start(config());
@@ -251,7 +259,8 @@ final class ServerCommand implements Callable<Integer> {
                 maxConnectionAgeGrace,
                 maxInboundMessageSize,
                 rateLimit,
-                rateLimitBurst));
+                rateLimitBurst))
+        .withRetention(OrchestratorConfig.Retention.defaults().withRuns(runRetention));
   }
 
   OrchestratorConfig.Tls tls() {

@@ -2,13 +2,20 @@ package dev.botfleet.orchestrator.runs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.botfleet.common.BotfleetException;
+import dev.botfleet.common.ErrorReason;
 import dev.botfleet.common.GroupCommit;
 import dev.botfleet.common.Transactions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +72,46 @@ public final class RunLifecycle implements AutoCloseable {
     }
     publish.queued(run);
     return true;
+  }
+
+  /**
+   * Issue 9: inserts many QUEUED runs through the same group-commit writer as {@link #submit}, so a
+   * batch is written in a few transactions (the writer's batches), not one per run. Returns, per
+   * run in order, a completed future: true when inserted (its event published), false when its
+   * idempotency key was taken meanwhile, or failed with why it was not written.
+   */
+  public List<CompletableFuture<Boolean>> submitAll(List<Run> batch) {
+    List<CompletableFuture<Boolean>> pending = new ArrayList<>(batch.size());
+    for (Run run : batch) {
+      pending.add(inserts.submitAsync(run));
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    List<CompletableFuture<Boolean>> done = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      CompletableFuture<Boolean> f = pending.get(i);
+      try {
+        boolean inserted = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (inserted) {
+          publish.queued(batch.get(i));
+        }
+        done.add(CompletableFuture.completedFuture(inserted));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        done.add(
+            CompletableFuture.failedFuture(
+                new BotfleetException(
+                    ErrorReason.INTERRUPTED, "interrupted while waiting for the write")));
+      } catch (TimeoutException e) {
+        done.add(
+            CompletableFuture.failedFuture(
+                new BotfleetException(
+                    ErrorReason.WRITE_TIMEOUT,
+                    "the write did not complete within 30s; retry with the same idempotency key")));
+      } catch (ExecutionException e) {
+        done.add(CompletableFuture.failedFuture(e.getCause()));
+      }
+    }
+    return done;
   }
 
   /** R2: QUEUED → ASSIGNED, conditionally; returns the claims that won. */

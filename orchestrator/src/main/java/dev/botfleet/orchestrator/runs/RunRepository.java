@@ -23,6 +23,17 @@ public interface RunRepository {
    */
   Optional<Run> findByKey(String environmentId, String idempotencyKey);
 
+  /** The runs submitted with any of these keys in this environment (R6), in one round trip. */
+  List<Run> findByKeys(String environmentId, Collection<String> idempotencyKeys);
+
+  /**
+   * Retention (issue 9): deletes at most {@code limit} runs that ended (a terminal state) before
+   * {@code endedBefore}, oldest first; returns how many it deleted. Nothing else refers to a run
+   * row (idempotency keys and late results are columns of it; audit rows name it in text and stay),
+   * so a deleted run leaves nothing behind. Safe with several replicas purging at once.
+   */
+  int purgeEnded(Instant endedBefore, int limit);
+
   /**
    * Runs of an environment (and state, unless null) newest first by {@code (submitted_at DESC, seq
    * DESC)}, starting strictly after {@code after} (null: from the newest), at most {@code limit};

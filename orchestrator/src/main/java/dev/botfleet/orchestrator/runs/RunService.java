@@ -91,6 +91,134 @@ public final class RunService {
   public record Submitted(Run run, boolean created) {}
 
   public Submitted submit(Principal caller, SubmitRequest req) {
+    Checked c = check(caller, req);
+    if (c.key() != null) {
+      var existing = tx.inTransaction(() -> runs.findByKey(c.env().id(), c.key()));
+      if (existing.isPresent()) {
+        return new Submitted(sameOrConflict(existing.get(), c.env(), req), false);
+      }
+    }
+    Run run = prepare(caller, req, c, null);
+    if (!lifecycle.submit(run)) {
+      // A concurrent retry with the same key won (R6).
+      return retried(c, req);
+    }
+    return new Submitted(run, true);
+  }
+
+  /** Most runs one {@link #submitAll} takes (issue 9); the API refuses more. */
+  public static final int MAX_BATCH = 1000;
+
+  /**
+   * What one run of a batch came to: {@code submitted}, or the {@code error} that {@link #submit}
+   * would have thrown for it (exactly one is set).
+   */
+  public record BatchResult(Submitted submitted, RuntimeException error) {
+    static BatchResult of(Submitted s) {
+      return new BatchResult(s, null);
+    }
+
+    static BatchResult failed(RuntimeException e) {
+      return new BatchResult(null, e);
+    }
+  }
+
+  /**
+   * Issue 9: submits many runs at once, each exactly as {@link #submit} would (R1, R4, R6, R10 and
+   * the caller's rights per environment), and answers each on its own, in order: one bad run does
+   * not refuse the others. The idempotency keys of the batch are looked up in one query per
+   * environment, and the new runs go to the group-commit writer together, so a batch of 1,000 costs
+   * a couple of transactions, not 1,000. A key used twice within the batch acts once: the second is
+   * the first's retry (or refused IDEMPOTENCY_KEY_REUSED if it differs).
+   */
+  public List<BatchResult> submitAll(Principal caller, List<SubmitRequest> reqs) {
+    requireNonNull(caller, "caller");
+    if (reqs.isEmpty()) {
+      throw BotfleetException.invalid(
+          ErrorReason.R1_BATCH_EMPTY, "runs: none (expected: 1 to " + MAX_BATCH + " runs)");
+    }
+    if (reqs.size() > MAX_BATCH) {
+      throw BotfleetException.invalid(
+          ErrorReason.INVALID_ARGUMENT_TOO_MANY,
+          "runs: " + reqs.size() + " items (expected: at most " + MAX_BATCH + ")");
+    }
+    int n = reqs.size();
+    BatchResult[] results = new BatchResult[n];
+    Checked[] checked = new Checked[n];
+    Map<String, java.util.Set<String>> keysByEnv = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      try {
+        checked[i] = check(caller, reqs.get(i));
+        if (checked[i].key() != null) {
+          keysByEnv
+              .computeIfAbsent(checked[i].env().id(), e -> new java.util.LinkedHashSet<>())
+              .add(checked[i].key());
+        }
+      } catch (RuntimeException e) {
+        results[i] = BatchResult.failed(e);
+      }
+    }
+    // R6: every key of the batch in one transaction, one query per environment.
+    Map<String, Run> existing =
+        keysByEnv.isEmpty()
+            ? Map.of()
+            : tx.inTransaction(
+                () -> {
+                  Map<String, Run> found = new java.util.HashMap<>();
+                  keysByEnv.forEach(
+                      (envId, keys) ->
+                          runs.findByKeys(envId, keys)
+                              .forEach(r -> found.put(envId + "/" + r.idempotencyKey(), r)));
+                  return found;
+                });
+    Map<String, RuntimeException> refusedTargets = new java.util.HashMap<>();
+    List<Run> fresh = new ArrayList<>();
+    List<Integer> freshAt = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Checked c = checked[i];
+      if (results[i] != null) {
+        continue;
+      }
+      try {
+        Run earlier = c.key() == null ? null : existing.get(c.env().id() + "/" + c.key());
+        if (earlier != null) {
+          results[i] =
+              BatchResult.of(new Submitted(sameOrConflict(earlier, c.env(), reqs.get(i)), false));
+          continue;
+        }
+        fresh.add(prepare(caller, reqs.get(i), c, refusedTargets));
+        freshAt.add(i);
+      } catch (RuntimeException e) {
+        results[i] = BatchResult.failed(e);
+      }
+    }
+    List<java.util.concurrent.CompletableFuture<Boolean>> inserted =
+        fresh.isEmpty() ? List.of() : lifecycle.submitAll(fresh);
+    for (int j = 0; j < fresh.size(); j++) {
+      int i = freshAt.get(j);
+      try {
+        if (inserted.get(j).join()) {
+          results[i] = BatchResult.of(new Submitted(fresh.get(j), true));
+        } else {
+          // The key was taken meanwhile: by a concurrent retry, or earlier in this batch (R6).
+          results[i] = BatchResult.of(retried(checked[i], reqs.get(i)));
+        }
+      } catch (java.util.concurrent.CompletionException e) {
+        results[i] =
+            BatchResult.failed(
+                e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e));
+      } catch (RuntimeException e) {
+        results[i] = BatchResult.failed(e);
+      }
+    }
+    return List.of(results);
+  }
+
+  /** What {@link #check} found: the environment, the inputs as copied, the key (null: none). */
+  private record Checked(Environment env, Map<String, String> inputs, String key) {}
+
+  /** R1, R10 and the caller's rights: everything about a submission that needs no run lookup. */
+  private Checked check(Principal caller, SubmitRequest req) {
     Environment env = environments.require(req.environment());
     Access.requireMakerIn(caller, env.id(), env.name(), "submit runs in '" + env.name() + "'");
     Names.require("flow", req.flow());
@@ -127,13 +255,20 @@ public final class RunService {
         req.idempotencyKey() == null || req.idempotencyKey().isBlank()
             ? null
             : req.idempotencyKey();
-    if (key != null) {
-      var existing = tx.inTransaction(() -> runs.findByKey(env.id(), key));
-      if (existing.isPresent()) {
-        return new Submitted(sameOrConflict(existing.get(), env, req), false);
-      }
-    }
-    RunTarget target = resolveTarget(env, req.targetKind(), req.targetName());
+    return new Checked(env, inputs, key);
+  }
+
+  /**
+   * The new run for a checked request whose key is not taken: its target resolved, and R4 refused
+   * when no bot can ever come. {@code refusedTargets} (null: none) keeps R4's answer per target
+   * within one batch, so a batch for a target without bots asks once.
+   */
+  private Run prepare(
+      Principal caller,
+      SubmitRequest req,
+      Checked c,
+      Map<String, RuntimeException> refusedTargets) {
+    RunTarget target = resolveTarget(c.env(), req.targetKind(), req.targetName());
     if (target.kind() == RunTarget.Kind.GROUP && !machines.groupHasFlow(target.id(), req.flow())) {
       // A5, R4: a group run goes only to a machine with the flow; if none ever reported it, no
       // machine of the group can take it. (A run for one machine is refused by its agent, A5.)
@@ -147,18 +282,37 @@ public final class RunService {
               + " or target a group whose machines have it");
     }
     if (!machines.targetHasBot(target.kind() == RunTarget.Kind.GROUP, target.id())) {
-      refuseIfNoBotCanEverCome(env, target, req.targetName());
+      if (refusedTargets == null) {
+        refuseIfNoBotCanEverCome(c.env(), target, req.targetName());
+      } else {
+        String k = target.kind() + "/" + target.id();
+        if (!refusedTargets.containsKey(k)) {
+          RuntimeException why = null;
+          try {
+            refuseIfNoBotCanEverCome(c.env(), target, req.targetName());
+          } catch (BotfleetException e) {
+            why = e;
+          }
+          refusedTargets.put(k, why);
+        }
+        RuntimeException why = refusedTargets.get(k);
+        if (why != null) {
+          throw why;
+        }
+      }
     }
-    DesktopFlow defaults = desktopFlowDefaults(env.id(), req.flow());
-    Run run = newRun(caller, req, env, target, inputs, key, defaults);
-    if (!lifecycle.submit(run)) {
-      // A concurrent retry with the same key won (R6).
-      return new Submitted(
-          sameOrConflict(
-              tx.inTransaction(() -> runs.findByKey(env.id(), key)).orElseThrow(), env, req),
-          false);
-    }
-    return new Submitted(run, true);
+    DesktopFlow defaults = desktopFlowDefaults(c.env().id(), req.flow());
+    return newRun(caller, req, c.env(), target, c.inputs(), c.key(), defaults);
+  }
+
+  /** The run that took {@code c}'s key before this submission (R6), or IDEMPOTENCY_KEY_REUSED. */
+  private Submitted retried(Checked c, SubmitRequest req) {
+    return new Submitted(
+        sameOrConflict(
+            tx.inTransaction(() -> runs.findByKey(c.env().id(), c.key())).orElseThrow(),
+            c.env(),
+            req),
+        false);
   }
 
   /**
@@ -421,6 +575,26 @@ public final class RunService {
     Access.requireReaderOf(caller, env.id(), env.name(), "read runs of '" + env.name() + "'");
     RunPage<Run> page = tx.inTransaction(() -> runs.list(env.id(), state, after, pageSize));
     return new RunPage<>(page.items().stream().map(this::view).toList(), page.next());
+  }
+
+  /**
+   * A run as it was read, without its wait reason (which costs queries): batch answers (issue 9),
+   * where GetRun tells why a run waits.
+   */
+  public RunView brief(Run run) {
+    return new RunView(
+        run,
+        null,
+        run.machineId() == null ? null : machines.nameOf(run.machineId()),
+        targetName(run));
+  }
+
+  private String targetName(Run run) {
+    return switch (run.target().kind()) {
+      case MACHINE -> machines.nameOf(run.target().id());
+      case GROUP -> groups.groupNameOf(run.target().id());
+      default -> run.target().id();
+    };
   }
 
   private RunView view(Run run) {

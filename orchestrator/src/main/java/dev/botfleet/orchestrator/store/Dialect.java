@@ -23,6 +23,16 @@ public interface Dialect {
     return false;
   }
 
+  /**
+   * What ends a {@code SELECT} of rows about to be changed so rows other transactions hold are
+   * skipped rather than waited for (or deadlocked on): {@code FOR UPDATE SKIP LOCKED} on
+   * PostgreSQL; nothing on H2, which locks every row it reads (DESIGN "H2 differences") and serves
+   * one orchestrator.
+   */
+  default String skipLocked() {
+    return "";
+  }
+
   static Dialect forUrl(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:postgresql:")) {
       return new PostgresDialect();
@@ -66,6 +76,11 @@ public interface Dialect {
     @Override
     public boolean arrayInserts() {
       return true;
+    }
+
+    @Override
+    public String skipLocked() {
+      return " FOR UPDATE SKIP LOCKED";
     }
   }
 }
