@@ -42,6 +42,10 @@ public final class PrivatePostgres implements AutoCloseable {
   private final Path bin;
   private final String runAs; // null: as this JVM's user
   private int port;
+  private volatile boolean closed;
+
+  /** Stops the server if the test JVM exits without {@link #close()} (an aborted run). */
+  private final Thread onExit = new Thread(this::close, "private-postgres-stop");
 
   private PrivatePostgres(Path root, Path bin, String runAs) {
     this.root = root;
@@ -76,6 +80,7 @@ public final class PrivatePostgres implements AutoCloseable {
       throw new UncheckedIOException("cannot create a folder for a private PostgreSQL", e);
     }
     PrivatePostgres pg = new PrivatePostgres(root, bin, runAs);
+    Runtime.getRuntime().addShutdownHook(pg.onExit);
     try {
       pg.init();
       return pg;
@@ -355,7 +360,18 @@ public final class PrivatePostgres implements AutoCloseable {
 
   /** Stops the server (immediately; forcibly if that fails) and deletes its folder. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (Thread.currentThread() != onExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(onExit);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs (or ran) anyway
+      }
+    }
     Optional<ProcessHandle> pm = postmaster();
     if (pm.isPresent()) {
       try {
