@@ -70,7 +70,38 @@ final class Flows {
       touch "$(dirname "$0")/../../ghost-ran"
       """;
 
+  /**
+   * The flow of the fault-injection test (issue 9): appends {@code start <run id> <attempt>
+   * <machine> <pid> <epoch ns>} to {@code $E2E_LEDGER} when it starts and the same with {@code end}
+   * when it ends, after sleeping input {@code seconds}. The agent passes the run id but no attempt,
+   * so the attempt is {@code $BOTFLEET_ATTEMPT} or {@code -}; the machine is the agent's {@code
+   * $E2E_MACHINE}. Its pid is in {@code $E2E_PIDS/<pid>.pid} while it runs, for the clean-up.
+   */
+  static final String LEDGER =
+      """
+      #!/bin/sh
+      echo "start $BOTFLEET_RUN_ID ${BOTFLEET_ATTEMPT:--} $E2E_MACHINE $$ $(date +%s%N)" >> "$E2E_LEDGER"
+      echo $$ > "$E2E_PIDS/$$.pid"
+      sleep "$BOTFLEET_INPUT_SECONDS"
+      echo "end $BOTFLEET_RUN_ID ${BOTFLEET_ATTEMPT:--} $E2E_MACHINE $$ $(date +%s%N)" >> "$E2E_LEDGER"
+      rm -f "$E2E_PIDS/$$.pid"
+      exit 0
+      """;
+
   private Flows() {}
+
+  /** A flows folder holding the {@link #LEDGER} flow under each of {@code names}. */
+  static Path installLedger(Path flowsDir, String... names) {
+    try {
+      Files.createDirectories(flowsDir);
+      for (String name : names) {
+        write(flowsDir, name, LEDGER, true);
+      }
+      return flowsDir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** A flows folder with echo, sleep, fail, big (installed) and ghost (not executable). */
   static Path install(Path flowsDir) {

@@ -14,12 +14,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * every relayed connection, as when the database host goes away (clients see their connections
  * reset and new ones refused); {@link #restore()} listens on the same port again. A real network
  * fault for the orchestrator's real JDBC driver and pool, without stopping the shared server.
+ *
+ * <p>{@link #pause()} keeps every connection open but stops relaying bytes either way, as a network
+ * that silently drops packets (issue 9: the peers notice only by their own time-outs and
+ * keep-alives); {@link #resume()} relays again.
  */
 public final class CuttableTcpProxy implements AutoCloseable {
   private final InetSocketAddress target;
   private final int port;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private ServerSocket server;
+  private volatile boolean paused;
 
   public CuttableTcpProxy(String targetHost, int targetPort) throws IOException {
     this.target = new InetSocketAddress(targetHost, targetPort);
@@ -44,6 +49,16 @@ public final class CuttableTcpProxy implements AutoCloseable {
       closeQuietly(s);
     }
     sockets.clear();
+  }
+
+  /** Stops relaying bytes, keeping connections open (a black hole, not a reset). */
+  public void pause() {
+    paused = true;
+  }
+
+  /** Relays bytes again after {@link #pause()}. */
+  public void resume() {
+    paused = false;
   }
 
   /** Listens on the same port again. */
@@ -105,11 +120,16 @@ public final class CuttableTcpProxy implements AutoCloseable {
               try (InputStream in = from.getInputStream();
                   OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buf)) >= 0; ) {
+                  while (paused && !from.isClosed()) {
+                    Thread.sleep(20);
+                  }
                   out.write(buf, 0, n);
                   out.flush();
                 }
               } catch (IOException e) {
                 // cut or closed by either side
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
               } finally {
                 closeQuietly(from);
                 closeQuietly(to);
