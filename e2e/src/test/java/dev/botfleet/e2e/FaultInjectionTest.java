@@ -41,7 +41,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -132,12 +131,6 @@ class FaultInjectionTest extends EndToEnd {
   }
 
   @Test
-  @Disabled(
-      "issue 9: enable when attempt fencing (no lease re-queue of a started run, the agent refusing"
-          + " a run it already finished, a restart grace period), RunReports retrying instead of"
-          + " dropping reports on a broken connection, and agents accounting for flows left by a"
-          + " killed predecessor land; run it meanwhile with"
-          + " -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition")
   @Timeout(value = 3, unit = TimeUnit.HOURS) // the real bound is below: it depends on the length
   void r5_a6_r2_every_run_executes_and_ends_exactly_once_under_faults() throws Exception {
     long seed = Long.getLong(SEED_PROPERTY, new SecureRandom().nextLong());

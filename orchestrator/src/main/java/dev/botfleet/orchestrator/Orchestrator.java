@@ -207,7 +207,14 @@ public final class Orchestrator implements AutoCloseable {
     this.dispatcher =
         new Dispatcher(
             tx, runRepository, machines, bots, runLifecycle, clock, config.timings().assignLease());
-    this.runReports = new RunReports(tx, runRepository, runLifecycle, reportFence, clock);
+    this.runReports =
+        new RunReports(
+            tx,
+            runRepository,
+            runLifecycle,
+            reportFence,
+            clock,
+            dev.botfleet.orchestrator.store.DatabaseFailures::isUnreachable);
     // A6: results of runs that ended while disconnected come first; after two heartbeats, the runs
     // the agent did not name are lost (R5).
     this.agentSessions =

@@ -104,6 +104,7 @@ public final class AgentSessions implements AutoCloseable {
    * Returns whether the run went back to the queue.
    */
   public boolean refused(String machineId, String runId, int attempt, String reason) {
+    dispatcher.refusedBy(machineId); // before the requeue wakes the dispatcher
     if (lifecycle.requeue(runId, attempt, machineId, "agent refused: " + reason)) {
       return true;
     }

@@ -73,6 +73,10 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     volatile int bots;
     volatile int maxSessions;
     volatile Set<String> flows = Set.of();
+
+    /** System.nanoTime() until which the agent gets nothing new: it just refused a run. */
+    volatile long coolOffUntil = System.nanoTime();
+
     final Set<String> freeBots = ConcurrentHashMap.newKeySet();
 
     LocalMachine(String id) {
@@ -80,7 +84,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     }
 
     boolean usable() {
-      return !maintenance;
+      return !maintenance && System.nanoTime() - coolOffUntil >= 0;
     }
 
     boolean growable() {
@@ -145,6 +149,20 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     pendingReloads.add(machineId);
     wake();
   }
+
+  /**
+   * The machine's agent refused a run for want of a free slot although a bot looked free here (its
+   * slots are held by runs this side already ended, e.g. lost then reported late): it gets nothing
+   * new for {@link #REFUSAL_COOL_OFF}, instead of an assign-refuse loop, each turn a new attempt.
+   */
+  public void refusedBy(String machineId) {
+    LocalMachine m = local.get(machineId);
+    if (m != null) {
+      m.coolOffUntil = System.nanoTime() + REFUSAL_COOL_OFF.toNanos();
+    }
+  }
+
+  static final Duration REFUSAL_COOL_OFF = Duration.ofSeconds(1);
 
   public void machineDisconnected(String machineId) {
     local.remove(machineId);

@@ -15,6 +15,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,19 +39,26 @@ public final class RunReports implements AutoCloseable {
   private final RunLifecycle lifecycle;
   private final AgentReportFence fence;
   private final Clock clock;
+  private final Predicate<Throwable> databaseAway;
   private final GroupCommit<RunReport, Boolean> writer;
 
+  /**
+   * @param databaseAway tells a failure of the database itself (a lost connection, a server
+   *     restarting) from one about a report's values: only the latter may strip or drop a report
+   */
   public RunReports(
       Transactions tx,
       RunRepository runs,
       RunLifecycle lifecycle,
       AgentReportFence fence,
-      Clock clock) {
+      Clock clock,
+      Predicate<Throwable> databaseAway) {
     this.tx = requireNonNull(tx, "tx");
     this.runs = requireNonNull(runs, "runs");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.fence = requireNonNull(fence, "fence");
     this.clock = requireNonNull(clock, "clock");
+    this.databaseAway = requireNonNull(databaseAway, "databaseAway");
     // A batch that cannot be written (the database is away) is not acknowledged: it is kept and
     // written again; agents keep their reports meanwhile.
     this.writer =
@@ -113,6 +121,9 @@ public final class RunReports implements AutoCloseable {
     try {
       applied = lifecycle.applyReports(reports); // publishes ended: bots freed, metrics
     } catch (RuntimeException batchFailure) {
+      if (databaseAway.test(batchFailure)) {
+        throw batchFailure; // written again later, as a whole; nothing is acknowledged meanwhile
+      }
       // One bad report must not hold back the others: write them one at a time.
       applied = new ArrayList<>();
       for (RunReport r : reports) {
@@ -212,7 +223,9 @@ public final class RunReports implements AutoCloseable {
     try {
       return lifecycle.applyReports(List.of(r));
     } catch (RuntimeException first) {
-      if (!databaseAnswers()) {
+      // Issue 9 (fault test): a connection the pool handed out broken after a database restart
+      // fails a report that is fine; dropping it would lose a result the agent then forgets.
+      if (databaseAway.test(first) || !databaseAnswers()) {
         throw batchFailure;
       }
       RunReport stripped =
@@ -231,6 +244,9 @@ public final class RunReports implements AutoCloseable {
       try {
         return lifecycle.applyReports(List.of(stripped));
       } catch (RuntimeException second) {
+        if (databaseAway.test(second) || !databaseAnswers()) {
+          throw batchFailure;
+        }
         log.error(
             "event=run_report_dropped run={} attempt={} error={}",
             r.runId(),

@@ -251,6 +251,25 @@ abstract class ExactlyOnceContract {
   }
 
   @Test
+  void r5_an_agent_that_refuses_for_want_of_a_slot_is_not_sent_runs_again_at_once()
+      throws Exception {
+    startWith(TIMINGS);
+    ProtocolAgent a = agent("m1", 1, List.of("noop"));
+    fleet.bots(Fleet.ENV, "m1", 1);
+    // Its slot is held by a flow the orchestrator no longer counts (fault test, issue 9).
+    a.refuseAll = true;
+    String id = submitTo("m1");
+    await().until(() -> a.attempts.containsKey(id));
+    // One offer a second or so, not an assign-refuse loop with a new attempt every turn.
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(4))
+        .until(() -> a.attempts.get(id) <= 4);
+    a.refuseAll = false;
+    await().until(() -> a.assignedRunIds().contains(id));
+  }
+
+  @Test
   void a3_after_a_restart_no_machine_is_offline_and_no_lease_expires_within_the_grace()
       throws Exception {
     startWith(
