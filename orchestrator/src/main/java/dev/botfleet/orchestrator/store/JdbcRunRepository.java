@@ -28,7 +28,23 @@ public final class JdbcRunRepository implements RunRepository {
   /** Run time-out is enforced by the agent; the orchestrator's backstop fires this much later. */
   static final Duration RUN_DEADLINE_GRACE = Duration.ofMinutes(2);
 
-  private static final String QUEUE_ORDER = " ORDER BY priority DESC, submitted_at, seq";
+  private static final String QUEUE_ORDER = " ORDER BY q.priority DESC, q.submitted_at, q.seq";
+
+  /**
+   * Issue 9, "the queue is not the history": a QUEUED run has one row in {@code queued_run}, added
+   * in the transaction that queues it, removed in the one that claims or ends it (V11). Taken from
+   * the run row, so the queue order is the run's own (R3: priority, submitted_at, seq).
+   */
+  private static final String ENQUEUE =
+      "INSERT INTO queued_run (run_id, target_id, priority, submitted_at, seq, queue_deadline)"
+          + " SELECT id, target_id, priority, submitted_at, seq, queue_deadline FROM run WHERE id = ? AND state = 'QUEUED'";
+
+  private static final String DEQUEUE = "DELETE FROM queued_run WHERE run_id = ?";
+
+  /** Queued runs: the queue table's rows joined to their runs (primary key lookups). */
+  private static final String QUEUED_RUNS =
+      "SELECT r.* FROM queued_run q JOIN run r ON r.id = q.run_id";
+
   private final Jdbc jdbc;
 
   public JdbcRunRepository(Jdbc jdbc) {
@@ -42,7 +58,11 @@ public final class JdbcRunRepository implements RunRepository {
 
   @Override
   public boolean insert(Run r) {
-    return jdbc.update(INSERT, insertArgs(r)) == 1;
+    if (jdbc.update(INSERT, insertArgs(r)) != 1) {
+      return false;
+    }
+    jdbc.update(ENQUEUE, r.id());
+    return true;
   }
 
   /** Runs without an idempotency key cannot conflict (fresh ids): no ON CONFLICT work for them. */
@@ -58,10 +78,18 @@ public final class JdbcRunRepository implements RunRepository {
     int[] plainCounts = plain.isEmpty() ? new int[0] : jdbc.batch(INSERT_PLAIN, plain);
     int[] keyedCounts = keyed.isEmpty() ? new int[0] : jdbc.batch(INSERT, keyed);
     List<Boolean> result = new ArrayList<>(runs.size());
+    List<Object[]> enqueue = new ArrayList<>(runs.size());
     int p = 0;
     int k = 0;
     for (Run r : runs) {
-      result.add(updated(r.idempotencyKey() == null ? plainCounts[p++] : keyedCounts[k++]));
+      boolean inserted = updated(r.idempotencyKey() == null ? plainCounts[p++] : keyedCounts[k++]);
+      result.add(inserted);
+      if (inserted) {
+        enqueue.add(new Object[] {r.id()});
+      }
+    }
+    if (!enqueue.isEmpty()) {
+      jdbc.batch(ENQUEUE, enqueue);
     }
     return result;
   }
@@ -155,7 +183,9 @@ public final class JdbcRunRepository implements RunRepository {
         if (sql.length() > 0) {
           sql.append(" UNION ALL ");
         }
-        sql.append("(SELECT * FROM run WHERE state = 'QUEUED' AND target_id = ?")
+        sql.append("(")
+            .append(QUEUED_RUNS)
+            .append(" WHERE q.target_id = ?")
             .append(QUEUE_ORDER)
             .append(" LIMIT ?)");
         args.add(t.getKey());
@@ -172,7 +202,7 @@ public final class JdbcRunRepository implements RunRepository {
   @Override
   public long aheadOf(Run run) {
     return jdbc.queryLong(
-        "SELECT COUNT(*) FROM run WHERE state = 'QUEUED' AND target_id = ? AND id <> ?"
+        "SELECT COUNT(*) FROM queued_run WHERE target_id = ? AND run_id <> ?"
             + " AND (priority > ? OR (priority = ? AND (submitted_at < ? OR (submitted_at = ? AND seq < (SELECT seq FROM run WHERE id = ?)))))",
         run.target().id(),
         run.id(),
@@ -187,7 +217,7 @@ public final class JdbcRunRepository implements RunRepository {
   public Map<String, Long> queueDepthByTarget() {
     Map<String, Long> result = new HashMap<>();
     jdbc.query(
-        "SELECT target_id, COUNT(*) AS n FROM run WHERE state = 'QUEUED' GROUP BY target_id",
+        "SELECT target_id, COUNT(*) AS n FROM queued_run GROUP BY target_id",
         rs -> result.put(rs.getString("target_id"), rs.getLong("n")));
     return result;
   }
@@ -231,6 +261,10 @@ public final class JdbcRunRepository implements RunRepository {
     if (runWon.isEmpty()) {
       return runWon;
     }
+    // The run row is locked first, then its queue row, as in end() and requeue(): one lock order.
+    List<Object[]> dequeue = new ArrayList<>(runWon.size());
+    runWon.forEach(c -> dequeue.add(new Object[] {c.run().id()}));
+    jdbc.batch(DEQUEUE, dequeue);
     List<Object[]> botRows = new ArrayList<>(runWon.size());
     runWon.forEach(c -> botRows.add(new Object[] {c.run().id(), c.botId()}));
     int[] botCounts =
@@ -251,6 +285,9 @@ public final class JdbcRunRepository implements RunRepository {
           "UPDATE run SET state = 'QUEUED', machine_id = NULL, bot_id = NULL, attempt = ?, assigned_at = NULL, lease_expires_at = NULL,"
               + " run_deadline = NULL WHERE id = ? AND attempt = ?",
           revert);
+      List<Object[]> enqueue = new ArrayList<>(revert.size());
+      revert.forEach(row -> enqueue.add(new Object[] {row[1]}));
+      jdbc.batch(ENQUEUE, enqueue);
     }
     return won;
   }
@@ -359,6 +396,9 @@ public final class JdbcRunRepository implements RunRepository {
             runId,
             attempt,
             machineId);
+    if (n == 1) {
+      jdbc.update(ENQUEUE, runId);
+    }
     if (n == 1 && botId != null) {
       jdbc.update(
           "UPDATE bot SET current_run_id = NULL WHERE id = ? AND current_run_id = ?", botId, runId);
@@ -399,6 +439,7 @@ public final class JdbcRunRepository implements RunRepository {
             runId,
             attempt);
     if (n == 1) {
+      jdbc.update(DEQUEUE, runId); // a queued run leaves the queue; an active one has no row
       freeBots(List.of(runId));
     }
     return n == 1;
@@ -424,10 +465,16 @@ public final class JdbcRunRepository implements RunRepository {
     jdbc.update("UPDATE run SET cancel_requested = TRUE WHERE id = ?", runId);
   }
 
+  /**
+   * Said of every active (ASSIGNED, RUNNING) run, so that PostgreSQL reads them through the partial
+   * index run_active (V11), which holds active runs only, instead of the history.
+   */
+  static final String ACTIVE = " AND machine_id IS NOT NULL AND ended_at IS NULL";
+
   @Override
   public List<Run> activeOn(String machineId) {
     return jdbc.query(
-        "SELECT * FROM run WHERE machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')",
+        "SELECT * FROM run WHERE machine_id = ? AND state IN ('ASSIGNED', 'RUNNING')" + ACTIVE,
         JdbcRunRepository::run,
         machineId);
   }
@@ -439,7 +486,10 @@ public final class JdbcRunRepository implements RunRepository {
     }
     String in = machineIds.stream().map(x -> "?").collect(Collectors.joining(","));
     return jdbc.query(
-        "SELECT * FROM run WHERE state IN ('ASSIGNED', 'RUNNING') AND machine_id IN (" + in + ")",
+        "SELECT * FROM run WHERE state IN ('ASSIGNED', 'RUNNING') AND machine_id IN ("
+            + in
+            + ")"
+            + ACTIVE,
         JdbcRunRepository::run,
         machineIds.toArray());
   }
@@ -447,7 +497,9 @@ public final class JdbcRunRepository implements RunRepository {
   @Override
   public List<Run> expiredLeases(Instant now) {
     return jdbc.query(
-        "SELECT * FROM run WHERE state = 'ASSIGNED' AND lease_expires_at < ? LIMIT 1000",
+        "SELECT * FROM run WHERE state = 'ASSIGNED' AND lease_expires_at < ?"
+            + ACTIVE
+            + " LIMIT 1000",
         JdbcRunRepository::run,
         now);
   }
@@ -455,15 +507,13 @@ public final class JdbcRunRepository implements RunRepository {
   @Override
   public List<Run> expiredQueue(Instant now) {
     return jdbc.query(
-        "SELECT * FROM run WHERE state = 'QUEUED' AND queue_deadline < ? LIMIT 1000",
-        JdbcRunRepository::run,
-        now);
+        QUEUED_RUNS + " WHERE q.queue_deadline < ? LIMIT 1000", JdbcRunRepository::run, now);
   }
 
   @Override
   public List<Run> overdueRunning(Instant now) {
     return jdbc.query(
-        "SELECT * FROM run WHERE state = 'RUNNING' AND run_deadline < ? LIMIT 1000",
+        "SELECT * FROM run WHERE state = 'RUNNING' AND run_deadline < ?" + ACTIVE + " LIMIT 1000",
         JdbcRunRepository::run,
         now);
   }
@@ -475,7 +525,9 @@ public final class JdbcRunRepository implements RunRepository {
     }
     List<Run> all =
         jdbc.query(
-            "SELECT * FROM run WHERE cancel_requested = TRUE AND state IN ('ASSIGNED', 'RUNNING') LIMIT 1000",
+            "SELECT * FROM run WHERE cancel_requested = TRUE AND state IN ('ASSIGNED', 'RUNNING')"
+                + ACTIVE
+                + " LIMIT 1000",
             JdbcRunRepository::run);
     return all.stream().filter(r -> machineIds.contains(r.machineId())).toList();
   }
