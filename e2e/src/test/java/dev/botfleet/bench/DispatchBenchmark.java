@@ -52,6 +52,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       saturation, with instant flows answered by the fleet simulator over real gRPC;
  *   <li>{@code throughput-batch DB MACHINES BOTS RUNS BATCH}: the same, submitted with SubmitRuns
  *       in batches of BATCH runs (issue 9; at most 1,000), four batches in flight;
+ *   <li>{@code series DB N MACHINES BOTS RUNS}: N consecutive {@code throughput} runs, each on a
+ *       fresh database, then min / median / max and the load average before and after (issue 9);
  *   <li>{@code latency DB RATE SECONDS}: submit → assigned p50/p99 at a steady submission rate;
  *   <li>{@code idle AGENTS SECONDS}: CPU and memory of an orchestrator process with that many
  *       connected agents heartbeating every 5 s.
@@ -81,11 +83,20 @@ public final class DispatchBenchmark {
               arg(args, 1, "h2"),
               Integer.parseInt(arg(args, 2, "200")),
               Integer.parseInt(arg(args, 3, "30")));
+      case "series" ->
+          Series.run(
+              arg(args, 1, "h2"),
+              Integer.parseInt(arg(args, 2, "10")),
+              Integer.parseInt(arg(args, 3, "50")),
+              Integer.parseInt(arg(args, 4, "10")),
+              Integer.parseInt(arg(args, 5, "20000")));
       case "idle" ->
           idle(Integer.parseInt(arg(args, 1, "5000")), Integer.parseInt(arg(args, 2, "60")));
       default ->
           throw new IllegalArgumentException(
-              "mode: " + mode + " (expected: throughput, throughput-batch, latency or idle)");
+              "mode: "
+                  + mode
+                  + " (expected: throughput, throughput-batch, series, latency or idle)");
     }
     System.exit(0);
   }
@@ -120,7 +131,23 @@ public final class DispatchBenchmark {
             DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
         Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
+      // -Dbench.pg.settings="k=v;k=v": per-database settings for diagnosis, such as auto_explain
+      // (session_preload_libraries=auto_explain;auto_explain.log_min_duration=20); issue 9.
+      for (String kv : System.getProperty("bench.pg.settings", "").split(";")) {
+        if (!kv.isBlank()) {
+          int eq = kv.indexOf('=');
+          s.execute(
+              "ALTER DATABASE "
+                  + name
+                  + " SET "
+                  + kv.substring(0, eq).trim()
+                  + " = '"
+                  + kv.substring(eq + 1).trim().replace("'", "''")
+                  + "'");
+        }
+      }
     }
+    System.out.println("bench database: " + name);
     return new String[] {"jdbc:postgresql://127.0.0.1:5432/" + name, "postgres", ""};
   }
 
@@ -129,7 +156,10 @@ public final class DispatchBenchmark {
     String[] url = database(db);
     OrchestratorConfig config =
         new OrchestratorConfig(
-            dir, "127.0.0.1", 0, 0, url[0], url[1], url[2], 16, Clock.systemUTC());
+                dir, "127.0.0.1", 0, 0, url[0], url[1], url[2], 16, Clock.systemUTC())
+            // The benchmark's one admin submits far above the default per-principal rate (1,000/s):
+            // no rate limit, the engine is measured (issue 9).
+            .withLimits(OrchestratorConfig.Limits.defaults().withRateLimit(0, 1));
     Orchestrator o = Orchestrator.start(config);
     String token = Files.readString(dir.resolve("admin.token")).trim();
     Principal admin = o.principals.authenticate(token).orElseThrow();
@@ -172,7 +202,8 @@ public final class DispatchBenchmark {
         .build();
   }
 
-  static void throughput(String db, int machines, int bots, int runs) throws Exception {
+  /** Runs per second end to end of one run on a fresh database (also used by {@link Series}). */
+  static double throughput(String db, int machines, int bots, int runs) throws Exception {
     try (Setup s = setup(db, machines, bots)) {
       var stub = stub(s);
       Semaphore inFlight = new Semaphore(256);
@@ -209,6 +240,7 @@ public final class DispatchBenchmark {
           secs,
           runs / secs);
       System.out.println("RESULT states " + s.o().runs.countByState());
+      return runs / secs;
     }
   }
 

@@ -298,7 +298,8 @@ public final class JdbcMachineRepository implements MachineRepository {
   public List<String> silentHoldingRuns(Instant before) {
     return jdbc.query(
         "SELECT DISTINCT m.id FROM run r JOIN machine m ON m.id = r.machine_id"
-            + " WHERE r.state IN ('ASSIGNED', 'RUNNING') AND m.status = 'OFFLINE' AND m.last_heartbeat < ?",
+            + " WHERE r.state IN ('ASSIGNED', 'RUNNING') AND r.ended_at IS NULL"
+            + " AND m.status = 'OFFLINE' AND m.last_heartbeat < ?",
         rs -> rs.getString(1),
         before);
   }

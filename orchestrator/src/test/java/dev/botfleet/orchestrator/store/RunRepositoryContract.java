@@ -644,4 +644,83 @@ abstract class RunRepositoryContract {
         .containsExactly("run_1");
     assertThat(find("run_1").cancelRequested()).isTrue();
   }
+
+  // ------------------------------------------------------------------ issue 9: the queue table
+
+  /** What the dispatcher and the queue metrics see of a target's queue. */
+  private List<String> queueOf(String target) {
+    return tx.inTransaction(() -> runs.queuedFor(Map.of(target, 100))).stream()
+        .map(Run::id)
+        .toList();
+  }
+
+  @Test
+  void issue_9_a_run_is_in_the_queue_exactly_while_it_is_queued() {
+    Run first = insert(queued("run_1", "mach_a", Priority.NORMAL, T0, null, true));
+    Run second = insert(queued("run_2", "mach_a", Priority.NORMAL, T0.plusSeconds(1)));
+    insert(queued("run_3", "mach_a", Priority.NORMAL, T0.plusSeconds(2)));
+    assertThat(queueOf("mach_a")).containsExactly("run_1", "run_2", "run_3");
+
+    // Claimed: out of the queue; the runs behind it move up (R3).
+    claimOn(first, "mach_a", "bot_a1");
+    assertThat(queueOf("mach_a")).containsExactly("run_2", "run_3");
+    assertThat(tx.inTransaction(() -> runs.aheadOf(find("run_3")))).isEqualTo(1);
+
+    // A claim that loses the bot (R2) leaves the run where it was.
+    assertThat(claim(new Claim(second, "mach_a", "bot_a1", 1))).isEmpty();
+    assertThat(queueOf("mach_a")).containsExactly("run_2", "run_3");
+
+    // Re-queued (R5): back in its place by submission time, ahead of the others.
+    assertThat(tx.inTransaction(() -> runs.requeue("run_1", 1, "mach_a", "lease expired")))
+        .isTrue();
+    assertThat(queueOf("mach_a")).containsExactly("run_1", "run_2", "run_3");
+    assertThat(tx.inTransaction(runs::queueDepthByTarget)).containsEntry("mach_a", 3L);
+
+    // Ended while queued (R4, R7): out of the queue, and no longer found past its deadline.
+    assertThat(
+            tx.inTransaction(
+                () -> runs.end("run_2", 0, RunState.CANCELLED, "CANCELLED_BY_USER", "x", T0)))
+        .isTrue();
+    assertThat(queueOf("mach_a")).containsExactly("run_1", "run_3");
+    assertThat(tx.inTransaction(() -> runs.expiredQueue(T0.plus(Duration.ofDays(1)))))
+        .extracting(Run::id)
+        .containsExactlyInAnyOrder("run_1", "run_3");
+
+    // Claimed again and finished: the queue is empty, the history keeps the runs.
+    Claim again = claimOn(find("run_1"), "mach_a", "bot_a2");
+    apply(finished("mach_a", "run_1", again.attempt(), RunState.SUCCEEDED));
+    assertThat(queueOf("mach_a")).containsExactly("run_3");
+    assertThat(tx.inTransaction(runs::countByState))
+        .containsEntry(RunState.SUCCEEDED, 1L)
+        .containsEntry(RunState.CANCELLED, 1L)
+        .containsEntry(RunState.QUEUED, 1L);
+  }
+
+  @Test
+  void issue_9_a_pass_over_more_targets_and_runs_than_one_statement_reads_takes_them_all() {
+    // 70 targets (more than the 64 sub-selects of one statement), 3 runs each, 2 per target asked.
+    Map<String, Integer> limits = new java.util.HashMap<>();
+    tx.run(
+        () -> {
+          for (int t = 0; t < 70; t++) {
+            String target = "grp_" + t;
+            limits.put(target, 2);
+            List<Run> three = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+              three.add(queued("run_" + t + "_" + i, target, Priority.NORMAL, T0.plusSeconds(i)));
+            }
+            assertThat(runs.insertAll(three)).containsOnly(true);
+          }
+        });
+
+    List<Run> pass = tx.inTransaction(() -> runs.queuedFor(limits));
+
+    assertThat(pass).hasSize(140);
+    assertThat(pass)
+        .extracting(Run::id)
+        .allMatch(id -> !id.endsWith("_2"), "the third run of each target waits (R3, R9)");
+    assertThat(tx.inTransaction(() -> runs.queuedFor(Map.of("grp_5", 1))))
+        .extracting(Run::id)
+        .containsExactly("run_5_0");
+  }
 }
