@@ -41,6 +41,11 @@ public final class LocalBots implements Bots {
     RunListener freeing =
         new RunListener() {
           @Override
+          public void onProcess(String runId, ProcessHandle process) {
+            listener.onProcess(runId, process); // the journal records it (R5, issue 9)
+          }
+
+          @Override
           public void onStarted(String runId, Instant startedAt) {
             listener.onStarted(runId, startedAt);
           }

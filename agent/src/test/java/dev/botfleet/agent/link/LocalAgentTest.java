@@ -425,6 +425,27 @@ class LocalAgentTest {
   }
 
   @Test
+  void r5_the_journal_names_the_flow_process_of_a_running_run_until_it_ends() throws Exception {
+    enrolledAndConnected();
+    String machine = orchestrator.onlyMachine();
+    orchestrator.assign(machine, "run_j", "sleepy");
+    await().atMost(WAIT).until(() -> !orchestrator.started("run_j").isEmpty());
+    Path entry = dataDir.resolve(LocalAgent.ASSIGNED_DIR).resolve("run_j.assigned");
+    await().atMost(WAIT).until(() -> Files.readAllLines(entry).size() >= 4);
+    List<String> lines = Files.readAllLines(entry);
+    assertThat(lines.get(0)).isEqualTo("1");
+    assertThat(lines.get(1)).isEqualTo("run_j");
+    // What a restarted agent needs to find and stop the flow a killed agent left running.
+    ProcessHandle flow = ProcessHandle.of(Long.parseLong(lines.get(2))).orElseThrow();
+    assertThat(flow.isAlive()).isTrue();
+    assertThat(flow.info().startInstant().orElseThrow().toEpochMilli())
+        .isEqualTo(Long.parseLong(lines.get(3)));
+    orchestrator.cancel(machine, "run_j");
+    await().atMost(WAIT).until(() -> !orchestrator.finished("run_j").isEmpty());
+    assertThat(entry).doesNotExist();
+  }
+
+  @Test
   void r5_a_run_interrupted_by_an_agent_crash_is_reported_lost_and_its_process_stopped()
       throws Exception {
     LocalAgent first = enrolledAndConnected();
