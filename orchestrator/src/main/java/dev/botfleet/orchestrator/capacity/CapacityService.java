@@ -376,23 +376,16 @@ public final class CapacityService {
   public long requireFreeUnit(
       String environmentId, Sku sku, ErrorReason reasonIfNone, String whatIfNone) {
     sku.lockSet().forEach(repository::lockSku);
-    Instant now = clock.instant();
-    for (Sku s : sku.lockSet()) {
-      long purchased = purchased(s, now);
-      long allocated =
-          repository.listAllocations(s).stream()
-              .mapToLong(Allocation::quantity)
-              .reduce(0, CapacityService::saturatedAdd);
-      if (allocated > purchased) {
-        throw BotfleetException.precondition(
-            ErrorReason.C8_OVER_CAPACITY,
-            s
-                + " is over capacity ("
-                + allocated
-                + " allocated, "
-                + purchased
-                + " purchased): new consumption is refused until purchases cover allocations");
-      }
+    Over over = firstOver(sku, clock.instant());
+    if (over != null) {
+      throw BotfleetException.precondition(
+          ErrorReason.C8_OVER_CAPACITY,
+          over.sku()
+              + " is over capacity ("
+              + over.allocated()
+              + " allocated, "
+              + over.purchased()
+              + " purchased): new consumption is refused until purchases cover allocations");
     }
     long free = freeIn(environmentId, sku);
     if (free <= 0) {
@@ -406,20 +399,24 @@ public final class CapacityService {
    * purchased, so new consumption of it is refused until purchases cover the allocations.
    */
   public boolean overCapacity(Sku sku) {
-    return tx.inTransaction(
-        () -> {
-          Instant now = clock.instant();
-          for (Sku s : sku.lockSet()) {
-            long allocated =
-                repository.listAllocations(s).stream()
-                    .mapToLong(Allocation::quantity)
-                    .reduce(0, CapacityService::saturatedAdd);
-            if (allocated > purchased(s, now)) {
-              return true;
-            }
-          }
-          return false;
-        });
+    return tx.inTransaction(() -> firstOver(sku, clock.instant()) != null);
+  }
+
+  private record Over(Sku sku, long allocated, long purchased) {}
+
+  /** The first SKU of {@code sku}'s pool with more allocated than purchased at {@code now}. */
+  private Over firstOver(Sku sku, Instant now) {
+    for (Sku s : sku.lockSet()) {
+      long purchased = purchased(s, now);
+      long allocated =
+          repository.listAllocations(s).stream()
+              .mapToLong(Allocation::quantity)
+              .reduce(0, CapacityService::saturatedAdd);
+      if (allocated > purchased) {
+        return new Over(s, allocated, purchased);
+      }
+    }
+    return null;
   }
 
   /** Allocated minus consumed in one environment (pool-wide for PROCESS/UNATTENDED_RPA). */

@@ -96,13 +96,16 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
      * runs end, but takes a new run only while fewer than its sessions are busy.
      */
     int room() {
-      int busy = Math.max(0, bots - freeBots.size());
       int offer = freeBots.size() + (autoAllocation ? Math.max(0, maxSessions - bots) : 0);
-      return Math.max(0, Math.min(offer, maxSessions - busy));
+      return Math.max(0, Math.min(offer, maxSessions - busy()));
     }
 
     boolean hasFreeBot() {
-      return !freeBots.isEmpty() && Math.max(0, bots - freeBots.size()) < maxSessions;
+      return !freeBots.isEmpty() && busy() < maxSessions;
+    }
+
+    private int busy() {
+      return Math.max(0, bots - freeBots.size());
     }
 
     /** A5: the agent reported the flow installed (its local allow-list). */

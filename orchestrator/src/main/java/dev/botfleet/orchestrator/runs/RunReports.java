@@ -110,13 +110,18 @@ public final class RunReports implements AutoCloseable {
         reports.add(r);
       }
     }
-    if (!requeued.isEmpty()) {
-      List<Boolean> answers = reports.isEmpty() ? List.of() : write(reports);
-      List<Boolean> merged = new ArrayList<>(all.size());
-      var rest = answers.iterator();
-      all.forEach(r -> merged.add(requeued.contains(r) || rest.next()));
-      return merged;
+    if (requeued.isEmpty()) {
+      return apply(reports);
     }
+    List<Boolean> answers = reports.isEmpty() ? List.of() : apply(reports);
+    List<Boolean> merged = new ArrayList<>(all.size());
+    var rest = answers.iterator();
+    all.forEach(r -> merged.add(requeued.contains(r) || rest.next()));
+    return merged;
+  }
+
+  /** Applies reports in one transaction (or one by one when that fails); answers as write. */
+  private List<Boolean> apply(List<RunReport> reports) {
     List<RunReport> applied;
     try {
       applied = lifecycle.applyReports(reports); // publishes ended: bots freed, metrics
