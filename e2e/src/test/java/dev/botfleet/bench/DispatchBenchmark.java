@@ -202,6 +202,18 @@ public final class DispatchBenchmark {
         .build();
   }
 
+  /** When at least {@code expected} runs have ended (the clock of the throughput modes). */
+  private static long finished(Setup s, long expected) throws InterruptedException {
+    while (true) {
+      Map<RunState, Long> c = s.o().runs.countByState();
+      if (c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L)
+          >= expected) {
+        return System.nanoTime();
+      }
+      Thread.sleep(200);
+    }
+  }
+
   /** Runs per second end to end of one run on a fresh database (also used by {@link Series}). */
   static double throughput(String db, int machines, int bots, int runs) throws Exception {
     try (Setup s = setup(db, machines, bots)) {
@@ -216,17 +228,7 @@ public final class DispatchBenchmark {
       }
       inFlight.acquire(256);
       long submitted = System.nanoTime();
-      long done;
-      while (true) {
-        Map<RunState, Long> c = s.o().runs.countByState();
-        long finished =
-            c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L);
-        if (finished >= runs - failed.get()) {
-          done = System.nanoTime();
-          break;
-        }
-        Thread.sleep(200);
-      }
+      long done = finished(s, runs - failed.get());
       double secs = (done - start) / 1e9;
       System.out.printf(
           Locale.ROOT,
@@ -292,17 +294,7 @@ public final class DispatchBenchmark {
       }
       inFlight.acquire(window);
       long submitted = System.nanoTime();
-      long done;
-      while (true) {
-        Map<RunState, Long> c = s.o().runs.countByState();
-        long finished =
-            c.getOrDefault(RunState.SUCCEEDED, 0L) + c.getOrDefault(RunState.FAILED, 0L);
-        if (finished >= runs - failed.get()) {
-          done = System.nanoTime();
-          break;
-        }
-        Thread.sleep(200);
-      }
+      long done = finished(s, runs - failed.get());
       double secs = (done - start) / 1e9;
       System.out.printf(
           Locale.ROOT,

@@ -7,7 +7,6 @@ import dev.botfleet.orchestrator.runs.Priority;
 import dev.botfleet.orchestrator.runs.Run;
 import dev.botfleet.orchestrator.runs.RunReport;
 import dev.botfleet.orchestrator.runs.RunState;
-import dev.botfleet.orchestrator.runs.RunTarget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,35 +98,8 @@ abstract class RunRepositoryContract {
       Instant submittedAt,
       String key,
       boolean retryable) {
-    return new Run(
-        id,
-        "env_1",
-        "noop",
-        new RunTarget(RunTarget.Kind.MACHINE, targetId),
-        priority,
-        Map.of("x", "1"),
-        null,
-        Duration.ofHours(6),
-        Duration.ofHours(24),
-        retryable,
-        key,
-        RunState.QUEUED,
-        null,
-        null,
-        0,
-        submittedAt,
-        submittedAt.plus(Duration.ofHours(6)),
-        null,
-        null,
-        null,
-        null,
-        Map.of(),
-        "",
-        null,
-        null,
-        false,
-        "admin",
-        null);
+    return dev.botfleet.orchestrator.testing.Runs.queued(
+        id, "env_1", targetId, priority, Map.of("x", "1"), submittedAt, key, retryable);
   }
 
   Run insert(Run run) {

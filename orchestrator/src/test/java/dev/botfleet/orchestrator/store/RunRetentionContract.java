@@ -8,7 +8,6 @@ import dev.botfleet.orchestrator.runs.Priority;
 import dev.botfleet.orchestrator.runs.Run;
 import dev.botfleet.orchestrator.runs.RunRetention;
 import dev.botfleet.orchestrator.runs.RunState;
-import dev.botfleet.orchestrator.runs.RunTarget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -85,35 +84,8 @@ abstract class RunRetentionContract {
   }
 
   static Run queued(String id, String env, Instant submittedAt, String key) {
-    return new Run(
-        id,
-        env,
-        "noop",
-        new RunTarget(RunTarget.Kind.MACHINE, "mach_a"),
-        Priority.NORMAL,
-        Map.of(),
-        null,
-        Duration.ofHours(6),
-        Duration.ofHours(24),
-        false,
-        key,
-        RunState.QUEUED,
-        null,
-        null,
-        0,
-        submittedAt,
-        submittedAt.plus(Duration.ofHours(6)),
-        null,
-        null,
-        null,
-        null,
-        Map.of(),
-        "",
-        null,
-        null,
-        false,
-        "admin",
-        null);
+    return dev.botfleet.orchestrator.testing.Runs.queued(
+        id, env, "mach_a", Priority.NORMAL, Map.of(), submittedAt, key, false);
   }
 
   void insert(Run run) {
