@@ -67,7 +67,8 @@ public final class Database implements AutoCloseable {
 
   /**
    * The default store: an H2 file database under {@code dataDir}. WRITE_DELAY=0 so a commit is
-   * handed to the OS before it is acknowledged: SIGKILL after a reply loses nothing (O2).
+   * handed to the OS before it is acknowledged (O2); one loss across SIGKILL was seen under heavy
+   * load, see docs/operations.md "H2 and kill -9".
    */
   public static String h2FileUrl(Path dataDir) {
     Path base = dataDir.toAbsolutePath().resolve("botfleet");
