@@ -442,7 +442,7 @@ public final class Orchestrator implements AutoCloseable {
               config.dbUser(),
               config.dbPassword(),
               replicaId,
-              dispatcher::wake,
+              dispatcher::remoteQueued,
               dispatcher::machineChanged);
       runLifecycle.subscribe(notifier);
       machines.addListener(notifier::machineChanged);

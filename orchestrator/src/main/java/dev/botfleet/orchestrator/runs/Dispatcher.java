@@ -44,6 +44,10 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
 
   private static final int BATCH = 512;
 
+  /** R3 within each target; across targets the order does not matter. */
+  private static final Comparator<Run> QUEUE_ORDER =
+      Comparator.comparing((Run r) -> QueueCache.Key.of(r));
+
   private final Transactions tx;
   private final RunRepository runs;
   private final Machines machines;
@@ -57,6 +61,10 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
   private final Map<String, Held> held = new ConcurrentHashMap<>();
 
   private final Set<String> pendingReloads = ConcurrentHashMap.newKeySet();
+
+  /** The head of each target's queue as this replica knows it (issue 9 target 2). */
+  private final QueueCache queue = new QueueCache();
+
   private final Object signal = new Object();
   private boolean dirty;
   private volatile boolean running = true;
@@ -78,6 +86,14 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     volatile long coolOffUntil = System.nanoTime();
 
     final Set<String> freeBots = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Bots given back by run ends while a reload reads the machine's bots: that read may predate
+     * the end, so they stay free (and their runs are not held) whatever it says.
+     */
+    final Set<String> releasedWhileReading = ConcurrentHashMap.newKeySet();
+
+    volatile boolean reading;
 
     LocalMachine(String id) {
       this.id = id;
@@ -179,9 +195,19 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     }
   }
 
-  /** Every local machine is re-read: catches changes made through other replicas. */
+  /**
+   * Every local machine is re-read and every queue read again from the database: catches changes
+   * made through other replicas.
+   */
   public void reloadAll() {
     pendingReloads.addAll(local.keySet());
+    queue.forgetAll();
+    wake();
+  }
+
+  /** Another replica queued runs (LISTEN/NOTIFY): this replica's queue copies may lack them. */
+  public void remoteQueued() {
+    queue.forgetAll();
     wake();
   }
 
@@ -190,6 +216,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
 
   @Override
   public void queued(Run run) {
+    queue.add(run);
     wake();
   }
 
@@ -200,6 +227,8 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
 
   @Override
   public void requeued(String runId) {
+    // Rare (refusals, lost leases): the run's target is not at hand, so every copy is read again.
+    queue.forgetAll();
     released(runId);
     wake();
   }
@@ -207,6 +236,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
   @Override
   public void ended(
       String runId, String machineId, RunState state, String failureReason, Duration took) {
+    queue.remove(runId);
     released(runId);
   }
 
@@ -218,6 +248,9 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     }
     LocalMachine m = local.get(h.machineId());
     if (m != null) {
+      if (m.reading) {
+        m.releasedWhileReading.add(h.botId()); // before the add: see LocalMachine.reading
+      }
       m.freeBots.add(h.botId());
       wake();
     }
@@ -268,6 +301,13 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     if (ids.isEmpty()) {
       return;
     }
+    for (String id : ids) {
+      LocalMachine lm = local.get(id);
+      if (lm != null) {
+        lm.releasedWhileReading.clear();
+        lm.reading = true;
+      }
+    }
     // One query for all their bots: a safety reload covers every local machine (thousands).
     Map<String, List<Bot>> botsByMachine = new java.util.HashMap<>();
     for (Bot b : machines.botsOfMachines(ids)) {
@@ -287,7 +327,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       lm.bots = bots.size();
       Set<String> free = new HashSet<>();
       for (Bot b : bots) {
-        if (b.currentRunId() == null) {
+        if (b.currentRunId() == null || lm.releasedWhileReading.contains(b.id())) {
           free.add(b.id());
         } else {
           held.put(b.currentRunId(), new Held(m.id(), b.id()));
@@ -295,6 +335,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       }
       lm.freeBots.retainAll(free);
       lm.freeBots.addAll(free);
+      lm.reading = false;
       AgentGateway g = gateway;
       if (g != null) {
         g.pushSettings(m.id(), lm.bots, lm.maintenance);
@@ -322,7 +363,11 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
       return false;
     }
     targets.replaceAll((k, v) -> Math.min(v, BATCH));
-    List<Run> queued = tx.inTransaction(() -> runs.queuedFor(targets));
+    // Issue 9 target 2: from this replica's copy of each queue where it is known to be complete,
+    // else read from the database; a pass that assigns what this replica just queued reads nothing.
+    List<Run> queued =
+        new ArrayList<>(queue.take(targets, t -> tx.inTransaction(() -> runs.queuedFor(t))));
+    queued.sort(QUEUE_ORDER);
     if (queued.isEmpty()) {
       return false;
     }
@@ -369,11 +414,19 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     }
     List<Claim> won = claim(claims, now, leaseUntil); // publishes assigned: held, metrics
     Set<String> wonIds = new HashSet<>();
-    won.forEach(c -> wonIds.add(c.run().id()));
+    List<Run> wonRuns = new ArrayList<>(won.size());
+    won.forEach(
+        c -> {
+          wonIds.add(c.run().id());
+          wonRuns.add(c.run());
+        });
+    queue.removeAll(wonRuns);
     for (Claim c : claims) {
       if (!wonIds.contains(c.run().id())) {
-        // Lost the run (cancelled, or claimed elsewhere) or the bot: re-read the machine.
+        // Lost the run (cancelled, or claimed elsewhere) or the bot: re-read the machine, and the
+        // run's queue, which may still hold it or not.
         pendingReloads.add(c.machineId());
+        queue.forget(c.run().target().id());
       }
     }
     AgentGateway g = gateway;

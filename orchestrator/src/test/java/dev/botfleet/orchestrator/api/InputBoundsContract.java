@@ -269,6 +269,10 @@ abstract class InputBoundsContract {
         c.commit();
       }
     }
+    // Such a row predates this orchestrator: the dispatcher's copy of the queue (issue 9) holds
+    // runs as they were submitted, and reads rows changed behind its back at its next reload,
+    // which the sweeper triggers every few sweeps (and every start does).
+    t.orchestrator.dispatcher.reloadAll();
     machines.setMaintenance(
         SetMaintenanceRequest.newBuilder()
             .setEnvironment("prod")
