@@ -56,6 +56,16 @@ public final class PrincipalService {
 
   private record Cached(Principal principal, Instant until, long generation) {}
 
+  /**
+   * The generation as of a read that began after the caller asked (so a revocation committed before
+   * the call is seen), shared by the calls that arrive during one read (issue 9).
+   */
+  private final dev.botfleet.common.SharedRead<Long> generationRead;
+
+  private long generation() {
+    return generationRead.get();
+  }
+
   public record Created(Principal principal, String token) {}
 
   /** A rotation's answer: the new token, and until when the old one still works (null: not). */
@@ -72,6 +82,8 @@ public final class PrincipalService {
     this.environments = requireNonNull(environments, "environments");
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
+    this.generationRead =
+        new dev.botfleet.common.SharedRead<>(() -> this.tx.inTransaction(principals::generation));
   }
 
   /**
@@ -197,7 +209,7 @@ public final class PrincipalService {
     }
     String hash = Tokens.hash(token);
     Instant now = clock.instant();
-    long generation = tx.inTransaction(principals::generation);
+    long generation = generation();
     Cached cached = cache.get(hash);
     if (cached != null && cached.generation() == generation && cached.until().isAfter(now)) {
       return Optional.of(cached.principal());
