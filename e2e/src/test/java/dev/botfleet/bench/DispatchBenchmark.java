@@ -55,6 +55,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code series DB N MACHINES BOTS RUNS}: N consecutive {@code throughput} runs, each on a
  *       fresh database, then min / median / max and the load average before and after (issue 9);
  *   <li>{@code latency DB RATE SECONDS}: submit → assigned p50/p99 at a steady submission rate;
+ *   <li>{@code backlog DB QUEUED TARGETS HISTORY RUNS N}: as {@code throughput} (50 × 10), N times,
+ *       on a database that already holds QUEUED runs waiting for TARGETS groups and HISTORY
+ *       finished runs, half of them past the retention period and purged meanwhile (issue 9 target
+ *       3; {@code backlog DB 0 0 0 RUNS N} is the empty baseline on the same clock);
  *   <li>{@code idle AGENTS SECONDS}: CPU and memory of an orchestrator process with that many
  *       connected agents heartbeating every 5 s.
  * </ul>
@@ -90,13 +94,21 @@ public final class DispatchBenchmark {
               Integer.parseInt(arg(args, 3, "50")),
               Integer.parseInt(arg(args, 4, "10")),
               Integer.parseInt(arg(args, 5, "20000")));
+      case "backlog" ->
+          Backlog.run(
+              arg(args, 1, "h2"),
+              Integer.parseInt(arg(args, 2, "1000000")),
+              Integer.parseInt(arg(args, 3, "1000")),
+              Long.parseLong(arg(args, 4, "10000000")),
+              Integer.parseInt(arg(args, 5, "20000")),
+              Integer.parseInt(arg(args, 6, "1")));
       case "idle" ->
           idle(Integer.parseInt(arg(args, 1, "5000")), Integer.parseInt(arg(args, 2, "60")));
       default ->
           throw new IllegalArgumentException(
               "mode: "
                   + mode
-                  + " (expected: throughput, throughput-batch, series, latency or idle)");
+                  + " (expected: throughput, throughput-batch, series, latency, backlog or idle)");
     }
     System.exit(0);
   }
@@ -190,6 +202,22 @@ public final class DispatchBenchmark {
     return new Setup(o, admin, token, fleet, channel, names);
   }
 
+  /**
+   * Submits {@code runs} single SubmitRun calls (256 in flight) and returns the nanoTime when the
+   * last one was acknowledged; {@code failed} counts refused submissions.
+   */
+  static long submitAll(Setup s, int runs, AtomicLong failed) throws InterruptedException {
+    var stub = stub(s);
+    Semaphore inFlight = new Semaphore(256);
+    for (int i = 0; i < runs; i++) {
+      inFlight.acquire();
+      stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+          .submitRun(request(s, i), observer(inFlight, failed));
+    }
+    inFlight.acquire(256);
+    return System.nanoTime();
+  }
+
   static RunServiceGrpc.RunServiceStub stub(Setup s) {
     return RunServiceGrpc.newStub(s.channel()).withCallCredentials(bearer(s.token()));
   }
@@ -217,17 +245,9 @@ public final class DispatchBenchmark {
   /** Runs per second end to end of one run on a fresh database (also used by {@link Series}). */
   static double throughput(String db, int machines, int bots, int runs) throws Exception {
     try (Setup s = setup(db, machines, bots)) {
-      var stub = stub(s);
-      Semaphore inFlight = new Semaphore(256);
       AtomicLong failed = new AtomicLong();
       long start = System.nanoTime();
-      for (int i = 0; i < runs; i++) {
-        inFlight.acquire();
-        stub.withDeadlineAfter(60, TimeUnit.SECONDS)
-            .submitRun(request(s, i), observer(inFlight, failed));
-      }
-      inFlight.acquire(256);
-      long submitted = System.nanoTime();
+      long submitted = submitAll(s, runs, failed);
       long done = finished(s, runs - failed.get());
       double secs = (done - start) / 1e9;
       System.out.printf(
@@ -312,21 +332,29 @@ public final class DispatchBenchmark {
     }
   }
 
+  /** Seconds of the same load before the measured window: a server runs warm (JIT, pools). */
+  static final int LATENCY_WARM_UP_S = Integer.getInteger("bench.warmup", 20);
+
   static void latency(String db, int rate, int seconds) throws Exception {
     try (Setup s = setup(db, 50, 10)) {
       var stub = stub(s);
       Semaphore inFlight = new Semaphore(10_000);
       AtomicLong failed = new AtomicLong();
       long intervalNanos = 1_000_000_000L / rate;
-      long start = System.nanoTime();
+      int warm = rate * LATENCY_WARM_UP_S;
       int total = rate * seconds;
-      for (int i = 0; i < total; i++) {
+      Instant measuredFrom = null;
+      long start = System.nanoTime();
+      for (int i = 0; i < warm + total; i++) {
         long due = start + i * intervalNanos;
+        // Parked, not spun: a spinning pacer took one of the machine's two cores from what it
+        // measures (issue 9).
         long wait;
         while ((wait = due - System.nanoTime()) > 0) {
-          if (wait > 200_000) {
-            Thread.sleep(0, 100_000);
-          }
+          java.util.concurrent.locks.LockSupport.parkNanos(wait);
+        }
+        if (i == warm) {
+          measuredFrom = Instant.now();
         }
         inFlight.acquire();
         stub.withDeadlineAfter(60, TimeUnit.SECONDS)
@@ -336,29 +364,34 @@ public final class DispatchBenchmark {
       Thread.sleep(2000);
       List<Long> micros = new ArrayList<>();
       try (Connection c = s.o().database.dataSource().getConnection();
-          Statement st = c.createStatement();
-          ResultSet rs =
-              st.executeQuery(
-                  "SELECT submitted_at, assigned_at FROM run WHERE assigned_at IS NOT NULL")) {
-        while (rs.next()) {
-          Instant a = rs.getObject(1, OffsetDateTime.class).toInstant();
-          Instant b = rs.getObject(2, OffsetDateTime.class).toInstant();
-          micros.add(Duration.between(a, b).toNanos() / 1000);
+          java.sql.PreparedStatement st =
+              c.prepareStatement(
+                  "SELECT submitted_at, assigned_at FROM run WHERE assigned_at IS NOT NULL"
+                      + " AND submitted_at >= ?")) {
+        st.setObject(1, OffsetDateTime.ofInstant(measuredFrom, java.time.ZoneOffset.UTC));
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            Instant a = rs.getObject(1, OffsetDateTime.class).toInstant();
+            Instant b = rs.getObject(2, OffsetDateTime.class).toInstant();
+            micros.add(Duration.between(a, b).toNanos() / 1000);
+          }
         }
       }
       Collections.sort(micros);
       System.out.printf(
           Locale.ROOT,
-          "RESULT latency db=%s rate=%d seconds=%d runs=%d assigned=%d submit_failed=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f%n",
+          "RESULT latency db=%s rate=%d seconds=%d warm_up_s=%d runs=%d assigned=%d submit_failed=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f%n",
           db,
           rate,
           seconds,
+          LATENCY_WARM_UP_S,
           total,
           micros.size(),
           failed.get(),
           pct(micros, 0.50),
           pct(micros, 0.90),
           pct(micros, 0.99),
+          pct(micros, 0.999),
           micros.get(micros.size() - 1) / 1000.0);
     }
   }
