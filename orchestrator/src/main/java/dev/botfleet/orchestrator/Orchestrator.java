@@ -461,6 +461,33 @@ public final class Orchestrator implements AutoCloseable {
         http.port(),
         database.url(),
         config.dataDir().toAbsolutePath());
+    warnIfAutovacuumOff();
+  }
+
+  /**
+   * Issue 9: with autovacuum off, nothing removes the dead rows every claimed run leaves in
+   * queued_run and run, nor refreshes the statistics the planner uses; dispatch slows as they grow.
+   * Said once at start, where an operator reads it.
+   */
+  private void warnIfAutovacuumOff() {
+    if (!database.dialect().name().equals("postgresql")) {
+      return;
+    }
+    try (var c = database.dataSource().getConnection();
+        var st = c.createStatement();
+        var rs = st.executeQuery("SHOW autovacuum")) {
+      if (rs.next() && "off".equalsIgnoreCase(rs.getString(1))) {
+        log.warn(
+            "event=postgres_autovacuum_off consequence=\"dead rows of claimed and finished runs"
+                + " pile up in queued_run and run and dispatch slows\" fix=\"autovacuum = on"
+                + " (docs/operations.md), or VACUUM ANALYZE queued_run, run regularly\"");
+      }
+      if (!c.getAutoCommit()) {
+        c.rollback();
+      }
+    } catch (java.sql.SQLException e) {
+      log.debug("event=autovacuum_check_failed error={}", e.toString());
+    }
   }
 
   private void bootstrapAdmin() throws IOException {

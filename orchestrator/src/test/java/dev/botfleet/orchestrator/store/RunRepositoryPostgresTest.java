@@ -51,4 +51,24 @@ class RunRepositoryPostgresTest extends RunRepositoryContract {
     assertThat(plans)
         .allSatisfy(plan -> assertThat(plan).contains("using run_pkey").doesNotContain("Seq Scan"));
   }
+
+  /**
+   * Issue 9, measured: with {@code plan_cache_mode=auto} a statement first run while {@code run}
+   * held a few pages got a generic plan, kept for the connection's life, that scanned the table for
+   * a one-row update; with autovacuum off (as on this project's CI machines) one backend sat at a
+   * full core on run reports. Every pooled connection plans each execution with its values,
+   * whatever its transactions did.
+   */
+  @Test
+  void issue_9_pooled_connections_plan_each_execution_with_its_parameters() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      try (var c = database.dataSource().getConnection();
+          var st = c.createStatement()) {
+        var rs = st.executeQuery("SHOW plan_cache_mode");
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("force_custom_plan");
+        c.rollback();
+      }
+    }
+  }
 }
