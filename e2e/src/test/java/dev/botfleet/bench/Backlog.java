@@ -165,6 +165,7 @@ final class Backlog {
       // As autovacuum would have done on a database that grew to this size over weeks.
       try (Connection c = s.o().database.dataSource().getConnection();
           Statement st = c.createStatement()) {
+        c.setAutoCommit(true); // VACUUM runs outside a transaction
         st.execute("VACUUM ANALYZE run");
         st.execute("VACUUM ANALYZE queued_run");
       }
@@ -206,8 +207,8 @@ final class Backlog {
     String series =
         pg
             ? "generate_series(" + from + "::bigint, " + (from + count - 1) + "::bigint) AS g(x)"
-            : "SYSTEM_RANGE(" + from + ", " + (from + count - 1) + ") AS g";
-    String x = pg ? "g.x" : "g.X";
+            : "SYSTEM_RANGE(" + from + ", " + (from + count - 1) + ") AS g(x)";
+    String x = "g.x";
     boolean ended = !state.equals("QUEUED");
     String at =
         ended

@@ -437,7 +437,9 @@ public final class DispatchBenchmark {
           FleetSimulator.builder("127.0.0.1:" + grpc, token, "bench")
               .machines(agents)
               .botsPerMachine(1)
-              .channels(16)
+              // The server takes at most 100 concurrent calls per connection (issue 12): one
+              // channel per 64 virtual agents, or streams past 1,600 wait for a slot for ever.
+              .channels(Math.max(16, (agents + 63) / 64))
               .heartbeatInterval(Duration.ofSeconds(5))
               .build();
       fleet.start();

@@ -486,11 +486,18 @@ public final class Processes implements AutoCloseable {
     Files.createDirectories(jar.getParent());
     try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
         var paths = Files.walk(dir)) {
-      for (Path p : paths.filter(Files::isRegularFile).sorted().toList()) {
-        out.putNextEntry(
-            new java.util.jar.JarEntry(
-                dir.relativize(p).toString().replace(java.io.File.separatorChar, '/')));
-        Files.copy(p, out);
+      for (Path p : paths.sorted().toList()) {
+        String name = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+        if (name.isEmpty()) {
+          continue;
+        }
+        // Directory entries too: Flyway finds classpath:db/migration through them (a folder on
+        // the classpath, e.g. a benchmark run from test-compile output, has no packaged jar).
+        boolean directory = Files.isDirectory(p);
+        out.putNextEntry(new java.util.jar.JarEntry(directory ? name + "/" : name));
+        if (!directory) {
+          Files.copy(p, out);
+        }
         out.closeEntry();
       }
     }
