@@ -151,7 +151,7 @@ final class Backlog {
               machineIds.size(),
               "MACHINE",
               "SUCCEEDED",
-              now,
+              now.minus(Duration.ofDays(60).dividedBy(Math.max(1, history)).multipliedBy(from)),
               Duration.ofDays(60).dividedBy(Math.max(1, history)));
           System.out.printf(Locale.ROOT, "seeded history %d/%d%n", from + count, history);
         }
