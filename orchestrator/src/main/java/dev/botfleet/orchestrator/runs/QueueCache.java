@@ -117,8 +117,21 @@ final class QueueCache {
       located.remove(q.runs.remove(tail).run().id());
       q.dropped(tail);
     }
+    forgetEntry(run.id(), k);
     q.runs.put(k, new Entry(run, ++generation));
     located.put(run.id(), new Located(target, k));
+  }
+
+  /** One entry per run: an entry of the run under another key (another time stamp) goes. */
+  private void forgetEntry(String runId, Key keep) {
+    Located l = located.get(runId);
+    if (l != null && !l.key().equals(keep)) {
+      TargetQueue old = queues.get(l.target());
+      if (old != null) {
+        old.runs.remove(l.key());
+      }
+      located.remove(runId);
+    }
   }
 
   /** The run left the queue (claimed here, ended, cancelled, timed out while queued). */
@@ -233,6 +246,7 @@ final class QueueCache {
             located.remove(q.runs.remove(tail).run().id());
             missing = missing == null || tail.compareTo(missing) < 0 ? tail : missing;
           }
+          forgetEntry(r.id(), k);
           q.runs.put(k, new Entry(r, loadStarted));
           located.put(r.id(), new Located(t, k));
         }

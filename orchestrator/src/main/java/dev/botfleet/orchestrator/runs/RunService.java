@@ -346,7 +346,9 @@ public final class RunService {
     // A desktop-flow default stored before time-outs were bounded may be larger: use the bound.
     Duration queueTimeout = effective(req.queueTimeout(), defaults.queueTimeout());
     Duration runTimeout = effective(req.runTimeout(), defaults.runTimeout());
-    Instant now = clock.instant();
+    // To the microsecond, as both databases store it (they round finer values): the run the
+    // dispatcher's queue copy holds from the event then sorts where the stored row does.
+    Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     return new Run(
         Ids.newId("run"),
         env.id(),

@@ -147,6 +147,24 @@ class QueueCacheTest {
     assertThat(cache.size()).isZero();
   }
 
+  @org.junit.jupiter.api.Test
+  void a_run_is_handed_out_once_when_its_stored_time_stamp_differs_from_the_event() {
+    QueueCache cache = new QueueCache();
+    Instant at = Instant.parse("2026-12-02T00:00:00.123456789Z");
+    Run fromEvent = queued("run-1", "m1", Priority.NORMAL, at);
+    // Both databases round to the microsecond; the copy's key truncates.
+    Run asStored =
+        queued("run-1", "m1", Priority.NORMAL, Instant.parse("2026-12-02T00:00:00.123457Z"));
+    cache.add(fromEvent);
+    List<Run> got = cache.take(Map.of("m1", 5), w -> List.of(asStored));
+    assertThat(got).extracting(Run::id).containsExactly("run-1");
+    cache.forgetAll();
+    assertThat(cache.take(Map.of("m1", 5), w -> List.of(asStored)))
+        .extracting(Run::id)
+        .containsExactly("run-1");
+    assertThat(cache.size()).isEqualTo(1);
+  }
+
   private static Run queued(String id, String target, Priority priority, Instant at) {
     return Runs.queued(id, "env-1", target, priority, Map.of(), at, null, false);
   }
