@@ -470,7 +470,7 @@ public final class Orchestrator implements AutoCloseable {
    * Said once at start, where an operator reads it.
    */
   private void warnIfAutovacuumOff() {
-    if (!database.dialect().name().equals("postgresql")) {
+    if (!(database.dialect() instanceof dev.botfleet.orchestrator.store.Dialect.PostgresDialect)) {
       return;
     }
     try (var c = database.dataSource().getConnection();

@@ -62,10 +62,6 @@ public final class PrincipalService {
    */
   private final dev.botfleet.common.SharedRead<Long> generationRead;
 
-  private long generation() {
-    return generationRead.get();
-  }
-
   public record Created(Principal principal, String token) {}
 
   /** A rotation's answer: the new token, and until when the old one still works (null: not). */
@@ -209,7 +205,7 @@ public final class PrincipalService {
     }
     String hash = Tokens.hash(token);
     Instant now = clock.instant();
-    long generation = generation();
+    long generation = generationRead.get();
     Cached cached = cache.get(hash);
     if (cached != null && cached.generation() == generation && cached.until().isAfter(now)) {
       return Optional.of(cached.principal());

@@ -44,10 +44,6 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
 
   private static final int BATCH = 512;
 
-  /** R3 within each target; across targets the order does not matter. */
-  private static final Comparator<Run> QUEUE_ORDER =
-      Comparator.comparing((Run r) -> QueueCache.Key.of(r));
-
   private final Transactions tx;
   private final RunRepository runs;
   private final Machines machines;
@@ -367,7 +363,7 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     // else read from the database; a pass that assigns what this replica just queued reads nothing.
     List<Run> queued =
         new ArrayList<>(queue.take(targets, t -> tx.inTransaction(() -> runs.queuedFor(t))));
-    queued.sort(QUEUE_ORDER);
+    queued.sort(QueueCache.ORDER); // R3 within each target; across targets it does not matter
     if (queued.isEmpty()) {
       return false;
     }
@@ -414,13 +410,8 @@ public final class Dispatcher implements MachineListener, RunEvents, AutoCloseab
     }
     List<Claim> won = claim(claims, now, leaseUntil); // publishes assigned: held, metrics
     Set<String> wonIds = new HashSet<>();
-    List<Run> wonRuns = new ArrayList<>(won.size());
-    won.forEach(
-        c -> {
-          wonIds.add(c.run().id());
-          wonRuns.add(c.run());
-        });
-    queue.removeAll(wonRuns);
+    won.forEach(c -> wonIds.add(c.run().id()));
+    queue.removeAll(won.stream().map(Claim::run).toList());
     for (Claim c : claims) {
       if (!wonIds.contains(c.run().id())) {
         // Lost the run (cancelled, or claimed elsewhere) or the bot: re-read the machine, and the

@@ -1,9 +1,9 @@
 package dev.botfleet.orchestrator.runs;
 
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -38,13 +38,18 @@ final class QueueCache {
   static final int CAP = 4 * LOAD;
 
   /**
-   * Queue order (R3): priority first, then submission time (to the microsecond, as the databases
-   * store it), then the id for runs submitted in the same microsecond.
+   * Queue order (R3): priority first, then submission time (stored to the microsecond, see
+   * RunService), then the id for runs submitted in the same microsecond.
    */
+  static final Comparator<Run> ORDER =
+      Comparator.comparingInt((Run r) -> -r.priority().weight())
+          .thenComparing(Run::submittedAt)
+          .thenComparing(Run::id);
+
+  /** A run's place in {@link #ORDER}. */
   record Key(int priority, Instant submittedAt, String id) implements Comparable<Key> {
     static Key of(Run run) {
-      return new Key(
-          run.priority().weight(), run.submittedAt().truncatedTo(ChronoUnit.MICROS), run.id());
+      return new Key(run.priority().weight(), run.submittedAt(), run.id());
     }
 
     @Override
@@ -191,15 +196,13 @@ final class QueueCache {
           head(q, want, result);
         }
       }
+      for (String t : toLoad.keySet()) {
+        queues.computeIfAbsent(t, k -> new TargetQueue()).minDropped = null;
+      }
       loadStarted = generation;
     }
     if (toLoad.isEmpty()) {
       return result;
-    }
-    synchronized (this) {
-      for (String t : toLoad.keySet()) {
-        queues.computeIfAbsent(t, k -> new TargetQueue()).minDropped = null;
-      }
     }
     List<Run> loaded = load.apply(toLoad);
     Map<String, List<Run>> byTarget = new HashMap<>();
@@ -300,7 +303,7 @@ final class QueueCache {
     }
   }
 
-  /** Runs held, over all targets (a gauge and tests). */
+  /** Runs held, over all targets (tests). */
   synchronized int size() {
     int n = 0;
     for (TargetQueue q : queues.values()) {

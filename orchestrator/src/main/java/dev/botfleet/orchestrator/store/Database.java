@@ -39,14 +39,26 @@ public final class Database implements AutoCloseable {
 
   /**
    * Every pooled PostgreSQL connection plans each execution with its parameters (issue 9, the
-   * {@code options} URL parameter unless the URL sets its own, measured: docs/benchmarks.md
-   * "generic plans"). Left to {@code plan_cache_mode=auto}, a statement prepared on a table that
-   * was still nearly empty got a generic plan, kept for the connection's life, that scanned the
-   * whole table for a one-row update by primary key; with statistics that no autovacuum refreshed,
-   * one backend then sat at a full core on run reports. Every hot statement here is a short lookup
-   * by key, whose planning costs microseconds.
+   * {@code options} URL parameter unless the URL sets its own, measured: docs/benchmarks.md "Issue
+   * 9, 2026-12-02"). Left to {@code plan_cache_mode=auto}, a statement prepared on a table that was
+   * still nearly empty got a generic plan, kept for the connection's life, that scanned the whole
+   * table for a one-row update by primary key; with statistics that no autovacuum refreshed, one
+   * backend then sat at a full core on run reports. Every hot statement here is a short lookup by
+   * key, whose planning costs microseconds.
    */
   static final String POSTGRES_SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan";
+
+  /** What the pool adds to a PostgreSQL URL: {@link #POSTGRES_DEFAULTS} and the session options. */
+  private static final Map<String, String> POSTGRES_POOL_PARAMETERS = poolParameters();
+
+  private static Map<String, String> poolParameters() {
+    Map<String, String> p = new java.util.HashMap<>(POSTGRES_DEFAULTS);
+    p.put(
+        "options",
+        java.net.URLEncoder.encode(
+            POSTGRES_SESSION_OPTIONS, java.nio.charset.StandardCharsets.UTF_8));
+    return Map.copyOf(p);
+  }
 
   /** How often Hikari checks an idle pooled connection (its minimum). */
   public static final Duration KEEPALIVE = Duration.ofSeconds(30);
@@ -105,18 +117,7 @@ public final class Database implements AutoCloseable {
     requireNonNull(connectionWait, "connectionWait");
     Dialect dialect = Dialect.forUrl(givenUrl);
     boolean postgres = givenUrl.startsWith("jdbc:postgresql:");
-    String url =
-        postgres
-            ? withParameters(
-                givenUrl,
-                Map.of(
-                    "connectTimeout", POSTGRES_DEFAULTS.get("connectTimeout"),
-                    "socketTimeout", POSTGRES_DEFAULTS.get("socketTimeout"),
-                    "tcpKeepAlive", POSTGRES_DEFAULTS.get("tcpKeepAlive"),
-                    "options",
-                        java.net.URLEncoder.encode(
-                            POSTGRES_SESSION_OPTIONS, java.nio.charset.StandardCharsets.UTF_8)))
-            : givenUrl;
+    String url = postgres ? withParameters(givenUrl, POSTGRES_POOL_PARAMETERS) : givenUrl;
     long waitMillis = Math.max(250, connectionWait.toMillis());
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
